@@ -1,0 +1,139 @@
+/**
+ * A small builder for ONNX graphs: named values are strings, nodes get unique output names, constants
+ * and weights become initializers (so onnxruntime can pre-pack them). `build()` returns the model bytes.
+ */
+import {
+  type AttrValue,
+  DataType,
+  type DataTypeCode,
+  type Dim,
+  encodeModel,
+  type NodeData,
+  type TensorData,
+  type ValueInfo,
+} from './model.js';
+import { joinEncoded } from './proto.js';
+
+/** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
+const MAX_MODEL_BYTES = 2 ** 31 - 1;
+
+export interface NodeOptions {
+  /** Operator domain, e.g. 'com.microsoft' for onnxruntime's contrib ops. */
+  readonly domain?: string;
+  /** Number of outputs (default 1), or their names. */
+  readonly outputs?: number | readonly string[];
+}
+
+export interface BuildOptions {
+  /** ai.onnx opset (default 17: LayerNormalization). */
+  readonly opset?: number;
+  readonly irVersion?: number;
+  readonly producerName?: string;
+}
+
+function bytesOf(a: Float32Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function product(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export class GraphBuilder {
+  private readonly nodes: NodeData[] = [];
+  private readonly inits: TensorData[] = [];
+  private readonly inputs: ValueInfo[] = [];
+  private readonly outputs: ValueInfo[] = [];
+  private readonly used = new Set<string>();
+  private readonly domains = new Map<string, number>();
+  private counter = 0;
+
+  constructor(readonly name: string) {}
+
+  /** A fresh value name with the given prefix. */
+  fresh(prefix: string): string {
+    let n = `${prefix}_${this.counter++}`;
+    while (this.used.has(n)) n = `${prefix}_${this.counter++}`;
+    this.used.add(n);
+    return n;
+  }
+
+  private claim(name: string): string {
+    if (this.used.has(name)) throw new Error(`graph ${this.name}: value name ${name} is used twice`);
+    this.used.add(name);
+    return name;
+  }
+
+  input(name: string, elemType: DataTypeCode, dims: readonly Dim[]): string {
+    this.inputs.push({ name: this.claim(name), elemType, dims });
+    return name;
+  }
+
+  /** Marks `value` as a graph output named `name` (an Identity node renames it when they differ). */
+  output(value: string, name: string, elemType: DataTypeCode, dims: readonly Dim[]): string {
+    if (value !== name) this.node('Identity', [value], {}, { outputs: [name] });
+    this.outputs.push({ name, elemType, dims });
+    return name;
+  }
+
+  /** A float32 initializer; `data` is referenced until build() and must not change before then. */
+  weight(prefix: string, data: Float32Array, dims: readonly number[]): string {
+    if (data.length !== product(dims)) {
+      throw new Error(`graph ${this.name}: ${prefix} has ${data.length} values, dims [${dims.join(', ')}] need ${product(dims)}`);
+    }
+    const name = this.fresh(prefix);
+    this.inits.push({ name, dims: [...dims], dataType: DataType.FLOAT, raw: bytesOf(data) });
+    return name;
+  }
+
+  int64s(prefix: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const name = this.fresh(prefix);
+    const data = BigInt64Array.from(values, (v) => BigInt(v));
+    this.inits.push({ name, dims: [...dims], dataType: DataType.INT64, raw: bytesOf(data) });
+    return name;
+  }
+
+  /** A float32 scalar (dims []) or vector constant. */
+  floats(prefix: string, values: readonly number[], dims: readonly number[] = []): string {
+    return this.weight(prefix, Float32Array.from(values), dims);
+  }
+
+  /** Adds a node and returns its first output's name. */
+  node(opType: string, inputs: readonly string[], attributes: Record<string, AttrValue> = {}, opts: NodeOptions = {}): string {
+    return this.nodeOutputs(opType, inputs, attributes, opts)[0]!;
+  }
+
+  /** Adds a node and returns all its output names. */
+  nodeOutputs(opType: string, inputs: readonly string[], attributes: Record<string, AttrValue> = {}, opts: NodeOptions = {}): string[] {
+    const spec = opts.outputs ?? 1;
+    const outs = typeof spec === 'number'
+      ? Array.from({ length: spec }, () => this.fresh(opType.toLowerCase()))
+      : spec.map((n) => this.claim(n));
+    if (opts.domain) this.useDomain(opts.domain, 1);
+    const node: NodeData = { opType, inputs: [...inputs], outputs: outs, name: this.fresh(`n_${opType}`), attributes };
+    this.nodes.push(opts.domain ? { ...node, domain: opts.domain } : node);
+    return outs;
+  }
+
+  useDomain(domain: string, version: number): void {
+    this.domains.set(domain, Math.max(version, this.domains.get(domain) ?? 0));
+  }
+
+  /** Encodes the model: one copy of every initializer into the returned buffer. */
+  build(opts: BuildOptions = {}): Uint8Array {
+    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
+    for (const [d, v] of this.domains) opsets[d] = v;
+    const enc = encodeModel({
+      irVersion: opts.irVersion ?? 8,
+      opsets,
+      producerName: opts.producerName ?? 'fusion-bench',
+      graph: { name: this.name, nodes: this.nodes, initializers: this.inits, inputs: this.inputs, outputs: this.outputs },
+    });
+    if (enc.length > MAX_MODEL_BYTES) {
+      throw new Error(`graph ${this.name}: the ONNX model would be ${enc.length} bytes, over protobuf's 2 GiB limit`);
+    }
+    return joinEncoded(enc);
+  }
+}
