@@ -21,12 +21,18 @@ export interface Tensor extends TensorInfo {
  * dtypes to float32 (integer tensors too, where they fit exactly, for buffers such as position_ids).
  * Implementations: a safetensors file or sharded checkpoint on disk, an in-memory dict, a merge whose
  * `loadF32` computes the merged tensor on demand.
+ * Every `loadF32` / `loadRaw` call returns a fresh array that the caller owns and may modify.
  */
 export interface StateDict {
   names(): readonly string[];
   has(name: string): boolean;
   info(name: string): TensorInfo;
   loadF32(name: string): Float32Array;
+  /**
+   * Optional: the tensor's stored bytes, little-endian, in `info(name).dtype` (exact, no conversion).
+   * Writers use it to copy tensors whose dtype does not change (e.g. int64 position_ids) bit for bit.
+   */
+  loadRaw?(name: string): Uint8Array;
   /** Frees file handles or caches; a closed state dict must not be used again. */
   close?(): void;
 }
