@@ -40,7 +40,7 @@ export class ShardedCheckpoint implements StateDict {
     return this.shards[0]?.metadata ?? {};
   }
 
-  /** Shards in index order, each in its storage order. */
+  /** Shards in file-name order, each in its storage order. */
   names(): readonly string[] {
     return this.order;
   }
@@ -146,6 +146,7 @@ function openShardIndex(indexPath: string): ShardedCheckpoint {
     fileOf.set(tensor, f);
     if (!shardNames.includes(f)) shardNames.push(f);
   }
+  shardNames.sort(); // model-00001-of-… first, whatever order the weight_map lists tensors in
   const shards: SafetensorsFile[] = [];
   try {
     for (const f of shardNames) {
@@ -160,7 +161,7 @@ function openShardIndex(indexPath: string): ShardedCheckpoint {
       if (!s.has(tensor)) throw new UserError(`${indexPath}: weight_map puts '${tensor}' in ${f}, but that shard has no such tensor`);
       shardOf.set(tensor, s);
     }
-    // Storage order within each shard, shards in the order the index first names them.
+    // Shards in file-name order, each in its storage order.
     const order: string[] = [];
     for (const s of shards) for (const n of s.names()) if (shardOf.get(n) === s) order.push(n);
     const meta = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as Record<string, unknown>) : {};

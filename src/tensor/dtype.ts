@@ -146,7 +146,17 @@ export function bf16ToF32(src: Uint16Array, dst: Float32Array = new Float32Array
 export function f32ToF16(src: Float32Array, dst: Uint16Array = new Uint16Array(src.length)): Uint16Array {
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const n = src.length;
-  for (let i = 0; i < n; i++) dst[i] = f32BitsToF16Bits(bits[i]!);
+  for (let i = 0; i < n; i++) {
+    const f = bits[i]!;
+    const a = f & 0x7fffffff;
+    if (a >= 0x38800000 && a < 0x47800000) {
+      // Normal half range (2^-14 ≤ |x| < 65536): rebias, then round to nearest-even by adding
+      // 0xfff plus the lowest kept bit before truncating; a carry into the exponent (even to Inf) is right.
+      dst[i] = ((f >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
+    } else {
+      dst[i] = f32BitsToF16Bits(f);
+    }
+  }
   return dst;
 }
 
@@ -216,7 +226,8 @@ export function decodeToF32(dtype: DType, bytes: Uint8Array, what = 'tensor'): F
     throw new Error(`${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements`);
   }
   const n = bytes.byteLength / size;
-  if (bytes.byteOffset % size !== 0) bytes = bytes.slice();
+  // Copy to align; `new Uint8Array(view)` copies even for a Buffer (whose slice() would not).
+  if (bytes.byteOffset % size !== 0) bytes = new Uint8Array(bytes);
   const { buffer, byteOffset } = bytes;
   switch (dtype) {
     case 'F32':

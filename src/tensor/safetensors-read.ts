@@ -120,7 +120,9 @@ export function openSafetensors(path: string): SafetensorsFile {
     throw new UserError(`${path}: cannot open safetensors file (${code ?? String(e)})`, { cause: e });
   }
   try {
-    const fileSize = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UserError(`${path}: not a file (a safetensors file was expected here)`);
+    const fileSize = st.size;
     const { headerLength, header } = readHeader(path, fd, fileSize);
     const parsed = parseHeader(path, header);
     const dataStart = 8 + headerLength;

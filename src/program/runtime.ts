@@ -1,0 +1,31 @@
+import { Profiler } from './profiler.js';
+
+/**
+ * fusion_bench's RuntimeConstants: settings of the current run that components read without them being
+ * threaded through every constructor (the task pool's fast_dev_run default, the cache folder, the
+ * profiler). One run at a time per process; a sweep resets it per job.
+ */
+export interface Runtime {
+  /** `fast_dev_run`: evaluate the first batch of each task only. */
+  debug: boolean;
+  /** `path.cache_dir`: zero-shot heads and other derived data. */
+  cacheDir: string | null;
+  /** The run's log directory (`path.log_dir`), where reports and merged models go by default. */
+  logDir: string | null;
+  profiler: Profiler;
+  /** Progress bars and status lines go here (stderr); null keeps a run quiet. */
+  progress: NodeJS.WritableStream | null;
+}
+
+export const runtime: Runtime = {
+  debug: false,
+  cacheDir: null,
+  logDir: null,
+  profiler: new Profiler(),
+  progress: process.stderr,
+};
+
+export function resetRuntime(init: Partial<Runtime> = {}): Runtime {
+  Object.assign(runtime, { debug: false, cacheDir: null, logDir: null, profiler: new Profiler(), progress: process.stderr }, init);
+  return runtime;
+}

@@ -1,0 +1,276 @@
+/**
+ * Writing a state dict as safetensors, streamed: the header is built from `info()` alone, then tensors
+ * are loaded, converted and written one at a time, so memory holds one tensor whatever the model size.
+ *
+ * The bytes match Python's `safetensors.torch.save_file`: tensors sorted by descending dtype alignment,
+ * then by name; compact JSON header with `__metadata__` first, padded with spaces to a multiple of 8.
+ * Above `maxShardBytes` the output is split like transformers' `save_pretrained` (huggingface_hub's
+ * `split_state_dict_into_shards`): `model-00001-of-00003.safetensors` … plus `model.safetensors.index.json`.
+ *
+ * Every file is written under a temporary name in the destination directory and renamed into place at
+ * the end, so readers see the old checkpoint or the new one, never half a file; on an error or abort
+ * the temporary files are removed.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../errors.js';
+import { DTYPE_SIZES, encodeFromF32, isDType, numel } from './dtype.js';
+import type { DType, StateDict, TensorInfo } from './types.js';
+
+export interface WriteSafetensorsOptions {
+  /** Output dtype per tensor; default: the source's dtype. */
+  dtypes?: (name: string, info: TensorInfo) => DType;
+  /** `__metadata__`; `format: pt` is always set, as transformers does. */
+  metadata?: Record<string, string>;
+  /** Split into shards when the tensors' bytes exceed this (see `parseShardSize` for "5GB"). */
+  maxShardBytes?: number;
+  /** Tensors to write, in this order (default: `source.names()`). */
+  names?: readonly string[];
+  /** Checked between tensors by `writeSafetensors` (the async form). */
+  signal?: AbortSignal;
+  /**
+   * fsync each file before renaming it into place (default true), so that a power loss cannot leave an
+   * empty file under the final name. Python's writers skip it; set false for scratch output.
+   */
+  fsync?: boolean;
+}
+
+export interface WrittenCheckpoint {
+  /** The safetensors files written, in shard order. */
+  readonly files: readonly string[];
+  /** `model.safetensors.index.json` when sharded, else null. */
+  readonly indexPath: string | null;
+  /** Sum of the tensors' byte sizes (the index's `metadata.total_size`). */
+  readonly totalBytes: number;
+}
+
+/** Python's Dtype enum order (increasing alignment); the writer sorts by it, descending. */
+const DTYPE_RANK: Readonly<Record<DType, number>> = {
+  BOOL: 0, U8: 1, I8: 2, I16: 5, U16: 6, F16: 7, BF16: 8, I32: 9, U32: 10, F32: 11, F64: 12, I64: 13, U64: 14,
+};
+
+const WRITE_CHUNK = 1 << 30;
+
+interface PlannedTensor {
+  readonly name: string;
+  readonly source: TensorInfo;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly bytes: number;
+}
+
+/** Streams `source` to `path` (and shards next to it). Yields to the event loop between tensors. */
+export async function writeSafetensors(path: string, source: StateDict, opts: WriteSafetensorsOptions = {}): Promise<WrittenCheckpoint> {
+  const steps = writeSteps(path, source, opts);
+  for (;;) {
+    if (opts.signal?.aborted) {
+      steps.return(undefined as never); // runs the generator's cleanup
+      throw opts.signal.reason ?? new Error('aborted');
+    }
+    const s = steps.next();
+    if (s.done) return s.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The same as `writeSafetensors`, blocking. */
+export function writeSafetensorsSync(path: string, source: StateDict, opts: WriteSafetensorsOptions = {}): WrittenCheckpoint {
+  const steps = writeSteps(path, source, opts);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/** "5GB", "500MB", "10KB", or a plain number of bytes, as huggingface_hub parses `max_shard_size`. */
+export function parseShardSize(size: string | number): number {
+  if (typeof size === 'number') {
+    if (!Number.isSafeInteger(size) || size <= 0) throw new UserError(`max shard size must be a positive integer number of bytes, got ${size}`);
+    return size;
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(TB|GB|MB|KB|B)?\s*$/i.exec(size);
+  if (m === null) throw new UserError(`max shard size ${JSON.stringify(size)}: expected a number with an optional unit (KB, MB, GB, TB), e.g. "5GB"`);
+  const unit = (m[2] ?? 'B').toUpperCase();
+  const mult = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }[unit]!;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+function plan(source: StateDict, opts: WriteSafetensorsOptions): PlannedTensor[] {
+  const names = opts.names ?? source.names();
+  const seen = new Set<string>();
+  const out: PlannedTensor[] = [];
+  for (const name of names) {
+    if (seen.has(name)) throw new Error(`writeSafetensors: tensor '${name}' listed twice`);
+    seen.add(name);
+    const info = source.info(name);
+    const dtype = opts.dtypes ? opts.dtypes(name, info) : info.dtype;
+    if (!isDType(dtype)) throw new UserError(`tensor '${name}': unknown output dtype ${JSON.stringify(dtype)}`);
+    const shape = [...info.shape];
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`tensor '${name}': bad shape ${JSON.stringify(shape)}`);
+    out.push({ name, source: info, dtype, shape, bytes: numel(shape) * DTYPE_SIZES[dtype] });
+  }
+  return out;
+}
+
+/** huggingface_hub's greedy split, in the given order; tensors larger than the limit get a shard of their own. */
+function splitShards(tensors: PlannedTensor[], maxBytes: number | undefined): PlannedTensor[][] {
+  if (maxBytes === undefined) return [tensors];
+  const shards: PlannedTensor[][] = [];
+  let current: PlannedTensor[] = [];
+  let currentBytes = 0;
+  for (const t of tensors) {
+    if (t.bytes > maxBytes) {
+      shards.push([t]);
+      continue;
+    }
+    if (currentBytes + t.bytes > maxBytes && current.length > 0) {
+      shards.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(t);
+    currentBytes += t.bytes;
+  }
+  if (current.length > 0 || shards.length === 0) shards.push(current);
+  return shards;
+}
+
+/** Rust's `String` order is byte-wise on UTF-8, which is code-point order. */
+function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function fileLayout(tensors: PlannedTensor[], metadata: Record<string, string>): { order: PlannedTensor[]; header: Uint8Array } {
+  const order = [...tensors].sort((a, b) => DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype] || compareNames(a.name, b.name));
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const t of order) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes] };
+    offset += t.bytes;
+  }
+  if (order.some((t) => t.name === '__metadata__')) throw new UserError(`a tensor cannot be named '__metadata__'`);
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const padded = Buffer.alloc(Math.ceil(json.length / 8) * 8, 0x20);
+  json.copy(padded);
+  const out = new Uint8Array(8 + padded.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded.length), true);
+  out.set(padded, 8);
+  return { order, header: out };
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    done += writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.byteLength - done));
+  }
+}
+
+function tensorBytes(source: StateDict, t: PlannedTensor): Uint8Array {
+  let bytes: Uint8Array;
+  if (t.dtype === t.source.dtype && source.loadRaw !== undefined) {
+    bytes = source.loadRaw(t.name);
+  } else {
+    const data = source.loadF32(t.name);
+    if (data.length !== numel(t.shape)) {
+      throw new Error(`tensor '${t.name}': loadF32 returned ${data.length} values for shape ${JSON.stringify(t.shape)}`);
+    }
+    bytes = encodeFromF32(t.dtype, data, `tensor '${t.name}'`);
+  }
+  if (bytes.byteLength !== t.bytes) {
+    throw new Error(`tensor '${t.name}': got ${bytes.byteLength} bytes, the header promises ${t.bytes}`);
+  }
+  return bytes;
+}
+
+function tempName(finalPath: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Python's `json.dumps(obj, indent=2, sort_keys=True)` (ensure_ascii) for the shard index. */
+function pythonIndexJson(totalSize: number, weightMap: Map<string, string>): string {
+  const sorted: Record<string, string> = {};
+  for (const k of [...weightMap.keys()].sort(compareNames)) sorted[k] = weightMap.get(k)!;
+  const text = JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sorted }, null, 2);
+  return text.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOptions): Generator<void, WrittenCheckpoint, void> {
+  const dir = dirname(path);
+  const base = basename(path);
+  if (!existsSync(dir)) throw new UserError(`${path}: output directory ${dir} does not exist`);
+  const stem = base.endsWith('.safetensors') ? base.slice(0, -'.safetensors'.length) : base;
+  const metadata = { ...(opts.metadata ?? {}), format: 'pt' };
+  const maxShard = opts.maxShardBytes === undefined ? undefined : parseShardSize(opts.maxShardBytes);
+  const tensors = plan(source, opts);
+  const totalBytes = tensors.reduce((s, t) => s + t.bytes, 0);
+  const shards = splitShards(tensors, maxShard);
+  const sharded = shards.length > 1;
+  const finals = sharded
+    ? shards.map((_, i) => join(dir, `${stem}-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`))
+    : [path];
+  const indexPath = sharded ? join(dir, `${base}.index.json`) : null;
+
+  const temps: string[] = [];
+  let fd: number | null = null;
+  let committed = false;
+  try {
+    for (let s = 0; s < shards.length; s++) {
+      const { order, header } = fileLayout(shards[s]!, metadata);
+      const tmp = tempName(finals[s]!);
+      temps.push(tmp);
+      fd = openSync(tmp, 'wx');
+      writeAll(fd, header);
+      for (const t of order) {
+        writeAll(fd, tensorBytes(source, t));
+        yield;
+      }
+      if (opts.fsync !== false) fsyncSync(fd);
+      closeSync(fd);
+      fd = null;
+    }
+    let indexTmp: string | null = null;
+    if (indexPath !== null) {
+      const weightMap = new Map<string, string>();
+      shards.forEach((shard, i) => shard.forEach((t) => weightMap.set(t.name, basename(finals[i]!))));
+      indexTmp = tempName(indexPath);
+      temps.push(indexTmp);
+      fd = openSync(indexTmp, 'wx');
+      writeAll(fd, Buffer.from(pythonIndexJson(totalBytes, weightMap), 'utf8'));
+      if (opts.fsync !== false) fsyncSync(fd);
+      closeSync(fd);
+      fd = null;
+    }
+    // Shards first, the index last: a reader never finds an index naming shards that are not there yet.
+    for (let s = 0; s < finals.length; s++) renameSync(temps[s]!, finals[s]!);
+    if (indexTmp !== null) renameSync(indexTmp, indexPath!);
+    committed = true;
+    removeStale(dir, base, stem, new Set(finals.map((f) => basename(f))), sharded);
+    return { files: finals, indexPath, totalBytes };
+  } finally {
+    if (fd !== null) closeSync(fd);
+    if (!committed) for (const t of temps) removeQuietly(t);
+  }
+}
+
+/**
+ * Removes what an earlier save left in the way: old shards of the same name that the new set does not
+ * reuse (as transformers does), and the other layout's entry point — a stale `model.safetensors` would
+ * otherwise shadow new shards, and a stale index would describe shards that no longer match.
+ */
+function removeStale(dir: string, base: string, stem: string, keep: Set<string>, sharded: boolean): void {
+  const shardPattern = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{5}-of-\\d{5}\\.safetensors$`);
+  for (const f of readdirSync(dir)) {
+    if (shardPattern.test(f) && !keep.has(f)) removeQuietly(join(dir, f));
+  }
+  if (sharded) removeQuietly(join(dir, base));
+  else removeQuietly(join(dir, `${base}.index.json`));
+}
