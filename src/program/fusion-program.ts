@@ -1,0 +1,156 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UserError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import { instantiate } from '../registry/instantiate.js';
+import { runtime } from './runtime.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { formatConfigTree } from './config-tree.js';
+
+/** What the program needs of a merging method, a model pool and a task pool. */
+export interface Algorithm {
+  run(modelpool: unknown): unknown;
+}
+export interface ModelPoolLike {
+  saveModel?(model: unknown, path: string, kwargs?: Record<string, unknown>): unknown;
+}
+export interface TaskPoolLike {
+  evaluate(model: unknown): Promise<Record<string, unknown>> | Record<string, unknown>;
+}
+
+export interface FusionProgramOptions {
+  method: Record<string, unknown>;
+  modelpool: Record<string, unknown>;
+  taskpool?: Record<string, unknown> | null;
+  fabric?: unknown;
+  print_config?: boolean;
+  dry_run?: boolean;
+  report_save_path?: string | null | false;
+  merged_model_save_path?: string | null;
+  merged_model_save_kwargs?: Record<string, unknown> | null;
+  fast_dev_run?: boolean;
+  seed?: number | null;
+  print_function_call?: boolean;
+  path?: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
+export interface FusionProgramResult {
+  merged_model: unknown;
+  report: unknown;
+  report_path: string | null;
+  merged_model_path: string | null;
+}
+
+/** `{log_dir}` in a path, as fusion_bench's str.format, when the run has a log directory. */
+function withLogDir(p: string): string {
+  return p.includes('{log_dir}') && runtime.logDir !== null ? p.replaceAll('{log_dir}', runtime.logDir) : p;
+}
+
+/**
+ * fusion_bench's FabricModelFusionProgram (and ModelFusionProgram, the same flow without Lightning
+ * Fabric): build the model pool, the method and the task pool from their configs, merge, save the
+ * merged model, evaluate it and save the report. Sub-configs arrive as data (`_recursive_: false`) and
+ * are instantiated here, in this order, as Python does.
+ */
+export class FabricModelFusionProgram {
+  readonly options: FusionProgramOptions;
+  modelpool: unknown = null;
+  method: Algorithm | null = null;
+  taskpool: TaskPoolLike | null = null;
+
+  constructor(options: FusionProgramOptions, private readonly registry: Registry, private readonly out: NodeJS.WritableStream = process.stdout) {
+    for (const k of ['method', 'modelpool'] as const) {
+      if (options[k] === undefined || options[k] === null) throw new UserError(`The program config has no '${k}': choose one, e.g. ${k}=${k === 'method' ? 'task_arithmetic' : 'CLIPVisionModelPool/clip-vit-base-patch32_svhn_and_mnist'}`);
+    }
+    this.options = options;
+    runtime.debug = Boolean(options.fast_dev_run);
+    const cacheDir = options.path?.cache_dir;
+    if (typeof cacheDir === 'string') runtime.cacheDir = cacheDir;
+    const logDir = options.path?.log_dir;
+    if (typeof logDir === 'string' && runtime.logDir === null) runtime.logDir = logDir;
+  }
+
+  async run(): Promise<FusionProgramResult> {
+    const o = this.options;
+    const prof = runtime.profiler;
+    if (o.print_config !== false) this.out.write(formatConfigTree(o as Record<string, unknown>, ['method', 'modelpool', 'taskpool']));
+    if (o.dry_run) {
+      runtime.progress?.write('The program is running in dry-run mode. Exiting.\n');
+      return { merged_model: null, report: null, report_path: null, merged_model_path: null };
+    }
+    const setup = async (key: 'modelpool' | 'method' | 'taskpool') => {
+      const cfg = o[key] as Record<string, unknown>;
+      if (!cfg || typeof cfg !== 'object' || !('_target_' in cfg)) {
+        throw new UserError(`'${key}' has no _target_: fusion-bench needs fusion_bench v0.2-style configs with a _target_ (the v0.1 'name:' form is not supported)`);
+      }
+      // fusion_bench instantiates components with _recursive_ defaulting to false
+      const recursive = cfg._recursive_ ?? false;
+      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key);
+    };
+    this.modelpool = await prof.time('setup modelpool', () => setup('modelpool'));
+    this.method = (await prof.time('setup method', () => setup('method'))) as Algorithm;
+    if (o.taskpool) this.taskpool = (await prof.time('setup taskpool', () => setup('taskpool'))) as TaskPoolLike;
+
+    const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
+    let report: unknown = null;
+    let reportPath: string | null = null;
+    let modelPath: string | null = null;
+    if (merged === null || merged === undefined) {
+      runtime.progress?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
+    } else {
+      modelPath = await this.saveMergedModel(merged);
+      if (this.taskpool) {
+        report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
+        this.out.write(JSON.stringify(report, null, 2) + '\n');
+        const rp = o.report_save_path;
+        if (typeof rp === 'string' && rp.length > 0) {
+          reportPath = withLogDir(rp);
+          mkdirSync(dirname(reportPath), { recursive: true });
+          writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
+        }
+      } else {
+        runtime.progress?.write('No task pool specified. Skipping evaluation.\n');
+      }
+    }
+    return { merged_model: merged, report, report_path: reportPath, merged_model_path: modelPath };
+  }
+
+  private async saveMergedModel(merged: unknown): Promise<string | null> {
+    const p = this.options.merged_model_save_path;
+    if (p === null || p === undefined || p === '') return null;
+    const pool = this.modelpool as ModelPoolLike;
+    if (typeof pool?.saveModel !== 'function') throw new UserError(`merged_model_save_path is set, but the model pool '${String((this.options.modelpool as Record<string, unknown>)._target_)}' cannot save models`);
+    const savePath = withLogDir(p);
+    await runtime.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
+    runtime.progress?.write(`Saved the merged model to ${savePath}\n`);
+    return savePath;
+  }
+
+  /** A model, or a dict of models (`models` nests) with metadata, as fusion_bench's evaluate_merged_model. */
+  async evaluate(taskpool: TaskPoolLike, merged: unknown): Promise<unknown> {
+    if (isModelDict(merged)) {
+      const report: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(merged)) {
+        if (isModel(item)) report[key] = await taskpool.evaluate(item);
+        else if (key === 'models') report[key] = await this.evaluate(taskpool, item);
+        else report[key] = item;
+      }
+      return report;
+    }
+    if (Array.isArray(merged)) {
+      const out: unknown[] = [];
+      for (const m of merged) out.push(await this.evaluate(taskpool, m));
+      return out;
+    }
+    return taskpool.evaluate(merged);
+  }
+}
+
+/** A model is anything with a state dict; a plain object without one is a dict of results. */
+function isModel(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && 'stateDict' in v;
+}
+function isModelDict(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isModel(v);
+}
