@@ -1,10 +1,58 @@
 import { VERSION } from '../version.js';
+import { isUserError } from '../errors.js';
+import { parseArgs, type CliArgs } from './args.js';
+import { pythonErrorClass } from '../config/hydra-errors.js';
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--version')) {
-    process.stdout.write(`fusion-bench ${VERSION}\n`);
-    return 0;
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+
+/**
+ * The `fusion-bench` command: Hydra's command line over our config system. Returns the exit status.
+ * User errors print one message (with its causes, as Hydra does) and no stack trace unless
+ * HYDRA_FULL_ERROR=1; anything else is a bug and prints its stack.
+ */
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+    if (args.version) {
+      io.stdout.write(`fusion-bench ${VERSION} (Hydra 1.3.2 compatible)\n`);
+      return 0;
+    }
+    const { runCommand } = await import('./commands.js');
+    return await runCommand(args, io);
+  } catch (e) {
+    return reportError(e, io);
   }
-  process.stderr.write('fusion-bench: not implemented yet\n');
+}
+
+export function reportError(e: unknown, io: Pick<CliIO, 'stderr' | 'env'>): number {
+  const full = io.env.HYDRA_FULL_ERROR === '1';
+  if (!isUserError(e) || full) {
+    io.stderr.write(formatChain(e, true) + '\n');
+    return 1;
+  }
+  io.stderr.write(formatChain(e, false) + '\n\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n');
   return 1;
+}
+
+/** The message, then each cause's message not already contained in it (Hydra prints `raise X from Y` so). */
+function formatChain(e: unknown, withStack: boolean): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  let depth = 0;
+  while (cur !== undefined && cur !== null && depth < 8) {
+    const err = cur as Error;
+    const msg = withStack ? `${pythonErrorClass(err)}: ${err.stack ?? err.message}` : (err.message ?? String(err));
+    if (!parts.some((p) => p.includes(msg))) parts.push(msg);
+    cur = err.cause;
+    depth++;
+  }
+  return parts.join('\n');
 }

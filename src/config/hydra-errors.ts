@@ -50,6 +50,7 @@ export function pythonErrorClass(e: unknown): string {
   if (e && typeof e === 'object') {
     const o = e as { hydraClass?: unknown; omegaconfClass?: unknown; errorClass?: unknown; name?: unknown };
     for (const k of [o.hydraClass, o.omegaconfClass, o.errorClass]) if (typeof k === 'string') return k;
+    if (o.name === 'OverrideParseError') return 'hydra.errors.OverrideParseException';
     if (typeof o.name === 'string') return o.name;
   }
   return typeof e;

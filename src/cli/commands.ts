@@ -1,0 +1,93 @@
+import { UserError } from '../errors.js';
+import type { CliArgs } from './args.js';
+import type { CliIO } from './main.js';
+import { defaultConfigDir } from '../util/package-root.js';
+import { composeConfig, type ComposeResult } from '../config/compose.js';
+import { toYaml } from '../config/omegaconf/dump.js';
+import { resolveAll } from '../config/omegaconf/resolve.js';
+import { selectPath } from '../config/omegaconf/path.js';
+import { isDict, type ConfigDict, type ConfigValue } from '../config/values.js';
+import { isAbsolute, resolve } from 'node:path';
+
+/** Hydra's `--config-path` is relative to the working directory here (Python's is relative to the script). */
+function configPathOf(args: CliArgs, io: CliIO): string {
+  if (args.configPath === null) return defaultConfigDir;
+  return isAbsolute(args.configPath) ? args.configPath : resolve(io.cwd, args.configPath);
+}
+
+export function composeFor(args: CliArgs, io: CliIO, runMode: 'RUN' | 'MULTIRUN'): ComposeResult {
+  return composeConfig({
+    configPath: configPathOf(args, io),
+    configName: args.configName ?? 'fabric_model_fusion',
+    configDirs: args.configDir === null ? [] : [isAbsolute(args.configDir) ? args.configDir : resolve(io.cwd, args.configDir)],
+    overrides: args.overrides,
+    runMode,
+    withHydra: true,
+    env: io.env,
+    cwd: io.cwd,
+    fromShell: true,
+  });
+}
+
+function withoutHydra(cfg: ConfigDict): ConfigDict {
+  const out: ConfigDict = {};
+  for (const k of Object.keys(cfg)) if (k !== 'hydra') out[k] = cfg[k];
+  return out;
+}
+
+export async function runCommand(args: CliArgs, io: CliIO): Promise<number> {
+  if (args.cfg !== null) return showConfig(args, io);
+  if (args.help || args.hydraHelp) {
+    const { showHelp } = await import('./help.js');
+    return showHelp(args, io);
+  }
+  if (args.info !== null) {
+    const { showInfo } = await import('./info.js');
+    return showInfo(args, io);
+  }
+  if (args.shellCompletion !== null) {
+    const { shellCompletion } = await import('./completion.js');
+    return shellCompletion(args, io);
+  }
+  if (args.multirun) {
+    const { runSweep } = await import('../program/sweep.js');
+    return runSweep(args, io);
+  }
+  const { runJob } = await import('../program/job.js');
+  return runJob(args, io);
+}
+
+/** `--cfg job|hydra|all [--resolve] [--package P]`: Hydra's show_cfg. */
+function showConfig(args: CliArgs, io: CliIO): number {
+  const { config } = composeFor(args, io, args.multirun ? 'MULTIRUN' : 'RUN');
+  const hydra = isDict(config.hydra) ? config.hydra : undefined;
+  let cfg: ConfigDict;
+  if (args.cfg === 'job') cfg = withoutHydra(config);
+  else if (args.cfg === 'hydra') {
+    const h: ConfigDict = { ...(hydra ?? {}) };
+    delete h.hydra_help;
+    delete h.help;
+    cfg = { hydra: h };
+  } else cfg = config;
+
+  let pkg = args.package;
+  if (pkg === '_global_') pkg = null;
+  let ret: ConfigValue = cfg;
+  if (pkg !== null) {
+    const sel = selectPath(cfg, pkg);
+    if (sel === undefined || sel === null) throw new UserError(`package '${pkg}' not found in config`);
+    ret = sel;
+  }
+  if (!isDict(ret) && !Array.isArray(ret)) {
+    io.stdout.write(String(ret) + '\n');
+    return 0;
+  }
+  if (args.resolve) {
+    const root = pkg === null ? cfg : ({ __pkg__: ret } as ConfigDict);
+    const resolved = resolveAll(root, { env: io.env, hydra });
+    ret = pkg === null ? resolved : (resolved as ConfigDict).__pkg__;
+  }
+  if (pkg !== null) io.stdout.write(`# @package ${pkg}\n`);
+  io.stdout.write(toYaml(ret));
+  return 0;
+}

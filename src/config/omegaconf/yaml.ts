@@ -1,0 +1,233 @@
+import { parseDocument, isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode, Scalar as YamlScalar } from 'yaml';
+import { UserError } from '../../errors.js';
+import { type ConfigDict, type ConfigValue, Float, formatFloat } from '../values.js';
+import { constructBool, constructFloat, constructInt, constructPlain, resolvePlainTag } from './scalars.js';
+
+const TAG_PREFIX = 'tag:yaml.org,2002:';
+
+/** Sets a key on config data without tripping over `__proto__`. */
+export function setOwn(obj: ConfigDict, key: string, value: ConfigValue): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+class Reader {
+  private readonly lines = new LineCounter();
+  private readonly active = new Set<unknown>();
+  private doc!: Document;
+
+  constructor(
+    private readonly text: string,
+    private readonly source: string,
+  ) {}
+
+  read(): ConfigValue {
+    this.doc = parseDocument(this.text, { schema: 'failsafe', uniqueKeys: false, merge: false, lineCounter: this.lines, prettyErrors: false });
+    const err = this.doc.errors[0];
+    if (err) {
+      const where = err.linePos ? `, line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+      throw new UserError(`Invalid YAML in ${this.source}${where}: ${err.message.split('\n')[0]}`);
+    }
+    const root = this.doc.contents;
+    if (root === null) return null;
+    return this.construct(root as YamlNode);
+  }
+
+  private where(node: unknown): string {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (!range) return `"${this.source}"`;
+    const pos = this.lines.linePos(range[0]);
+    return `"${this.source}", line ${pos.line}, column ${pos.col}`;
+  }
+
+  private fail(node: unknown, problem: string, context?: { node: unknown; text: string }): never {
+    const head = context ? `${context.text}\n  in ${this.where(context.node)}\n` : '';
+    throw new UserError(`${head}${problem}\n  in ${this.where(node)}`);
+  }
+
+  private tagOf(node: YamlNode): string | undefined {
+    const tag = (node as { tag?: string }).tag;
+    return tag === undefined || tag === '!' ? undefined : tag;
+  }
+
+  /** The tag PyYAML's composer gives a key or value scalar. */
+  private scalarTag(node: YamlScalar): string {
+    const tag = this.tagOf(node);
+    if (tag !== undefined) return tag;
+    const explicitBang = (node as { tag?: string }).tag === '!';
+    if (node.type === 'PLAIN' || explicitBang) return TAG_PREFIX + resolvePlainTag(String(node.value ?? ''));
+    return TAG_PREFIX + 'str';
+  }
+
+  private construct(node: YamlNode | null): ConfigValue {
+    if (node === null) return null;
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target) this.fail(node, `found undefined alias ${node.source}`);
+      if (this.active.has(target)) this.fail(node, `found recursive alias ${node.source}`);
+      return this.construct(target as YamlNode);
+    }
+    this.active.add(node);
+    try {
+      if (isScalar(node)) return this.constructScalar(node);
+      if (isSeq(node)) {
+        this.checkCollectionTag(node, 'seq');
+        return node.items.map((item) => this.construct(item as YamlNode | null));
+      }
+      if (isMap(node)) {
+        this.checkCollectionTag(node, 'map');
+        return this.constructMap(node);
+      }
+    } finally {
+      this.active.delete(node);
+    }
+    this.fail(node, 'unsupported YAML node');
+  }
+
+  private checkCollectionTag(node: YamlNode, kind: 'seq' | 'map'): void {
+    const tag = this.tagOf(node);
+    if (tag !== undefined && tag !== TAG_PREFIX + kind) this.fail(node, `could not determine a constructor for the tag '${tag}'`);
+  }
+
+  private constructScalar(node: YamlScalar): ConfigValue {
+    const text = String(node.value ?? '');
+    const tag = this.scalarTag(node);
+    try {
+      switch (tag) {
+        case TAG_PREFIX + 'str':
+          return text;
+        case TAG_PREFIX + 'int':
+          return constructInt(text);
+        case TAG_PREFIX + 'float':
+          return constructFloat(text);
+        case TAG_PREFIX + 'bool':
+          return constructBool(text);
+        case TAG_PREFIX + 'null':
+          return null;
+        case TAG_PREFIX + 'merge':
+          return text;
+        default:
+          if (this.tagOf(node) === undefined) return constructPlain(text);
+          throw new Error(`could not determine a constructor for the tag '${tag}'`);
+      }
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      this.fail(node, (e as Error).message);
+    }
+  }
+
+  private keyString(v: ConfigValue): string {
+    if (typeof v === 'string') return v;
+    if (v === null) return 'None';
+    if (typeof v === 'boolean') return v ? 'True' : 'False';
+    if (v instanceof Float) return formatFloat(v.value);
+    if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+    throw new Error('unhashable key');
+  }
+
+  private constructMap(node: YamlNode & { items: Array<{ key: unknown; value: unknown }> }): ConfigDict {
+    // OmegaConf's loader rejects duplicate string keys before PyYAML flattens merge keys.
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = pair.key as YamlNode | null;
+      if (key !== null && isScalar(key) && this.scalarTag(key) === TAG_PREFIX + 'str') {
+        const k = String(key.value ?? '');
+        if (seen.has(k)) this.fail(key, `found duplicate key ${k}`, { node, text: 'while constructing a mapping' });
+        seen.add(k);
+      }
+    }
+    const merged: Array<[string, ConfigValue]> = [];
+    const own: Array<[string, ConfigValue]> = [];
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      if (keyNode !== null && isScalar(keyNode) && this.scalarTag(keyNode) === TAG_PREFIX + 'merge') {
+        merged.push(...this.mergeEntries(pair.value as YamlNode | null, node));
+        continue;
+      }
+      let key: string;
+      if (keyNode !== null && isScalar(keyNode) && this.scalarTag(keyNode) === TAG_PREFIX + 'value') key = '=';
+      else {
+        const kv = this.construct(keyNode);
+        try {
+          key = this.keyString(kv);
+        } catch {
+          this.fail(keyNode, 'found unhashable key', { node, text: 'while constructing a mapping' });
+        }
+      }
+      own.push([key, this.construct(pair.value as YamlNode | null)]);
+    }
+    const out: ConfigDict = {};
+    for (const [k, v] of merged) setOwn(out, k, v);
+    for (const [k, v] of own) setOwn(out, k, v);
+    return out;
+  }
+
+  /** PyYAML's flatten_mapping: a mapping, or a list of mappings where earlier ones win. */
+  private mergeEntries(value: YamlNode | null, mapNode: YamlNode): Array<[string, ConfigValue]> {
+    const target = value !== null && isAlias(value) ? (value.resolve(this.doc) as YamlNode | undefined) ?? null : value;
+    const ctx = { node: mapNode, text: 'while constructing a mapping' };
+    if (target !== null && isMap(target)) return Object.entries(this.construct(value) as ConfigDict);
+    if (target !== null && isSeq(target)) {
+      const parts: Array<Array<[string, ConfigValue]>> = [];
+      for (const item of target.items) {
+        const sub = item !== null && isAlias(item) ? (item.resolve(this.doc) as YamlNode | undefined) : (item as YamlNode | null);
+        if (!sub || !isMap(sub)) this.fail(item, `expected a mapping for merging, but found ${sub && isSeq(sub) ? 'sequence' : 'scalar'}`, ctx);
+        parts.push(Object.entries(this.construct(item as YamlNode) as ConfigDict));
+      }
+      return parts.reverse().flat();
+    }
+    this.fail(value, `expected a mapping or list of mappings for merging, but found ${target && isScalar(target) ? 'scalar' : 'other'}`, ctx);
+  }
+}
+
+/**
+ * Reads YAML text as OmegaConf does (`OmegaConf.load`): PyYAML 1.1 scalar typing, OmegaConf's float rule,
+ * no timestamps, duplicate keys rejected, anchors, aliases and `<<` merge keys. An empty document is null.
+ * Errors are UserErrors naming `source`.
+ */
+export function loadYaml(text: string, source: string): ConfigValue {
+  return new Reader(text, source).read();
+}
+
+/**
+ * `OmegaConf.load` / `OmegaConf.create(str)`: like loadYaml, but an empty document is `{}`, a document that
+ * is a string is read again as YAML (a bare word `foo` becomes `{foo: null}`), and other scalars are errors.
+ */
+export function loadConfig(text: string, source: string): ConfigDict | ConfigValue[] {
+  const obj = loadYaml(text, source);
+  if (obj === null) return {};
+  if (Array.isArray(obj) || (typeof obj === 'object' && !(obj instanceof Float))) return obj as ConfigDict | ConfigValue[];
+  if (typeof obj === 'string') {
+    const again = loadYaml(obj, source);
+    if (again === null) return {};
+    if (typeof again === 'string') return { [again]: null };
+    if (Array.isArray(again) || (typeof again === 'object' && !(again instanceof Float))) return again as ConfigDict | ConfigValue[];
+  }
+  throw new UserError(`Invalid loaded object type in ${source}: expected a mapping or a list, got ${formatScalarType(obj)}`);
+}
+
+function formatScalarType(v: ConfigValue): string {
+  if (typeof v === 'boolean') return 'bool';
+  if (v instanceof Float) return 'float';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'int';
+  return typeof v === 'string' ? 'str' : 'scalar';
+}
+
+/**
+ * Hydra's `# @package <pkg>` header: read from the leading comment block of the file's first 512
+ * characters only (blank lines skipped, the first line that is not a `# @...` directive ends the header).
+ */
+export function readPackageHeader(text: string): string | null {
+  let pkg: string | null = null;
+  for (const raw of text.slice(0, 512).split(/\r\n|\r|\n/)) {
+    const line = raw.trim();
+    if (line.length === 0) continue;
+    if (!/^\s*#\s*@/.test(line)) break;
+    const body = line.replace(/^#+/, '').trim();
+    const parts = body.split(' ').filter((s) => s.length > 0);
+    if (parts.length < 2) throw new UserError(`Expected header format: KEY VALUE, got '${body}'`);
+    if (parts.length > 2) throw new UserError(`Too many components in '${body}'`);
+    if (parts[0] === '@package') pkg = parts[1]!;
+  }
+  return pkg;
+}

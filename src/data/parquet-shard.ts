@@ -1,0 +1,104 @@
+/**
+ * One parquet file of a dataset, read lazily: the footer once, then whole row groups on demand
+ * (hyparquet reads a row group's column chunks in one go anyway). Byte arrays stay bytes (`utf8: false`).
+ */
+import { open, stat } from 'node:fs/promises';
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { UserError } from '../errors.js';
+
+export interface ParquetShard {
+  path: string;
+  /** File size in bytes. */
+  size: number;
+  metadata: FileMetaData;
+  /** Row index (within the file) where each row group starts, plus the total at the end. */
+  rowGroupStarts: number[];
+  numRows: number;
+  /** Top-level column names, and for struct columns their field names. */
+  columns: Map<string, string[]>;
+  /** The `huggingface` key of the footer's key-value metadata (datasets' features), parsed; null if absent. */
+  hfInfo: unknown;
+}
+
+/** An AsyncBuffer that opens the file for each slice (no descriptor stays open between reads). */
+function fileBuffer(path: string, size: number): AsyncBuffer {
+  return {
+    byteLength: size,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const stop = end === undefined ? size : Math.min(end, size);
+      const len = Math.max(0, stop - start);
+      const ab = new ArrayBuffer(len);
+      if (len === 0) return ab;
+      const fh = await open(path, 'r');
+      try {
+        let done = 0;
+        while (done < len) {
+          const { bytesRead } = await fh.read(new Uint8Array(ab, done), 0, len - done, start + done);
+          if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`);
+          done += bytesRead;
+        }
+      } finally {
+        await fh.close();
+      }
+      return ab;
+    },
+  };
+}
+
+export async function openShard(path: string, what: string): Promise<ParquetShard> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    throw new UserError(`${what}: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const file = fileBuffer(path, size);
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(file);
+  } catch (e) {
+    throw new UserError(`${what}: ${path} is not a readable parquet file: ${(e as Error).message}`);
+  }
+  const rowGroupStarts = [0];
+  for (const rg of metadata.row_groups) rowGroupStarts.push(rowGroupStarts[rowGroupStarts.length - 1]! + Number(rg.num_rows));
+  const columns = new Map<string, string[]>();
+  for (const child of parquetSchema(metadata).children) columns.set(child.element.name, child.children.map((c) => c.element.name));
+  let hfInfo: unknown = null;
+  const kv = metadata.key_value_metadata?.find((e) => e.key === 'huggingface');
+  if (kv?.value) {
+    try {
+      hfInfo = JSON.parse(kv.value);
+    } catch {
+      hfInfo = null; // a malformed hint is not worth failing for; labels are still range-checked when names are known
+    }
+  }
+  return { path, size, metadata, rowGroupStarts, numRows: rowGroupStarts[rowGroupStarts.length - 1]!, columns, hfInfo };
+}
+
+/** Reads row group `rg` of the shard as objects with the given top-level columns. */
+export async function readRowGroup(shard: ParquetShard, rg: number, columns: string[], what: string): Promise<Record<string, unknown>[]> {
+  try {
+    return await parquetReadObjects({
+      file: fileBuffer(shard.path, shard.size),
+      metadata: shard.metadata,
+      columns,
+      rowStart: shard.rowGroupStarts[rg]!,
+      rowEnd: shard.rowGroupStarts[rg + 1]!,
+      utf8: false,
+      rowFormat: 'object',
+    });
+  } catch (e) {
+    throw new UserError(`${what}: cannot read row group ${rg} of ${shard.path}: ${(e as Error).message}`);
+  }
+}
+
+/** Class names of `column` from datasets' features in the footer (`{"info": {"features": {col: {"names": [...]}}}}`). */
+export function labelNamesFromHfInfo(info: unknown, column: string): string[] | null {
+  if (!info || typeof info !== 'object') return null;
+  const features = (info as { info?: { features?: unknown } }).info?.features ?? (info as { features?: unknown }).features;
+  if (!features || typeof features !== 'object') return null;
+  const f = (features as Record<string, unknown>)[column];
+  if (!f || typeof f !== 'object') return null;
+  const names = (f as { names?: unknown }).names;
+  return Array.isArray(names) ? names.map(String) : null;
+}

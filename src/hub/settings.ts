@@ -1,0 +1,61 @@
+import { UserError } from '../errors.js';
+import type { ProgressStream } from '../util/progress.js';
+import { readHubEnv, type EnvVars, type HubEnv } from './env.js';
+
+/** Options every hub call takes: where the environment comes from, and per-call overrides of it. */
+export interface HubCallOptions {
+  /** The raw environment (default process.env). */
+  env?: EnvVars;
+  /** Settings already read with readHubEnv (wins over `env`). */
+  hubEnv?: HubEnv;
+  /** Overrides HF_ENDPOINT. */
+  endpoint?: string;
+  /** Overrides HF_TOKEN / the token file; null sends no token. */
+  token?: string | null;
+  /** Overrides HF_HUB_CACHE. */
+  cacheDir?: string;
+  /** Overrides HF_HUB_OFFLINE (`local_files_only` in Python). */
+  offline?: boolean;
+  /** No progress output. */
+  quiet?: boolean;
+  /** Where progress goes (default process.stderr). */
+  progressStream?: ProgressStream;
+}
+
+export interface Settings {
+  endpoint: string;
+  token: string | null;
+  hubCache: string;
+  offline: boolean;
+  etagTimeoutMs: number;
+  downloadTimeoutMs: number;
+  quiet: boolean;
+  progressStream: ProgressStream | undefined;
+}
+
+function checkEndpoint(endpoint: string): string {
+  let u: URL | null = null;
+  try {
+    u = new URL(endpoint);
+  } catch {
+    /* reported below */
+  }
+  if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+    throw new UserError(`HF_ENDPOINT '${endpoint}' is not an http(s) URL (expected e.g. https://huggingface.co)`);
+  }
+  return endpoint.replace(/\/+$/, '');
+}
+
+export function resolveSettings(o: HubCallOptions): Settings {
+  const h = o.hubEnv ?? readHubEnv(o.env ?? process.env);
+  return {
+    endpoint: checkEndpoint(o.endpoint ?? h.endpoint),
+    token: o.token !== undefined ? o.token : h.token,
+    hubCache: o.cacheDir ?? h.hubCache,
+    offline: o.offline ?? h.offline,
+    etagTimeoutMs: h.etagTimeoutMs,
+    downloadTimeoutMs: h.downloadTimeoutMs,
+    quiet: o.quiet ?? h.disableProgressBars,
+    progressStream: o.progressStream,
+  };
+}

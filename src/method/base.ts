@@ -1,0 +1,13 @@
+/** What every merging method is: constructed from its config keys, run over a pool, returning a model. */
+import type { Model } from '../modelpool/model.js';
+import type { PoolInput } from './sources.js';
+
+export interface MergeAlgorithm {
+  run(pool: PoolInput): Promise<Model>;
+}
+
+export interface MergeAlgorithmClass {
+  new (config: Record<string, unknown>): MergeAlgorithm;
+  /** fusion_bench's constructor parameters, in Python's positional order (for `_args_`). */
+  readonly configKeys: readonly string[];
+}

@@ -1,0 +1,12 @@
+/** DARE's config keys. `seed` is ours: fusion_bench draws from torch's global generator. */
+import type { Params } from '../params.js';
+import type { DareOptions } from './dare-reader.js';
+
+export function dareOptions(p: Params, rescaleDefault: boolean | undefined): DareOptions {
+  return {
+    sparsity_ratio: p.number('sparsity_ratio', { min: 0, max: 1 }),
+    only_on_linear_weights: p.bool('only_on_linear_weights'),
+    rescale: p.bool('rescale', rescaleDefault),
+    seed: p.seed('seed', 0),
+  };
+}

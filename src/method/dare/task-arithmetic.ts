@@ -1,0 +1,49 @@
+/**
+ * fusion_bench's DareTaskArithmetic: task vectors with random drop (and rescale), summed in model order,
+ * scaled, added to the pretrained weights.
+ */
+import { UserError } from '../../errors.js';
+import type { Model } from '../../modelpool/model.js';
+import { addInPlace, baseAddScaled } from '../f32.js';
+import { Params } from '../params.js';
+import { isMerged, loadChecked, mergedModel, toPool, type PoolInput } from '../sources.js';
+import { taskVectorReader } from '../task-vectors.js';
+import { dareReader, type DareOptions } from './dare-reader.js';
+import { dareOptions } from './options.js';
+
+const NAME = 'DareTaskArithmetic';
+
+/** The DARE task-arithmetic merge, shared with DareSimpleAverage. */
+export async function dareTaskArithmetic(owner: string, input: PoolInput, scaling: (modelCount: number) => number, dare: DareOptions): Promise<Model> {
+  const pool = toPool(input);
+  if (!pool.hasPretrained) throw new UserError(`${owner}: the model pool needs a '_pretrained_' model`);
+  if (pool.modelNames.length === 0) throw new UserError(`${owner}: the model pool has no fine-tuned models besides '_pretrained_'`);
+  const set = await loadChecked(owner, pool, ['_pretrained_', ...pool.modelNames]);
+  const [base, ...finetuned] = set.list;
+  const sd = base!.model.stateDict;
+  const reader = dareReader(taskVectorReader(base!, finetuned, sd.names().filter((n) => isMerged(sd.info(n)))), base!, finetuned, dare);
+  const s = scaling(finetuned.length);
+  return mergedModel(owner, base!, set, (name) => {
+    const { base: theta0, tvs } = reader.read(name);
+    const acc = tvs[0]!;
+    for (let t = 1; t < tvs.length; t++) addInPlace(acc, tvs[t]!);
+    baseAddScaled(acc, theta0, s, acc);
+    return acc;
+  });
+}
+
+export class DareTaskArithmetic {
+  static readonly configKeys: readonly string[] = ['scaling_factor', 'sparsity_ratio', 'only_on_linear_weights', 'rescale'];
+  readonly scaling_factor: number;
+  readonly dare: DareOptions;
+
+  constructor(config: Record<string, unknown>) {
+    const p = new Params(config, NAME);
+    this.scaling_factor = p.number('scaling_factor');
+    this.dare = dareOptions(p, true);
+  }
+
+  async run(input: PoolInput): Promise<Model> {
+    return dareTaskArithmetic(NAME, input, () => this.scaling_factor, this.dare);
+  }
+}

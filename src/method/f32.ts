@@ -1,0 +1,72 @@
+/**
+ * float32 arithmetic with torch's rounding: each operation is done in double and rounded to float32
+ * (exact for +, −, ×, ÷ of float32 operands), in the order fusion_bench's code performs them.
+ */
+
+export const f32 = Math.fround;
+
+/** acc += (a − b), element-wise, in place. */
+export function addDiff(acc: Float32Array, a: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(a[i]! - b[i]!);
+}
+
+/** a −= b, in place. */
+export function subInPlace(a: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! - b[i]!;
+}
+
+/** acc += x, in place. */
+export function addInPlace(acc: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
+}
+
+/** out = base + s·v with s rounded to float32 first (a Python float times a float32 tensor). */
+export function baseAddScaled(out: Float32Array, base: Float32Array, s: number, v: Float32Array): void {
+  const s32 = f32(s);
+  for (let i = 0; i < out.length; i++) out[i] = base[i]! + f32(s32 * v[i]!);
+}
+
+/** x ·= s in place (s rounded to float32). */
+export function scaleInPlace(x: Float32Array, s: number): void {
+  const s32 = f32(s);
+  for (let i = 0; i < x.length; i++) x[i] = s32 * x[i]!;
+}
+
+/** x /= s in place (s rounded to float32). */
+export function divInPlace(x: Float32Array, s: number): void {
+  const s32 = f32(s);
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! / s32;
+}
+
+function ceilLog2(x: number): number {
+  return x <= 2 ? 1 : 32 - Math.clz32(x - 1);
+}
+
+/**
+ * torch's float32 `sum(dim=0)` of n stacked rows at one column (CPU `multi_row_sum`): sequential from 0
+ * below 16 rows; above, blocks of 16 summed separately and combined in levels.
+ */
+export function torchColumnSum(vals: Float32Array | Float64Array, n: number): number {
+  if (n < 16) {
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc = f32(acc + vals[i]!);
+    return acc;
+  }
+  const levels = 4;
+  const power = Math.max(4, Math.floor(ceilLog2(n) / levels));
+  const step = 1 << power;
+  const mask = step - 1;
+  const acc = [0, 0, 0, 0];
+  let i = 0;
+  while (i + step <= n) {
+    for (let j = 0; j < step; j++, i++) acc[0] = f32(acc[0]! + vals[i]!);
+    for (let j = 1; j < levels; j++) {
+      acc[j] = f32(acc[j]! + acc[j - 1]!);
+      acc[j - 1] = 0;
+      if ((i & (mask << (j * power))) !== 0) break;
+    }
+  }
+  for (; i < n; i++) acc[0] = f32(acc[0]! + vals[i]!);
+  for (let j = 1; j < levels; j++) acc[0] = f32(acc[0]! + acc[j]!);
+  return acc[0]!;
+}

@@ -1,0 +1,45 @@
+/**
+ * fusion_bench's MagMaxAlgorithm: per element, the task vector of largest magnitude (later models win
+ * ties, `>=`), scaled and added to the pretrained weights.
+ */
+import { UserError } from '../errors.js';
+import type { Model } from '../modelpool/model.js';
+import { baseAddScaled, f32 } from './f32.js';
+import { Params } from './params.js';
+import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+
+const NAME = 'MagMaxAlgorithm';
+
+export class MagMaxAlgorithm {
+  static readonly configKeys: readonly string[] = ['scaling_factor', 'inplace'];
+  readonly scaling_factor: number;
+  readonly inplace: boolean;
+
+  constructor(config: Record<string, unknown> = {}) {
+    const p = new Params(config, NAME);
+    this.scaling_factor = p.number('scaling_factor', { dflt: 0.5 });
+    this.inplace = p.bool('inplace', true);
+  }
+
+  async run(input: PoolInput): Promise<Model> {
+    const pool = toPool(input);
+    if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
+    if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
+    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
+    const [base, ...finetuned] = set.list;
+    return mergedModel(NAME, base!, set, (name) => {
+      const theta0 = base!.model.stateDict.loadF32(name);
+      const best = finetuned[0]!.model.stateDict.loadF32(name);
+      for (let i = 0; i < best.length; i++) best[i] = best[i]! - theta0[i]!;
+      for (let k = 1; k < finetuned.length; k++) {
+        const x = finetuned[k]!.model.stateDict.loadF32(name);
+        for (let i = 0; i < best.length; i++) {
+          const tv = f32(x[i]! - theta0[i]!);
+          if (Math.abs(tv) >= Math.abs(best[i]!)) best[i] = tv;
+        }
+      }
+      baseAddScaled(best, theta0, this.scaling_factor, best);
+      return best;
+    });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The models a method merges: loaded from the pool (or given as a plain mapping), checked to hold the
+ * same tensors with the same shapes before any work, and wrapped into the lazy merged model.
+ */
+import { UserError } from '../errors.js';
+import { BaseModelPool } from '../modelpool/base-pool.js';
+import type { Model } from '../modelpool/model.js';
+import { isFloatDType } from '../tensor/dtype.js';
+import type { TensorInfo } from '../tensor/types.js';
+import { ComputedStateDict } from './computed-state-dict.js';
+
+/** What `run` accepts: a pool, or a mapping from names to models (or model paths), as fusion_bench's `Dict[str, nn.Module]`. */
+export type PoolInput = BaseModelPool | Record<string, unknown>;
+
+export function toPool(input: PoolInput): BaseModelPool {
+  return input instanceof BaseModelPool ? input : new BaseModelPool({ models: input });
+}
+
+export interface Source {
+  readonly name: string;
+  readonly model: Model;
+}
+
+/** Models loaded for one run; closes the ones it opened (never models given as objects). */
+export class SourceSet {
+  private constructor(readonly list: readonly Source[], private readonly owned: readonly Model[]) {}
+
+  static async load(pool: BaseModelPool, names: readonly string[]): Promise<SourceSet> {
+    const list: Source[] = [];
+    const owned: Model[] = [];
+    try {
+      for (const name of names) {
+        const model = await pool.loadModel(name);
+        if (!pool.isInstanceModel(name)) owned.push(model);
+        list.push({ name, model });
+      }
+    } catch (e) {
+      for (const m of owned) m.stateDict.close?.();
+      throw e;
+    }
+    return new SourceSet(list, owned);
+  }
+
+  close(): void {
+    for (const m of this.owned) m.stateDict.close?.();
+  }
+}
+
+function shapeText(s: readonly number[]): string {
+  return `[${s.join(', ')}]`;
+}
+
+function listSome(names: string[]): string {
+  const shown = names.slice(0, 5).map((n) => `'${n}'`).join(', ');
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+}
+
+/** Every model must hold the reference's tensor names with the same shapes (fusion_bench's strict key check). */
+export function checkCompatible(owner: string, ref: Source, others: readonly Source[]): void {
+  const refSd = ref.model.stateDict;
+  const refNames = refSd.names();
+  for (const o of others) {
+    const sd = o.model.stateDict;
+    const missing = refNames.filter((n) => !sd.has(n));
+    const extra = sd.names().filter((n) => !refSd.has(n));
+    if (missing.length > 0 || extra.length > 0) {
+      const parts = [];
+      if (missing.length > 0) parts.push(`it lacks ${listSome(missing)}`);
+      if (extra.length > 0) parts.push(`it has ${listSome(extra)} that '${ref.name}' lacks`);
+      throw new UserError(`${owner}: model '${o.name}' (${o.model.source}) does not have the same tensors as '${ref.name}' (${ref.model.source}): ${parts.join('; ')}`);
+    }
+    for (const n of refNames) {
+      const a = refSd.info(n).shape;
+      const b = sd.info(n).shape;
+      if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+        throw new UserError(`${owner}: tensor '${n}' has shape ${shapeText(b)} in model '${o.name}' but ${shapeText(a)} in '${ref.name}'`);
+      }
+    }
+  }
+}
+
+/** Floating tensors are merged; integer and bool buffers pass through from the base model. */
+export function isMerged(info: TensorInfo): boolean {
+  return isFloatDType(info.dtype);
+}
+
+/**
+ * The merged model over `base`'s tensor names, dtypes and config: `compute(name)` gives each floating
+ * tensor; closing it closes the models the run opened.
+ */
+export function mergedModel(owner: string, base: Source, sources: SourceSet, compute: (name: string) => Float32Array): Model {
+  const sd = base.model.stateDict;
+  const stateDict = new ComputedStateDict({
+    names: sd.names(),
+    info: (n) => sd.info(n),
+    compute: (n) => (isMerged(sd.info(n)) ? compute(n) : sd.loadF32(n)),
+    raw: (n) => (isMerged(sd.info(n)) ? undefined : sd.loadRaw?.(n)),
+    onClose: () => sources.close(),
+  });
+  return { stateDict, config: base.model.config, source: `${owner} merge` };
+}
+
+/** Loads the named models, checks them against the first, and closes them again if the check fails. */
+export async function loadChecked(owner: string, pool: BaseModelPool, names: readonly string[]): Promise<SourceSet> {
+  const set = await SourceSet.load(pool, names);
+  try {
+    const [first, ...rest] = set.list;
+    if (first === undefined) throw new UserError(`${owner}: the model pool has no models to merge`);
+    checkCompatible(owner, first, rest);
+  } catch (e) {
+    set.close();
+    throw e;
+  }
+  return set;
+}

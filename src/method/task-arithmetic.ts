@@ -1,0 +1,40 @@
+/**
+ * fusion_bench's TaskArithmeticAlgorithm: θ₀ + λ·Σᵢ(θᵢ − θ₀). As in fusion_bench, the task vectors are
+ * summed first (in model order), the sum is scaled, then added to the pretrained weights, all in float32.
+ */
+import { UserError } from '../errors.js';
+import type { Model } from '../modelpool/model.js';
+import { addDiff, baseAddScaled, subInPlace } from './f32.js';
+import { Params } from './params.js';
+import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+
+const NAME = 'TaskArithmeticAlgorithm';
+
+export class TaskArithmeticAlgorithm {
+  static readonly configKeys: readonly string[] = ['scaling_factor', 'inplace'];
+  readonly scaling_factor: number;
+  readonly inplace: boolean;
+
+  constructor(config: Record<string, unknown>) {
+    const p = new Params(config, NAME);
+    this.scaling_factor = p.number('scaling_factor');
+    this.inplace = p.bool('inplace', true);
+  }
+
+  async run(input: PoolInput): Promise<Model> {
+    const pool = toPool(input);
+    if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
+    if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
+    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
+    const [base, ...finetuned] = set.list;
+    const s = this.scaling_factor;
+    return mergedModel(NAME, base!, set, (name) => {
+      const theta0 = base!.model.stateDict.loadF32(name);
+      const acc = finetuned[0]!.model.stateDict.loadF32(name);
+      subInPlace(acc, theta0);
+      for (let k = 1; k < finetuned.length; k++) addDiff(acc, finetuned[k]!.model.stateDict.loadF32(name), theta0);
+      baseAddScaled(acc, theta0, s, acc);
+      return acc;
+    });
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * fusion_bench's WeightedAverageAlgorithm: Σᵢ wᵢ·θᵢ over the regular models, weights optionally
+ * normalised to sum to one (in double, as numpy does), each product and sum rounded to float32.
+ */
+import { UserError } from '../errors.js';
+import type { Model } from '../modelpool/model.js';
+import { f32 } from './f32.js';
+import { Params } from './params.js';
+import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+
+const NAME = 'WeightedAverageAlgorithm';
+
+export class WeightedAverageAlgorithm {
+  static readonly configKeys: readonly string[] = ['normalize', 'weights', 'verbose'];
+  readonly normalize: boolean;
+  readonly weights: readonly number[];
+  readonly verbose: boolean;
+
+  constructor(config: Record<string, unknown>) {
+    const p = new Params(config, NAME);
+    this.normalize = p.bool('normalize');
+    this.weights = p.numberList('weights');
+    this.verbose = p.bool('verbose', true);
+  }
+
+  async run(input: PoolInput): Promise<Model> {
+    const pool = toPool(input);
+    const names = pool.modelNames;
+    if (this.weights.length !== names.length) {
+      throw new UserError(`${NAME}: ${this.weights.length} weights for ${names.length} models (${names.join(', ')}); give one weight per model`);
+    }
+    if (names.length === 0) throw new UserError(`${NAME}: the model pool has no models to merge`);
+    let w = [...this.weights];
+    if (this.normalize) {
+      const total = w.reduce((a, b) => a + b, 0);
+      if (total === 0) throw new UserError(`${NAME}: cannot normalize weights that sum to zero`);
+      w = w.map((x) => x / total);
+    }
+    const set = await loadChecked(NAME, pool, names);
+    const models = set.list;
+    return mergedModel(NAME, models[0]!, set, (name) => {
+      const acc = models[0]!.model.stateDict.loadF32(name);
+      const w0 = f32(w[0]!);
+      for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
+      for (let k = 1; k < models.length; k++) {
+        const x = models[k]!.model.stateDict.loadF32(name);
+        const wk = f32(w[k]!);
+        for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
+      }
+      return acc;
+    });
+  }
+}
