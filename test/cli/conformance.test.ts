@@ -10,7 +10,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { binPath, needsShared, sharedDir, sharedPath } from '../helpers/paths.js';
+import { main } from '../../src/cli/main.js';
 import { assertSameConfig, listCases, parseErrorReport, readBulk, readCase } from '../helpers/conformance.js';
 
 interface Run {
@@ -43,6 +45,20 @@ function runCli(args: string[], env: Record<string, string>): Promise<Run> {
       resolve({ status, stdout, stderr, cwd });
     });
   });
+}
+
+/** The same command in this process (main() with captured streams): the bulk corpus is 111 × 2 runs. */
+async function runInProcess(args: string[], env: Record<string, string>): Promise<Run> {
+  const cwd = realpathSync(mkdtempSync(join(tmpdir(), 'fb-conf-')));
+  let stdout = '';
+  let stderr = '';
+  const sink = (f: (s: string) => void) => new Writable({ write(chunk, _enc, cb) { f(String(chunk)); cb(); } });
+  try {
+    const status = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: cleanEnv(env), cwd });
+    return { status, stdout, stderr, cwd };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
 
 function assertCleanFailure(r: Run, what: string, expectedMessage?: string): void {
@@ -83,7 +99,7 @@ for (const c of cases) {
   });
 }
 
-test('bulk compositions over fusion_bench\'s tree, through the CLI', { ...needsShared(), timeout: 600_000 }, async () => {
+test('bulk compositions over fusion_bench\'s tree, through the CLI\'s main()', { ...needsShared(), timeout: 600_000 }, async () => {
   const records = readBulk(sharedPath('conformance', 'hydra', 'bulk', 'fusion_bench_all_options.public.jsonl'));
   const configDir = sharedPath('conformance', 'hydra', 'fusion_bench');
   assert.ok(records.length > 100);
@@ -95,7 +111,7 @@ test('bulk compositions over fusion_bench\'s tree, through the CLI', { ...needsS
       const what = `bulk #${i} ${rec.config_name} ${rec.overrides.join(' ')}`;
       const args = ['--config-path', configDir, '--config-name', rec.config_name, '--cfg', 'job', ...rec.overrides];
       try {
-        const r = await runCli(args, {});
+        const r = await runInProcess(args, {});
         if (rec.error !== null) {
           assertCleanFailure(r, what);
           continue;
@@ -103,7 +119,7 @@ test('bulk compositions over fusion_bench\'s tree, through the CLI', { ...needsS
         assert.equal(r.status, 0, `${what} failed:\n${r.stderr}`);
         assertSameConfig(r.stdout, rec.unresolved!, { configDir, cwd: r.cwd });
         if (rec.resolved !== null || rec.resolve_error !== null) {
-          const rr = await runCli([...args, '--resolve'], {});
+          const rr = await runInProcess([...args, '--resolve'], {});
           if (rec.resolve_error !== null) assertCleanFailure(rr, `${what} --resolve`);
           else {
             assert.equal(rr.status, 0, `${what} --resolve failed:\n${rr.stderr}`);
@@ -115,6 +131,6 @@ test('bulk compositions over fusion_bench\'s tree, through the CLI', { ...needsS
       }
     }
   };
-  await Promise.all([worker(), worker(), worker()]);
+  await worker();
   assert.deepEqual(failures, []);
 });
