@@ -15,6 +15,11 @@ export interface Runtime {
   profiler: Profiler;
   /** Progress bars and status lines go here (stderr); null keeps a run quiet. */
   progress: NodeJS.WritableStream | null;
+  /**
+   * Values that outlive one job of a sweep: opened models, zero-shot heads, preprocessed images, task
+   * vectors. Keys name what the value was computed from; resetRuntime keeps this unless told otherwise.
+   */
+  memo: Map<string, unknown>;
 }
 
 export const runtime: Runtime = {
@@ -23,8 +28,18 @@ export const runtime: Runtime = {
   logDir: null,
   profiler: new Profiler(),
   progress: process.stderr,
+  memo: new Map(),
 };
 
+/** The memoized value for `key`, computed once per process (or per sweep). */
+export async function memo<T>(key: string, compute: () => Promise<T> | T): Promise<T> {
+  if (runtime.memo.has(key)) return runtime.memo.get(key) as T;
+  const v = await compute();
+  runtime.memo.set(key, v);
+  return v;
+}
+
+/** A fresh runtime for the next job; the memo carries over (a sweep reuses it) unless `init.memo` replaces it. */
 export function resetRuntime(init: Partial<Runtime> = {}): Runtime {
   Object.assign(runtime, { debug: false, cacheDir: null, logDir: null, profiler: new Profiler(), progress: process.stderr }, init);
   return runtime;
