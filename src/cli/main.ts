@@ -18,6 +18,9 @@ const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr
  * HYDRA_FULL_ERROR=1; anything else is a bug and prints its stack.
  */
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  // A job may set HYDRA_FULL_ERROR through hydra.job.env_set (fusion_bench's default does); the user's
+  // own setting at start-up decides how errors print.
+  const errEnv = { HYDRA_FULL_ERROR: io.env.HYDRA_FULL_ERROR };
   let args: CliArgs;
   try {
     args = parseArgs(argv);
@@ -28,7 +31,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     const { runCommand } = await import('./commands.js');
     return await runCommand(args, io);
   } catch (e) {
-    return reportError(e, io);
+    return reportError(e, { stderr: io.stderr, env: errEnv });
   }
 }
 

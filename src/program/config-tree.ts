@@ -9,9 +9,13 @@ export function formatConfigTree(config: Record<string, unknown>, order: readonl
   const lines = ['CONFIG'];
   keys.forEach((k, i) => {
     const last = i === keys.length - 1;
-    lines.push(`${last ? '└──' : '├──'} ${k}`);
     const v = config[k];
-    const body = v !== null && typeof v === 'object' ? stringify(v, { lineWidth: 0 }).trimEnd() : String(v);
+    if (v === null || typeof v !== 'object') {
+      lines.push(`${last ? '└──' : '├──'} ${k}: ${JSON.stringify(v)}`);
+      return;
+    }
+    lines.push(`${last ? '└──' : '├──'} ${k}`);
+    const body = stringify(v, { lineWidth: 0 }).trimEnd();
     for (const l of body.split('\n')) lines.push(`${last ? '    ' : '│   '}${l}`);
   });
   return lines.join('\n') + '\n';

@@ -5,7 +5,7 @@ import type { CliArgs } from '../cli/args.js';
 import type { CliIO } from '../cli/main.js';
 import { composeFor } from '../cli/commands.js';
 import { toYaml } from '../config/omegaconf/dump.js';
-import { resolveAll } from '../config/omegaconf/resolve.js';
+import { resolveAll, resolveAt } from '../config/omegaconf/resolve.js';
 import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
@@ -43,33 +43,32 @@ export interface PreparedJob {
  */
 export function prepareJob(config: ConfigDict, io: CliIO, dirKey: 'run' | 'sweep' = 'run'): PreparedJob {
   const hydra = dict(config.hydra, 'hydra node');
-  const resolved = resolveAll(config, { env: io.env, hydra }) as ConfigDict;
-  const rh = dict(resolved.hydra, 'hydra node');
-  const runDir = dict(rh[dirKey], `hydra.${dirKey}`).dir;
-  if (typeof runDir !== 'string' || runDir === '') throw new UserError(`hydra.${dirKey}.dir must be a path, got ${JSON.stringify(runDir)}`);
+  const ctx = { env: io.env, hydra };
+  // Hydra resolves only the keys it needs (the run dir, env_set): the rest of the hydra node may hold
+  // values that are missing in this mode, such as hydra.job.num outside a sweep.
+  const runDir = resolveAt(config, `hydra.${dirKey}.dir`, ctx);
+  if (typeof runDir !== 'string' || runDir === '') throw new UserError(`hydra.${dirKey}.dir must be a path, got ${JSON.stringify(toPlain(runDir as ConfigValue))}`);
   const outputDir = isAbsolute(runDir) ? runDir : resolve(io.cwd, runDir);
   dict(hydra.runtime, 'hydra.runtime').output_dir = outputDir;
-  dict(rh.runtime, 'hydra.runtime').output_dir = outputDir;
   mkdirSync(outputDir, { recursive: true });
 
-  const sub = rh.output_subdir;
+  const job: ConfigDict = {};
+  for (const k of Object.keys(config)) if (k !== 'hydra') job[k] = config[k];
+  const sub = resolveAt(config, 'hydra.output_subdir', ctx);
   if (sub !== null && sub !== undefined) {
     const dir = join(outputDir, String(sub));
     mkdirSync(dir, { recursive: true });
-    const job: ConfigDict = {};
-    for (const k of Object.keys(config)) if (k !== 'hydra') job[k] = config[k];
     writeFileAtomic(join(dir, 'config.yaml'), toYaml(job));
     writeFileAtomic(join(dir, 'hydra.yaml'), toYaml({ hydra }));
     const task = dict(hydra.overrides, 'hydra.overrides').task ?? [];
     writeFileAtomic(join(dir, 'overrides.yaml'), toYaml(task));
   }
-  const envSet = dict(rh.job, 'hydra.job').env_set;
+  const envSet = resolveAt(config, 'hydra.job.env_set', ctx);
   if (isDict(envSet)) for (const [k, v] of Object.entries(envSet)) if (v !== null) process.env[k] = String(toPlain(v));
 
-  const jobCfg: ConfigDict = {};
-  for (const k of Object.keys(resolved)) if (k !== 'hydra') jobCfg[k] = resolved[k];
-  const jobName = String(dict(rh.job, 'hydra.job').name ?? 'fusion-bench');
-  return { config, job: jobCfg, outputDir, logPath: join(outputDir, `${jobName}.log`) };
+  const jobName = String(resolveAt(config, 'hydra.job.name', ctx) ?? 'fusion-bench');
+  const resolvedJob = resolveAll(job, ctx) as ConfigDict;
+  return { config, job: resolvedJob, outputDir, logPath: join(outputDir, `${jobName}.log`) };
 }
 
 /** One run: compose, prepare the run directory, instantiate the program named by `_target_`, run it. */

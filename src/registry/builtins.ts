@@ -1,19 +1,37 @@
 import { Registry, type TargetSpec } from './registry.js';
+import { METHODS } from '../method/index.js';
+import { MODELPOOLS } from '../modelpool/index.js';
 
-type Factory = (kwargs: Record<string, unknown>) => unknown;
+type Ctor = new (kwargs: Record<string, unknown>) => unknown;
 
-/** A class whose constructor takes one keyword object, loaded on first use. */
-function cls(load: () => Promise<new (kwargs: Record<string, unknown>) => unknown>, params: string[] = [], summary?: string): TargetSpec {
+/** A class whose constructor takes one keyword object, as every class of this library does. */
+function cls(load: () => Promise<Ctor> | Ctor, summary?: string, params: string[] = []): TargetSpec {
   return { params, summary, load: async () => { const C = await load(); return (kw) => new C(kw); } };
 }
 
-function fn(load: () => Promise<Factory>, params: string[] = [], summary?: string): TargetSpec {
-  return { params, summary, load };
+/**
+ * Registers a table `{ 'fusion_bench.x.Name': Class }`: the first name of each class is its canonical
+ * name, the others (module paths) and the bare class name are aliases.
+ */
+function registerTable(r: Registry, table: Readonly<Record<string, Ctor>>, summary: (name: string) => string): void {
+  const byClass = new Map<Ctor, string[]>();
+  for (const [name, C] of Object.entries(table)) {
+    if (!byClass.has(C)) byClass.set(C, []);
+    byClass.get(C)!.push(name);
+  }
+  for (const [C, names] of byClass) {
+    const short = names[0].slice(names[0].lastIndexOf('.') + 1);
+    const aliases = [...names.slice(1), ...(r.has(short) || names.includes(short) ? [] : [short])];
+    r.register(names[0], cls(() => C, summary(short)), aliases);
+  }
 }
 
+/** datasets.load_dataset's parameters, in Python's positional order. */
+const LOAD_DATASET_PARAMS = ['path', 'name', 'data_dir', 'data_files', 'split', 'cache_dir', 'features', 'download_config', 'download_mode', 'verification_mode', 'keep_in_memory', 'save_infos', 'revision', 'token', 'streaming', 'num_proc', 'storage_options', 'trust_remote_code'];
+
 /**
- * Every `_target_` a config may name: fusion_bench's dotted names (and the short class names as aliases).
- * Modules load lazily, so composing a config imports nothing heavy.
+ * Every `_target_` a config may name: fusion_bench's dotted names, with short class names as aliases.
+ * Heavy modules (onnxruntime, parquet) load on first use, so composing and listing stay fast.
  */
 export function createBuiltinRegistry(): Registry {
   const r = new Registry();
@@ -26,36 +44,28 @@ export function createBuiltinRegistry(): Registry {
     },
   };
   r.register('fusion_bench.programs.FabricModelFusionProgram', program, ['FabricModelFusionProgram', 'fusion_bench.programs.fabric_fusion_program.FabricModelFusionProgram']);
-  r.register('fusion_bench.programs.ModelFusionProgram', program, ['ModelFusionProgram']);
+  r.register('fusion_bench.programs.ModelFusionProgram', program, ['ModelFusionProgram', 'fusion_bench.programs.fusion_program.ModelFusionProgram']);
 
-  r.register('fusion_bench.taskpool.DummyTaskPool', cls(async () => (await import('../taskpool/dummy.js')).DummyTaskPool, ['model_save_path'], 'no evaluation; reports parameter counts'), ['DummyTaskPool']);
+  registerTable(r, METHODS as unknown as Readonly<Record<string, Ctor>>, (n) => `merging method ${n}`);
+  registerTable(r, MODELPOOLS as unknown as Readonly<Record<string, Ctor>>, (n) => `model pool ${n}`);
 
-  registerFromIndex(r, 'method');
-  registerFromIndex(r, 'modelpool');
+  r.register('fusion_bench.taskpool.DummyTaskPool', cls(async () => (await import('../taskpool/dummy.js')).DummyTaskPool, 'no evaluation; reports parameter counts', ['model_save_path']), ['DummyTaskPool', 'fusion_bench.taskpool.dummy.DummyTaskPool']);
+
+  // onnxruntime loads with this module, on first use only
+  r.register(
+    'fusion_bench.taskpool.CLIPVisionModelTaskPool',
+    cls(async () => (await import('../taskpool/clip-vision/index.js')).CLIPVisionModelTaskPool as unknown as Ctor, 'zero-shot CLIP image classification', ['test_datasets']),
+    ['CLIPVisionModelTaskPool', 'fusion_bench.taskpool.clip_vision.CLIPVisionModelTaskPool', 'fusion_bench.taskpool.clip_vision.taskpool.CLIPVisionModelTaskPool'],
+  );
+
+  r.register('datasets.load_dataset', {
+    params: LOAD_DATASET_PARAMS,
+    summary: 'an image classification dataset from the hub or local parquet files',
+    load: async () => {
+      const { loadDatasetOptionsFromCall } = await import('../data/load-dataset-call.js');
+      const { loadImageClassificationDataset } = await import('../data/load.js');
+      return (kw) => loadImageClassificationDataset(loadDatasetOptionsFromCall([], kw));
+    },
+  });
   return r;
 }
-
-/**
- * Methods and model pools publish `{ 'fusion_bench.method.X': Class }` maps from their index modules;
- * registering them needs the names up front, so the maps are listed here and loaded on first use.
- */
-function registerFromIndex(r: Registry, kind: 'method' | 'modelpool'): void {
-  const names = kind === 'method' ? METHOD_NAMES : MODELPOOL_NAMES;
-  for (const name of names) {
-    const spec: TargetSpec = {
-      load: async () => {
-        const mod = (await (kind === 'method' ? import('../method/index.js') : import('../modelpool/index.js'))) as unknown as Record<string, Record<string, new (kw: Record<string, unknown>) => unknown>>;
-        const table = Object.values(mod).find((v) => v && typeof v === 'object' && name in v);
-        const C = table?.[name];
-        if (!C) throw new Error(`registry: ${name} is listed but ${kind}/index exports no such class`);
-        return (kw) => new C(kw);
-      },
-    };
-    const short = name.slice(name.lastIndexOf('.') + 1);
-    r.register(name, spec, r.has(short) ? [] : [short]);
-  }
-}
-
-// Kept in step with src/method/index.ts and src/modelpool/index.ts by test/registry/builtins.test.ts.
-export const METHOD_NAMES: readonly string[] = [];
-export const MODELPOOL_NAMES: readonly string[] = [];

@@ -53,7 +53,8 @@ export class Registry {
   get(name: string, where?: string): TargetSpec {
     const spec = this.targets.get(name);
     if (spec) return spec;
-    const close = closestMatches(name, this.targets.keys());
+    const canonical = new Set(this.canonical.values());
+    const close = closestMatches(name, canonical);
     const at = where ? ` (at ${where})` : '';
     const hint = close.length ? `\nDid you mean: ${close.map((c) => `'${c}'`).join(', ')}?` : '';
     throw new UnknownTargetError(

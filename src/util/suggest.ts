@@ -24,16 +24,17 @@ export function editDistance(a: string, b: string): number {
  */
 export function closestMatches(word: string, candidates: Iterable<string>, limit = 3): string[] {
   const w = word.toLowerCase();
-  const scored: { c: string; d: number }[] = [];
+  const scored: { c: string; d: number; full: number }[] = [];
   for (const c of candidates) {
     const lc = c.toLowerCase();
     const last = lc.slice(lc.lastIndexOf('.') + 1);
     const wl = w.slice(w.lastIndexOf('.') + 1);
     let d = Math.min(editDistance(w, lc), editDistance(wl, last) + (w.includes('.') ? 1 : 0));
-    if (wl.length >= 4 && (last.includes(wl) || wl.includes(last))) d = Math.min(d, 1);
+    if (wl.length >= 4 && (last.startsWith(wl) || wl.startsWith(last))) d = 0;
+    else if (wl.length >= 4 && (last.includes(wl) || wl.includes(last))) d = Math.min(d, 1);
     const bound = Math.max(2, Math.floor(Math.max(w.length, lc.length) / 3));
-    if (d <= bound) scored.push({ c, d });
+    if (d <= bound) scored.push({ c, d, full: editDistance(w, lc) });
   }
-  scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
+  scored.sort((x, y) => x.d - y.d || x.full - y.full || x.c.localeCompare(y.c));
   return scored.slice(0, limit).map((s) => s.c);
 }

@@ -1,0 +1,13 @@
+// Class names and prompt templates copied from fusion_bench (tanganke/fusion_bench 54c9e8c,
+// fusion_bench/tasks/clip_classification/rendered_sst2.py). Data, not code: `{c}` marks the class name.
+import type { ClipClassificationData } from './types.js';
+
+export const data: ClipClassificationData = {
+  classnames: [
+    "negative",
+    "positive",
+  ],
+  templates: [
+    "a {c} review of a movie.",
+  ],
+};

@@ -1,0 +1,95 @@
+/**
+ * A whole run through the real binary: compose → program → model pool → task arithmetic → saved model,
+ * on small generated CLIP vision models, checked against task arithmetic computed here in float64.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binPath } from '../helpers/paths.js';
+import { writeRandomClipVisionModel } from '../../bench/lib/random-model.js';
+import { openCheckpoint } from '../../src/tensor/checkpoint.js';
+
+const small = { layers: 2, hidden: 16, mlp: 32, heads: 2, patch: 8, image: 16, projectionDim: 8 };
+
+function setup(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-run-'));
+  for (const m of ['base', 'ft-a', 'ft-b']) mkdirSync(join(dir, 'models', m), { recursive: true });
+  writeRandomClipVisionModel(join(dir, 'models', 'base'), { ...small, seed: 1 });
+  writeRandomClipVisionModel(join(dir, 'models', 'ft-a'), { ...small, seed: 2, base: { seed: 1, noise: 0.05 } });
+  writeRandomClipVisionModel(join(dir, 'models', 'ft-b'), { ...small, seed: 3, base: { seed: 1, noise: 0.05 } });
+  mkdirSync(join(dir, 'conf', 'modelpool'), { recursive: true });
+  writeFileSync(
+    join(dir, 'conf', 'modelpool', 'local_pool.yaml'),
+    [
+      '_target_: fusion_bench.modelpool.CLIPVisionModelPool',
+      '_recursive_: false',
+      'processor: null',
+      'models:',
+      `  _pretrained_: ${join(dir, 'models', 'base')}`,
+      `  task_a: ${join(dir, 'models', 'ft-a')}`,
+      `  task_b: ${join(dir, 'models', 'ft-b')}`,
+      'platform: hf',
+      '',
+    ].join('\n'),
+  );
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function run(dir: string, args: string[]) {
+  return spawnSync(process.execPath, [binPath, '--config-dir', join(dir, 'conf'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, FUSION_BENCH_PROJECT_ROOT: dir } });
+}
+
+test('task arithmetic through the CLI writes the merged model θ0 + λΣ(θi − θ0)', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const out = join(dir, 'merged');
+    const r = run(dir, ['method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', `merged_model_save_path=${out}`, 'print_config=false']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(out, 'config.json')) && existsSync(join(out, 'model.safetensors')));
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.deepEqual(cfg.architectures, ['CLIPVisionModel']);
+    const [m0, ma, mb, merged] = ['models/base', 'models/ft-a', 'models/ft-b', 'merged'].map((p) => openCheckpoint(join(dir, p)));
+    assert.deepEqual([...merged.names()].sort(), [...m0.names()].sort());
+    let worst = 0;
+    for (const name of m0.names()) {
+      const a = m0.loadF32(name), b = ma.loadF32(name), c = mb.loadF32(name), got = merged.loadF32(name);
+      let scale = 0;
+      for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i]));
+      for (let i = 0; i < a.length; i++) {
+        const want = a[i] + 0.3 * ((b[i] - a[i]) + (c[i] - a[i]));
+        worst = Math.max(worst, Math.abs(got[i] - want) / (scale || 1));
+      }
+    }
+    assert.ok(worst <= 1e-6, `max relative difference ${worst}`);
+    // the run directory records the config and the overrides; the report holds the parameter count
+    const runs = readdirSync(join(dir, 'outputs', 'fabric_model_fusion'));
+    assert.equal(runs.length, 1);
+    const runDir = join(dir, 'outputs', 'fabric_model_fusion', runs[0]);
+    for (const f of ['config.yaml', 'hydra.yaml', 'overrides.yaml', 'cli.log', 'program_report.json']) assert.ok(existsSync(join(runDir, f)), `${f} missing in ${runDir}`);
+    assert.match(readFileSync(join(runDir, 'overrides.yaml'), 'utf8'), /method\.scaling_factor=0\.3/);
+    const report = JSON.parse(readFileSync(join(runDir, 'program_report.json'), 'utf8'));
+    const params = [...m0.names()].reduce((s, n) => s + m0.info(n).shape.reduce((x, y) => x * y, 1), 0);
+    assert.equal(report.model_info.all_params, params);
+    assert.match(r.stdout, /Profiler Report/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('an unknown method target is one clear error, non-zero exit, no stack, no merged model', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const out = join(dir, 'merged');
+    const r = run(dir, ['method=task_arithmetic', 'method._target_=fusion_bench.method.TaskArithmetic', 'modelpool=local_pool', 'taskpool=dummy', `merged_model_save_path=${out}`, 'print_config=false']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /Error locating target 'fusion_bench\.method\.TaskArithmetic'/);
+    assert.match(r.stderr, /Did you mean: 'fusion_bench\.method\.TaskArithmeticAlgorithm'/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    assert.ok(!existsSync(out));
+  } finally {
+    cleanup();
+  }
+});
