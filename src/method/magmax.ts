@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { baseAddScaled, f32 } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'MagMaxAlgorithm';
 
@@ -27,12 +27,13 @@ export class MagMaxAlgorithm {
     if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
     const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
     const [base, ...finetuned] = set.list;
+    const scratch = new Scratch();
     return mergedModel(NAME, base!, set, (name) => {
-      const theta0 = base!.model.stateDict.loadF32(name);
+      const theta0 = scratch.read(base!.model.stateDict, name, 0);
       const best = finetuned[0]!.model.stateDict.loadF32(name);
       for (let i = 0; i < best.length; i++) best[i] = best[i]! - theta0[i]!;
       for (let k = 1; k < finetuned.length; k++) {
-        const x = finetuned[k]!.model.stateDict.loadF32(name);
+        const x = scratch.read(finetuned[k]!.model.stateDict, name, 1);
         for (let i = 0; i < best.length; i++) {
           const tv = f32(x[i]! - theta0[i]!);
           if (Math.abs(tv) >= Math.abs(best[i]!)) best[i] = tv;

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addInPlace, divInPlace } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'SimpleAverageAlgorithm';
 
@@ -27,9 +27,10 @@ export class SimpleAverageAlgorithm {
     if (names.length === 0) throw new UserError(`${NAME}: the model pool has no models to average`);
     const set = await loadChecked(NAME, pool, names);
     const models = set.list;
+    const scratch = new Scratch();
     return mergedModel(NAME, models[0]!, set, (name) => {
       const acc = models[0]!.model.stateDict.loadF32(name);
-      for (let k = 1; k < models.length; k++) addInPlace(acc, models[k]!.model.stateDict.loadF32(name));
+      for (let k = 1; k < models.length; k++) addInPlace(acc, scratch.read(models[k]!.model.stateDict, name, 0));
       divInPlace(acc, models.length);
       return acc;
     });

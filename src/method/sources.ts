@@ -5,8 +5,9 @@
 import { UserError } from '../errors.js';
 import { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
-import { isFloatDType } from '../tensor/dtype.js';
-import type { TensorInfo } from '../tensor/types.js';
+import { canReadInto } from '../modelpool/read-into.js';
+import { isFloatDType, numel } from '../tensor/dtype.js';
+import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { ComputedStateDict } from './computed-state-dict.js';
 
 /** What `run` accepts: a pool, or a mapping from names to models (or model paths), as fusion_bench's `Dict[str, nn.Module]`. */
@@ -112,4 +113,24 @@ export async function loadChecked(owner: string, pool: BaseModelPool, names: rea
     throw e;
   }
   return set;
+}
+
+/**
+ * Scratch buffers for tensors a merge only reads: `read(sd, name, slot)` fills slot `slot` when the
+ * state dict can read into a buffer, else returns a fresh `loadF32`. A result must not outlive the next
+ * read into the same slot, so never return one from a merge (the merged tensor must be fresh).
+ */
+export class Scratch {
+  private readonly slots: Float32Array[] = [];
+
+  read(sd: StateDict, name: string, slot: number): Float32Array {
+    if (!canReadInto(sd)) return sd.loadF32(name);
+    const n = numel(sd.info(name).shape);
+    let buf = this.slots[slot];
+    if (buf === undefined || buf.length < n) {
+      buf = new Float32Array(Math.max(n, buf?.length ?? 0));
+      this.slots[slot] = buf;
+    }
+    return sd.loadF32Into(name, buf);
+  }
 }

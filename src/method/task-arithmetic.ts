@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addDiff, baseAddScaled, subInPlace } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'TaskArithmeticAlgorithm';
 
@@ -28,11 +28,12 @@ export class TaskArithmeticAlgorithm {
     const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
     const [base, ...finetuned] = set.list;
     const s = this.scaling_factor;
+    const scratch = new Scratch();
     return mergedModel(NAME, base!, set, (name) => {
-      const theta0 = base!.model.stateDict.loadF32(name);
-      const acc = finetuned[0]!.model.stateDict.loadF32(name);
+      const theta0 = scratch.read(base!.model.stateDict, name, 0);
+      const acc = finetuned[0]!.model.stateDict.loadF32(name); // fresh: it becomes the merged tensor
       subInPlace(acc, theta0);
-      for (let k = 1; k < finetuned.length; k++) addDiff(acc, finetuned[k]!.model.stateDict.loadF32(name), theta0);
+      for (let k = 1; k < finetuned.length; k++) addDiff(acc, scratch.read(finetuned[k]!.model.stateDict, name, 1), theta0);
       baseAddScaled(acc, theta0, s, acc);
       return acc;
     });

@@ -12,16 +12,20 @@
  * model too, so it is computed in an extra pass only when some element's elected sign is zero.
  */
 import { torchColumnSum } from './f32.js';
+import { Scratch } from './sources.js';
 
 export type TiesMergeFunc = 'sum' | 'mean' | 'max';
 
-/** The task vectors of one tensor, one fresh array per task, with the base tensor they were taken from. */
+/**
+ * The task vectors of one tensor, one array per task that the caller may modify, with the base tensor
+ * they were taken from; fresh arrays, or the slots of `scratch` when given.
+ */
 export interface TaskVectorReader {
   readonly tasks: number;
   /** The tensors taking part, in any order. */
   readonly names: readonly string[];
   numel(name: string): number;
-  read(name: string): { base: Float32Array; tvs: Float32Array[] };
+  read(name: string, scratch?: Scratch): { base: Float32Array; tvs: Float32Array[] };
 }
 
 /** fusion_bench's `topk_values_mask` reading of `threshold`: above 1 it is a percentage. */
@@ -50,8 +54,9 @@ export function trimThresholds(reader: TaskVectorReader, fraction: number): Uint
 
   // Pass 1: histogram of the high 16 bits (the sign bit is cleared, so 2^15 bins).
   const hi = Array.from({ length: n }, () => new Float64Array(1 << 15));
+  const scratch = new Scratch();
   for (const name of reader.names) {
-    const { tvs } = reader.read(name);
+    const { tvs } = reader.read(name, scratch);
     for (let t = 0; t < n; t++) {
       const bits = bitsOf(tvs[t]!);
       const h = hi[t]!;
@@ -72,7 +77,7 @@ export function trimThresholds(reader: TaskVectorReader, fraction: number): Uint
   // Pass 2: histogram of the low 16 bits inside each task's bin.
   const lo = Array.from({ length: n }, () => new Float64Array(1 << 16));
   for (const name of reader.names) {
-    const { tvs } = reader.read(name);
+    const { tvs } = reader.read(name, scratch);
     for (let t = 0; t < n; t++) {
       const bits = bitsOf(tvs[t]!);
       const h = lo[t]!;
@@ -120,10 +125,16 @@ export class TiesMerger {
       const n = this.reader.tasks;
       const vals = new Float32Array(n); // not this.vals: merge() is using it when it asks
       let balance = 0;
+      const scratch = new Scratch(); // its own: this runs inside a merge that holds the merge's buffers
       for (const name of this.reader.names) {
-        const { tvs } = this.reader.read(name);
+        const { tvs } = this.reader.read(name, scratch);
         trim(tvs, this.thresholds);
         const len = tvs[0]?.length ?? 0;
+        if (n < 16) {
+          const sum = sequentialSum(tvs);
+          for (let i = 0; i < len; i++) balance += sum[i]! > 0 ? 1 : sum[i]! < 0 ? -1 : 0;
+          continue;
+        }
         for (let i = 0; i < len; i++) {
           for (let t = 0; t < n; t++) vals[t] = tvs[t]![i]!;
           const s = torchColumnSum(vals, n);
@@ -145,6 +156,7 @@ export class TiesMerger {
     const vals = this.vals;
     const kept = this.kept;
     const func = this.mergeFunc;
+    if (n < 16 && this.mergeFew(tvs, out)) return out;
     for (let i = 0; i < len; i++) {
       let any = false;
       for (let t = 0; t < n; t++) {
@@ -174,4 +186,67 @@ export class TiesMerger {
     }
     return out;
   }
+
+  /**
+   * The same for fewer than 16 tasks, where torch's column sum is a plain sequential float32 sum: done
+   * a task at a time over whole arrays (adding the zeros of unselected entries changes nothing, so
+   * summing only the selected ones in task order gives the same float32 result).
+   */
+  private mergeFew(tvs: Float32Array[], out: Float32Array): boolean {
+    const n = tvs.length;
+    const len = out.length;
+    const sum = sequentialSum(tvs);
+    const sign = new Int8Array(len);
+    let undecided = false;
+    for (let i = 0; i < len; i++) {
+      const x = sum[i]!;
+      sign[i] = x > 0 ? 1 : x < 0 ? -1 : 0;
+      if (x === 0) undecided = true;
+    }
+    if (undecided) {
+      // A zero sum needs the majority sign, unless every entry there is zero (then the result is 0).
+      let needed = false;
+      for (let t = 0; t < n && !needed; t++) {
+        const tv = tvs[t]!;
+        for (let i = 0; i < len; i++) if (sign[i] === 0 && tv[i] !== 0) { needed = true; break; }
+      }
+      if (needed) {
+        const m = this.majoritySign();
+        // A zero majority leaves zero signs, which select the negative entries: the general path does that.
+        if (m === 0) return false;
+        for (let i = 0; i < len; i++) if (sign[i] === 0) sign[i] = m;
+      }
+    }
+    // Branch-free selection (signs are random, branches would mispredict): sign·v > 0 keeps v.
+    if (this.mergeFunc === 'max') {
+      for (let t = 0; t < n; t++) {
+        const tv = tvs[t]!;
+        for (let i = 0; i < len; i++) {
+          const v = tv[i]!;
+          const a = sign[i]! * v > 0 ? Math.abs(v) : 0;
+          out[i] = a > out[i]! ? a : out[i]!;
+        }
+      }
+      for (let i = 0; i < len; i++) out[i] = out[i]! * sign[i]!;
+      return true;
+    }
+    const count = this.mergeFunc === 'mean' ? new Uint8Array(len) : null;
+    for (let t = 0; t < n; t++) {
+      const tv = tvs[t]!;
+      for (let i = 0; i < len; i++) {
+        const v = tv[i]!;
+        out[i] = out[i]! + (sign[i]! * v > 0 ? v : 0);
+      }
+      if (count !== null) for (let i = 0; i < len; i++) count[i] += sign[i]! * tv[i]! > 0 ? 1 : 0;
+    }
+    if (count !== null) for (let i = 0; i < len; i++) out[i] = out[i]! / Math.max(count[i]!, 1);
+    return true;
+  }
+}
+
+/** Σₜ tvs[t] in task order, float32 (torch's column sum below 16 rows). */
+function sequentialSum(tvs: Float32Array[]): Float32Array {
+  const sum = new Float32Array(tvs[0]!.length);
+  for (const tv of tvs) for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + tv[i]!;
+  return sum;
 }

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { baseAddScaled } from './f32.js';
 import { Params } from './params.js';
-import { isMerged, loadChecked, mergedModel, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
+import { isMerged, loadChecked, mergedModel, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
 import { keepFraction, TiesMerger, trimThresholds, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
 import { taskVectorReader } from './task-vectors.js';
 
@@ -44,9 +44,10 @@ export function tiesMerge(owner: string, set: SourceSet, base: Source, reader: T
   const thresholds = trimThresholds(reader, keepFraction(opts.threshold));
   const merger = new TiesMerger(reader, thresholds, opts.merge_func);
   const taking = new Set(reader.names);
+  const scratch = new Scratch(); // the merged tensor itself is a fresh array from merger.merge
   return mergedModel(owner, base, set, (name) => {
     if (!taking.has(name)) return base.model.stateDict.loadF32(name);
-    const { base: theta0, tvs } = reader.read(name);
+    const { base: theta0, tvs } = reader.read(name, scratch);
     const merged = merger.merge(tvs);
     baseAddScaled(merged, theta0, opts.scaling_factor, merged);
     return merged;

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'WeightedAverageAlgorithm';
 
@@ -38,12 +38,13 @@ export class WeightedAverageAlgorithm {
     }
     const set = await loadChecked(NAME, pool, names);
     const models = set.list;
+    const scratch = new Scratch();
     return mergedModel(NAME, models[0]!, set, (name) => {
       const acc = models[0]!.model.stateDict.loadF32(name);
       const w0 = f32(w[0]!);
       for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
       for (let k = 1; k < models.length; k++) {
-        const x = models[k]!.model.stateDict.loadF32(name);
+        const x = scratch.read(models[k]!.model.stateDict, name, 0);
         const wk = f32(w[k]!);
         for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
       }

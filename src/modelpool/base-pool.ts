@@ -13,6 +13,7 @@ import type { Model, ModelConfig } from './model.js';
 import { pythonJson } from './python-json.js';
 import { checkPlatform, resolveModelDir, type Platform } from './resolve-model-dir.js';
 import { savePretrained } from './save-pretrained.js';
+import { SubsetStateDict } from './subset-state-dict.js';
 
 export interface BaseModelPoolConfig {
   models: unknown;
@@ -158,7 +159,8 @@ export class BaseModelPool {
 
   /** Opens a resolved model directory (or file). Subclasses shape what a model is. */
   protected openModel(name: string, _entry: ModelEntry, dir: string): Model {
-    const stateDict = openCheckpoint(dir);
+    const ckpt = openCheckpoint(dir);
+    const stateDict = new SubsetStateDict(ckpt, ckpt.names());
     const config = statSync(dir).isDirectory() ? readConfigJson(dir, `${this.where}.models.${name}`) : null;
     return { stateDict, config, source: dir };
   }

@@ -1,12 +1,10 @@
 /**
  * A model spec (local path or hub repo id) → a local directory, the way fusion_bench's
- * `resolve_repo_path` does: an existing local path wins; anything else is a repo on the hub (or the
- * hub cache when offline).
+ * `resolve_repo_path` does: an existing local path wins; anything else is a repo on the Hugging Face hub
+ * (downloaded into, or found offline in, the hub cache).
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { resolveRepoOrPath, resolveRepoPath } from '../hub/resolve-spec.js';
 
 export type Platform = 'hf' | 'huggingface' | 'modelscope';
 
@@ -16,44 +14,30 @@ export function checkPlatform(value: unknown, where: string): Platform {
   throw new UserError(`${where}.platform: expected one of hf, huggingface, modelscope; got ${JSON.stringify(value)}`);
 }
 
-function looksLikePath(spec: string): boolean {
-  return isAbsolute(spec) || spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('~') || spec === '.' || spec === '..' || spec.includes('\\');
-}
+/** The files a model or processor directory needs: configs, safetensors weights, tokenizer files (no pickles). */
+export const MODEL_FILE_PATTERNS: readonly string[] = ['*.json', '*.safetensors', '*.txt', '*.model'];
 
-/** The hub side, found at run time so that this module does not depend on the hub client's layout. */
 type HubResolver = (repoId: string, opts: { repoType: 'model' }) => Promise<string>;
 
 let hubResolver: HubResolver | null = null;
 
-/** Lets the program (or a test) supply how repo ids become directories. */
+/** Replaces how repo ids become directories (null restores the hub client); for embedding and tests. */
 export function setHubResolver(fn: HubResolver | null): void {
   hubResolver = fn;
 }
 
-async function defaultHubResolver(): Promise<HubResolver | null> {
-  const specifier = '../hub/index.js';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-  const fn = mod.resolveRepoOrPath ?? mod.snapshotDownload;
-  if (typeof fn !== 'function') return null;
-  return (repoId, opts) => (fn as (id: string, o: object) => Promise<string>)(repoId, { repoType: opts.repoType, repo_type: opts.repoType });
-}
-
 export async function resolveModelDir(spec: string, opts: { platform?: Platform; where?: string } = {}): Promise<string> {
   const where = opts.where ? `${opts.where}: ` : '';
-  const expanded = spec.startsWith('~/') ? resolve(homedir(), spec.slice(2)) : spec;
-  if (existsSync(expanded)) return resolve(expanded);
-  if (looksLikePath(spec)) throw new UserError(`${where}model path ${spec} does not exist`);
-  if (opts.platform === 'modelscope') {
-    throw new UserError(`${where}platform 'modelscope' is not supported; download ${spec} and give its local path instead`);
+  try {
+    const r = resolveRepoOrPath(spec, { repoType: 'model' });
+    if (r.kind === 'local') return r.path;
+    if (hubResolver !== null) return await hubResolver(spec, { repoType: 'model' });
+    if (opts.platform === 'modelscope') {
+      throw new UserError(`${spec}: platform 'modelscope' is not supported; download the model and give its local path instead`);
+    }
+    return await resolveRepoPath(spec, { repoType: 'model', allowPatterns: [...MODEL_FILE_PATTERNS] });
+  } catch (e) {
+    if (e instanceof UserError && where !== '' && !e.message.startsWith(where)) throw new UserError(`${where}${e.message}`, { cause: e });
+    throw e;
   }
-  const hub = hubResolver ?? (await defaultHubResolver());
-  if (hub === null) {
-    throw new UserError(`${where}${spec} is neither a local directory nor resolvable: this build has no Hugging Face hub client`);
-  }
-  return hub(spec, { repoType: 'model' });
 }

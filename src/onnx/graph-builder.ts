@@ -12,7 +12,7 @@ import {
   type TensorData,
   type ValueInfo,
 } from './model.js';
-import { joinEncoded } from './proto.js';
+import { type Chunk, joinEncoded } from './proto.js';
 
 /** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
 const MAX_MODEL_BYTES = 2 ** 31 - 1;
@@ -78,13 +78,29 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float32 initializer; `data` is referenced until build() and must not change before then. */
-  weight(prefix: string, data: Float32Array, dims: readonly number[]): string {
-    if (data.length !== product(dims)) {
-      throw new Error(`graph ${this.name}: ${prefix} has ${data.length} values, dims [${dims.join(', ')}] need ${product(dims)}`);
+  /**
+   * A float32 initializer. `data` is referenced until build() and must not change before then; a function
+   * is called during build(), when the model bytes are written, and its array dropped right after.
+   */
+  weight(prefix: string, data: Float32Array | (() => Float32Array), dims: readonly number[]): string {
+    const n = product(dims);
+    const mismatch = (len: number) => new Error(`graph ${this.name}: ${prefix} has ${len} values, dims [${dims.join(', ')}] need ${n}`);
+    let raw: Chunk;
+    if (typeof data === 'function') {
+      raw = {
+        length: n * 4,
+        produce: () => {
+          const a = data();
+          if (a.length !== n) throw mismatch(a.length);
+          return bytesOf(a);
+        },
+      };
+    } else {
+      if (data.length !== n) throw mismatch(data.length);
+      raw = bytesOf(data);
     }
     const name = this.fresh(prefix);
-    this.inits.push({ name, dims: [...dims], dataType: DataType.FLOAT, raw: bytesOf(data) });
+    this.inits.push({ name, dims: [...dims], dataType: DataType.FLOAT, raw });
     return name;
   }
 

@@ -2,7 +2,7 @@
  * The subset of onnx.proto that graph building needs, as plain data, and its encoding. Field numbers
  * follow onnx/onnx.proto (IR version 8+).
  */
-import { type Encoded, ProtoWriter } from './proto.js';
+import { type Chunk, type Encoded, ProtoWriter } from './proto.js';
 
 /** TensorProto.DataType values used here. */
 export const DataType = {
@@ -21,8 +21,8 @@ export interface TensorData {
   readonly name: string;
   readonly dims: readonly number[];
   readonly dataType: DataTypeCode;
-  /** Little-endian element bytes, row-major. */
-  readonly raw: Uint8Array;
+  /** Little-endian element bytes, row-major (possibly produced only when the model is joined). */
+  readonly raw: Chunk;
 }
 
 /** A float attribute (a plain number is an int attribute). */

@@ -8,14 +8,25 @@ const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
+/**
+ * Bytes produced only when the model is joined: a weight is loaded (or transposed, fused…) straight
+ * into the output buffer, so no two copies of all the weights are alive at once.
+ */
+export interface LazyBytes {
+  readonly length: number;
+  produce(): Uint8Array;
+}
+
+export type Chunk = Uint8Array | LazyBytes;
+
 /** An encoded message: chunks in order, and their total byte length. */
 export interface Encoded {
-  readonly chunks: readonly Uint8Array[];
+  readonly chunks: readonly Chunk[];
   readonly length: number;
 }
 
 export class ProtoWriter {
-  private readonly chunks: Uint8Array[] = [];
+  private readonly chunks: Chunk[] = [];
   private length = 0;
   // Small fields go to a scratch buffer; it is flushed into `chunks` before each large payload.
   private scratch = new Uint8Array(256);
@@ -85,11 +96,11 @@ export class ProtoWriter {
     return this.bytes(field, new TextEncoder().encode(value));
   }
 
-  /** Length-delimited bytes; payloads over 4 KiB are referenced rather than copied. */
-  bytes(field: number, value: Uint8Array): this {
+  /** Length-delimited bytes; payloads over 4 KiB (and lazy ones) are referenced rather than copied. */
+  bytes(field: number, value: Chunk): this {
     this.tag(field, WIRE_LEN);
     this.varint(value.length);
-    if (value.length <= 4096) {
+    if (value instanceof Uint8Array && value.length <= 4096) {
       this.ensure(value.length);
       this.scratch.set(value, this.used);
       this.used += value.length;
@@ -135,12 +146,14 @@ export class ProtoWriter {
   }
 }
 
-/** Joins an encoded message into one buffer (the single copy of its payloads). */
+/** Joins an encoded message into one buffer, producing lazy chunks one at a time. */
 export function joinEncoded(enc: Encoded): Uint8Array {
   const out = new Uint8Array(enc.length);
   let at = 0;
   for (const c of enc.chunks) {
-    out.set(c, at);
+    const bytes = c instanceof Uint8Array ? c : c.produce();
+    if (bytes.length !== c.length) throw new Error(`lazy protobuf chunk produced ${bytes.length} bytes, announced ${c.length}`);
+    out.set(bytes, at);
     at += c.length;
   }
   return out;

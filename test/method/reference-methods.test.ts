@@ -172,6 +172,7 @@ test('MagMaxAlgorithm picks the largest-magnitude task vector, later models winn
 test('TiesMergingAlgorithm matches a sort-based top-k reference for every merge function', async () => {
   for (const [seed, n, threshold, func] of [
     [1, 3, 20, 'sum'], [2, 3, 20, 'mean'], [3, 4, 50, 'max'], [4, 2, 0.7, 'sum'], [5, 3, 100, 'mean'], [6, 5, 0, 'dis-mean'],
+    [7, 17, 20, 'mean'], [8, 18, 40, 'sum'], [9, 16, 10, 'max'],
   ] as const) {
     const { theta0, fts, models } = setup(n, seed, true);
     const got = readAll(await new TiesMergingAlgorithm({ scaling_factor: 0.3, threshold, remove_keys: [], merge_func: func }).run(models));
@@ -243,4 +244,19 @@ test('DummyAlgorithm returns the pretrained model, or the first one', async () =
   assert.deepEqual(readAll(await new DummyAlgorithm({}).run(models)), mapArrays(theta0, (n, i) => theta0[n]![i]!));
   const pool = new BaseModelPool({ models: { x: model(fts[1]!), y: model(fts[0]!) } });
   assert.deepEqual(readAll(await new DummyAlgorithm({}).run(pool)), mapArrays(fts[1]!, (n, i) => fts[1]![n]![i]!));
+});
+
+test('TIES zero elected signs: resolved by the majority sign; a zero majority selects negative entries', async () => {
+  const layout = { w: [3] };
+  const run = async (a: number[], b: number[], func: string) => {
+    const m = (xs: number[]) => model({ w: Float64Array.from(xs) }, 'm', layout);
+    const merged = await new TiesMergingAlgorithm({ scaling_factor: 1, threshold: 100, merge_func: func }).run({ _pretrained_: m([0, 0, 0]), a: m(a), b: m(b) });
+    return Array.from(merged.stateDict.loadF32('w'));
+  };
+  // sums [0, 0, 3]: majority +1, so the zero-sum columns keep their positive entries.
+  assert.deepEqual(await run([1, -1, 2], [-1, 1, 1], 'sum'), [1, 1, 3]);
+  // sums [0, 0, 0]: majority 0; torch.where(0 > 0, v > 0, v < 0) keeps the negative entries, max × 0 = 0.
+  assert.deepEqual(await run([1, -1, 2], [-1, 1, -2], 'sum'), [-1, -1, -2]);
+  assert.deepEqual(await run([1, -1, 2], [-1, 1, -2], 'mean'), [-1, -1, -2]);
+  assert.deepEqual((await run([1, -1, 2], [-1, 1, -2], 'max')).map(Math.abs), [0, 0, 0]);
 });

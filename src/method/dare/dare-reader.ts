@@ -1,6 +1,6 @@
 /** Task vectors with DARE's random drop applied (all parameters, or only Linear weights). */
 import type { TaskVectorReader } from '../ties-core.js';
-import type { Source } from '../sources.js';
+import type { Scratch, Source } from '../sources.js';
 import { isLinearWeight, randomDrop, uniformStream } from './random-drop.js';
 
 export interface DareOptions {
@@ -15,8 +15,8 @@ export function dareReader(inner: TaskVectorReader, base: Source, finetuned: rea
     tasks: inner.tasks,
     names: inner.names,
     numel: (name) => inner.numel(name),
-    read(name) {
-      const r = inner.read(name);
+    read(name: string, scratch?: Scratch) {
+      const r = inner.read(name, scratch);
       if (!opts.only_on_linear_weights || isLinearWeight(name, base.model.stateDict.info(name))) {
         r.tvs.forEach((tv, t) => randomDrop(tv, opts.sparsity_ratio, opts.rescale, uniformStream(opts.seed, finetuned[t]!.name, name)));
       }

@@ -6,7 +6,7 @@ import { UserError } from '../../errors.js';
 import type { Model } from '../../modelpool/model.js';
 import { addInPlace, baseAddScaled } from '../f32.js';
 import { Params } from '../params.js';
-import { isMerged, loadChecked, mergedModel, toPool, type PoolInput } from '../sources.js';
+import { isMerged, loadChecked, mergedModel, Scratch, toPool, type PoolInput } from '../sources.js';
 import { taskVectorReader } from '../task-vectors.js';
 import { dareReader, type DareOptions } from './dare-reader.js';
 import { dareOptions } from './options.js';
@@ -23,9 +23,10 @@ export async function dareTaskArithmetic(owner: string, input: PoolInput, scalin
   const sd = base!.model.stateDict;
   const reader = dareReader(taskVectorReader(base!, finetuned, sd.names().filter((n) => isMerged(sd.info(n)))), base!, finetuned, dare);
   const s = scaling(finetuned.length);
+  const scratch = new Scratch();
   return mergedModel(owner, base!, set, (name) => {
-    const { base: theta0, tvs } = reader.read(name);
-    const acc = tvs[0]!;
+    const { base: theta0, tvs } = reader.read(name, scratch);
+    const acc = new Float32Array(tvs[0]!); // fresh: it becomes the merged tensor
     for (let t = 1; t < tvs.length; t++) addInPlace(acc, tvs[t]!);
     baseAddScaled(acc, theta0, s, acc);
     return acc;

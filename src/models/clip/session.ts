@@ -1,0 +1,137 @@
+/**
+ * CLIP towers running on onnxruntime-node: the ONNX model is built in memory from a StateDict (no temp
+ * files) and handed to an InferenceSession with every core and full graph optimisation.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../../errors.js';
+import type { StateDict } from '../../tensor/types.js';
+import type { ClipTextConfig, ClipVisionConfig } from './config.js';
+import type { AttentionImpl } from './encoder-graph.js';
+import { buildClipTextGraph, TEXT_ATTENTION_MASK, TEXT_EMBEDS, TEXT_HIDDEN, TEXT_INPUT_IDS, TEXT_POOLED } from './text-graph.js';
+import { buildClipVisionGraph, VISION_EMBEDS, VISION_HIDDEN, VISION_INPUT, VISION_POOLED } from './vision-graph.js';
+
+export interface ClipSessionOptions {
+  /** Bias-free projection weight [projection_dim, hidden] (visual_projection.weight / text_projection.weight). */
+  readonly projection?: Float32Array;
+  /** intra-op threads (default: all cores). */
+  readonly threads?: number;
+  /** onnxruntime execution providers, e.g. ['cuda'] on a GPU build (default: cpu). */
+  readonly executionProviders?: readonly string[];
+  /** 'fused' (default): onnxruntime's Attention contrib op; 'plain': standard ONNX ops. */
+  readonly attention?: AttentionImpl;
+  /** Also return the encoder's last hidden state. */
+  readonly lastHiddenState?: boolean;
+  /** Tensor key prefix (default 'vision_model' / 'text_model'). */
+  readonly prefix?: string;
+  /** Names the checkpoint in error messages. */
+  readonly source?: string;
+  /** Further onnxruntime session options (e.g. `extra` config entries); they override the defaults above. */
+  readonly ortOptions?: ort.InferenceSession.SessionOptions;
+}
+
+export interface ClipOutputs {
+  /** [batch, hidden] */
+  readonly pooled: Float32Array;
+  /** [batch, projection_dim], unnormalised (get_image_features / get_text_features); only with a projection. */
+  readonly embeds?: Float32Array;
+  /** [batch, tokens, hidden]; only with `lastHiddenState`. */
+  readonly lastHiddenState?: Float32Array;
+}
+
+function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: opts.executionProviders ? [...opts.executionProviders] : ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.threads ?? availableParallelism(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // Warnings (e.g. about nodes assigned to the CPU provider) are not the user's business.
+    logSeverityLevel: 3,
+    ...opts.ortOptions,
+  };
+}
+
+function outputsOf(r: ort.InferenceSession.ReturnType, pooled: string, embeds: string, hidden: string): ClipOutputs {
+  const f = (name: string) => (r[name] ? (r[name]!.data as Float32Array) : undefined);
+  const out: { pooled: Float32Array; embeds?: Float32Array; lastHiddenState?: Float32Array } = { pooled: f(pooled)! };
+  const e = f(embeds);
+  if (e) out.embeds = e;
+  const h = f(hidden);
+  if (h) out.lastHiddenState = h;
+  return out;
+}
+
+export class ClipVisionSession {
+  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipVisionConfig) {}
+
+  static async create(config: ClipVisionConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipVisionSession> {
+    const model = buildClipVisionGraph(config, stateDict, opts);
+    const session = await ort.InferenceSession.create(model, sessionOptions(opts));
+    return new ClipVisionSession(session, config);
+  }
+
+  /** Values per image in `pixelValues` ([batch, channels, image_size, image_size], row-major). */
+  get imageValues(): number {
+    return this.config.numChannels * this.config.imageSize * this.config.imageSize;
+  }
+
+  async run(pixelValues: Float32Array, batch: number): Promise<ClipOutputs> {
+    const c = this.config;
+    if (!Number.isInteger(batch) || batch < 1 || pixelValues.length !== batch * this.imageValues) {
+      throw new UserError(
+        `CLIP vision input: ${pixelValues.length} values for batch ${batch}, expected ${batch} × ${c.numChannels}×${c.imageSize}×${c.imageSize}`,
+      );
+    }
+    const input = new ort.Tensor('float32', pixelValues, [batch, c.numChannels, c.imageSize, c.imageSize]);
+    const r = await this.session.run({ [VISION_INPUT]: input });
+    return outputsOf(r, VISION_POOLED, VISION_EMBEDS, VISION_HIDDEN);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export class ClipTextSession {
+  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipTextConfig) {}
+
+  static async create(config: ClipTextConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipTextSession> {
+    const model = buildClipTextGraph(config, stateDict, opts);
+    const session = await ort.InferenceSession.create(model, sessionOptions(opts));
+    return new ClipTextSession(session, config);
+  }
+
+  /**
+   * `inputIds` (and `attentionMask`, all ones when omitted) are [batch, seq] row-major; seq ≤
+   * max_position_embeddings. The mask changes only hidden states at masked positions, never the pooled output.
+   */
+  async run(inputIds: BigInt64Array | readonly number[], batch: number, attentionMask?: BigInt64Array | readonly number[]): Promise<ClipOutputs> {
+    const c = this.config;
+    const ids = inputIds instanceof BigInt64Array ? inputIds : BigInt64Array.from(inputIds, (v) => BigInt(v));
+    const seq = ids.length / batch;
+    if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(seq) || seq < 1) {
+      throw new UserError(`CLIP text input: ${ids.length} token ids do not split into batch ${batch}`);
+    }
+    if (seq > c.maxPositionEmbeddings) {
+      throw new UserError(`CLIP text input: sequence length ${seq} exceeds max_position_embeddings ${c.maxPositionEmbeddings}`);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const v = ids[i]!;
+      if (v < 0n || v >= BigInt(c.vocabSize)) throw new UserError(`CLIP text input: token id ${v} is outside the vocabulary (size ${c.vocabSize})`);
+    }
+    let mask: BigInt64Array;
+    if (attentionMask === undefined) mask = new BigInt64Array(ids.length).fill(1n);
+    else mask = attentionMask instanceof BigInt64Array ? attentionMask : BigInt64Array.from(attentionMask, (v) => BigInt(v));
+    if (mask.length !== ids.length) throw new UserError(`CLIP text input: attention_mask has ${mask.length} values, input_ids ${ids.length}`);
+    const r = await this.session.run({
+      [TEXT_INPUT_IDS]: new ort.Tensor('int64', ids, [batch, seq]),
+      [TEXT_ATTENTION_MASK]: new ort.Tensor('int64', mask, [batch, seq]),
+    });
+    return outputsOf(r, TEXT_POOLED, TEXT_EMBEDS, TEXT_HIDDEN);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

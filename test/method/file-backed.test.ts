@@ -1,0 +1,53 @@
+/**
+ * Models read from safetensors files (where merging reads into reused scratch buffers) merge to exactly
+ * what the same models in memory merge to, F16 files (read through loadF32) included.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DareTaskArithmetic, DareTiesMerging, MagMaxAlgorithm, SimpleAverageAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
+} from '../../src/method/index.js';
+import { BaseModelPool } from '../../src/modelpool/index.js';
+import { writeSafetensorsSync } from '../../src/tensor/safetensors-write.js';
+import { model, randomArrays, readAll, toStateDict, type Arrays } from './helpers.js';
+
+test('file-backed and in-memory pools merge identically', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-files-'));
+  try {
+    const theta0 = randomArrays(50);
+    const arrays: Arrays[] = [theta0, randomArrays(51, { around: theta0, scale: 0.1 }), randomArrays(52, { around: theta0, scale: 0.1 }), randomArrays(53, { around: theta0, scale: 0.1 })];
+    const names = ['_pretrained_', 'a', 'b', 'c'];
+    const onDisk: Record<string, string> = {};
+    const inMemory: Record<string, ReturnType<typeof model>> = {};
+    arrays.forEach((a, k) => {
+      const d = join(dir, names[k]!);
+      mkdirSync(d);
+      // One model stored as F16: it is read through loadF32 (converted), the others into scratch buffers.
+      writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(a), k === 3 ? { dtypes: () => 'F16' } : {});
+      onDisk[names[k]!] = d;
+      inMemory[names[k]!] = model(a, names[k]!);
+    });
+    // The in-memory copy of the F16 model must hold the F16-rounded values the file holds.
+    const f16 = await new BaseModelPool({ models: { c: onDisk.c! } }).loadModel('c');
+    inMemory.c = model(readAll(f16), 'c');
+    f16.stateDict.close?.();
+
+    for (const method of [
+      new TaskArithmeticAlgorithm({ scaling_factor: 0.3 }), new SimpleAverageAlgorithm({}), new MagMaxAlgorithm({}),
+      new WeightedAverageAlgorithm({ normalize: false, weights: [0.1, 0.2, 0.3] }),
+      new TiesMergingAlgorithm({ scaling_factor: 0.3, threshold: 20, merge_func: 'mean' }),
+      new DareTaskArithmetic({ scaling_factor: 0.3, sparsity_ratio: 0.4, only_on_linear_weights: true }),
+      new DareTiesMerging({ sparsity_ratio: 0.4, only_on_linear_weights: false, rescale: true, scaling_factor: 0.5, threshold: 30, remove_keys: [], merge_func: 'max' }),
+    ]) {
+      const fromFiles = await method.run(new BaseModelPool({ models: onDisk }));
+      const fromMemory = await method.run(inMemory);
+      assert.deepEqual(readAll(fromFiles), readAll(fromMemory), method.constructor.name);
+      fromFiles.stateDict.close?.();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
