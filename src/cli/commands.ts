@@ -36,6 +36,8 @@ function withoutHydra(cfg: ConfigDict): ConfigDict {
 }
 
 export async function runCommand(args: CliArgs, io: CliIO): Promise<number> {
+  const commands = [args.run, args.cfg !== null, args.multirun, args.shellCompletion !== null, args.info !== null].filter(Boolean).length;
+  if (commands > 1) throw new UserError('Only one of --run, --multirun, --cfg, --info and --shell_completion can be specified');
   if (args.cfg !== null) return showConfig(args, io);
   if (args.help || args.hydraHelp) {
     const { showHelp } = await import('./help.js');
@@ -59,7 +61,7 @@ export async function runCommand(args: CliArgs, io: CliIO): Promise<number> {
 
 /** `--cfg job|hydra|all [--resolve] [--package P]`: Hydra's show_cfg. */
 function showConfig(args: CliArgs, io: CliIO): number {
-  const { config } = composeFor(args, io, args.multirun ? 'MULTIRUN' : 'RUN');
+  const { config } = composeFor(args, io, 'RUN');
   const hydra = isDict(config.hydra) ? config.hydra : undefined;
   let cfg: ConfigDict;
   if (args.cfg === 'job') cfg = withoutHydra(config);

@@ -10,7 +10,18 @@ export interface CliIO {
   cwd: string;
 }
 
-const defaultIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+// Getters: process.stdout/stderr are built on first touch (loading the stream modules), and most
+// commands never write to stderr.
+const defaultIO = (): CliIO => ({
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 /**
  * The `fusion-bench` command: Hydra's command line over our config system. Returns the exit status.

@@ -81,7 +81,7 @@ export async function runJob(args: CliArgs, io: CliIO): Promise<number> {
   const logDir = (prepared.job.path as ConfigDict | undefined)?.log_dir;
   runtime.logDir = typeof logDir === 'string' ? (isAbsolute(logDir) ? logDir : resolve(io.cwd, logDir)) : prepared.outputDir;
   try {
-    const registry = createBuiltinRegistry();
+    const registry = createBuiltinRegistry({ stdout: io.stdout });
     const program = (await instantiate(registry, { ...prepared.job, _recursive_: prepared.job._recursive_ ?? false })) as { run(): Promise<unknown> };
     if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(prepared.job._target_)}' is not a program (it has no run())`);
     await program.run();

@@ -33,14 +33,14 @@ const LOAD_DATASET_PARAMS = ['path', 'name', 'data_dir', 'data_files', 'split', 
  * Every `_target_` a config may name: fusion_bench's dotted names, with short class names as aliases.
  * Heavy modules (onnxruntime, parquet) load on first use, so composing and listing stay fast.
  */
-export function createBuiltinRegistry(): Registry {
+export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } = {}): Registry {
   const r = new Registry();
 
   const program: TargetSpec = {
     summary: 'merge the model pool with the method, then evaluate on the task pool',
     load: async () => {
       const { FabricModelFusionProgram } = await import('../program/fusion-program.js');
-      return (kw) => new FabricModelFusionProgram(kw as never, r);
+      return (kw) => new FabricModelFusionProgram(kw as never, r, opts.stdout);
     },
   };
   r.register('fusion_bench.programs.FabricModelFusionProgram', program, ['FabricModelFusionProgram', 'fusion_bench.programs.fabric_fusion_program.FabricModelFusionProgram']);
