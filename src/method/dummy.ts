@@ -1,5 +1,5 @@
 /** fusion_bench's DummyAlgorithm: returns the `_pretrained_` model (or the first one) unchanged. */
-import type { Model } from '../modelpool/model.js';
+import { isModel, type Model } from '../modelpool/model.js';
 import { Params } from './params.js';
 import { toPool, type PoolInput } from './sources.js';
 
@@ -10,7 +10,9 @@ export class DummyAlgorithm {
     new Params(config, 'DummyAlgorithm');
   }
 
-  async run(input: PoolInput): Promise<Model> {
+  /** A model given instead of a pool is returned as is, as fusion_bench does with an `nn.Module`. */
+  async run(input: PoolInput | Model): Promise<Model> {
+    if (isModel(input)) return input;
     return toPool(input).loadPretrainedOrFirstModel();
   }
 }

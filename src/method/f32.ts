@@ -26,12 +26,6 @@ export function baseAddScaled(out: Float32Array, base: Float32Array, s: number, 
   for (let i = 0; i < out.length; i++) out[i] = base[i]! + f32(s32 * v[i]!);
 }
 
-/** x ·= s in place (s rounded to float32). */
-export function scaleInPlace(x: Float32Array, s: number): void {
-  const s32 = f32(s);
-  for (let i = 0; i < x.length; i++) x[i] = s32 * x[i]!;
-}
-
 /** x /= s in place (s rounded to float32). */
 export function divInPlace(x: Float32Array, s: number): void {
   const s32 = f32(s);

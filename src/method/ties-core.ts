@@ -105,7 +105,8 @@ export function trim(tvs: Float32Array[], thresholds: Uint32Array): void {
     if (thr === 0) continue;
     const tv = tvs[t]!;
     const bits = bitsOf(tv);
-    for (let i = 0; i < tv.length; i++) if ((bits[i]! & ABS_MASK) < thr) tv[i] = 0;
+    // torch's M * mask; a multiply, not a branch: which entries survive is unpredictable.
+    for (let i = 0; i < tv.length; i++) tv[i] = tv[i]! * +((bits[i]! & ABS_MASK) >= thr);
   }
 }
 
@@ -132,7 +133,7 @@ export class TiesMerger {
         const len = tvs[0]?.length ?? 0;
         if (n < 16) {
           const sum = sequentialSum(tvs);
-          for (let i = 0; i < len; i++) balance += sum[i]! > 0 ? 1 : sum[i]! < 0 ? -1 : 0;
+          for (let i = 0; i < len; i++) balance += +(sum[i]! > 0) - +(sum[i]! < 0);
           continue;
         }
         for (let i = 0; i < len; i++) {
@@ -196,21 +197,23 @@ export class TiesMerger {
     const n = tvs.length;
     const len = out.length;
     const sum = sequentialSum(tvs);
+    // The loops below are branch-free (comparisons as 0/1 numbers): signs and survivors are random, so
+    // branches would mostly mispredict.
     const sign = new Int8Array(len);
-    let undecided = false;
+    let zeros = 0;
     for (let i = 0; i < len; i++) {
       const x = sum[i]!;
-      sign[i] = x > 0 ? 1 : x < 0 ? -1 : 0;
-      if (x === 0) undecided = true;
+      sign[i] = +(x > 0) - +(x < 0);
+      zeros += +(x === 0);
     }
-    if (undecided) {
+    if (zeros > 0) {
       // A zero sum needs the majority sign, unless every entry there is zero (then the result is 0).
-      let needed = false;
-      for (let t = 0; t < n && !needed; t++) {
+      let needed = 0;
+      for (let t = 0; t < n && needed === 0; t++) {
         const tv = tvs[t]!;
-        for (let i = 0; i < len; i++) if (sign[i] === 0 && tv[i] !== 0) { needed = true; break; }
+        for (let i = 0; i < len; i++) needed += +(sign[i] === 0) & +(tv[i] !== 0);
       }
-      if (needed) {
+      if (needed > 0) {
         const m = this.majoritySign();
         // A zero majority leaves zero signs, which select the negative entries: the general path does that.
         if (m === 0) return false;
@@ -223,8 +226,7 @@ export class TiesMerger {
         const tv = tvs[t]!;
         for (let i = 0; i < len; i++) {
           const v = tv[i]!;
-          const a = sign[i]! * v > 0 ? Math.abs(v) : 0;
-          out[i] = a > out[i]! ? a : out[i]!;
+          out[i] = Math.max(out[i]!, Math.abs(v) * +(sign[i]! * v > 0));
         }
       }
       for (let i = 0; i < len; i++) out[i] = out[i]! * sign[i]!;
@@ -235,9 +237,9 @@ export class TiesMerger {
       const tv = tvs[t]!;
       for (let i = 0; i < len; i++) {
         const v = tv[i]!;
-        out[i] = out[i]! + (sign[i]! * v > 0 ? v : 0);
+        out[i] = out[i]! + v * +(sign[i]! * v > 0);
       }
-      if (count !== null) for (let i = 0; i < len; i++) count[i] += sign[i]! * tv[i]! > 0 ? 1 : 0;
+      if (count !== null) for (let i = 0; i < len; i++) count[i] += +(sign[i]! * tv[i]! > 0);
     }
     if (count !== null) for (let i = 0; i < len; i++) out[i] = out[i]! / Math.max(count[i]!, 1);
     return true;

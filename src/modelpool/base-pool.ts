@@ -12,7 +12,8 @@ import { parseModelEntry, type ModelEntry } from './model-entry.js';
 import type { Model, ModelConfig } from './model.js';
 import { pythonJson } from './python-json.js';
 import { checkPlatform, resolveModelDir, type Platform } from './resolve-model-dir.js';
-import { savePretrained } from './save-pretrained.js';
+import { DtypeViewStateDict, parseTorchDtype } from './dtype-view.js';
+import { savePretrained, savePretrainedOptions } from './save-pretrained.js';
 import { SubsetStateDict } from './subset-state-dict.js';
 
 export interface BaseModelPoolConfig {
@@ -37,11 +38,17 @@ export function torchDtypeName(dtype: DType): string {
 export function readConfigJson(dir: string, where: string): ModelConfig | null {
   const p = join(dir, 'config.json');
   if (!existsSync(p)) return null;
+  const text = readFileSync(p, 'utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(p, 'utf8').replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${where}: cannot parse ${p}: ${(e as Error).message}`, { cause: e });
+    try {
+      // Python's json writes NaN and Infinity, which JSON.parse refuses.
+      parsed = JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
+    } catch {
+      throw new UserError(`${where}: cannot parse ${p}: ${(e as Error).message}`, { cause: e });
+    }
   }
   if (!isDictLike(parsed)) throw new UserError(`${where}: ${p} must hold a JSON object`);
   return parsed;
@@ -64,7 +71,11 @@ export class BaseModelPool {
       throw new UserError(`modelpool.models: expected a mapping from model names to paths, repo ids or configs, got ${JSON.stringify(models ?? null)}`);
     }
     const entries = new Map<string, ModelEntry>();
-    for (const [name, value] of Object.entries(models)) entries.set(name, parseModelEntry(name, value, 'modelpool'));
+    for (const [name, value] of Object.entries(models)) {
+      const e = parseModelEntry(name, value, 'modelpool');
+      if (e.kind === 'target') parseTorchDtype(e.options.torch_dtype, `modelpool.models.${name}`);
+      entries.set(name, e);
+    }
     this.entries = entries;
     this.platform = checkPlatform(config.platform, 'modelpool');
   }
@@ -128,8 +139,11 @@ export class BaseModelPool {
   async loadModel(name: string): Promise<Model> {
     const e = this.entry(name);
     if (e.kind === 'instance') return e.model;
-    const dir = await resolveModelDir(e.spec, { platform: this.platform, where: `${this.where}.models.${name}` });
-    return this.openModel(name, e, dir);
+    const where = `${this.where}.models.${name}`;
+    const dtype = e.kind === 'target' ? parseTorchDtype(e.options.torch_dtype, where) : null;
+    const dir = await resolveModelDir(e.spec, { platform: this.platform, where });
+    const model = this.openModel(name, e, dir);
+    return dtype === null ? model : { ...model, stateDict: new DtypeViewStateDict(model.stateDict, dtype) };
   }
 
   async loadPretrainedModel(): Promise<Model> {
@@ -149,12 +163,12 @@ export class BaseModelPool {
    * writes a single `torch.save` file); any other path becomes a directory with model.safetensors and,
    * when the model has one, config.json.
    */
-  async saveModel(model: Model, path: string): Promise<void> {
+  async saveModel(model: Model, path: string, kwargs?: Record<string, unknown>): Promise<void> {
     if (path.endsWith('.safetensors')) {
       await writeSafetensors(path, model.stateDict, { metadata: { format: 'pt' } });
       return;
     }
-    await savePretrained(path, model.stateDict, model.config ? pythonJson(model.config) : null);
+    await savePretrained(path, model.stateDict, model.config ? pythonJson(model.config) : null, savePretrainedOptions(kwargs));
   }
 
   /** Opens a resolved model directory (or file). Subclasses shape what a model is. */

@@ -12,7 +12,7 @@ import type { ModelEntry } from './model-entry.js';
 import type { Model, ModelConfig } from './model.js';
 import { pythonJson } from './python-json.js';
 import { resolveModelDir } from './resolve-model-dir.js';
-import { savePretrained } from './save-pretrained.js';
+import { savePretrained, savePretrainedOptions } from './save-pretrained.js';
 import { SubsetStateDict } from './subset-state-dict.js';
 
 export interface CLIPVisionModelPoolConfig extends BaseModelPoolConfig {
@@ -65,14 +65,15 @@ export class CLIPVisionModelPool extends BaseModelPool {
   }
 
   /** Writes `config.json` (architectures CLIPVisionModel) and `model.safetensors` into the directory `path`. */
-  override async saveModel(model: Model, path: string): Promise<void> {
-    await savePretrained(path, model.stateDict, pythonJson(clipVisionSaveConfig(model), CLIP_FLOAT_KEYS));
+  override async saveModel(model: Model, path: string, kwargs?: Record<string, unknown>): Promise<void> {
+    await savePretrained(path, model.stateDict, pythonJson(clipVisionSaveConfig(model), CLIP_FLOAT_KEYS), savePretrainedOptions(kwargs));
   }
 
   protected override openModel(name: string, entry: ModelEntry, dir: string): Model {
     const where = `${this.where}.models.${name} (${dir})`;
     const json = readConfigJson(dir, where);
     if (json === null) throw new UserError(`${where}: no config.json; a CLIP vision model directory needs one`);
+    // from_pretrained records the name it was given, which save_pretrained writes back.
     const config: ModelConfig = { ...visionConfigJson(json, `${dir}/config.json`), _name_or_path: entry.kind === 'instance' ? dir : entry.spec };
     const ckpt = openCheckpoint(dir);
     const names = ckpt.names().filter((n) => n.startsWith(VISION_PREFIX) && !isPositionIdsBuffer(n));

@@ -2,6 +2,7 @@
  * One value of a pool's `models` mapping, classified: a path or hub repo id, a `_target_` config that
  * loads from a path (transformers' `from_pretrained`), or an already-built Model.
  */
+import { isFloat } from '../config/values.js';
 import { UserError } from '../errors.js';
 import { isModel, type Model } from './model.js';
 
@@ -13,11 +14,9 @@ export type ModelEntry =
 /** `transformers.<Class>.from_pretrained`, which is all a model entry can name here. */
 const FROM_PRETRAINED = /^transformers\.[A-Za-z_][A-Za-z0-9_]*\.from_pretrained$/;
 
+/** Config floats may arrive boxed (src/config/values.ts). */
 function plain(v: unknown): unknown {
-  // Config floats may arrive boxed (src/config/values.ts); only strings matter here.
-  return typeof v === 'object' && v !== null && 'valueOf' in v && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype
-    ? (v as { valueOf(): unknown }).valueOf()
-    : v;
+  return isFloat(v) ? v.value : v;
 }
 
 export function parseModelEntry(name: string, value: unknown, where: string): ModelEntry {

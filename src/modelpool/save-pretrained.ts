@@ -3,33 +3,26 @@
  * (or shards + index above the shard size), each file written under a temporary name and renamed; the
  * safetensors writer removes weight files of an earlier save that the new one does not use.
  */
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeSafetensors } from '../tensor/safetensors-write.js';
+import { parseShardSize, writeSafetensors } from '../tensor/safetensors-write.js';
 import type { StateDict } from '../tensor/types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** transformers' default `max_shard_size` ("5GB" = 5·10⁹ bytes). */
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
-}
-
 export interface SavePretrainedOptions {
   maxShardBytes?: number;
+}
+
+/** `save_pretrained` keyword arguments (a program's `merged_model_save_kwargs`): `max_shard_size` is honoured. */
+export function savePretrainedOptions(kwargs: Record<string, unknown> | undefined): SavePretrainedOptions {
+  const size = kwargs?.max_shard_size;
+  if (size === undefined || size === null) return {};
+  if (typeof size !== 'string' && typeof size !== 'number') throw new UserError(`max_shard_size: expected a size such as "5GB" or a number of bytes, got ${JSON.stringify(size)}`);
+  return { maxShardBytes: parseShardSize(size) };
 }
 
 /** Writes `stateDict` (streamed) and `configJson` (already serialised) into `dir`. */

@@ -1,10 +1,10 @@
 /**
  * Models read from safetensors files (where merging reads into reused scratch buffers) merge to exactly
- * what the same models in memory merge to, F16 files (read through loadF32) included.
+ * what the same models in memory merge to, sharded and F16 checkpoints included.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,11 +25,12 @@ test('file-backed and in-memory pools merge identically', async () => {
     arrays.forEach((a, k) => {
       const d = join(dir, names[k]!);
       mkdirSync(d);
-      // One model stored as F16: it is read through loadF32 (converted), the others into scratch buffers.
-      writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(a), k === 3 ? { dtypes: () => 'F16' } : {});
+      // One model stored as F16 (read through loadF32, converted), one sharded, the others single files.
+      writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(a), k === 3 ? { dtypes: () => 'F16' } : k === 2 ? { maxShardBytes: 200 } : {});
       onDisk[names[k]!] = d;
       inMemory[names[k]!] = model(a, names[k]!);
     });
+    assert.ok(existsSync(join(onDisk.b!, 'model.safetensors.index.json')));
     // The in-memory copy of the F16 model must hold the F16-rounded values the file holds.
     const f16 = await new BaseModelPool({ models: { c: onDisk.c! } }).loadModel('c');
     inMemory.c = model(readAll(f16), 'c');

@@ -70,6 +70,21 @@ test('loading: local directories, pretrained-or-first, unknown names and missing
   await assert.rejects(new BaseModelPool({ models: { x: join(dir, 'nope') } }).loadModel('x'), userError(/does not exist/));
 }));
 
+test('torch_dtype of a from_pretrained entry: tensors seen and saved in that dtype', withDir(async (dir) => {
+  const a = writeModel(join(dir, 'a'), 1 / 3);
+  const pool = new BaseModelPool({ models: { h: { _target_: 'transformers.AutoModel.from_pretrained', pretrained_model_name_or_path: a, torch_dtype: 'float16' } } });
+  const m = await pool.loadModel('h');
+  assert.equal(m.stateDict.info('w.weight').dtype, 'F16');
+  assert.equal(m.stateDict.loadF32('w.weight')[0], 0.333251953125); // 1/3 rounded to float16
+  await pool.saveModel(m, join(dir, 'h.safetensors'));
+  const f = openCheckpoint(join(dir, 'h.safetensors'));
+  assert.equal(f.info('b.bias').dtype, 'F16');
+  f.close();
+  m.stateDict.close?.();
+  assert.throws(() => new BaseModelPool({ models: { h: { _target_: 'transformers.AutoModel.from_pretrained', pretrained_model_name_or_path: a, torch_dtype: 'int3' } } }),
+    userError(/models\.h: torch_dtype must be one of auto, float32/));
+}));
+
 test('hub repo ids go through the hub resolver', withDir(async (dir) => {
   const a = writeModel(join(dir, 'snap'), 3);
   const asked: string[] = [];

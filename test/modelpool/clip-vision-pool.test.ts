@@ -1,7 +1,7 @@
 /** CLIPVisionModelPool on the tiny CLIP fixtures: what a model is, and what saving writes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUserError } from '../../src/errors.js';
@@ -56,6 +56,14 @@ test('saveModel writes a CLIPVisionModel directory; refuses non-CLIP and config-
     const w = 'vision_model.encoder.layers.1.mlp.fc2.weight';
     assert.deepEqual(f.loadF32(w), m.stateDict.loadF32(w));
     f.close();
+    // save_pretrained's max_shard_size: shards plus an index, replacing the single file.
+    await pool.saveModel(m, join(dir, 'saved'), { max_shard_size: '40KB' });
+    assert.ok(!existsSync(join(dir, 'saved', 'model.safetensors')));
+    const index = JSON.parse(readFileSync(join(dir, 'saved', 'model.safetensors.index.json'), 'utf8'));
+    assert.equal(Object.keys(index.weight_map).length, 39);
+    const again = await new CLIPVisionModelPool({ models: { s: join(dir, 'saved') } }).loadModel('s');
+    assert.deepEqual(again.stateDict.loadF32(w), m.stateDict.loadF32(w));
+    again.stateDict.close?.();
     m.stateDict.close?.();
 
     cpSync(fixture('tiny-clip-ft-a'), join(dir, 'bert'), { recursive: true });

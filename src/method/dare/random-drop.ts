@@ -65,8 +65,9 @@ export function randomDrop(tv: Float32Array, ratio: number, rescale: boolean, ne
 
 /**
  * Whether a tensor is an `nn.Linear` weight, for `only_on_linear_weights`: a 2-D `.weight` whose module
- * is not an embedding (a state dict does not say which module type owns a tensor; this is the rule that
- * holds for CLIP, ViT, BERT, GPT-2 and LLaMA checkpoints).
+ * is not an embedding or a norm (a state dict does not say which module type owns a tensor; the rule
+ * holds for CLIP, ViT, BERT and LLaMA checkpoints; GPT-2's Conv1D weights, which torch would not count
+ * as nn.Linear, count here).
  */
 export function isLinearWeight(name: string, info: TensorInfo): boolean {
   if (!name.endsWith('.weight') || info.shape.length !== 2) return false;

@@ -1,0 +1,51 @@
+/**
+ * `torch_dtype` of a from_pretrained entry: the model's floating tensors as that dtype (values rounded to
+ * it, info() reporting it), so that a merge of float16 models is saved as float16 as in Python. The
+ * merge itself still computes in float32 (torch would compute in the reduced precision).
+ */
+import { UserError } from '../errors.js';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
+import type { DType, StateDict, TensorInfo } from '../tensor/types.js';
+
+const TORCH_DTYPES: Readonly<Record<string, DType | null>> = {
+  auto: null, float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
+};
+
+/** The dtype a `torch_dtype` option asks for; null keeps the stored dtypes. */
+export function parseTorchDtype(value: unknown, where: string): DType | null {
+  if (value === undefined || value === null) return null;
+  const name = typeof value === 'string' ? value.replace(/^torch\./, '') : undefined;
+  if (name === undefined || !(name in TORCH_DTYPES)) {
+    throw new UserError(`${where}: torch_dtype must be one of ${Object.keys(TORCH_DTYPES).join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return TORCH_DTYPES[name]!;
+}
+
+export class DtypeViewStateDict implements StateDict {
+  constructor(private readonly inner: StateDict, private readonly dtype: DType) {}
+
+  names(): readonly string[] {
+    return this.inner.names();
+  }
+
+  has(name: string): boolean {
+    return this.inner.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const i = this.inner.info(name);
+    return isFloatDType(i.dtype) ? { dtype: this.dtype, shape: i.shape } : i;
+  }
+
+  loadF32(name: string): Float32Array {
+    const data = this.inner.loadF32(name);
+    if (!isFloatDType(this.inner.info(name).dtype)) return data;
+    if (this.dtype === 'F16') return f16ToF32(f32ToF16(data), data);
+    if (this.dtype === 'BF16') return bf16ToF32(f32ToBf16(data), data);
+    return data;
+  }
+
+  close(): void {
+    this.inner.close?.();
+  }
+}
