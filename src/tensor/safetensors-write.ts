@@ -11,6 +11,7 @@
  * the end, so readers see the old checkpoint or the new one, never half a file; on an error or abort
  * the temporary files are removed.
  */
+import { trackTemp, untrackTemp } from '../util/cleanup.js';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -227,6 +228,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       const { order, header } = fileLayout(shards[s]!, metadata);
       const tmp = tempName(finals[s]!);
       temps.push(tmp);
+      trackTemp(tmp);
       fd = openSync(tmp, 'wx');
       writeAll(fd, header);
       for (const t of order) {
@@ -243,6 +245,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       shards.forEach((shard, i) => shard.forEach((t) => weightMap.set(t.name, basename(finals[i]!))));
       indexTmp = tempName(indexPath);
       temps.push(indexTmp);
+      trackTemp(indexTmp);
       fd = openSync(indexTmp, 'wx');
       writeAll(fd, Buffer.from(pythonIndexJson(totalBytes, weightMap), 'utf8'));
       if (opts.fsync !== false) fsyncSync(fd);
@@ -258,6 +261,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
   } finally {
     if (fd !== null) closeSync(fd);
     if (!committed) for (const t of temps) removeQuietly(t);
+    for (const t of temps) untrackTemp(t);
   }
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { trackTemp, untrackTemp } from './cleanup.js';
 
 /** A temporary name beside `path`, so the final rename stays on one file system. */
 export function tempPathFor(path: string): string {
@@ -9,6 +10,7 @@ export function tempPathFor(path: string): string {
 /** Writes the whole file under a temporary name, then renames it: readers never see half a file. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(path);
+  trackTemp(tmp);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -21,5 +23,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  } finally {
+    untrackTemp(tmp);
   }
 }
