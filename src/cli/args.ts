@@ -66,7 +66,7 @@ function fillOptionalValues(argv: string[]): string[] {
     if (dflt === undefined) continue;
     const next = argv[i + 1];
     const choices = OPTIONAL_CHOICES.get(a);
-    const takesNext = next !== undefined && !next.startsWith('-') && (choices ? choices.includes(next) : !next.includes('=') || next.startsWith('install=') || next.startsWith('uninstall='));
+    const takesNext = next !== undefined && !next.startsWith('-') && (choices ? choices.includes(next) : !next.includes('=') || /^(install|uninstall|query)=/.test(next));
     if (!takesNext) out.push(dflt);
   }
   return out;

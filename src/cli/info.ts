@@ -55,8 +55,14 @@ export function showInfo(args: CliArgs, io: CliIO): number {
   const out: string[] = [];
   if (what === 'targets') {
     const reg = createBuiltinRegistry();
-    const rows = reg.names().sort().map((n) => [n, reg.canonicalName(n) === n ? '' : `alias of ${reg.canonicalName(n)}`]);
-    io.stdout.write(banner('Registered _target_ names') + table(['Target', ''], rows));
+    const aliases = new Map<string, string[]>();
+    for (const n of reg.names()) {
+      const c = reg.canonicalName(n)!;
+      if (!aliases.has(c)) aliases.set(c, []);
+      if (c !== n) aliases.get(c)!.push(n);
+    }
+    const rows = [...aliases.keys()].sort().map((c) => [c, reg.get(c).summary ?? '', aliases.get(c)!.sort().join(', ')]);
+    io.stdout.write(banner('Registered _target_ names') + table(['Target', 'What', 'Also known as'], rows));
     return 0;
   }
   const { config, defaults, searchPath } = composeFor(args, io, 'RUN');
