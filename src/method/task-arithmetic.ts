@@ -1,12 +1,14 @@
 /**
  * fusion_bench's TaskArithmeticAlgorithm: θ₀ + λ·Σᵢ(θᵢ − θ₀). As in fusion_bench, the task vectors are
  * summed first (in model order), the sum is scaled, then added to the pretrained weights, all in float32.
+ * Inside a sweep the sums are kept (src/method/task-vector-sum.ts), so later jobs only read θ₀.
  */
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addDiff, baseAddScaled, subInPlace } from './f32.js';
 import { Params } from './params.js';
 import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
+import { sharedTaskVectorSums, taskVectorSumKey } from './task-vector-sum.js';
 
 const NAME = 'TaskArithmeticAlgorithm';
 
@@ -29,11 +31,25 @@ export class TaskArithmeticAlgorithm {
     const [base, ...finetuned] = set.list;
     const s = this.scaling_factor;
     const scratch = new Scratch();
+    let sums;
+    try {
+      sums = await sharedTaskVectorSums(taskVectorSumKey(pool, base!, finetuned));
+    } catch (e) {
+      set.close();
+      throw e;
+    }
     return mergedModel(NAME, base!, set, (name) => {
       const theta0 = scratch.read(base!.model.stateDict, name, 0);
+      const kept = sums?.get(name);
+      if (kept !== undefined) {
+        const out = new Float32Array(kept.length);
+        baseAddScaled(out, theta0, s, kept);
+        return out;
+      }
       const acc = finetuned[0]!.model.stateDict.loadF32(name); // fresh: it becomes the merged tensor
       subInPlace(acc, theta0);
       for (let k = 1; k < finetuned.length; k++) addDiff(acc, scratch.read(finetuned[k]!.model.stateDict, name, 1), theta0);
+      sums?.set(name, acc.slice());
       baseAddScaled(acc, theta0, s, acc);
       return acc;
     });

@@ -6,6 +6,34 @@ import { instantiate } from '../registry/instantiate.js';
 import { runtime } from './runtime.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatConfigTree } from './config-tree.js';
+import { isFloat, toPlain, type ConfigValue } from '../config/values.js';
+import { VERSION } from '../version.js';
+
+/** Where a model or data set came from, for the run record: the configured path or repo id, and the commit. */
+export interface RunInfoSource {
+  source: string;
+  revision: string | null;
+}
+
+const SNAPSHOT_COMMIT = /[\\/]snapshots[\\/]([0-9a-f]{40})(?:[\\/]|$)/;
+
+/** The commit of a Hugging Face cache snapshot path (`…/snapshots/<commit>/…`); null for other paths. */
+export function snapshotRevision(path: string): string | null {
+  return SNAPSHOT_COMMIT.exec(path)?.[1] ?? null;
+}
+
+/** The extra top-level report key: what is needed to reproduce the run (the sweep summary ignores it). */
+export interface RunInfo {
+  fusion_bench_version: string;
+  seed: number | null;
+  config: unknown;
+  models: Record<string, RunInfoSource>;
+  datasets: Record<string, unknown>;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export const RUN_INFO_KEY = 'run_info';
 
 /** What the program needs of a merging method, a model pool and a task pool. */
 export interface Algorithm {
@@ -69,6 +97,7 @@ export class FabricModelFusionProgram {
     if (typeof cacheDir === 'string') runtime.cacheDir = cacheDir;
     const logDir = options.path?.log_dir;
     if (typeof logDir === 'string' && runtime.logDir === null) runtime.logDir = logDir;
+    runtime.seed = seedOf(options.seed);
   }
 
   async run(): Promise<FusionProgramResult> {
@@ -79,6 +108,7 @@ export class FabricModelFusionProgram {
       runtime.progress?.write('The program is running in dry-run mode. Exiting.\n');
       return { merged_model: null, report: null, report_path: null, merged_model_path: null };
     }
+    const startedAt = new Date();
     const setup = async (key: 'modelpool' | 'method' | 'taskpool') => {
       const cfg = o[key] as Record<string, unknown>;
       if (!cfg || typeof cfg !== 'object' || !('_target_' in cfg)) {
@@ -89,6 +119,7 @@ export class FabricModelFusionProgram {
       return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key);
     };
     this.modelpool = await prof.time('setup modelpool', () => setup('modelpool'));
+    const loaded = recordLoads(this.modelpool);
     this.method = (await prof.time('setup method', () => setup('method'))) as Algorithm;
     if (o.taskpool) this.taskpool = (await prof.time('setup taskpool', () => setup('taskpool'))) as TaskPoolLike;
 
@@ -103,6 +134,8 @@ export class FabricModelFusionProgram {
       if (this.taskpool) {
         report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
         this.out.write(JSON.stringify(report, null, 2) + '\n');
+        // The record goes into the saved and returned report, not on stdout (which stays fusion_bench's).
+        if (isPlainObject(report)) report = { ...report, [RUN_INFO_KEY]: await this.runInfo(loaded, startedAt) };
         const rp = o.report_save_path;
         if (typeof rp === 'string' && rp.length > 0) {
           reportPath = withLogDir(rp);
@@ -114,6 +147,40 @@ export class FabricModelFusionProgram {
       }
     }
     return { merged_model: merged, report, report_path: reportPath, merged_model_path: modelPath };
+  }
+
+  /**
+   * The run record: the tool's version, the seed, the resolved config the program got, where each model
+   * the method loaded came from (with the hub commit), and the task pool's models and data sets.
+   */
+  async runInfo(loaded: ReadonlyMap<string, string>, startedAt: Date): Promise<RunInfo> {
+    const pool = this.modelpool as { getModelPath?: (n: string) => string } | null;
+    const models: Record<string, RunInfoSource> = {};
+    for (const [name, dir] of loaded) {
+      let source = dir;
+      try {
+        if (typeof pool?.getModelPath === 'function') source = pool.getModelPath(name);
+      } catch {
+        // a model given as an object has no path: its own source description stands
+      }
+      models[name] = { source, revision: snapshotRevision(dir) };
+    }
+    let datasets: Record<string, unknown> = {};
+    const tp = this.taskpool as { runInfo?: () => Promise<{ models?: Record<string, RunInfoSource>; datasets?: Record<string, unknown> }> } | null;
+    if (tp && typeof tp.runInfo === 'function') {
+      const info = await tp.runInfo();
+      Object.assign(models, info.models ?? {});
+      datasets = info.datasets ?? {};
+    }
+    return {
+      fusion_bench_version: VERSION,
+      seed: runtime.seed,
+      config: plainConfig(this.options),
+      models,
+      datasets,
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+    };
   }
 
   private async saveMergedModel(merged: unknown): Promise<string | null> {
@@ -145,6 +212,44 @@ export class FabricModelFusionProgram {
     }
     return taskpool.evaluate(merged);
   }
+}
+
+/** fusion_bench's `seed`: an integer or null (Lightning's seed_everything takes an int). */
+function seedOf(v: unknown): number | null {
+  const x = isFloat(v) ? v.value : v;
+  if (x === undefined || x === null) return null;
+  if (typeof x !== 'number' || !Number.isSafeInteger(x)) throw new UserError(`seed: expected an integer or null, got ${JSON.stringify(x)}`);
+  return x;
+}
+
+/**
+ * Wraps the pool's loadModel to note where each model it hands out was loaded from (the directory, a
+ * hub snapshot for repo ids), so the record names exactly what was merged.
+ */
+function recordLoads(pool: unknown): Map<string, string> {
+  const seen = new Map<string, string>();
+  const p = pool as { loadModel?: (name: string) => Promise<{ source?: unknown }> } | null;
+  if (!p || typeof p.loadModel !== 'function') return seen;
+  const load = p.loadModel.bind(p);
+  p.loadModel = async (name: string) => {
+    const m = await load(name);
+    if (typeof m?.source === 'string') seen.set(name, m.source);
+    return m;
+  };
+  return seen;
+}
+
+/** The program's options as JSON data: boxed floats unboxed, anything that is not config data left out. */
+function plainConfig(o: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(o, (_k, v: unknown) => (isFloat(v) ? toPlain(v as ConfigValue) : typeof v === 'bigint' ? Number(v) : v)));
+  } catch {
+    return null;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A model is anything with a state dict; a plain object without one is a dict of results. */

@@ -20,6 +20,18 @@ export interface Runtime {
    * vectors. Keys name what the value was computed from; resetRuntime keeps this unless told otherwise.
    */
   memo: Map<string, unknown>;
+  /**
+   * fusion_bench's `seed` (`L.seed_everything(seed)`): the default seed of seeded methods (DARE) and of
+   * splits without their own `random_seed`; null when the run sets none.
+   */
+  seed: number | null;
+  /**
+   * True while a sweep runs: components keep what later jobs can reuse (task vector sums, preprocessed
+   * images) from the first job on. Outside a sweep they keep it only when the same thing is computed a
+   * second time in the process (see `worthKeeping`), so a single run keeps its small memory profile.
+   * resetRuntime leaves it as it is; the sweep sets it and clears it at the end.
+   */
+  reuse: boolean;
 }
 
 export const runtime: Runtime = {
@@ -29,7 +41,23 @@ export const runtime: Runtime = {
   profiler: new Profiler(),
   progress: process.stderr,
   memo: new Map(),
+  seed: null,
+  reuse: false,
 };
+
+const SEEN_PREFIX = 'seen:';
+
+/**
+ * Whether a derived value named by `key` is worth keeping in runtime.memo: always inside a sweep
+ * (`runtime.reuse`), otherwise from the second time the same key is asked for in this process.
+ */
+export function worthKeeping(key: string): boolean {
+  if (runtime.reuse) return true;
+  const seen = SEEN_PREFIX + key;
+  if (runtime.memo.has(seen)) return true;
+  runtime.memo.set(seen, true);
+  return false;
+}
 
 /** The memoized value for `key`, computed once per process (or per sweep). */
 export async function memo<T>(key: string, compute: () => Promise<T> | T): Promise<T> {
@@ -41,6 +69,6 @@ export async function memo<T>(key: string, compute: () => Promise<T> | T): Promi
 
 /** A fresh runtime for the next job; the memo carries over (a sweep reuses it) unless `init.memo` replaces it. */
 export function resetRuntime(init: Partial<Runtime> = {}): Runtime {
-  Object.assign(runtime, { debug: false, cacheDir: null, logDir: null, profiler: new Profiler(), progress: process.stderr }, init);
+  Object.assign(runtime, { debug: false, cacheDir: null, logDir: null, profiler: new Profiler(), progress: process.stderr, seed: null }, init);
   return runtime;
 }

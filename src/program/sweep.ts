@@ -13,6 +13,7 @@ import { planSweep, sweptValuesOf } from './sweep-expand.js';
 import { composeJob, composeSweepConfig, describeError, dictAt, runSweepJob, type JobOutcome, type SweepContext } from './sweep-job.js';
 import { isValidationTaskPool, selectOptionsOf, withOverrides } from './sweep-select.js';
 import { releaseSharedInstances } from './sweep-memo.js';
+import { runtime } from './runtime.js';
 import { rowOf, summarizeSweep, type JobResult, type SweepSummary } from '../report/sweep-summary.js';
 import { writeSweepReports } from '../report/write-reports.js';
 import { summaryMarkdown as markdownOf } from '../report/summary-table.js';
@@ -60,6 +61,8 @@ export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
 
   const outcomes: JobOutcome[] = [];
   let idx = 0;
+  // jobs keep what the next ones can reuse: task vector sums, preprocessed images, zero-shot heads
+  runtime.reuse = true;
   try {
     for (const batch of plan.batches) {
       // BasicSweeper.validate_batch_is_legal: a composition error stops the sweep before any job runs.
@@ -91,6 +94,7 @@ export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
     io.stdout.write('\n' + summaryTableFor(summary));
     return outcomes.some((o) => o.status === 'failed') || bestFailed ? 1 : 0;
   } finally {
+    runtime.reuse = false;
     await releaseSharedInstances();
   }
 }

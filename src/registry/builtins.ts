@@ -67,5 +67,15 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
       return (kw) => loadImageClassificationDataset(loadDatasetOptionsFromCall([], kw));
     },
   });
+
+  r.register('fusion_bench.utils.data.train_validation_split', {
+    params: ['dataset', 'validation_fraction', 'validation_size', 'random_seed', 'return_split'],
+    acceptsExtra: false,
+    summary: 'a seeded train/validation split of a dataset (torch random_split, same rows as fusion_bench)',
+    load: async () => {
+      const { parseSplitOptions, trainValidationSplit } = await import('../data/train-validation-split.js');
+      return (kw) => trainValidationSplit(kw.dataset as never, parseSplitOptions(kw));
+    },
+  }, ['train_validation_split']);
   return r;
 }

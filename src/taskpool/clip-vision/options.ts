@@ -5,6 +5,7 @@
  */
 import { UserError } from '../../errors.js';
 import { loadDatasetOptionsFromCall, type LoadDatasetOptions } from '../../data/index.js';
+import { parseSplitOptions, type SplitOptions } from '../../data/train-validation-split.js';
 import { hasClassificationTask, knownClassificationTasks } from '../../tasks/clip-classification/index.js';
 
 export interface CLIPVisionModelTaskPoolConfig {
@@ -30,7 +31,11 @@ export interface CLIPVisionModelTaskPoolConfig {
 export interface TaskSpec {
   name: string;
   dataset: LoadDatasetOptions;
+  /** A train_validation_split of `dataset` (its 'train' or 'val' part), or null for the whole split. */
+  split: SplitOptions | null;
 }
+
+const SPLIT_TARGETS = new Set(['fusion_bench.utils.data.train_validation_split', 'train_validation_split']);
 
 export interface TaskPoolOptions {
   clipModel: string;
@@ -77,12 +82,29 @@ export function pretrainedPathOf(value: unknown, key: string): string | null {
   return path;
 }
 
+/**
+ * A test data set config: `datasets.load_dataset`, or fusion_bench's train_validation_split of one
+ * (config/dataset/image_classification/val/*.yaml), which arrives as data here (`_recursive_: false`).
+ */
+function taskOf(name: string, cfg: unknown): TaskSpec {
+  const where = `${WHERE}.test_datasets.${name}`;
+  if (isDict(cfg) && typeof cfg._target_ === 'string' && SPLIT_TARGETS.has(cfg._target_)) {
+    const split = parseSplitOptions(cfg, where);
+    if (split.return_split !== 'train' && split.return_split !== 'val') {
+      throw new UserError(`${where}.return_split: a task pool evaluates one data set; use 'train' or 'val', not ${JSON.stringify(split.return_split)}`);
+    }
+    if (!isDict(cfg.dataset)) throw new UserError(`${where}.dataset: expected a {_target_: datasets.load_dataset, ...} config, got ${JSON.stringify(cfg.dataset ?? null)}`);
+    return { name, dataset: datasetOf(`${name}.dataset`, cfg.dataset), split };
+  }
+  return { name, dataset: datasetOf(name, cfg), split: null };
+}
+
 function datasetOf(name: string, cfg: unknown): LoadDatasetOptions {
   const where = `${WHERE}.test_datasets.${name}`;
   if (!isDict(cfg)) throw new UserError(`${where}: expected a {_target_: datasets.load_dataset, path: ..., split: ...} config, got ${JSON.stringify(cfg)}`);
   const target = cfg._target_;
   if (target !== 'datasets.load_dataset') {
-    throw new UserError(`${where}._target_: only datasets.load_dataset is supported, got ${JSON.stringify(target)}`);
+    throw new UserError(`${where}._target_: only datasets.load_dataset and fusion_bench.utils.data.train_validation_split are supported, got ${JSON.stringify(target)}`);
   }
   const args = cfg._args_ ?? [];
   if (!Array.isArray(args)) throw new UserError(`${where}._args_: expected a list`);
@@ -112,7 +134,7 @@ export function parseTaskPoolConfig(cfg: CLIPVisionModelTaskPoolConfig): TaskPoo
         `Known tasks: ${knownClassificationTasks().join(', ')}`,
     );
   }
-  const tasks = Object.entries(td).map(([name, c]) => ({ name, dataset: datasetOf(name, c) }));
+  const tasks = Object.entries(td).map(([name, c]) => taskOf(name, c));
 
   const base = cfg.base_model;
   if (base !== undefined && base !== null && typeof base !== 'string') throw new UserError(`${WHERE}.base_model: expected a path or repo id, got ${JSON.stringify(base)}`);

@@ -9,17 +9,20 @@
  * overlapping needs a worker thread for decoding and resizing.
  */
 import { UserError } from '../../errors.js';
-import { loadImageClassificationDataset, preprocessedBatches, type ImageClassificationDataset } from '../../data/index.js';
+import { loadImageClassificationDataset, type ImageClassificationDataset } from '../../data/index.js';
+import { SubsetDataset, trainValidationSplit, type ImageRows } from '../../data/train-validation-split.js';
 import { clipVisionConfigFrom, type ClipVisionConfig } from '../../models/clip/config.js';
 import { CLIPImageProcessor } from '../../models/clip/image-processor.js';
 import { ClipVisionSession, type ClipTextSession } from '../../models/clip/session.js';
 import { CLIPTokenizer } from '../../models/clip/tokenizer.js';
 import { isModel, type Model } from '../../modelpool/model.js';
-import type { TaskPoolLike } from '../../program/fusion-program.js';
-import { runtime } from '../../program/runtime.js';
+import { snapshotRevision, type RunInfoSource, type TaskPoolLike } from '../../program/fusion-program.js';
+import { runtime, worthKeeping } from '../../program/runtime.js';
 import { getClassnamesAndTemplates } from '../../tasks/clip-classification/index.js';
 import { createProgress } from '../../util/progress.js';
+import { imageBatches, type ImageCounts } from './batches.js';
 import { headKey, readCachedHead, writeCachedHead } from './head-cache.js';
+import { sharedImageCache } from './image-cache.js';
 import { ClassificationMetrics, type TaskResult } from './metrics.js';
 import { layerWiseFeatureNote, parseTaskPoolConfig, type CLIPVisionModelTaskPoolConfig, type TaskPoolOptions } from './options.js';
 import { PretrainedClip, resolveClipDir, tokenizerIdentity } from './pretrained-clip.js';
@@ -36,6 +39,26 @@ export interface TaskPoolStats {
   headsFromDiskCache: number;
 }
 
+/** A task's data: the rows evaluated (a split's subset or the whole split) and what they came from. */
+interface LoadedTask {
+  rows: ImageRows;
+  base: ImageClassificationDataset;
+  /** Names the source data set for the in-memory crop cache (its load options and working folder). */
+  key: string;
+}
+
+/** What a run record says of one evaluated data set. */
+export interface DatasetRunInfo {
+  source: string;
+  name: string | null;
+  revision: string | null;
+  split: string;
+  rows: number;
+  /** The `data_files` given to load_dataset (the files themselves, for the `parquet` builder). */
+  data_files?: unknown;
+  train_validation_split?: { return_split: string; validation_fraction: number | null; validation_size: number | null; random_seed: number | null };
+}
+
 export class CLIPVisionModelTaskPool implements TaskPoolLike {
   readonly options: TaskPoolOptions;
   readonly stats: TaskPoolStats = { textSessionsBuilt: 0, visionSessionsBuilt: 0, headsComputed: 0, headsFromDiskCache: 0 };
@@ -45,7 +68,11 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
   private tokenizerDir: Promise<string> | null = null;
   private imageProcessor: Promise<CLIPImageProcessor> | null = null;
   private readonly heads = new Map<string, ZeroShotHead>();
-  private readonly datasets = new Map<string, Promise<ImageClassificationDataset>>();
+  private readonly datasets = new Map<string, Promise<LoadedTask>>();
+  /** Images decoded versus taken from the in-memory crop cache (src/taskpool/clip-vision/image-cache.ts). */
+  readonly images: ImageCounts = { decoded: 0, fromMemory: 0 };
+  /** Heads taken from runtime.memo (kept there during a sweep) rather than computed or read from disk. */
+  headsFromMemory = 0;
 
   constructor(config: CLIPVisionModelTaskPoolConfig) {
     this.options = parseTaskPoolConfig(config);
@@ -111,19 +138,23 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
 
   private async evaluateTask(
     task: string,
-    ds: ImageClassificationDataset,
+    loaded: LoadedTask,
     session: ClipVisionSession,
     processor: CLIPImageProcessor,
     head: ZeroShotHead,
     logitScale: number,
   ): Promise<TaskResult> {
+    const ds = loaded.rows;
     const bs = this.options.batchSize;
     const end = this.fastDevRun ? Math.min(bs, ds.length) : ds.length;
+    // Crops are kept inside a sweep, or once the same images are evaluated a second time in this process.
+    const cacheKey = `clip-images:${loaded.key}\0${JSON.stringify(processor.config)}`;
+    const cache = worthKeeping(cacheKey) ? { store: sharedImageCache(), key: cacheKey } : null;
     const metrics = new ClassificationMetrics(head.numClasses, ds.name);
     const size = session.config.imageSize;
     const bar = createProgress({ label: `Evaluating ${task}`, total: end, unit: 'images', stream: runtime.progress ?? undefined, quiet: runtime.progress === null });
     try {
-      for await (const b of preprocessedBatches(ds, processor, { batchSize: bs, end })) {
+      for await (const b of imageBatches(ds, processor, { batchSize: bs, end, cache, counts: this.images })) {
         if (b.dims[1] !== session.config.numChannels || b.dims[2] !== size || b.dims[3] !== size) {
           throw new UserError(`${WHERE}: ${ds.name} preprocesses to ${b.dims[2]}x${b.dims[3]} images, but the vision model takes ${size}x${size}; check data_processor (its crop_size) against the model's image_size`);
         }
@@ -154,6 +185,8 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
     const clip = await this.pretrained();
     const tokDir = await this.tokenizerDirectory();
     const cacheDir = runtime.cacheDir;
+    // During a sweep, heads also live in runtime.memo, shared by task pools of other configs (e.g. the
+    // validation and the test pool) on the same CLIP model; they are keyed like the disk cache.
     const tokId = cacheDir === null ? '' : tokenizerIdentity(tokDir);
     let text: ClipTextSession | null = null;
     let tokenizer: CLIPTokenizer | null = null;
@@ -163,10 +196,18 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
         const key = cacheDir === null
           ? null
           : headKey({ model: clip.identity(), tokenizer: tokId, textConfig: clip.textConfig, task, classnames: data.classnames, templates: data.templates });
+        const memoKey = key && runtime.reuse ? `clip-head:${key.hash}` : null;
+        const inMemory = memoKey ? (runtime.memo.get(memoKey) as ZeroShotHead | undefined) : undefined;
+        if (inMemory && inMemory.numClasses === data.classnames.length) {
+          this.heads.set(task, inMemory);
+          this.headsFromMemory++;
+          continue;
+        }
         const cached = key && cacheDir !== null ? readCachedHead(cacheDir, key) : null;
         if (cached && cached.numClasses === data.classnames.length) {
           this.heads.set(task, cached);
           this.stats.headsFromDiskCache++;
+          if (memoKey) runtime.memo.set(memoKey, cached);
           continue;
         }
         if (text === null) {
@@ -177,6 +218,7 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
         const head = await computeZeroShotHead(text, tokenizer!, data);
         this.stats.headsComputed++;
         this.heads.set(task, head);
+        if (memoKey) runtime.memo.set(memoKey, head);
         if (key && cacheDir !== null) writeCachedHead(cacheDir, key, head);
       }
     } finally {
@@ -199,17 +241,67 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
     return this.imageProcessor;
   }
 
-  private dataset(task: string): Promise<ImageClassificationDataset> {
+  /** What a run record needs of the CLIP model and the data sets evaluated so far. */
+  async runInfo(): Promise<{ models: Record<string, RunInfoSource>; datasets: Record<string, DatasetRunInfo> }> {
+    const models: Record<string, RunInfoSource> = {};
+    if (this.clip) {
+      const clip = await this.clip;
+      models['taskpool.clip_model'] = { source: this.options.clipModel, revision: snapshotRevision(clip.dir) };
+    }
+    const datasets: Record<string, DatasetRunInfo> = {};
+    for (const t of this.options.tasks) {
+      const p = this.datasets.get(t.name);
+      if (!p) continue;
+      let loaded: LoadedTask;
+      try {
+        loaded = await p;
+      } catch {
+        continue;
+      }
+      const files = datasetFiles(loaded.base);
+      const info: DatasetRunInfo = {
+        source: t.dataset.path,
+        name: t.dataset.name ?? null,
+        revision: files.length > 0 ? snapshotRevision(files[0]!) : null,
+        split: t.dataset.split,
+        rows: loaded.rows.length,
+      };
+      if (t.dataset.data_files !== undefined) info.data_files = t.dataset.data_files;
+      if (t.split) {
+        const seed = loaded.rows instanceof SubsetDataset ? loaded.rows.seed : t.split.random_seed;
+        info.train_validation_split = { return_split: t.split.return_split, validation_fraction: t.split.validation_fraction, validation_size: t.split.validation_size, random_seed: seed };
+      }
+      datasets[t.name] = info;
+    }
+    return { models, datasets };
+  }
+
+  private dataset(task: string): Promise<LoadedTask> {
     let p = this.datasets.get(task);
     if (!p) {
       const spec = this.options.tasks.find((t) => t.name === task)!;
-      p = loadImageClassificationDataset(spec.dataset);
+      const where = `${WHERE}.test_datasets.${task}`;
+      p = loadImageClassificationDataset(spec.dataset).then((base) => ({
+        base,
+        rows: spec.split ? (trainValidationSplit(base, spec.split, where) as SubsetDataset<ImageClassificationDataset>) : base,
+        key: `${JSON.stringify(spec.dataset)}\0${process.cwd()}`,
+      }));
       // A failed load is retried next time rather than remembered.
       p.catch(() => this.datasets.delete(task));
       this.datasets.set(task, p);
     }
     return p;
   }
+}
+
+/**
+ * The parquet files a data set reads. ImageClassificationDataset keeps them private; read through its
+ * shards' paths when present (only for the run record: an empty list gives a null revision).
+ */
+function datasetFiles(ds: ImageClassificationDataset): string[] {
+  const shards = (ds as unknown as { shards?: unknown }).shards;
+  if (!Array.isArray(shards)) return [];
+  return shards.map((s) => (s as { path?: unknown }).path).filter((p): p is string => typeof p === 'string');
 }
 
 function describe(v: unknown): string {

@@ -1,0 +1,74 @@
+/**
+ * Σᵢ(θᵢ − θ₀) per tensor, kept in runtime.memo between the jobs of a sweep: a `scaling_factor` sweep
+ * then reads the fine-tuned models once, and every later job is one pass θ₀ + λ·S. The key names what
+ * the sums were computed from: the pool class, each model's config entry, where it was loaded from and
+ * the size and mtime of its files (an instance given as an object is keyed by its identity), so an
+ * edited checkpoint is never served from a stale sum.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BaseModelPool } from '../modelpool/base-pool.js';
+import type { Model } from '../modelpool/model.js';
+import { memo, worthKeeping } from '../program/runtime.js';
+import type { Source } from './sources.js';
+
+/** Tensor name → the float32 sum of task vectors, in fusion_bench's order. */
+export type TaskVectorSums = Map<string, Float32Array>;
+
+const instanceIds = new WeakMap<object, number>();
+let nextInstanceId = 1;
+
+function instanceId(o: object): number {
+  let id = instanceIds.get(o);
+  if (id === undefined) {
+    id = nextInstanceId++;
+    instanceIds.set(o, id);
+  }
+  return id;
+}
+
+/** Size and mtime of a file, or of each file of a folder (one level: checkpoints are flat). */
+export function fileStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    if (!st.isDirectory()) return `${st.size}:${st.mtimeMs}`;
+    const parts: string[] = [];
+    for (const name of readdirSync(path).sort()) {
+      try {
+        const f = statSync(join(path, name));
+        if (f.isFile()) parts.push(`${name}=${f.size}:${f.mtimeMs}`);
+      } catch {
+        parts.push(`${name}=?`);
+      }
+    }
+    return parts.join(',');
+  } catch {
+    return 'no-file';
+  }
+}
+
+function entryText(pool: BaseModelPool, name: string): string {
+  const models = pool.config.models as unknown;
+  const entry = Array.isArray(models) ? models[Number(name)] : (models as Record<string, unknown> | undefined)?.[name];
+  return JSON.stringify(entry ?? null, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'stateDict' in (v as object) ? `instance#${instanceId(v as object)}` : v));
+}
+
+function modelText(pool: BaseModelPool, s: Source): string {
+  const m: Model = s.model;
+  if (pool.isInstanceModel(s.name)) return `${s.name}:instance#${instanceId(m)}`;
+  return `${s.name}:${entryText(pool, s.name)}:${m.source}:${fileStamp(m.source)}`;
+}
+
+/** The memo key of the task vector sums of these loaded models (base first). */
+export function taskVectorSumKey(pool: BaseModelPool, base: Source, finetuned: readonly Source[]): string {
+  return ['task-vector-sum', pool.constructor.name, modelText(pool, base), ...finetuned.map((f) => modelText(pool, f))].join('\n');
+}
+
+/**
+ * The shared sums for this key when they are worth keeping (inside a sweep, or the second merge of the
+ * same models in this process), else null: a single run computes each tensor and forgets it.
+ */
+export async function sharedTaskVectorSums(key: string): Promise<TaskVectorSums | null> {
+  if (!worthKeeping(key)) return null;
+  return memo<TaskVectorSums>(key, () => new Map());
+}

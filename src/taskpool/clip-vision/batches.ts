@@ -1,0 +1,83 @@
+/**
+ * The task pool's image batches: rows [0, end) of a data set (or of a split's subset, read through to
+ * the source rows), preprocessed into one reused float buffer. With a crop cache, each image's uint8
+ * centre crop is kept by source row and later evaluations skip decoding and resizing; without one, an
+ * image goes straight from the decoder into the batch buffer.
+ */
+import { UserError } from '../../errors.js';
+import type { ImageBatch } from '../../data/image-batches.js';
+import { SubsetDataset, type ImageRows } from '../../data/train-validation-split.js';
+import type { DecodedImage } from '../../image/decode.js';
+import { CLIPImageProcessor } from '../../models/clip/image-processor.js';
+import type { ImageCropCache } from './image-cache.js';
+
+export interface ImageCounts {
+  /** Images decoded (and resized) from the data set's bytes. */
+  decoded: number;
+  /** Images taken from the in-memory crop cache. */
+  fromMemory: number;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  end: number;
+  /** The crop store and the key of this (data set, processor config); null: no caching. */
+  cache: { store: ImageCropCache; key: string } | null;
+  counts: ImageCounts;
+}
+
+export async function* imageBatches(ds: ImageRows, processor: CLIPImageProcessor, opts: BatchOptions): AsyncGenerator<ImageBatch> {
+  const { batchSize, cache, counts } = opts;
+  const end = Math.min(opts.end, ds.length);
+  if (!(batchSize > 0)) throw new RangeError('imageBatches: batchSize must be positive');
+  const subset = ds instanceof SubsetDataset ? ds : null;
+  const source: ImageRows = subset ? subset.dataset : ds;
+  // Rescale and normalise only: what preprocessInto does after its resize and crop.
+  const normalizer = cache ? new CLIPImageProcessor({ ...processor.config, doResize: false, doCenterCrop: false }) : null;
+  let buf: Float32Array | null = null;
+  let per = 0;
+  let size: { height: number; width: number } | null = null;
+  const labels = new Int32Array(batchSize);
+  const fits = (h: number, w: number, where: string): void => {
+    if (size === null) {
+      size = { height: h, width: w };
+      per = 3 * h * w;
+      buf = new Float32Array(per * batchSize);
+    } else if (h !== size.height || w !== size.width) {
+      throw new UserError(`${where}: preprocesses to ${h}x${w}, earlier rows to ${size.height}x${size.width} (enable do_center_crop)`);
+    }
+  };
+  for (let b = 0; b < end; b += batchSize) {
+    const count = Math.min(batchSize, end - b);
+    for (let k = 0; k < count; k++) {
+      const row = subset ? subset.sourceRow(b + k) : b + k;
+      const where = `${ds.name} row ${b + k}`;
+      const kept = cache?.store.get(cache.key, row);
+      if (kept !== undefined) {
+        counts.fromMemory++;
+        fits(kept.height, kept.width, where);
+        normalizer!.preprocessInto(rgb(kept.data, kept.height, kept.width), buf!, k * per);
+        labels[k] = kept.label;
+        continue;
+      }
+      const { image, label } = await source.getRGB(row);
+      counts.decoded++;
+      const s = processor.outputSize(image.height, image.width);
+      fits(s.height, s.width, where);
+      if (cache) {
+        const crop = processor.centerCropU8(processor.resize(image));
+        cache.store.put(cache.key, row, { data: crop.data, height: crop.height, width: crop.width, label });
+        normalizer!.preprocessInto(rgb(crop.data, crop.height, crop.width), buf!, k * per);
+      } else {
+        processor.preprocessInto(image, buf!, k * per);
+      }
+      labels[k] = label;
+    }
+    const sz = size!;
+    yield { start: b, count, pixelValues: buf!.subarray(0, count * per), labels: labels.subarray(0, count), dims: [count, 3, sz.height, sz.width] };
+  }
+}
+
+function rgb(data: Uint8Array, height: number, width: number): DecodedImage {
+  return { width, height, channels: 3, mode: 'RGB', data };
+}
