@@ -1,7 +1,133 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+'use strict';
+// Start-up matters (`--cfg job` should answer in well under 150 ms), so this file stays tiny, and it is
+// CommonJS (bin/package.json), which node starts a little faster than an ES module. Commands that only
+// compose a config run from one bundled file (scripts/bundle.mjs) with the parsed-config cache on; runs,
+// sweeps and --info, or a bundle that a later `tsc` has outdated, use dist/src as compiled.
+const { readFileSync, renameSync, statSync, writeFileSync, writeSync } = require('node:fs');
+const { Script, constants: vmConstants } = require('node:vm');
+const { join } = require('node:path');
+const { createRequire } = require('node:module');
+const { pathToFileURL } = require('node:url');
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err?.stack ?? String(err)); process.exitCode = 1; },
-);
+const argv = process.argv.slice(2);
+const root = join(__dirname, '..');
+const bundleDir = join(root, 'dist', 'src', '_bundle');
+
+/** The bundle's manifest when every module it was built from is unchanged since; else null. */
+function freshManifest() {
+  if (process.env.FUSION_BENCH_NO_BUNDLE === '1') return null;
+  try {
+    const m = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
+    for (const [p, mtime, size] of m.inputs) {
+      const s = statSync(`${root}/${p}`);
+      if (s.mtimeMs !== mtime || s.size !== size) return null;
+    }
+    return m;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Loads the CommonJS bundle with V8's code cache (cli.cjs.v8cache: compiled code of what a composition
+ * runs, written after a run that found none or found it stale), which saves compiling it every start.
+ */
+function loadBundle() {
+  const file = join(bundleDir, 'cli.cjs');
+  const cacheFile = `${file}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new Script(source, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('beforeExit', () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only install: start without the cache
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, bundleDir);
+  return module.exports;
+}
+
+/**
+ * What the bundled commands print through: a blocking write to fd 1, which spares building
+ * process.stdout (a pipe's stream loads a dozen modules). Anything unusual (a non-blocking pipe that
+ * fills, a closed one) hands the rest, and all later output, to process.stdout as before.
+ */
+function directStdout() {
+  let stream = null;
+  return {
+    write(chunk) {
+      if (stream === null) {
+        let buf = Buffer.from(chunk);
+        try {
+          while (buf.length > 0) buf = buf.subarray(writeSync(1, buf));
+          return true;
+        } catch {
+          stream = process.stdout;
+          chunk = buf;
+        }
+      }
+      return stream.write(chunk);
+    },
+  };
+}
+
+async function entry() {
+  const manifest = freshManifest();
+  let cache = null;
+  let main = null;
+  if (manifest !== null) {
+    let b = null;
+    try {
+      b = loadBundle();
+    } catch {
+      // replaced by a build under way: run dist/src
+    }
+    if (b !== null && b.servesArgs(argv)) {
+      cache = b;
+      const io = {
+        stdout: directStdout(),
+        get stderr() {
+          return process.stderr;
+        },
+        env: process.env,
+        cwd: process.cwd(),
+      };
+      main = (args) => b.main(args, io);
+    }
+  }
+  if (main === null) {
+    main = (await import(pathToFileURL(join(root, 'dist', 'src', 'cli', 'main.js')).href)).main;
+    if (manifest !== null) cache = await import(pathToFileURL(join(root, 'dist', 'src', 'config', 'yaml-cache.js')).href);
+  }
+  if (cache !== null) {
+    const user = cache.userYamlCacheDir(process.env);
+    const readDirs = [join(bundleDir, 'yaml-cache')];
+    if (user !== null) readDirs.push(user);
+    cache.enableYamlCache({ salt: manifest.salt, readDirs, writeDir: user }, process.env);
+  }
+  return main;
+}
+
+entry()
+  .then((main) => main(argv))
+  .then(
+    (code) => { process.exitCode = code; },
+    (err) => { console.error(err?.stack ?? String(err)); process.exitCode = 1; },
+  );

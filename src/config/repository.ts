@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { type ConfigDict, type ConfigValue, isDict } from './values.js';
-import { setOwn } from './omegaconf/yaml.js';
+import { loadYaml, setOwn } from './omegaconf/yaml.js';
+import { loadYamlCached } from './yaml-cache.js';
 import { type InputDefault, parseDefaultsList } from './defaults/elements.js';
 import { DefaultsListValueError } from './hydra-errors.js';
 import { type SearchPathEntry, hydraStructuredConfDir, resolvePackagePath } from './search-path.js';
@@ -83,12 +84,30 @@ type EntryKind = 'dir' | 'file' | 'other';
  */
 export class DirCache {
   private readonly listings = new Map<string, Map<string, EntryKind> | null>();
+  /** kind()'s answers by root and path: composition asks the same questions many times (path normalising was a hot spot). */
+  private readonly kinds = new Map<string, EntryKind | null>();
 
   entries(root: string, rel: string): Map<string, EntryKind> {
     return this.listing(join(root, rel)) ?? new Map();
   }
 
   kind(root: string, rel: string): EntryKind | null {
+    const key = `${root}\u0000${rel}`;
+    let k = this.kinds.get(key);
+    if (k === undefined) {
+      k = this.lookupKind(root, rel);
+      // Paths outside the root are stat()ed each time, as before; listings are read once anyway.
+      if (!this.outside(rel)) this.kinds.set(key, k);
+    }
+    return k;
+  }
+
+  private outside(rel: string): boolean {
+    const norm = posix.normalize(rel.replace(/\\/g, '/'));
+    return norm.startsWith('..') || norm.startsWith('/');
+  }
+
+  private lookupKind(root: string, rel: string): EntryKind | null {
     const norm = posix.normalize(rel.replace(/\\/g, '/'));
     if (norm === '.' || norm === '' || norm === '/') return this.listing(root) === null ? null : 'dir';
     if (norm.startsWith('..') || norm.startsWith('/')) return statKind(join(root, norm));
@@ -230,7 +249,8 @@ export class ConfigRepository {
   private parseFile(configPath: string, file: string): Pick<LoadedConfig, 'config' | 'packageHeader' | 'rawDefaults'> {
     const text = readFileSync(file, 'utf8');
     const packageHeader = readHeader(text.slice(0, 512)).package ?? null;
-    let body = this.loader(text, file);
+    // The parsed-config cache stores loadYaml's output, so it stands in for that loader only.
+    let body = this.loader === loadYaml ? loadYamlCached(text, file) : this.loader(text, file);
     if (body === null) body = {};
     const rawDefaults = extractDefaults(configPath, body);
     if (isDict(body) && 'defaults' in body) {

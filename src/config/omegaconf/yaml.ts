@@ -1,9 +1,24 @@
-import { parseDocument, isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode, Scalar as YamlScalar } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Alias, Document, Node as YamlNode, Scalar as YamlScalar, YAMLMap, YAMLSeq } from 'yaml';
 import { UserError } from '../../errors.js';
 import { type ConfigDict, type ConfigValue, Float, formatFloat } from '../values.js';
 import { constructBool, constructFloat, constructInt, constructPlain, resolvePlainTag } from './scalars.js';
 
 const TAG_PREFIX = 'tag:yaml.org,2002:';
+
+type YamlLib = typeof import('yaml');
+let yamlLib: YamlLib | undefined;
+/**
+ * The `yaml` package, loaded on first parse: it is ~70 modules, and a CLI start-up that finds every
+ * config in the parsed-config cache (config/yaml-cache) never needs it. `require` keeps loadYaml synchronous.
+ */
+function lib(): YamlLib {
+  return (yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib);
+}
+const isAlias = (n: unknown): n is Alias => lib().isAlias(n);
+const isMap = (n: unknown): n is YAMLMap => lib().isMap(n);
+const isScalar = (n: unknown): n is YamlScalar => lib().isScalar(n);
+const isSeq = (n: unknown): n is YAMLSeq => lib().isSeq(n);
 
 /** Sets a key on config data without tripping over `__proto__`. */
 export function setOwn(obj: ConfigDict, key: string, value: ConfigValue): void {
@@ -12,7 +27,7 @@ export function setOwn(obj: ConfigDict, key: string, value: ConfigValue): void {
 }
 
 class Reader {
-  private readonly lines = new LineCounter();
+  private readonly lines = new (lib().LineCounter)();
   private readonly active = new Set<unknown>();
   private doc!: Document;
 
@@ -22,7 +37,7 @@ class Reader {
   ) {}
 
   read(): ConfigValue {
-    this.doc = parseDocument(this.text, { schema: 'failsafe', uniqueKeys: false, merge: false, lineCounter: this.lines, prettyErrors: false });
+    this.doc = lib().parseDocument(this.text, { schema: 'failsafe', uniqueKeys: false, merge: false, lineCounter: this.lines, prettyErrors: false });
     const err = this.doc.errors[0];
     if (err) {
       const where = err.linePos ? `, line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';

@@ -1,0 +1,45 @@
+/**
+ * The binary's fast start (bundle of the composition path + parsed-config cache, scripts/bundle.mjs) must
+ * answer exactly as dist/src does: same output, same errors, same exit status, cold and warm cache.
+ * Where no bundle was built (plain `tsc`), both sides run dist/src and this still checks the cache.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binPath } from '../helpers/paths.js';
+
+function run(args: string[], env: Record<string, string>, cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [binPath, ...args], { cwd, encoding: 'utf8', env: { ...process.env, HYDRA_FULL_ERROR: '', ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('fast start answers as dist/src does, with a cold and a warm parsed-config cache', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-fast-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'conf', 'method'), { recursive: true });
+  writeFileSync(join(dir, 'conf', 'method', 'mine.yaml'), '_target_: my.Method\nscale: 1.0\nsteps: 3\nname: ${oc.env:USER,x}\n');
+  writeFileSync(join(dir, 'conf', 'method', 'broken.yaml'), 'a: [1\n');
+  const cache = { XDG_CACHE_HOME: join(dir, 'cache') };
+  const cases: string[][] = [
+    ['--cfg', 'job', 'modelpool=CLIPVisionModelPool/clip-vit-base-patch32_TA8', 'method=task_arithmetic'],
+    ['--cfg', 'job', '--config-dir', join(dir, 'conf'), 'method=mine', 'method.scale=2'],
+    ['--cfg', 'job', '--config-dir', join(dir, 'conf'), 'method=broken'],
+    ['--cfg', 'hydra', '--resolve', '--package', 'hydra.job'],
+    ['--cfg', 'job', 'method=no_such_method'],
+    ['--help'],
+    ['--version'],
+  ];
+  for (const args of cases) {
+    const reference = run(args, { FUSION_BENCH_NO_BUNDLE: '1', FUSION_BENCH_NO_CACHE: '1' }, dir);
+    for (const pass of ['cold', 'warm']) {
+      const got = run(args, cache, dir);
+      const what = `${pass}: fusion-bench ${args.join(' ')}`;
+      assert.equal(got.status, reference.status, `${what}: exit status\n${got.stderr}`);
+      assert.equal(got.stdout, reference.stdout, `${what}: stdout`);
+      assert.equal(got.stderr, reference.stderr, `${what}: stderr`);
+    }
+  }
+});
