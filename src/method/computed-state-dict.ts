@@ -8,7 +8,11 @@ import type { StateDict, TensorInfo } from '../tensor/types.js';
 export interface ComputedStateDictSpec {
   readonly names: readonly string[];
   readonly info: (name: string) => TensorInfo;
-  readonly compute: (name: string) => Float32Array;
+  /**
+   * The merged tensor. With `out`, a method may compute into that buffer (the writer reuses one buffer
+   * for every tensor, sparing the page faults of fresh memory); it returns where the values are.
+   */
+  readonly compute: (name: string, out?: Float32Array) => Float32Array;
   /** Stored bytes for tensors passed through unchanged (integer buffers), where the source has them. */
   readonly raw?: (name: string) => Uint8Array | undefined;
   readonly onClose?: () => void;
@@ -38,6 +42,15 @@ export class ComputedStateDict implements StateDict {
   loadF32(name: string): Float32Array {
     this.check(name);
     return this.spec.compute(name);
+  }
+
+  /** The merged tensor in the caller's buffer (at least numel values long); returns the view of them. */
+  loadF32Into(name: string, out: Float32Array): Float32Array {
+    this.check(name);
+    const got = this.spec.compute(name, out);
+    if (got.buffer === out.buffer && got.byteOffset === out.byteOffset) return got;
+    out.set(got);
+    return out.subarray(0, got.length);
   }
 
   loadRaw(name: string): Uint8Array {

@@ -89,12 +89,12 @@ export function isMerged(info: TensorInfo): boolean {
  * The merged model over `base`'s tensor names, dtypes and config: `compute(name)` gives each floating
  * tensor; closing it closes the models the run opened.
  */
-export function mergedModel(owner: string, base: Source, sources: SourceSet, compute: (name: string) => Float32Array): Model {
+export function mergedModel(owner: string, base: Source, sources: SourceSet, compute: (name: string, out?: Float32Array) => Float32Array): Model {
   const sd = base.model.stateDict;
   const stateDict = new ComputedStateDict({
     names: sd.names(),
     info: (n) => sd.info(n),
-    compute: (n) => (isMerged(sd.info(n)) ? compute(n) : sd.loadF32(n)),
+    compute: (n, out) => (isMerged(sd.info(n)) ? compute(n, out) : sd.loadF32(n)),
     raw: (n) => (isMerged(sd.info(n)) ? undefined : sd.loadRaw?.(n)),
     onClose: () => sources.close(),
   });
@@ -120,6 +120,14 @@ export async function loadChecked(owner: string, pool: BaseModelPool, names: rea
  * state dict can read into a buffer, else returns a fresh `loadF32`. A result must not outlive the next
  * read into the same slot, so never return one from a merge (the merged tensor must be fresh).
  */
+/** `name` of `sd` in the given buffer (a view of its first numel values). */
+export function readInto(sd: StateDict, name: string, out: Float32Array): Float32Array {
+  if (canReadInto(sd)) return sd.loadF32Into(name, out);
+  const data = sd.loadF32(name);
+  out.set(data);
+  return out.subarray(0, data.length);
+}
+
 export class Scratch {
   private readonly slots: Float32Array[] = [];
 

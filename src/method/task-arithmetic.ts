@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addDiff, baseAddScaled, subInPlace } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
+import { loadChecked, mergedModel, readInto, Scratch, toPool, type PoolInput } from './sources.js';
 import { sharedTaskVectorSums, taskVectorSumKey } from './task-vector-sum.js';
 
 const NAME = 'TaskArithmeticAlgorithm';
@@ -38,15 +38,17 @@ export class TaskArithmeticAlgorithm {
       set.close();
       throw e;
     }
-    return mergedModel(NAME, base!, set, (name) => {
+    return mergedModel(NAME, base!, set, (name, into) => {
       const theta0 = scratch.read(base!.model.stateDict, name, 0);
       const kept = sums?.get(name);
       if (kept !== undefined) {
-        const out = new Float32Array(kept.length);
+        const out = into ? into.subarray(0, kept.length) : new Float32Array(kept.length);
         baseAddScaled(out, theta0, s, kept);
         return out;
       }
-      const acc = finetuned[0]!.model.stateDict.loadF32(name); // fresh: it becomes the merged tensor
+      // the accumulator becomes the merged tensor: the caller's buffer, or fresh memory it will own
+      const first = finetuned[0]!.model.stateDict;
+      const acc = into ? readInto(first, name, into) : first.loadF32(name);
       subInPlace(acc, theta0);
       for (let k = 1; k < finetuned.length; k++) addDiff(acc, scratch.read(finetuned[k]!.model.stateDict, name, 1), theta0);
       sums?.set(name, acc.slice());

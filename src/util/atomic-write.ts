@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { trackTemp, untrackTemp } from './cleanup.js';
 
@@ -7,7 +7,11 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
 }
 
-/** Writes the whole file under a temporary name, then renames it: readers never see half a file. */
+/**
+ * Writes the whole file under a temporary name, then renames it: readers never see half a file, and an
+ * interrupted process leaves none (no fsync: like Python's writers, this does not promise durability
+ * against power loss, and an fsync here would flush a freshly written model with it).
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(path);
   trackTemp(tmp);
@@ -15,7 +19,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
