@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import { Registry, type TargetSpec } from './registry.js';
 import { METHODS } from '../method/index.js';
 import { MODELPOOLS } from '../modelpool/index.js';
@@ -57,6 +58,37 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
     cls(async () => (await import('../taskpool/clip-vision/index.js')).CLIPVisionModelTaskPool as unknown as Ctor, 'zero-shot CLIP image classification', ['test_datasets']),
     ['CLIPVisionModelTaskPool', 'fusion_bench.taskpool.clip_vision.CLIPVisionModelTaskPool', 'fusion_bench.taskpool.clip_vision.taskpool.CLIPVisionModelTaskPool'],
   );
+
+  // transformers' from_pretrained, as fusion_bench configs write them outside model pools: a repo id or a
+  // local folder, loaded lazily as our own model types (never a pickle; see src/modelpool)
+  const pretrained = (what: 'vision' | 'clip') => async () => {
+    const { CLIPVisionModelPool } = await import('../modelpool/index.js');
+    return (kw: Record<string, unknown>) => {
+      const spec = kw.pretrained_model_name_or_path;
+      if (typeof spec !== 'string') throw new UserError(`from_pretrained needs pretrained_model_name_or_path (a repo id or a folder), got ${JSON.stringify(spec)}`);
+      const pool = new CLIPVisionModelPool({ models: { model: spec } });
+      return what === 'vision' ? pool.loadModel('model') : pool.loadClipModel('model');
+    };
+  };
+  for (const name of ['CLIPVisionModel', 'AutoModel']) {
+    r.register(`transformers.${name}.from_pretrained`, { params: ['pretrained_model_name_or_path'], summary: 'a CLIP vision tower (vision_model.* tensors + config)', load: pretrained('vision') });
+  }
+  r.register('transformers.CLIPModel.from_pretrained', { params: ['pretrained_model_name_or_path'], summary: 'a full CLIP model (both towers, projections, logit scale)', load: pretrained('clip') });
+  r.register('transformers.CLIPProcessor.from_pretrained', {
+    params: ['pretrained_model_name_or_path'],
+    summary: 'CLIP tokenizer + image processor from a repo id or folder',
+    load: async () => {
+      const { resolveModelDir } = await import('../modelpool/index.js');
+      const { CLIPTokenizer } = await import('../models/clip/tokenizer.js');
+      const { CLIPImageProcessor } = await import('../models/clip/image-processor.js');
+      return async (kw) => {
+        const spec = kw.pretrained_model_name_or_path;
+        if (typeof spec !== 'string') throw new UserError(`CLIPProcessor.from_pretrained needs pretrained_model_name_or_path, got ${JSON.stringify(spec)}`);
+        const dir = await resolveModelDir(spec);
+        return { tokenizer: CLIPTokenizer.fromDir(dir), image_processor: CLIPImageProcessor.fromDir(dir), path: dir };
+      };
+    },
+  });
 
   r.register('datasets.load_dataset', {
     params: LOAD_DATASET_PARAMS,
