@@ -39,9 +39,42 @@ export interface ClipOutputs {
   readonly lastHiddenState?: Float32Array;
 }
 
+/**
+ * The execution providers: the caller's, else FUSION_BENCH_ORT_PROVIDERS (`cuda,cpu` on a GPU machine
+ * whose onnxruntime-node has its CUDA libraries installed), else the CPU.
+ */
+export function defaultExecutionProviders(env: NodeJS.ProcessEnv = process.env): string[] {
+  const v = env.FUSION_BENCH_ORT_PROVIDERS?.trim();
+  return v ? v.split(',').map((p) => p.trim()).filter(Boolean) : ['cpu'];
+}
+
+
+// onnxruntime's own log lines (coloured, on stderr) repeat what its exceptions say; we report those.
+ort.env.logLevel = 'fatal';
+
+/** A session, with a provider that cannot start reported as what to do about it. */
+async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(model, options);
+  } catch (e) {
+    const msg = (e as Error)?.message ?? String(e);
+    const providers = (options.executionProviders ?? []).map(String).filter((p) => p !== 'cpu');
+    if (providers.length && /ExecutionProvider|shared library|provider/i.test(msg)) {
+      throw new UserError(
+        `onnxruntime could not start the execution provider(s) ${providers.join(', ')}: ${msg}\n` +
+          `onnxruntime-node ships its CPU library only; on a GPU machine with CUDA 12 and cuDNN 9, fetch its CUDA libraries with\n` +
+          `  node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12\n` +
+          `or run on the CPU (unset FUSION_BENCH_ORT_PROVIDERS).`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
 function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: opts.executionProviders ? [...opts.executionProviders] : ['cpu'],
+    executionProviders: opts.executionProviders ? [...opts.executionProviders] : defaultExecutionProviders(),
     graphOptimizationLevel: 'all',
     intraOpNumThreads: opts.threads ?? availableParallelism(),
     interOpNumThreads: 1,
@@ -67,7 +100,7 @@ export class ClipVisionSession {
 
   static async create(config: ClipVisionConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipVisionSession> {
     const model = buildClipVisionGraph(config, stateDict, opts);
-    const session = await ort.InferenceSession.create(model, sessionOptions(opts));
+    const session = await createSession(model, sessionOptions(opts));
     return new ClipVisionSession(session, config);
   }
 
@@ -98,7 +131,7 @@ export class ClipTextSession {
 
   static async create(config: ClipTextConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipTextSession> {
     const model = buildClipTextGraph(config, stateDict, opts);
-    const session = await ort.InferenceSession.create(model, sessionOptions(opts));
+    const session = await createSession(model, sessionOptions(opts));
     return new ClipTextSession(session, config);
   }
 
