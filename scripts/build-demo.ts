@@ -31,6 +31,7 @@ import { MemoryStateDict, makeTensor } from '../src/tensor/memory-state-dict.js'
 import { writeSafetensorsSync } from '../src/tensor/safetensors-write.js';
 import type { StateDict } from '../src/tensor/types.js';
 import { idxSliceAsPngs, readIdxImages, readIdxLabels, writeHfParquetDataset } from '../test/helpers/datasets.js';
+import { mulberry32 } from '../src/util/prng.js';
 
 // ---------------------------------------------------------------------------------------------- settings
 
@@ -414,17 +415,6 @@ function accuracy(model: HeadModel, t: Tuned, feats: Features, labels: Uint8Arra
   return ok / feats.n;
 }
 
-/** mulberry32, for the shuffling order. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Minibatch Adam on the mean cross-entropy (+ an L2 pull towards the pretrained values); returns the tuned copy. */
 function fineTune(model: HeadModel, init: Tuned, feats: Features, labels: Uint8Array, seed: number, log: (s: string) => void): Tuned {
@@ -439,7 +429,7 @@ function fineTune(model: HeadModel, init: Tuned, feats: Features, labels: Uint8A
   const dn = new Float64Array(d);
   const dr = new Float64Array(d);
   const order = [...Array(feats.n).keys()];
-  const next = rng(seed);
+  const next = mulberry32(seed);
   let step = 0;
   const totalSteps = o.epochs * Math.ceil(feats.n / o.batch);
   const W = model.head.weights;

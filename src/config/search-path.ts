@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../util/package-root.js';
+import { join, resolve } from 'node:path';
 
 /**
  * Hydra's config search path: an ordered list of (provider, path) where path is `file://dir`, `pkg://module`,
@@ -10,17 +9,6 @@ export interface SearchPathEntry {
   provider: string;
   path: string;
 }
-
-/** The package root (the folder holding package.json), whether running from src/ through tsx or from dist/src/. */
-export const packageRoot: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-})();
 
 /** Our copy of Hydra's `pkg://hydra.conf` (the YAML files Hydra ships). */
 export const hydraPkgConfDir = join(packageRoot, 'hydra-conf', 'pkg');

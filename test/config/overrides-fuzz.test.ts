@@ -6,20 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverrideParseError, OverrideValueError, parseOverride } from '../../src/config/overrides/index.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 const SEED = Number(process.env.OVERRIDES_FUZZ_SEED ?? 20240102);
 
-/** mulberry32: small, seedable, good enough to spread inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Parses and exercises an override; returns the milliseconds it took. Fails on any unexpected exception. */
 function exercise(input: string, label: string): number {
@@ -59,7 +49,7 @@ function randomInput(next: () => number): string {
 }
 
 test(`random overrides only ever give an Override or an OverrideParseError (seed ${SEED})`, () => {
-  const next = rng(SEED);
+  const next = mulberry32(SEED);
   let slowest = 0;
   let errors = 0;
   const N = 4000;

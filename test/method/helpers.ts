@@ -6,16 +6,8 @@ import { MemoryStateDict, makeTensor } from '../../src/tensor/memory-state-dict.
 import type { StateDict, TensorInfo } from '../../src/tensor/types.js';
 import type { Model } from '../../src/modelpool/model.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/util/prng.js';
+export { mulberry32 };
 
 /** A small model layout with a linear weight, a bias, an embedding, a norm and a 4-D conv weight. */
 export const LAYOUT: Record<string, number[]> = {

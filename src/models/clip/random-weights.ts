@@ -6,18 +6,8 @@
 import type { StateDict } from '../../tensor/types.js';
 import { stateDictFromArrays } from '../../tensor/memory-state-dict.js';
 import type { ClipTextConfig, ClipVisionConfig } from './config.js';
+import { mulberry32 } from '../../util/prng.js';
 
-/** mulberry32: a tiny, fast, seedable generator. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Entries = Record<string, { shape: readonly number[]; data: Float32Array }>;
 
@@ -46,7 +36,7 @@ function layers(out: Entries, prefix: string, c: ClipVisionConfig | ClipTextConf
 
 /** A CLIPModel-style state dict (vision_model.*, text_model.*, projections, logit_scale) for the towers given. */
 export function randomClipStateDict(cfg: { vision?: ClipVisionConfig; text?: ClipTextConfig; projectionDim?: number }, seed = 0): StateDict {
-  const next = generator(seed);
+  const next = mulberry32(seed);
   const uniform = (shape: number[], std: number) => {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);

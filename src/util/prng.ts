@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a tiny, fast, seedable generator of uniform numbers in [0, 1). For reproducible random
+ * weights, shuffles and test inputs; not for anything that must match another library's stream
+ * (DARE and the validation split have their own generators for that).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
