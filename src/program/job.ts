@@ -1,31 +1,18 @@
-import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { CliArgs } from '../cli/args.js';
 import type { CliIO } from '../cli/main.js';
 import { composeFor } from '../cli/commands.js';
-import { toYaml } from '../config/omegaconf/dump.js';
 import { resolveAll, resolveAt } from '../config/omegaconf/resolve.js';
 import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { applyEnvSet, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
-import { instantiate } from '../registry/instantiate.js';
-import { resetRuntime, runtime } from './runtime.js';
+import { runtime } from './runtime.js';
 
 function dict(v: ConfigValue | undefined, what: string): ConfigDict {
   if (!isDict(v)) throw new Error(`composed config has no ${what}`);
   return v;
-}
-
-/** Lines for the status stream go to stderr and to the run's log file. */
-function tee(a: NodeJS.WritableStream, b: WriteStream): NodeJS.WritableStream {
-  return {
-    write(chunk: string | Uint8Array) {
-      a.write(chunk);
-      b.write(chunk);
-      return true;
-    },
-  } as unknown as NodeJS.WritableStream;
 }
 
 export interface PreparedJob {
@@ -34,7 +21,8 @@ export interface PreparedJob {
   /** The job config without the hydra node, resolved to plain data. */
   job: ConfigDict;
   outputDir: string;
-  logPath: string | null;
+  /** hydra.job.name: the log file's name. */
+  jobName: string;
 }
 
 /**
@@ -52,23 +40,16 @@ export function prepareJob(config: ConfigDict, io: CliIO, dirKey: 'run' | 'sweep
   dict(hydra.runtime, 'hydra.runtime').output_dir = outputDir;
   mkdirSync(outputDir, { recursive: true });
 
-  const job: ConfigDict = {};
-  for (const k of Object.keys(config)) if (k !== 'hydra') job[k] = config[k];
   const sub = resolveAt(config, 'hydra.output_subdir', ctx);
   if (sub !== null && sub !== undefined) {
-    const dir = join(outputDir, String(sub));
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(join(dir, 'config.yaml'), toYaml(job));
-    writeFileAtomic(join(dir, 'hydra.yaml'), toYaml({ hydra }));
-    const task = dict(hydra.overrides, 'hydra.overrides').task ?? [];
-    writeFileAtomic(join(dir, 'overrides.yaml'), toYaml(task));
+    writeRunRecord(join(outputDir, String(sub)), config, hydra, (dict(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[]);
   }
-  const envSet = resolveAt(config, 'hydra.job.env_set', ctx);
-  if (isDict(envSet)) for (const [k, v] of Object.entries(envSet)) if (v !== null) process.env[k] = String(toPlain(v));
+  // a single run is the whole process: the job's environment stays set
+  applyEnvSet(resolveAt(config, 'hydra.job.env_set', ctx));
 
   const jobName = String(resolveAt(config, 'hydra.job.name', ctx) ?? 'fusion-bench');
-  const resolvedJob = resolveAll(job, ctx) as ConfigDict;
-  return { config, job: resolvedJob, outputDir, logPath: join(outputDir, `${jobName}.log`) };
+  const resolvedJob = resolveAll(jobPart(config), ctx) as ConfigDict;
+  return { config, job: resolvedJob, outputDir, jobName };
 }
 
 /** One run: compose, prepare the run directory, instantiate the program named by `_target_`, run it. */
@@ -76,18 +57,14 @@ export async function runJob(args: CliArgs, io: CliIO): Promise<number> {
   const { config, warnings } = composeFor(args, io, 'RUN');
   for (const w of warnings ?? []) io.stderr.write(`${w}\n`);
   const prepared = prepareJob(config, io);
-  const log = prepared.logPath ? createWriteStream(prepared.logPath, { flags: 'a' }) : null;
-  resetRuntime({ progress: log ? tee(io.stderr, log) : io.stderr });
+  const log = openJobLog(prepared.outputDir, prepared.jobName, io);
   const logDir = (prepared.job.path as ConfigDict | undefined)?.log_dir;
   runtime.logDir = typeof logDir === 'string' ? (isAbsolute(logDir) ? logDir : resolve(io.cwd, logDir)) : prepared.outputDir;
   try {
-    const registry = createBuiltinRegistry({ stdout: io.stdout });
-    const program = (await instantiate(registry, { ...prepared.job, _recursive_: prepared.job._recursive_ ?? false })) as { run(): Promise<unknown> };
-    if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(prepared.job._target_)}' is not a program (it has no run())`);
-    await program.run();
+    await runProgram(createBuiltinRegistry({ stdout: io.stdout }), prepared.job);
     io.stdout.write('\n' + runtime.profiler.format());
     return 0;
   } finally {
-    log?.end();
+    log.end();
   }
 }

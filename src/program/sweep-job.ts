@@ -1,21 +1,19 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, isUserError } from '../errors.js';
 import type { CliArgs } from '../cli/args.js';
 import type { CliIO } from '../cli/main.js';
 import { composeConfig, type ComposeResult, type RunMode } from '../config/compose.js';
 import type { ConfigFileCache } from '../config/repository.js';
-import { toYaml } from '../config/omegaconf/dump.js';
 import { resolveAll, resolveAt } from '../config/omegaconf/resolve.js';
 import { loadYaml } from '../config/omegaconf/yaml.js';
 import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { pythonErrorClass } from '../config/hydra-errors.js';
 import { defaultConfigDir } from '../util/package-root.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
-import { instantiate } from '../registry/instantiate.js';
 import { resetRuntime, runtime } from './runtime.js';
 import { isTaskPoolTarget, shareInstances } from './sweep-memo.js';
+import { applyEnvSet, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
 
 /** What composing a sweep's configs needs besides the overrides: the command line's sources and a shared cache. */
 export interface SweepContext {
@@ -149,8 +147,8 @@ export async function runSweepJob(ctx: SweepContext, prepared: PreparedSweepJob)
     choices,
     seconds: 0,
   };
-  const envBefore = new Map<string, string | undefined>();
-  let log: ReturnType<typeof createWriteStream> | null = null;
+  let restoreEnv = (): void => {};
+  let log: WriteStream | null = null;
   try {
     const hydra = dictAt(config.hydra, 'hydra node');
     // run_job: the output directory first (hydra.job_logging and others interpolate it), then the rest.
@@ -186,35 +184,16 @@ export async function runSweepJob(ctx: SweepContext, prepared: PreparedSweepJob)
     }
 
     mkdirSync(outputDir, { recursive: true });
-    if (subdir !== null) {
-      mkdirSync(subdir, { recursive: true });
-      const jobCfg: ConfigDict = {};
-      for (const k of Object.keys(config)) if (k !== 'hydra') jobCfg[k] = config[k];
-      writeFileAtomic(join(subdir, 'config.yaml'), toYaml(jobCfg));
-      writeFileAtomic(join(subdir, 'hydra.yaml'), toYaml({ hydra }));
-      writeFileAtomic(join(subdir, 'overrides.yaml'), toYaml(taskOverrides));
-    }
-    const envSet = dictAt(rh.job, 'hydra.job').env_set;
-    if (isDict(envSet)) {
-      for (const [k, v] of Object.entries(envSet)) {
-        if (v === null) continue;
-        envBefore.set(k, process.env[k]);
-        process.env[k] = String(toPlain(v));
-      }
-    }
-
-    const jobName = String(dictAt(rh.job, 'hydra.job').name ?? 'fusion-bench');
-    log = createWriteStream(join(outputDir, `${jobName}.log`), { flags: 'a' });
-    resetRuntime({ progress: tee(io.stderr, log) });
+    if (subdir !== null) writeRunRecord(subdir, config, hydra, taskOverrides);
+    restoreEnv = applyEnvSet(dictAt(rh.job, 'hydra.job').env_set);
+    log = openJobLog(outputDir, String(dictAt(rh.job, 'hydra.job').name ?? 'fusion-bench'), io);
     // Every job reports into its own run directory: fusion_bench's default path.log_dir has a
     // timestamp only, which all jobs of a sweep share.
     runtime.logDir = outputDir;
 
     const registry = createBuiltinRegistry({ stdout: io.stdout });
     shareInstances(registry, isTaskPoolTarget);
-    const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false })) as { run(): Promise<unknown> };
-    if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(job._target_)}' is not a program (it has no run())`);
-    const result = (await program.run()) as { report?: unknown; report_path?: string | null } | undefined;
+    const result = (await runProgram(registry, job)) as { report?: unknown; report_path?: string | null } | undefined;
     outcome.report = result?.report ?? null;
     if (typeof result?.report_path === 'string') outcome.reportPath = result.report_path;
     io.stdout.write('\n' + runtime.profiler.format());
@@ -225,25 +204,11 @@ export async function runSweepJob(ctx: SweepContext, prepared: PreparedSweepJob)
     io.stderr.write(`Error executing job with overrides: [${outcome.overrides.map((o) => `'${o}'`).join(', ')}]\n${outcome.error}\n`);
     if (!isUserError(e) && e instanceof Error && e.stack) log?.write(e.stack + '\n');
   } finally {
-    for (const [k, v] of envBefore) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     // Nothing may write to the closed log after the job (the shared task pool's progress, the next job's setup).
     resetRuntime({ progress: io.stderr });
     if (log) await new Promise<void>((done) => log!.end(done));
     outcome.seconds = (performance.now() - t0) / 1000;
   }
   return outcome;
-}
-
-/** Lines for the status stream go to stderr and to the job's log file. */
-function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.WritableStream {
-  return {
-    write(chunk: string | Uint8Array) {
-      a.write(chunk);
-      b.write(chunk);
-      return true;
-    },
-  } as unknown as NodeJS.WritableStream;
 }

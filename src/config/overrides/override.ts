@@ -10,7 +10,6 @@ import { decimalAdd, decimalCmp, decimalFrom, decimalStr, decimalToFloat, isPyIn
 import {
   ChoiceSweep,
   Glob,
-  IntervalSweep,
   ParsedDict,
   QuotedString,
   RangeSweep,

@@ -1,0 +1,73 @@
+/**
+ * The pieces of Hydra's run_job that a single run and each job of a sweep share: the record written to
+ * the run directory, `hydra.job.env_set`, the log file the status lines are copied to, and the program
+ * named by the job config's `_target_`.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { CliIO } from '../cli/main.js';
+import { toYaml } from '../config/omegaconf/dump.js';
+import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { Registry } from '../registry/registry.js';
+import { instantiate } from '../registry/instantiate.js';
+import { resetRuntime } from './runtime.js';
+
+/** The config without its `hydra` node: what the job sees. */
+export function jobPart(config: ConfigDict): ConfigDict {
+  const job: ConfigDict = {};
+  for (const k of Object.keys(config)) if (k !== 'hydra') job[k] = config[k];
+  return job;
+}
+
+/** `config.yaml`, `hydra.yaml` and `overrides.yaml` in `dir` (hydra.output_subdir), unresolved, as Hydra writes them. */
+export function writeRunRecord(dir: string, config: ConfigDict, hydra: ConfigDict, taskOverrides: readonly ConfigValue[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'config.yaml'), toYaml(jobPart(config)));
+  writeFileAtomic(join(dir, 'hydra.yaml'), toYaml({ hydra }));
+  writeFileAtomic(join(dir, 'overrides.yaml'), toYaml([...taskOverrides]));
+}
+
+/** Sets `hydra.job.env_set` (resolved) in process.env; returns what puts the previous values back. */
+export function applyEnvSet(envSet: ConfigValue | undefined): () => void {
+  const before = new Map<string, string | undefined>();
+  if (isDict(envSet)) {
+    for (const [k, v] of Object.entries(envSet)) {
+      if (v === null) continue;
+      before.set(k, process.env[k]);
+      process.env[k] = String(toPlain(v));
+    }
+  }
+  return () => {
+    for (const [k, v] of before) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** Lines for the status stream go to stderr and to the run's log file. */
+export function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.WritableStream {
+  return {
+    write(chunk: string | Uint8Array) {
+      a.write(chunk);
+      b.write(chunk);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
+}
+
+/** Opens `<dir>/<job name>.log` and points the runtime's status stream at stderr + that file. */
+export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr'>): WriteStream {
+  const log = createWriteStream(join(dir, `${jobName}.log`), { flags: 'a' });
+  resetRuntime({ progress: tee(io.stderr, log) });
+  return log;
+}
+
+/** Instantiates the program the resolved job config names and runs it; returns what run() returned. */
+export async function runProgram(registry: Registry, job: ConfigDict): Promise<unknown> {
+  const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false })) as { run?: () => Promise<unknown> };
+  if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(job._target_)}' is not a program (it has no run())`);
+  return program.run();
+}
