@@ -7,8 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseShardSize, writeSafetensors } from '../tensor/safetensors-write.js';
+import { dtypeSize, numel } from '../tensor/dtype.js';
 import type { StateDict } from '../tensor/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { createProgress } from '../util/progress.js';
+import { runtime } from '../program/runtime.js';
 
 /** transformers' default `max_shard_size` ("5GB" = 5·10⁹ bytes). */
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
@@ -32,10 +35,23 @@ export async function savePretrained(dir: string, stateDict: StateDict, configJs
   } catch (e) {
     throw new UserError(`cannot create the model directory ${dir}: ${(e as Error).message}`, { cause: e });
   }
-  const written = await writeSafetensors(join(dir, 'model.safetensors'), stateDict, {
-    metadata: { format: 'pt' },
-    maxShardBytes: opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES,
-  });
+  // merged models compute their tensors while they are written, so this is the merge's progress too
+  let total = 0;
+  for (const n of stateDict.names()) {
+    const i = stateDict.info(n);
+    total += numel(i.shape) * dtypeSize(i.dtype);
+  }
+  const bar = createProgress({ label: `Saving ${dir}`, total, unit: 'bytes', stream: runtime.progress ?? undefined, quiet: runtime.progress === null });
+  let written;
+  try {
+    written = await writeSafetensors(join(dir, 'model.safetensors'), stateDict, {
+      metadata: { format: 'pt' },
+      maxShardBytes: opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES,
+      onProgress: (done) => bar.set(done),
+    });
+  } finally {
+    bar.finish();
+  }
   if (configJson !== null) writeFileAtomic(join(dir, 'config.json'), configJson);
   return [...written.files, ...(written.indexPath ? [written.indexPath] : [])];
 }

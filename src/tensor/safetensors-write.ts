@@ -36,6 +36,8 @@ export interface WriteSafetensorsOptions {
    * safety against power loss at about a second per 350 MB on this machine's disk.
    */
   fsync?: boolean;
+  /** Called after each tensor with the bytes written so far and the total (for a progress bar). */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 export interface WrittenCheckpoint {
@@ -241,6 +243,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
 
   const temps: string[] = [];
   const scratch = new F32Scratch();
+  let written = 0;
   let fd: number | null = null;
   let committed = false;
   try {
@@ -253,6 +256,8 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       writeAll(fd, header);
       for (const t of order) {
         writeAll(fd, tensorBytes(source, t, scratch));
+        written += t.bytes;
+        opts.onProgress?.(written, totalBytes);
         yield;
       }
       if (opts.fsync === true) fsyncSync(fd);
