@@ -118,10 +118,10 @@ export class FabricModelFusionProgram {
       const recursive = cfg._recursive_ ?? false;
       return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key);
     };
-    this.modelpool = await prof.time('setup modelpool', () => setup('modelpool'));
+    this.modelpool = await prof.time('loading model pool', () => setup('modelpool'));
     const loaded = recordLoads(this.modelpool);
-    this.method = (await prof.time('setup method', () => setup('method'))) as Algorithm;
-    if (o.taskpool) this.taskpool = (await prof.time('setup taskpool', () => setup('taskpool'))) as TaskPoolLike;
+    this.method = (await prof.time('loading method', () => setup('method'))) as Algorithm;
+    if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPoolLike;
 
     const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
     let report: unknown = null;
