@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { COMMIT_HASH, repoFolderName, type RepoRef } from './repo-id.js';
+import { writeFileAtomic as writeAtomic } from '../util/atomic-write.js';
 
 /**
  * huggingface_hub's cache layout, byte for byte, so a Python user's cache serves us and ours serves Python:
@@ -65,17 +66,10 @@ function tmpSibling(path: string, suffix = '.tmp'): string {
   return `${path}.${randomBytes(4).toString('hex')}${suffix}`;
 }
 
-/** Writes `data` to `path` through a temp file and a rename, so readers never see half a file. */
-export function writeFileAtomic(path: string, data: string): void {
+/** util's atomic write, creating the folder first (cache folders appear on demand). */
+function writeFileAtomic(path: string, data: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = tmpSibling(path);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeAtomic(path, data);
 }
 
 /** The commit a branch or tag was last seen at, or null; a commit hash resolves to itself. */
