@@ -2,11 +2,10 @@
  * fusion_bench's MagMaxAlgorithm: per element, the task vector of largest magnitude (later models win
  * ties, `>=`), scaled and added to the pretrained weights.
  */
-import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { baseAddScaled, f32 } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
+import { loadTaskVectorSources, mergedModel, Scratch, type PoolInput } from './sources.js';
 
 const NAME = 'MagMaxAlgorithm';
 
@@ -22,14 +21,10 @@ export class MagMaxAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const pool = toPool(input);
-    if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
-    if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
-    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
-    const [base, ...finetuned] = set.list;
+    const { set, base, finetuned } = await loadTaskVectorSources(NAME, input);
     const scratch = new Scratch();
-    return mergedModel(NAME, base!, set, (name) => {
-      const theta0 = scratch.read(base!.model.stateDict, name, 0);
+    return mergedModel(NAME, base, set, (name) => {
+      const theta0 = scratch.read(base.model.stateDict, name, 0);
       const best = finetuned[0]!.model.stateDict.loadF32(name);
       for (let i = 0; i < best.length; i++) best[i] = best[i]! - theta0[i]!;
       for (let k = 1; k < finetuned.length; k++) {

@@ -142,3 +142,16 @@ export class Scratch {
     return sd.loadF32Into(name, buf);
   }
 }
+
+/**
+ * The task-vector methods' start: a pool with `_pretrained_` and at least one fine-tuned model, loaded
+ * and checked against each other. `base` is θ₀; `finetuned` are the θᵢ in the pool's order.
+ */
+export async function loadTaskVectorSources(owner: string, input: PoolInput): Promise<{ pool: BaseModelPool; set: SourceSet; base: Source; finetuned: Source[] }> {
+  const pool = toPool(input);
+  if (!pool.hasPretrained) throw new UserError(`${owner}: the model pool needs a '_pretrained_' model`);
+  if (pool.modelNames.length === 0) throw new UserError(`${owner}: the model pool has no fine-tuned models besides '_pretrained_'`);
+  const set = await loadChecked(owner, pool, ['_pretrained_', ...pool.modelNames]);
+  const [base, ...finetuned] = set.list;
+  return { pool, set, base: base!, finetuned };
+}

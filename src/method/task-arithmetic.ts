@@ -3,11 +3,10 @@
  * summed first (in model order), the sum is scaled, then added to the pretrained weights, all in float32.
  * Inside a sweep the sums are kept (src/method/task-vector-sum.ts), so later jobs only read θ₀.
  */
-import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addDiff, baseAddScaled, subInPlace } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, readInto, Scratch, toPool, type PoolInput } from './sources.js';
+import { loadTaskVectorSources, mergedModel, readInto, Scratch, type PoolInput } from './sources.js';
 import { sharedTaskVectorSums, taskVectorSumKey } from './task-vector-sum.js';
 
 const NAME = 'TaskArithmeticAlgorithm';
@@ -24,22 +23,18 @@ export class TaskArithmeticAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const pool = toPool(input);
-    if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
-    if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
-    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
-    const [base, ...finetuned] = set.list;
+    const { pool, set, base, finetuned } = await loadTaskVectorSources(NAME, input);
     const s = this.scaling_factor;
     const scratch = new Scratch();
     let sums;
     try {
-      sums = await sharedTaskVectorSums(taskVectorSumKey(pool, base!, finetuned));
+      sums = await sharedTaskVectorSums(taskVectorSumKey(pool, base, finetuned));
     } catch (e) {
       set.close();
       throw e;
     }
-    return mergedModel(NAME, base!, set, (name, into) => {
-      const theta0 = scratch.read(base!.model.stateDict, name, 0);
+    return mergedModel(NAME, base, set, (name, into) => {
+      const theta0 = scratch.read(base.model.stateDict, name, 0);
       const kept = sums?.get(name);
       if (kept !== undefined) {
         const out = into ? into.subarray(0, kept.length) : new Float32Array(kept.length);

@@ -3,11 +3,10 @@
  * merge and keep their pretrained values: fusion_bench drops them from the merged state dict and then
  * fails to load it strictly, so keeping θ₀ is what it evidently means.
  */
-import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { baseAddScaled } from './f32.js';
 import { Params } from './params.js';
-import { isMerged, loadChecked, mergedModel, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
+import { isMerged, loadTaskVectorSources, mergedModel, Scratch, type PoolInput, type Source, type SourceSet } from './sources.js';
 import { keepFraction, TiesMerger, trimThresholds, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
 import { taskVectorReader } from './task-vectors.js';
 
@@ -70,14 +69,10 @@ export class TiesMergingAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const pool = toPool(input);
-    if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
-    if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
-    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
+    const { set, base, finetuned } = await loadTaskVectorSources(NAME, input);
     try {
-      const [base, ...finetuned] = set.list;
-      const reader = taskVectorReader(base!, finetuned, tiesNames(base!, this.remove_keys));
-      return tiesMerge(NAME, set, base!, reader, this);
+      const reader = taskVectorReader(base, finetuned, tiesNames(base, this.remove_keys));
+      return tiesMerge(NAME, set, base, reader, this);
     } catch (e) {
       set.close();
       throw e;

@@ -2,11 +2,10 @@
  * fusion_bench's DareTaskArithmetic: task vectors with random drop (and rescale), summed in model order,
  * scaled, added to the pretrained weights.
  */
-import { UserError } from '../../errors.js';
 import type { Model } from '../../modelpool/model.js';
 import { addInPlace, baseAddScaled } from '../f32.js';
 import { Params } from '../params.js';
-import { isMerged, loadChecked, mergedModel, Scratch, toPool, type PoolInput } from '../sources.js';
+import { isMerged, loadTaskVectorSources, mergedModel, Scratch, type PoolInput } from '../sources.js';
 import { taskVectorReader } from '../task-vectors.js';
 import { dareReader, type DareOptions } from './dare-reader.js';
 import { dareOptions } from './options.js';
@@ -15,16 +14,12 @@ const NAME = 'DareTaskArithmetic';
 
 /** The DARE task-arithmetic merge, shared with DareSimpleAverage. */
 export async function dareTaskArithmetic(owner: string, input: PoolInput, scaling: (modelCount: number) => number, dare: DareOptions): Promise<Model> {
-  const pool = toPool(input);
-  if (!pool.hasPretrained) throw new UserError(`${owner}: the model pool needs a '_pretrained_' model`);
-  if (pool.modelNames.length === 0) throw new UserError(`${owner}: the model pool has no fine-tuned models besides '_pretrained_'`);
-  const set = await loadChecked(owner, pool, ['_pretrained_', ...pool.modelNames]);
-  const [base, ...finetuned] = set.list;
-  const sd = base!.model.stateDict;
-  const reader = dareReader(taskVectorReader(base!, finetuned, sd.names().filter((n) => isMerged(sd.info(n)))), base!, finetuned, dare);
+  const { set, base, finetuned } = await loadTaskVectorSources(owner, input);
+  const sd = base.model.stateDict;
+  const reader = dareReader(taskVectorReader(base, finetuned, sd.names().filter((n) => isMerged(sd.info(n)))), base, finetuned, dare);
   const s = scaling(finetuned.length);
   const scratch = new Scratch();
-  return mergedModel(owner, base!, set, (name) => {
+  return mergedModel(owner, base, set, (name) => {
     const { base: theta0, tvs } = reader.read(name, scratch);
     const acc = new Float32Array(tvs[0]!); // fresh: it becomes the merged tensor
     for (let t = 1; t < tvs.length; t++) addInPlace(acc, tvs[t]!);

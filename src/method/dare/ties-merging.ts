@@ -1,8 +1,7 @@
 /** fusion_bench's DareTiesMerging: TIES merging over task vectors after DARE's random drop. */
-import { UserError } from '../../errors.js';
 import type { Model } from '../../modelpool/model.js';
 import { Params } from '../params.js';
-import { loadChecked, toPool, type PoolInput } from '../sources.js';
+import { loadTaskVectorSources, type PoolInput } from '../sources.js';
 import { taskVectorReader } from '../task-vectors.js';
 import { tiesMerge, tiesNames, tiesOptions, type TiesOptions } from '../ties-merging.js';
 import { dareReader, type DareOptions } from './dare-reader.js';
@@ -24,14 +23,10 @@ export class DareTiesMerging {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const pool = toPool(input);
-    if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
-    if (pool.modelNames.length === 0) throw new UserError(`${NAME}: the model pool has no fine-tuned models besides '_pretrained_'`);
-    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
+    const { set, base, finetuned } = await loadTaskVectorSources(NAME, input);
     try {
-      const [base, ...finetuned] = set.list;
-      const reader = dareReader(taskVectorReader(base!, finetuned, tiesNames(base!, this.ties.remove_keys)), base!, finetuned, this.dare);
-      return tiesMerge(NAME, set, base!, reader, this.ties);
+      const reader = dareReader(taskVectorReader(base, finetuned, tiesNames(base, this.ties.remove_keys)), base, finetuned, this.dare);
+      return tiesMerge(NAME, set, base, reader, this.ties);
     } catch (e) {
       set.close();
       throw e;
