@@ -51,12 +51,22 @@ export async function runCommand(args: CliArgs, io: CliIO): Promise<number> {
     const { shellCompletion } = await import('./completion.js');
     return shellCompletion(args, io);
   }
-  if (args.multirun) {
+  // Hydra's get_mode: a config may ask for a sweep itself (hydra.mode: MULTIRUN); otherwise a run
+  // records hydra.mode=RUN among the hydra overrides, as Hydra's _run_app does.
+  const mode = args.multirun ? 'MULTIRUN' : configuredMode(args, io);
+  if (mode === 'MULTIRUN') {
     const { runSweep } = await import('../program/sweep.js');
     return runSweep(args, io);
   }
   const { runJob } = await import('../program/job.js');
-  return runJob(args, io);
+  return runJob(mode === null ? { ...args, overrides: [...args.overrides, 'hydra.mode=RUN'] } : args, io);
+}
+
+/** `hydra.mode` as the config sets it (composed as for a sweep, so sweep overrides do not fail here). */
+function configuredMode(args: CliArgs, io: CliIO): 'RUN' | 'MULTIRUN' | null {
+  const { config } = composeFor(args, io, 'MULTIRUN');
+  const m = isDict(config.hydra) ? config.hydra.mode : null;
+  return m === 'RUN' || m === 'MULTIRUN' ? m : null;
 }
 
 /** `--cfg job|hydra|all [--resolve] [--package P]`: Hydra's show_cfg. */

@@ -70,6 +70,10 @@ test('task arithmetic through the CLI writes the merged model θ0 + λΣ(θi −
     const runDir = join(dir, 'outputs', 'fabric_model_fusion', runs[0]);
     for (const f of ['config.yaml', 'hydra.yaml', 'overrides.yaml', 'cli.log', 'program_report.json']) assert.ok(existsSync(join(runDir, f)), `${f} missing in ${runDir}`);
     assert.match(readFileSync(join(runDir, 'overrides.yaml'), 'utf8'), /method\.scaling_factor=0\.3/);
+    // as Hydra's _run_app: a run records hydra.mode=RUN among the hydra overrides
+    const hydraYaml = readFileSync(join(runDir, 'hydra.yaml'), 'utf8');
+    assert.match(hydraYaml, /\n    hydra:\n    - hydra\.mode=RUN\n/);
+    assert.match(hydraYaml, /\n  mode: RUN\n/);
     const report = JSON.parse(readFileSync(join(runDir, 'program_report.json'), 'utf8'));
     const params = [...m0.names()].reduce((s, n) => s + m0.info(n).shape.reduce((x, y) => x * y, 1), 0);
     assert.equal(report.model_info.all_params, params);
@@ -89,6 +93,19 @@ test('an unknown method target is one clear error, non-zero exit, no stack, no m
     assert.match(r.stderr, /Did you mean: 'fusion_bench\.method\.TaskArithmeticAlgorithm'/);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
     assert.ok(!existsSync(out));
+  } finally {
+    cleanup();
+  }
+});
+
+test('a config that sets hydra.mode: MULTIRUN sweeps without -m', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const sweepDir = join(dir, 'sweep');
+    const r = run(dir, ['hydra.mode=MULTIRUN', 'method=task_arithmetic', 'method.scaling_factor=0.1,0.2', 'modelpool=local_pool', 'taskpool=dummy', `hydra.sweep.dir=${sweepDir}`, 'print_config=false']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /\[HYDRA\] Launching 2 jobs locally/);
+    assert.ok(existsSync(join(sweepDir, 'multirun.yaml')));
   } finally {
     cleanup();
   }
