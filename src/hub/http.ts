@@ -49,6 +49,20 @@ export interface RequestOptions {
    * the Authorization header, since those URLs are signed.
    */
   redirects: 'none' | 'relative' | 'all';
+  /**
+   * Retries on 429 and 5xx answers (huggingface_hub's http_backoff for downloads): up to `attempts` more
+   * tries, waiting `baseMs`·2ⁿ or the server's Retry-After, at most 10 s. Metadata requests do not retry:
+   * during an outage they fall back to the cache at once.
+   */
+  retry?: { attempts: number; baseMs: number };
+}
+
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+function retryDelayMs(res: HubResponse, attempt: number, baseMs: number): number {
+  const after = Number(header(res.headers, 'retry-after'));
+  const ms = Number.isFinite(after) && after >= 0 ? after * 1000 : baseMs * 2 ** attempt;
+  return Math.min(ms, 10_000);
 }
 
 export const USER_AGENT = `fusion-bench/${VERSION}; node/${process.versions.node}`;
@@ -90,6 +104,15 @@ function once(url: string, opts: RequestOptions, headers: Record<string, string>
 
 /** One hub request with huggingface_hub's redirect rules; any status comes back (callers decide). */
 export async function hubRequest(url: string, opts: RequestOptions): Promise<HubResponse> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await followRedirects(url, opts);
+    if (!opts.retry || attempt >= opts.retry.attempts || !RETRY_STATUSES.has(res.status)) return res;
+    res.body.resume();
+    await new Promise((r) => setTimeout(r, retryDelayMs(res, attempt, opts.retry!.baseMs)));
+  }
+}
+
+async function followRedirects(url: string, opts: RequestOptions): Promise<HubResponse> {
   let current = url;
   let headers = { ...opts.headers };
   for (let hop = 0; ; hop++) {

@@ -20,6 +20,8 @@ export interface HubCallOptions {
   quiet?: boolean;
   /** Where progress goes (default process.stderr). */
   progressStream?: ProgressStream;
+  /** First wait before retrying a download that got 429/5xx (doubles each time; default 1000 ms). */
+  retryBaseMs?: number;
 }
 
 export interface Settings {
@@ -31,6 +33,7 @@ export interface Settings {
   downloadTimeoutMs: number;
   quiet: boolean;
   progressStream: ProgressStream | undefined;
+  retryBaseMs: number;
 }
 
 function checkEndpoint(endpoint: string): string {
@@ -57,5 +60,6 @@ export function resolveSettings(o: HubCallOptions): Settings {
     downloadTimeoutMs: h.downloadTimeoutMs,
     quiet: o.quiet ?? h.disableProgressBars,
     progressStream: o.progressStream,
+    retryBaseMs: o.retryBaseMs ?? 1000,
   };
 }

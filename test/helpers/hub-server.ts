@@ -58,6 +58,10 @@ export interface Faults {
   throttle: { chunkBytes: number; delayMs: number } | null;
   /** Every hub (not CDN) request answers this status, as a hub having an outage. */
   failStatus: number | null;
+  /** With failStatus: only this many more requests fail, then the hub answers again (null: all fail). */
+  failCount: number | null;
+  /** With failStatus: only requests of this method fail (null: any). */
+  failMethod: 'GET' | 'HEAD' | null;
   /** Range headers are ignored (a full 200 answer), as some proxies do. */
   ignoreRange: boolean;
 }
@@ -102,7 +106,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const lfsRule = opts.lfs ?? DEFAULT_LFS;
   const pageSize = opts.pageSize ?? 50;
   const requests: RequestRecord[] = [];
-  const faults: Faults = { cutAfterBytes: null, throttle: null, failStatus: null, ignoreRange: false };
+  const faults: Faults = { cutAfterBytes: null, throttle: null, failStatus: null, failCount: null, failMethod: null, ignoreRange: false };
   const fileCache = new Map<string, { mtime: number; info: FileInfo }>();
 
   const repoDir = (key: string) => join(opts.root, ...key.split('/'));
@@ -248,10 +252,12 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   let cdnUrl = '';
 
   const hubHandler = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
-    if (faults.failStatus !== null) {
-      res.writeHead(faults.failStatus);
+    if (faults.failStatus !== null && (faults.failCount === null || faults.failCount > 0) && (faults.failMethod === null || faults.failMethod === req.method)) {
+      const status = faults.failStatus;
+      if (faults.failCount !== null && --faults.failCount === 0) faults.failStatus = null;
+      res.writeHead(status);
       res.end();
-      return faults.failStatus;
+      return status;
     }
     const u = new URL(req.url ?? '/', 'http://x');
     const parts = u.pathname.split('/').slice(1);

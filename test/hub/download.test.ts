@@ -190,6 +190,20 @@ test('a hub outage (5xx) falls back to the cache like a network failure', async 
   }
 });
 
+test('a download whose GET gets 503 twice is retried with backoff and succeeds', async () => {
+  const env = freshEnv();
+  Object.assign(hub.faults, { failStatus: 503, failCount: 2, failMethod: 'GET' });
+  try {
+    const before = hub.requests.length;
+    const path = await hfHubDownload({ repoId: CLIP, filename: 'config.json', env, retryBaseMs: 5 });
+    assert.ok(JSON.parse(readFileSync(path, 'utf8')));
+    const gets = hub.requests.slice(before).filter((r) => r.method === 'GET' && r.url.endsWith('/config.json'));
+    assert.equal(gets.length, 3, JSON.stringify(hub.requests.slice(before)));
+  } finally {
+    Object.assign(hub.faults, { failStatus: null, failCount: null, failMethod: null });
+  }
+});
+
 test('an interrupted download leaves no finished-looking file; the next call resumes it with a Range request', async () => {
   const env = freshEnv();
   const storage = join(env.HF_HOME as string, 'hub', 'models--openai--clip-vit-base-patch32');
