@@ -51,7 +51,20 @@ export function decodeImageRGB(bytes: Uint8Array, what = 'image'): DecodedImage 
   return toRGB(decodeImage(bytes, what));
 }
 
+/**
+ * PIL refuses images above 2 × Image.MAX_IMAGE_PIXELS (DecompressionBombError): a few hundred bytes of
+ * PNG can declare gigabytes of pixels.
+ */
+export const MAX_IMAGE_PIXELS = 2 * 89_478_485;
+
 function decodePngImage(bytes: Uint8Array): DecodedImage {
+  // IHDR is the first chunk: width and height sit at bytes 16–23, before anything is inflated
+  if (bytes.length >= 24) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const w = view.getUint32(16);
+    const h = view.getUint32(20);
+    if (w * h > MAX_IMAGE_PIXELS) throw new UserError(`image size ${w}x${h} (${w * h} pixels) exceeds the limit of ${MAX_IMAGE_PIXELS} pixels, could be a decompression bomb (as PIL refuses it)`);
+  }
   const png = decodePng(bytes, { checkCrc: true });
   const { width, height, depth } = png;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new Error(`bad size ${width}x${height}`);

@@ -142,6 +142,12 @@ test('evaluate: report shape, accuracy and loss, head cache across task pools, f
     close(s.loss, expectedFirst.loss, 1e-5 * Math.max(1, expectedFirst.loss), 'fast_dev_run loss');
   }
   runtime.debug = false;
+
+  // drop_last: 20 images in batches of 8 → two full batches, the last 4 left out, as torch's DataLoader does
+  const dropped = await new CLIPVisionModelTaskPool(poolConfig({ dataloader_kwargs: { batch_size: 8, drop_last: true } }) as never).evaluate(merged);
+  const expectedDrop = referenceMetrics((await sliceLogits('merged')).subarray(0, 16 * 10), mnistSlice.labels.slice(0, 16), 10, 8);
+  assert.equal((dropped.svhn as { accuracy: number }).accuracy, expectedDrop.accuracy);
+  close((dropped.svhn as { loss: number }).loss, expectedDrop.loss, 1e-5 * Math.max(1, expectedDrop.loss), 'drop_last loss');
   await Promise.all([pool.close(), pool2.close(), pool3.close()]);
   merged.stateDict.close?.();
 });

@@ -65,6 +65,9 @@ test('config: paths from strings and from_pretrained configs, defaults, batch si
     { test_datasets: { mnist }, clip_model: { _target_: 'torch.load', f: 'x' } },
     { test_datasets: { mnist: { _target_: 'torchvision.datasets.MNIST' } }, clip_model: 'a/b' },
     { test_datasets: { mnist }, clip_model: 'a/b', dataloader_kwargs: { batch_size: 0 } },
+    { test_datasets: { mnist }, clip_model: 'a/b', dataloader_kwargs: { batch_size: 10_000_000 } },
+    { test_datasets: { mnist }, clip_model: 'a/b', dataloader_kwargs: { shuffle: true } },
+    { test_datasets: { mnist }, clip_model: 'a/b', dataloader_kwargs: { drop_last: 'yes' } },
     { test_datasets: [mnist], clip_model: 'a/b' },
   ]) {
     assert.throws(() => parseTaskPoolConfig(bad as never), UserError, JSON.stringify(bad));

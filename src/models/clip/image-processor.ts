@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { toRGB, type DecodedImage } from '../../image/decode.js';
+import { MAX_IMAGE_PIXELS, toRGB, type DecodedImage } from '../../image/decode.js';
 import { filterFromPilCode, resizeU8, type ResampleFilter, type ResizeScratch } from '../../image/resample.js';
 
 export const OPENAI_CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
@@ -83,6 +83,9 @@ export class CLIPImageProcessor {
     const rgb = img.mode === 'RGB' ? img : toRGB(img);
     if (!this.config.doResize) return { width: rgb.width, height: rgb.height, channels: 3, data: rgb.data };
     const { height, width } = this.resizeSize(rgb.height, rgb.width);
+    if (height * width > MAX_IMAGE_PIXELS) {
+      throw new UserError(`an image of ${rgb.width}x${rgb.height} resizes to ${width}x${height} (shortest edge to ${Math.min(width, height)}): too many pixels; its aspect ratio is too extreme to preprocess`);
+    }
     const n = height * width * 3;
     if (this.resized.length < n) this.resized = new Uint8Array(n);
     const data = resizeU8(rgb, width, height, this.config.resample, this.resized.subarray(0, n), this.scratch);

@@ -37,12 +37,14 @@ export async function* imageBatches(ds: ImageRows, processor: CLIPImageProcessor
   let buf: Float32Array | null = null;
   let per = 0;
   let size: { height: number; width: number } | null = null;
-  const labels = new Int32Array(batchSize);
+  // never more rows than are read: a batch_size above the data set's size allocates only what is used
+  const rows = Math.max(1, Math.min(batchSize, end));
+  const labels = new Int32Array(rows);
   const fits = (h: number, w: number, where: string): void => {
     if (size === null) {
       size = { height: h, width: w };
       per = 3 * h * w;
-      buf = new Float32Array(per * batchSize);
+      buf = new Float32Array(per * rows);
     } else if (h !== size.height || w !== size.width) {
       throw new UserError(`${where}: preprocesses to ${h}x${w}, earlier rows to ${size.height}x${size.width} (enable do_center_crop)`);
     }

@@ -43,6 +43,8 @@ export interface TaskPoolOptions {
   dataProcessor: string;
   tasks: TaskSpec[];
   batchSize: number;
+  /** dataloader_kwargs.drop_last: the last partial batch is left out, as torch's DataLoader does. */
+  dropLast: boolean;
   /** null: follow runtime.debug at evaluation time. */
   fastDevRun: boolean | null;
 }
@@ -113,13 +115,25 @@ function datasetOf(name: string, cfg: unknown): LoadDatasetOptions {
   return loadDatasetOptionsFromCall(args, kwargs, where);
 }
 
-function batchSizeOf(kw: unknown): number {
-  if (kw === undefined || kw === null) return DEFAULT_BATCH_SIZE;
+/** A batch this large would not fit in memory at 224 px (3·224·224 floats per image); torch would not manage either. */
+const MAX_BATCH_SIZE = 65_536;
+
+/**
+ * dataloader_kwargs as torch's DataLoader reads them: batch_size and drop_last change the numbers;
+ * shuffle only changes the order (accuracy is the same, loss as a mean of batch means is not), so it is
+ * refused rather than silently ignored; num_workers / pin_memory do not apply here.
+ */
+function dataloaderOf(kw: unknown): { batchSize: number; dropLast: boolean } {
+  if (kw === undefined || kw === null) return { batchSize: DEFAULT_BATCH_SIZE, dropLast: false };
   if (!isDict(kw)) throw new UserError(`${WHERE}.dataloader_kwargs: expected a mapping, got ${JSON.stringify(kw)}`);
-  const b = kw.batch_size;
-  if (b === undefined || b === null) return DEFAULT_BATCH_SIZE;
-  if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw new UserError(`${WHERE}.dataloader_kwargs.batch_size: expected a positive integer, got ${JSON.stringify(b)}`);
-  return b;
+  const b = kw.batch_size ?? DEFAULT_BATCH_SIZE;
+  if (typeof b !== 'number' || !Number.isInteger(b) || b < 1 || b > MAX_BATCH_SIZE) {
+    throw new UserError(`${WHERE}.dataloader_kwargs.batch_size: expected an integer from 1 to ${MAX_BATCH_SIZE}, got ${JSON.stringify(b)}`);
+  }
+  const drop = kw.drop_last ?? false;
+  if (typeof drop !== 'boolean') throw new UserError(`${WHERE}.dataloader_kwargs.drop_last: expected true or false, got ${JSON.stringify(drop)}`);
+  if (kw.shuffle === true) throw new UserError(`${WHERE}.dataloader_kwargs.shuffle: evaluation reads the data in order; shuffle: true is not supported (set it to false)`);
+  return { batchSize: b, dropLast: drop };
 }
 
 /** Checks the config and picks out what evaluation needs; unknown task names fail here, before any work. */
@@ -146,7 +160,7 @@ export function parseTaskPoolConfig(cfg: CLIPVisionModelTaskPoolConfig): TaskPoo
   const fdr = cfg.fast_dev_run;
   if (fdr !== undefined && fdr !== null && typeof fdr !== 'boolean') throw new UserError(`${WHERE}.fast_dev_run: expected true, false or null, got ${JSON.stringify(fdr)}`);
 
-  return { clipModel, processor, dataProcessor, tasks, batchSize: batchSizeOf(cfg.dataloader_kwargs), fastDevRun: fdr ?? null };
+  return { clipModel, processor, dataProcessor, tasks, ...dataloaderOf(cfg.dataloader_kwargs), fastDevRun: fdr ?? null };
 }
 
 /**

@@ -146,7 +146,8 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
   ): Promise<TaskResult> {
     const ds = loaded.rows;
     const bs = this.options.batchSize;
-    const end = this.fastDevRun ? Math.min(bs, ds.length) : ds.length;
+    const whole = this.options.dropLast ? ds.length - (ds.length % bs) : ds.length;
+    const end = this.fastDevRun ? Math.min(bs, whole) : whole;
     // Crops are kept inside a sweep, or once the same images are evaluated a second time in this process.
     const cacheKey = `clip-images:${loaded.key}\0${JSON.stringify(processor.config)}`;
     const cache = worthKeeping(cacheKey) ? { store: sharedImageCache(), key: cacheKey } : null;
