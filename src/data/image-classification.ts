@@ -138,7 +138,7 @@ export class ImageClassificationDataset {
       const raw = row[this.labelColumn];
       const label = typeof raw === 'bigint' ? Number(raw) : raw;
       if (typeof label !== 'number' || !Number.isInteger(label)) throw new UserError(`${where}: '${this.labelColumn}' is ${String(raw)}, not an integer class index`);
-      if (label < 0 || (names && label >= names.length)) {
+      if (label < 0 || label > 0x7fffffff || (names && label >= names.length)) {
         throw new UserError(`${where}: label ${label} is outside the classes 0..${names ? names.length - 1 : '∞'}${label < 0 ? ' (a missing label)' : ''}`);
       }
       labels[k] = label;

@@ -31,7 +31,9 @@ export async function fetchTree(ref: RepoRef, commit: string, s: Settings): Prom
   let url: string | null = treeUrl(s.endpoint, ref, commit);
   for (let page = 0; url !== null; page++) {
     if (page > 100_000) throw new HubNetworkError(url, 'tree listing does not end');
-    const { data, headers } = await getJson(url, s.token, s.etagTimeoutMs);
+    // the token goes to the hub's own host only, never to a host a next-page link names
+    const sameHost = new URL(url).host === new URL(s.endpoint).host;
+    const { data, headers } = await getJson(url, sameHost ? s.token : null, s.etagTimeoutMs);
     if (!Array.isArray(data)) throw new HubNetworkError(url, `${url} did not answer with a list of files`);
     for (const e of data as RawTreeEntry[]) {
       if (e.type !== 'file' || typeof e.path !== 'string') continue;

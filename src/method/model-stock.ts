@@ -89,7 +89,14 @@ export class ModelStock {
       for (let i = 0; i < avg.length; i++) avg[i] = f32(f32(avg[i]! / div) * r32) + f32(theta0[i]! * q32);
       return avg;
     });
-    if (this.model_save_path !== null) await pool.saveModel(merged, this.model_save_path);
+    if (this.model_save_path !== null) {
+      try {
+        await pool.saveModel(merged, this.model_save_path);
+      } catch (e) {
+        merged.stateDict.close?.(); // releases the source models' files
+        throw e;
+      }
+    }
     return merged;
   }
 }

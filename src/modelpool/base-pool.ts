@@ -173,9 +173,10 @@ export class BaseModelPool {
 
   /** Opens a resolved model directory (or file). Subclasses shape what a model is. */
   protected openModel(name: string, _entry: ModelEntry, dir: string): Model {
+    // the config first: a bad config.json must not leave the weights' file open
+    const config = statSync(dir).isDirectory() ? readConfigJson(dir, `${this.where}.models.${name}`) : null;
     const ckpt = openCheckpoint(dir);
     const stateDict = new SubsetStateDict(ckpt, ckpt.names());
-    const config = statSync(dir).isDirectory() ? readConfigJson(dir, `${this.where}.models.${name}`) : null;
     return { stateDict, config, source: dir };
   }
 

@@ -4,7 +4,7 @@
  * merge itself still computes in float32 (torch would compute in the reduced precision).
  */
 import { UserError } from '../errors.js';
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
+import { bf16ToF32, encodeFromF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
 import type { DType, StateDict, TensorInfo } from '../tensor/types.js';
 
 const TORCH_DTYPES: Readonly<Record<string, DType | null>> = {
@@ -43,6 +43,13 @@ export class DtypeViewStateDict implements StateDict {
     if (this.dtype === 'F16') return f16ToF32(f32ToF16(data), data);
     if (this.dtype === 'BF16') return bf16ToF32(f32ToBf16(data), data);
     return data;
+  }
+
+  /** Integer buffers keep their exact bytes (int64 values beyond 2^24 have no float32 form). */
+  loadRaw(name: string): Uint8Array {
+    if (isFloatDType(this.inner.info(name).dtype)) return encodeFromF32(this.dtype, this.loadF32(name), `tensor '${name}'`);
+    if (this.inner.loadRaw) return this.inner.loadRaw(name);
+    return encodeFromF32(this.inner.info(name).dtype, this.inner.loadF32(name), `tensor '${name}'`);
   }
 
   close(): void {

@@ -13,6 +13,7 @@ import {
   type ValueInfo,
 } from './model.js';
 import { type Chunk, joinEncoded } from './proto.js';
+import { UserError } from '../errors.js';
 
 /** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
 const MAX_MODEL_BYTES = 2 ** 31 - 1;
@@ -148,7 +149,7 @@ export class GraphBuilder {
       graph: { name: this.name, nodes: this.nodes, initializers: this.inits, inputs: this.inputs, outputs: this.outputs },
     });
     if (enc.length > MAX_MODEL_BYTES) {
-      throw new Error(`graph ${this.name}: the ONNX model would be ${enc.length} bytes, over protobuf's 2 GiB limit`);
+      throw new UserError(`graph ${this.name}: the ONNX model would be ${enc.length} bytes, over protobuf's 2 GiB limit (towers above ~500M float32 parameters are not supported yet)`);
     }
     return joinEncoded(enc);
   }

@@ -45,18 +45,13 @@ export const runtime: Runtime = {
   reuse: false,
 };
 
-const SEEN_PREFIX = 'seen:';
-
 /**
- * Whether a derived value named by `key` is worth keeping in runtime.memo: always inside a sweep
- * (`runtime.reuse`), otherwise from the second time the same key is asked for in this process.
+ * Whether a derived value (task vector sums, preprocessed images, heads) is worth keeping in
+ * runtime.memo: only while a sweep runs (`runtime.reuse`), whose later jobs use it. A single run or a
+ * library user keeps nothing, so memory stays at a few tensors and nothing grows across calls.
  */
-export function worthKeeping(key: string): boolean {
-  if (runtime.reuse) return true;
-  const seen = SEEN_PREFIX + key;
-  if (runtime.memo.has(seen)) return true;
-  runtime.memo.set(seen, true);
-  return false;
+export function worthKeeping(_key: string): boolean {
+  return runtime.reuse;
 }
 
 /** The memoized value for `key`, computed once per process (or per sweep). */

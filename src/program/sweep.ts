@@ -95,6 +95,7 @@ export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
     return outcomes.some((o) => o.status === 'failed') || bestFailed ? 1 : 0;
   } finally {
     runtime.reuse = false;
+    runtime.memo.clear(); // what the jobs shared (task vector sums, images) is not needed after the sweep
     await releaseSharedInstances();
   }
 }

@@ -106,20 +106,19 @@ test('a sweep reuses the task vector sums: bit-identical, no fine-tuned tensor r
   }
 });
 
-test('outside a sweep the first merge keeps nothing; the same models merged again are kept from then on', async () => {
+test('outside a sweep nothing is kept, however often the same models are merged', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ta-cache-'));
   try {
     const models = writeModels(dir);
     resetRuntime({ progress: null, memo: new Map(), reuse: false });
     const once = new CountingPool({ models });
     const r1 = await merge(once, 0.5);
-    assert.equal([...runtime.memo.keys()].filter((k) => k.startsWith('task-vector-sum')).length, 0, 'a single run keeps no sums');
-    const twice = new CountingPool({ models });
-    assertBitIdentical(await merge(twice, 0.5), r1);
-    assert.ok(twice.latestLoads(FINETUNED) > 0);
-    const thrice = new CountingPool({ models });
-    assertBitIdentical(await merge(thrice, 0.5), r1);
-    assert.equal(thrice.latestLoads(FINETUNED), 0);
+    for (let i = 0; i < 2; i++) {
+      const again = new CountingPool({ models });
+      assertBitIdentical(await merge(again, 0.5), r1);
+      assert.ok(again.latestLoads(FINETUNED) > 0, 'each merge reads the fine-tuned models');
+    }
+    assert.equal([...runtime.memo.keys()].filter((k) => k.startsWith('task-vector-sum')).length, 0, 'no sums kept');
   } finally {
     resetRuntime({ memo: new Map(), reuse: false });
     rmSync(dir, { recursive: true, force: true });

@@ -38,6 +38,12 @@ export class ClassificationMetrics {
       let arg = 0;
       for (let j = 0; j < c; j++) {
         const v = logits[o + j]!;
+        // torch.argmax takes the first NaN as the maximum (a merge that overflowed predicts that class)
+        if (Number.isNaN(v)) {
+          max = v;
+          arg = j;
+          break;
+        }
         if (v > max) {
           max = v;
           arg = j;
