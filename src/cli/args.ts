@@ -66,7 +66,9 @@ function fillOptionalValues(argv: string[]): string[] {
     if (dflt === undefined) continue;
     const next = argv[i + 1];
     const choices = OPTIONAL_CHOICES.get(a);
-    const takesNext = next !== undefined && !next.startsWith('-') && (choices ? choices.includes(next) : !next.includes('=') || /^(install|uninstall|query)=/.test(next));
+    // a bare word (no '=', no '-') after the flag is meant as its value: an invalid one is reported as such
+    const bare = next !== undefined && !next.startsWith('-') && !next.includes('=');
+    const takesNext = next !== undefined && !next.startsWith('-') && (choices ? choices.includes(next) || bare : bare || /^(install|uninstall|query)=/.test(next));
     if (!takesNext) out.push(dflt);
   }
   return out;

@@ -38,11 +38,15 @@ function withoutHydra(cfg: ConfigDict): ConfigDict {
 export async function runCommand(args: CliArgs, io: CliIO): Promise<number> {
   const commands = [args.run, args.cfg !== null, args.multirun, args.shellCompletion !== null, args.info !== null].filter(Boolean).length;
   if (commands > 1) throw new UserError('Only one of --run, --multirun, --cfg, --info and --shell_completion can be specified');
-  if (args.cfg !== null) return showConfig(args, io);
+  if (args.resolve && args.cfg === null && !args.help) {
+    throw new UserError('The --resolve flag can only be used in conjunction with --cfg or --help');
+  }
+  // Hydra answers --help before anything else
   if (args.help || args.hydraHelp) {
     const { showHelp } = await import('./help.js');
     return showHelp(args, io);
   }
+  if (args.cfg !== null) return showConfig(args, io);
   if (args.info !== null) {
     const { showInfo } = await import('./info.js');
     return showInfo(args, io);

@@ -53,7 +53,10 @@ export function completionWords(line: string, io: CliIO, args: CliArgs): string[
 /** `-sc install=bash` prints a script to eval, `uninstall=bash` removes it, `query=bash` answers it. */
 export function shellCompletion(args: CliArgs, io: CliIO): number {
   const [action, shell] = (args.shellCompletion ?? 'install=bash').split('=');
-  if (shell !== 'bash') throw new UserError(`Shell completion is available for bash only, not '${shell ?? ''}'`);
+  if (!['install', 'uninstall', 'query'].includes(action) || shell === undefined) {
+    throw new UserError(`--shell-completion takes install=bash, uninstall=bash or query=bash, not '${args.shellCompletion}'`);
+  }
+  if (shell !== 'bash') throw new UserError(`Shell completion is available for bash only, not '${shell}'`);
   if (action === 'install') io.stdout.write(bashScript());
   else if (action === 'uninstall') io.stdout.write('complete -r fusion-bench\n');
   else if (action === 'query') io.stdout.write(completionWords(io.env.COMP_LINE ?? 'fusion-bench ', io, args).join('\n') + '\n');

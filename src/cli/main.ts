@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { isUserError } from '../errors.js';
+import { isUserError, UserError } from '../errors.js';
 import { parseArgs, type CliArgs } from './args.js';
 import { pythonErrorClass } from '../config/hydra-errors.js';
 
@@ -46,8 +46,23 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   }
 }
 
+/**
+ * A file-system error (ENOENT, ENOTDIR, EACCES, ENOSPC, …) on a path the user gave is the user's to fix,
+ * not a bug: it prints as one line naming the operation and the path.
+ */
+function fileSystemError(e: unknown): UserError | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof err.code !== 'string' || !/^E[A-Z]+$/.test(err.code) || typeof err.syscall !== 'string') return null;
+  const where = err.path ? ` ${err.path}` : '';
+  return new UserError(`cannot ${err.syscall}${where}: ${err.code} (${err.message})`, { cause: e });
+}
+
 export function reportError(e: unknown, io: Pick<CliIO, 'stderr' | 'env'>): number {
   const full = io.env.HYDRA_FULL_ERROR === '1';
+  if (!full && !isUserError(e)) {
+    const fsErr = fileSystemError(e);
+    if (fsErr) e = fsErr;
+  }
   if (!isUserError(e) || full) {
     io.stderr.write(formatChain(e, true) + '\n');
     return 1;
@@ -63,7 +78,9 @@ function formatChain(e: unknown, withStack: boolean): string {
   let depth = 0;
   while (cur !== undefined && cur !== null && depth < 8) {
     const err = cur as Error;
-    const msg = withStack ? `${pythonErrorClass(err)}: ${err.stack ?? err.message}` : (err.message ?? String(err));
+    const cls = pythonErrorClass(err);
+    const stack = err.stack ?? err.message;
+    const msg = withStack ? (stack.startsWith(`${err.name}:`) || stack.startsWith(`${cls}:`) ? stack : `${cls}: ${stack}`) : (err.message ?? String(err));
     if (!parts.some((p) => p.includes(msg))) parts.push(msg);
     cur = err.cause;
     depth++;

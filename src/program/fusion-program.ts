@@ -123,6 +123,9 @@ export class FabricModelFusionProgram {
     this.method = (await prof.time('loading method', () => setup('method'))) as Algorithm;
     if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPoolLike;
 
+    // the report's folder first: a path that cannot be written fails now, not after the evaluation
+    const rp0 = o.report_save_path;
+    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) mkdirSync(dirname(withLogDir(rp0)), { recursive: true });
     const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
     let report: unknown = null;
     let reportPath: string | null = null;

@@ -3,7 +3,7 @@
  * the run directory, `hydra.job.env_set`, the log file the status lines are copied to, and the program
  * named by the job config's `_target_`.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { CliIO } from '../cli/main.js';
@@ -58,16 +58,44 @@ export function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.
   } as unknown as NodeJS.WritableStream;
 }
 
-/** Opens `<dir>/<job name>.log` and points the runtime's status stream at stderr + that file. */
+/**
+ * Opens `<dir>/<job name>.log` and points the runtime's status stream at stderr + that file. The file is
+ * opened here, synchronously, so a bad path is a clear error before the job starts.
+ */
 export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr'>): WriteStream {
-  const log = createWriteStream(join(dir, `${jobName}.log`), { flags: 'a' });
+  const path = join(dir, `${jobName}.log`);
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (e) {
+    throw new UserError(`cannot open the log file ${path} (hydra.job.name '${jobName}' under the run directory): ${(e as Error).message}`, { cause: e });
+  }
+  const log = createWriteStream(path, { fd });
+  log.on('error', (e) => io.stderr.write(`warning: writing the log file ${path} failed: ${e.message}\n`));
   resetRuntime({ progress: tee(io.stderr, log) });
   return log;
 }
 
-/** Instantiates the program the resolved job config names and runs it; returns what run() returned. */
+/**
+ * Instantiates the program the resolved job config names and runs it; returns what run() returned.
+ * The merged model(s) in the result are closed afterwards: a job is done with them, and their source
+ * files would otherwise stay open for the rest of a sweep.
+ */
 export async function runProgram(registry: Registry, job: ConfigDict): Promise<unknown> {
   const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false })) as { run?: () => Promise<unknown> };
   if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(job._target_)}' is not a program (it has no run())`);
-  return program.run();
+  const result = await program.run();
+  closeModels((result as { merged_model?: unknown } | undefined)?.merged_model);
+  return result;
+}
+
+/** Closes every model (anything with a state dict) in a value, a dict or a list of them. */
+function closeModels(v: unknown, depth = 0): void {
+  if (v === null || typeof v !== 'object' || depth > 4) return;
+  const sd = (v as { stateDict?: { close?: () => void } }).stateDict;
+  if (sd && typeof sd.close === 'function') {
+    sd.close();
+    return;
+  }
+  for (const x of Array.isArray(v) ? v : Object.values(v)) closeModels(x, depth + 1);
 }

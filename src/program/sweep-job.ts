@@ -13,7 +13,8 @@ import { defaultConfigDir } from '../util/package-root.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
 import { resetRuntime, runtime } from './runtime.js';
 import { isTaskPoolTarget, shareInstances } from './sweep-memo.js';
-import { applyEnvSet, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
+import { applyEnvSet, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
+import { toYaml } from '../config/omegaconf/dump.js';
 
 /** What composing a sweep's configs needs besides the overrides: the command line's sources and a shared cache. */
 export interface SweepContext {
@@ -91,15 +92,18 @@ function withLogDir(p: string, logDir: string): string {
 }
 
 /** The job's own overrides as recorded in its run directory, or null. */
-function recordedOverrides(dir: string | null): string[] | null {
-  if (dir === null) return null;
-  const p = join(dir, 'overrides.yaml');
-  if (!existsSync(p)) return null;
+/**
+ * Whether the run record in `dir` is this job's: the same overrides AND the same composed config (so an
+ * edited config file, another --config-name or --config-dir makes the job run again).
+ */
+function recordMatches(dir: string | null, config: ConfigDict, taskOverrides: readonly ConfigValue[]): boolean {
+  if (dir === null) return false;
   try {
-    const v = loadYaml(readFileSync(p, 'utf8'), p);
-    return Array.isArray(v) ? v.map((x) => String(x)) : null;
+    const overrides = loadYaml(readFileSync(join(dir, 'overrides.yaml'), 'utf8'), 'overrides.yaml');
+    if (!Array.isArray(overrides) || JSON.stringify(overrides.map(String)) !== JSON.stringify(taskOverrides.map(String))) return false;
+    return readFileSync(join(dir, 'config.yaml'), 'utf8') === toYaml(jobPart(config));
   } catch {
-    return null;
+    return false;
   }
 }
 
@@ -173,9 +177,8 @@ export async function runSweepJob(ctx: SweepContext, prepared: PreparedSweepJob)
     const subdir = rh.output_subdir === null || rh.output_subdir === undefined ? null : join(outputDir, String(rh.output_subdir));
     const taskOverrides = (dictAt(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[];
     if (reportPath !== null && existsSync(reportPath)) {
-      const before = recordedOverrides(subdir);
       const report = readReport(reportPath);
-      if (report !== undefined && before !== null && JSON.stringify(before) === JSON.stringify(taskOverrides.map(String))) {
+      if (report !== undefined && recordMatches(subdir, config, taskOverrides)) {
         outcome.status = 'reused';
         outcome.report = report;
         io.stderr.write(`[sweep] job #${prepared.num}: reusing the report at ${reportPath}\n`);

@@ -82,7 +82,13 @@ export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
     let bestFailed = false;
     if (selectOpts.evaluateBestWith.length > 0) {
       if (summary.selection.best_job === null) {
-        io.stderr.write('[sweep] sweep.evaluate_best_with: no job has an average accuracy to select by; nothing evaluated\n');
+        // asked for, not done: say why, and let the exit status say so too
+        bestFailed = true;
+        io.stderr.write(
+          reason === null
+            ? '[sweep] sweep.evaluate_best_with: no job was selected: with sweep.select=auto a job is selected only when every job ran on a validation task pool (choosing by test accuracy would leak the test set); add +sweep.select=best to select by this task pool anyway. Nothing evaluated.\n'
+            : '[sweep] sweep.evaluate_best_with: no job has an average accuracy to select by; nothing evaluated\n',
+        );
       } else {
         const best = outcomes.find((o) => o.num === summary.selection.best_job)!;
         const ev = await evaluateBest(ctx, hydraOverrides, best, selectOpts.evaluateBestWith, idx);

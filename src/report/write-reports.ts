@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { layoutLinePlot } from './line-plot.js';
@@ -23,6 +24,9 @@ export function writeSweepReports(s: SweepSummary, dir: string): string[] {
     const layout = layoutLinePlot(spec);
     put('sweep_summary.svg', plotSvg(layout));
     put('sweep_summary.png', plotPng(layout));
+  } else {
+    // nothing to plot this time: a plot from an earlier run of this sweep would contradict the tables
+    for (const f of ['sweep_summary.svg', 'sweep_summary.png']) rmSync(join(dir, f), { force: true });
   }
   return written;
 }

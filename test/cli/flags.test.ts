@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -41,6 +41,9 @@ test('bad flags are one clear error', async () => {
     [['--cfg', 'jobs'], /argument --cfg\/-c: invalid choice: 'jobs'/],
     [['--info', 'nope'], /.+/],
     [['--cfg', 'job', '-m'], /Only one of --run, --multirun, --cfg, --info and --shell_completion can be specified/],
+    [['--info', 'bogus'], /argument --info\/-i: invalid choice: 'bogus'/],
+    [['-sc', 'foo'], /--shell-completion takes install=bash, uninstall=bash or query=bash, not 'foo'/],
+    [['--resolve', 'dry_run=true'], /The --resolve flag can only be used in conjunction with --cfg or --help/],
   ] as const) {
     const r = await cli([...args]);
     assert.notEqual(r.status, 0, args.join(' '));
@@ -87,4 +90,24 @@ test('--shell-completion: the bash script, and completions for groups, options a
 
 test('string.Template substitution as Python does it', () => {
   assert.equal(substituteTemplate('a $X b ${X}c $$X $Y', { X: '1' }), 'a 1 b 1c $X $Y');
+});
+
+test('--help wins over --cfg, as in Hydra', async () => {
+  const r = await cli(['--cfg', 'job', '--help']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /== Configuration groups ==/);
+});
+
+test('a run directory that cannot be created is one clear line naming the path, no stack', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-fs-'));
+  try {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await cli(['--config-name', 'demo', `hydra.run.dir=${file}/run`]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(`cannot mkdir ${file}/run: ENOTDIR`));
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

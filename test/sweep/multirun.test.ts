@@ -1,7 +1,7 @@
 /** `fusion-bench -m`: real task arithmetic over toy safetensors models, the dummy task pool, real run directories. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
@@ -37,6 +37,11 @@ function mergedWeight(dir: string): number {
 test('jobs run in itertools.product order, each in its own run directory with its own λ', withWorld(async (w) => {
   const r = await fusionBench(w, ['-m', ...BASE, 'method.scaling_factor=0.25,0.5', 'seed=7,8', "merged_model_save_path='{log_dir}/merged'", `hydra.sweep.dir=${w.sweepDir}`]);
   assert.equal(r.code, 0, r.stderr);
+  // every job's models are closed when it ends: no file of this world stays open (a long sweep would run out)
+  if (existsSync('/proc/self/fd')) {
+    const open = readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+    assert.deepEqual(open.filter((p) => p.startsWith(w.root) && p.endsWith('.safetensors')), []);
+  }
   assert.match(r.stderr, /\[HYDRA\] Launching 4 jobs locally\n/);
   const launched = [...r.stderr.matchAll(/\[HYDRA\] \t#(\d+) : (.*)\n/g)].map((m) => [Number(m[1]), m[2]]);
   const expected = [['0.25', '7'], ['0.25', '8'], ['0.5', '7'], ['0.5', '8']];
@@ -100,6 +105,12 @@ test('re-running a sweep in the same directory reuses finished jobs and reruns t
   assert.match(changed.stderr, /job #0: reusing/);
   assert.doesNotMatch(changed.stderr, /job #1: reusing/);
   assert.ok(yamlAt(join(w.sweepDir, '1', 'overrides.yaml')).includes('method.scaling_factor=0.75'));
+  // the same overrides over an edited config file: not the same job either
+  const poolFile = join(w.configDir, 'modelpool', 'toy.yaml');
+  writeFileSync(poolFile, readFileSync(poolFile, 'utf8') + 'extra_note: edited\n');
+  const edited = await fusionBench(w, ['-m', ...BASE, 'method.scaling_factor=0.5,0.75', `hydra.sweep.dir=${w.sweepDir}`]);
+  assert.equal(edited.code, 0, edited.stderr);
+  assert.doesNotMatch(edited.stderr, /reusing/);
 }));
 
 const VAL_POOL = { 'taskpool/toy_val.yaml': '_target_: fusion_bench.taskpool.DummyTaskPool\nmodel_save_path: null\n' };
@@ -117,8 +128,8 @@ function writeAccuracyReports(w: World, accuracies: number[][]): void {
 test('on a validation task pool the best λ is marked, and evaluate_best_with reruns it on the test pool', withWorld(async (w) => {
   const argv = ['-m', 'method=task_arithmetic', 'modelpool=toy', 'taskpool=toy_val', 'print_config=false', 'method.scaling_factor=0.2,0.4,0.6', "merged_model_save_path='{log_dir}/merged'", '+sweep.evaluate_best_with={taskpool:dummy}', `hydra.sweep.dir=${w.sweepDir}`];
   const first = await fusionBench(w, argv);
-  assert.equal(first.code, 0, first.stderr);
-  // the dummy pool reports no accuracy: nothing to select yet
+  // the dummy pool reports no accuracy: nothing to select yet, and the exit status says the asked-for evaluation did not happen
+  assert.equal(first.code, 1, first.stderr);
   assert.match(first.stderr, /no job has an average accuracy/);
   const accs = [[0.5, 0.7], [0.75, 0.75], [0.6, 0.8]];
   writeAccuracyReports(w, accs);
