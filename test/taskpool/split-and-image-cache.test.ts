@@ -103,6 +103,8 @@ test('a split config evaluates the same rows as fusion_bench; the crops are reus
 });
 
 test('a split config must name one part of the split', () => {
-  assert.throws(() => new CLIPVisionModelTaskPool(poolConfig({ ...splitConfig(), return_split: 'all' }) as never), /use 'train' or 'val'/);
-  assert.throws(() => new CLIPVisionModelTaskPool(poolConfig({ ...splitConfig(), dataset: null }) as never), /test_datasets\.mnist\.dataset/);
+  // checked when the task pool is built, before any model is opened: no fixture needed
+  const config = (dataset: unknown) => ({ test_datasets: { mnist: dataset }, clip_model: 'org/not-opened', dataloader_kwargs: { batch_size: 8 } });
+  assert.throws(() => new CLIPVisionModelTaskPool(config({ ...splitConfig(), return_split: 'all' }) as never), /use 'train' or 'val'/);
+  assert.throws(() => new CLIPVisionModelTaskPool(config({ ...splitConfig(), dataset: null }) as never), /test_datasets\.mnist\.dataset/);
 });
