@@ -12,17 +12,17 @@ import {
   pointerPath,
   readRef,
   readTreeCache,
-  repoCache,
   tagCacheDir,
   writeRef,
   type RepoCache,
 } from './cache-layout.js';
 import { fetchBlob, tempActivity } from './blob-fetch.js';
 import { withFileLock } from './file-lock.js';
-import { hubRefusal, isDefiniteAnswer, offlineMiss, unreachableMiss, type ErrorContext } from './hub-errors.js';
+import { hubRefusal, isDefiniteAnswer, offlineMiss, unreachableMiss } from './hub-errors.js';
 import { authHeaders, header, hubRequest, HubHttpError, HubNetworkError, throwForStatus } from './http.js';
-import { checkRepoType, COMMIT_HASH, DEFAULT_REVISION, resolveUrl, validateFilename, validateRepoId, type RepoRef, type RepoType } from './repo-id.js';
+import { COMMIT_HASH, resolveUrl, validateFilename, type RepoType } from './repo-id.js';
 import { resolveSettings, type HubCallOptions, type Settings } from './settings.js';
+import { repoCall } from './repo-call.js';
 
 export interface DownloadProgress {
   filename: string;
@@ -107,12 +107,8 @@ export async function hfHubDownload(o: HfHubDownloadOptions): Promise<string> {
 
 /** hfHubDownload with the environment already read (snapshot downloads read it once for all files). */
 export async function downloadWithSettings(s: Settings, o: Omit<HfHubDownloadOptions, keyof HubCallOptions>): Promise<string> {
-  const ref: RepoRef = { repoId: o.repoId, repoType: checkRepoType(o.repoType ?? 'model') };
-  validateRepoId(ref.repoId);
+  const { ref, revision, c, ctx } = repoCall(s, o, o.filename);
   validateFilename(o.filename);
-  const revision = o.revision ?? DEFAULT_REVISION;
-  const c = repoCache(s.hubCache, ref);
-  const ctx: ErrorContext = { ref, revision, filename: o.filename, endpoint: s.endpoint, hubCache: s.hubCache, tokenSent: s.token !== null };
   const force = o.forceDownload === true;
 
   // A commit is immutable: if its file is here, nothing needs asking.

@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { readRef, readTreeCache, repoCache, snapshotDir, writeRef, writeTreeCache, type RepoCache, type TreeEntry } from './cache-layout.js';
+import { readRef, readTreeCache, snapshotDir, writeRef, writeTreeCache, type RepoCache, type TreeEntry } from './cache-layout.js';
 import { hubRefusal, isDefiniteAnswer, offlineMiss, unreachableMiss, type ErrorContext } from './hub-errors.js';
 import { getJson, HubHttpError, HubNetworkError, nextLink } from './http.js';
-import { checkRepoType, COMMIT_HASH, DEFAULT_REVISION, repoInfoUrl, treeUrl, validateRepoId, type RepoRef, type RepoType } from './repo-id.js';
+import { COMMIT_HASH, repoInfoUrl, treeUrl, type RepoRef, type RepoType } from './repo-id.js';
 import { resolveSettings, type HubCallOptions, type Settings } from './settings.js';
+import { repoCall } from './repo-call.js';
 
 /** The commit a branch or tag points to now (`HfApi.repo_info(...).sha`). */
 export async function fetchCommit(ref: RepoRef, revision: string, s: Settings): Promise<string> {
@@ -143,11 +144,7 @@ export interface RepoFileInfo {
  */
 export async function listRepoTree(o: ListRepoFilesOptions): Promise<RepoFileInfo[]> {
   const s = resolveSettings(o);
-  const ref: RepoRef = { repoId: o.repoId, repoType: checkRepoType(o.repoType ?? 'model') };
-  validateRepoId(ref.repoId);
-  const revision = o.revision ?? DEFAULT_REVISION;
-  const c = repoCache(s.hubCache, ref);
-  const ctx: ErrorContext = { ref, revision, endpoint: s.endpoint, hubCache: s.hubCache, tokenSent: s.token !== null };
+  const { ref, revision, c, ctx } = repoCall(s, o);
   const prefix = (o.pathInRepo ?? '').replace(/^\/+|\/+$/g, '');
   const under = (p: string) => prefix === '' || p === prefix || p.startsWith(prefix + '/');
 

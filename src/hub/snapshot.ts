@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { createProgress } from '../util/progress.js';
-import { exists, pointerPath, readTreeCache, repoCache, snapshotDir, writeRef } from './cache-layout.js';
+import { exists, pointerPath, readTreeCache, snapshotDir, writeRef } from './cache-layout.js';
 import { downloadWithSettings } from './download.js';
-import type { ErrorContext } from './hub-errors.js';
 import { hubRefusal, isDefiniteAnswer, unreachableMiss } from './hub-errors.js';
 import { HubHttpError, HubNetworkError } from './http.js';
 import { filterRepoPaths } from './patterns.js';
 import { commitListing, missError, resolveCommit } from './repo-listing.js';
-import { checkRepoType, DEFAULT_REVISION, describeRepo, validateRepoId, type RepoRef, type RepoType } from './repo-id.js';
+import { describeRepo, type RepoType } from './repo-id.js';
 import { resolveSettings, type HubCallOptions } from './settings.js';
+import { repoCall } from './repo-call.js';
 
 export interface SnapshotProgress {
   downloaded: number;
@@ -57,11 +57,7 @@ async function pool<T>(items: T[], workers: number, fn: (item: T) => Promise<voi
  */
 export async function snapshotDownload(o: SnapshotDownloadOptions): Promise<string> {
   const s = resolveSettings(o);
-  const ref: RepoRef = { repoId: o.repoId, repoType: checkRepoType(o.repoType ?? 'model') };
-  validateRepoId(ref.repoId);
-  const revision = o.revision ?? DEFAULT_REVISION;
-  const c = repoCache(s.hubCache, ref);
-  const ctx: ErrorContext = { ref, revision, endpoint: s.endpoint, hubCache: s.hubCache, tokenSent: s.token !== null };
+  const { ref, revision, c, ctx } = repoCall(s, o);
 
   const r = await resolveCommit(c, ref, revision, s, ctx);
   if (!r.online) {

@@ -3,11 +3,10 @@
  * names, special ones included), via `state_dict_weighted_sum`: zero weights skipped, unit weights added
  * without a product.
  */
-import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { loadTwoModels, mergedModel, type PoolInput } from './sources.js';
 
 const NAME = 'LinearInterpolationAlgorithm';
 
@@ -31,18 +30,13 @@ export class LinearInterpolationAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const pool = toPool(input);
-    // fusion_bench asserts `all_model_names == 2` (a list against an int, always false); it means two models.
-    const names = pool.allModelNames;
-    if (names.length !== 2) throw new UserError(`${NAME}: expects exactly 2 models in the pool, got ${names.length} (${names.join(', ')})`);
-    const set = await loadChecked(NAME, pool, names);
-    const [primary, secondary] = set.list;
+    const { set, primary, secondary } = await loadTwoModels(NAME, input);
     const t = this.t;
-    return mergedModel(NAME, primary!, set, (name) => {
-      const a = primary!.model.stateDict.loadF32(name);
+    return mergedModel(NAME, primary, set, (name) => {
+      const a = primary.model.stateDict.loadF32(name);
       const acc = new Float32Array(a.length);
       accumulateWeighted(acc, a, 1 - t);
-      accumulateWeighted(acc, secondary!.model.stateDict.loadF32(name), t);
+      accumulateWeighted(acc, secondary.model.stateDict.loadF32(name), t);
       return acc;
     });
   }

@@ -4,11 +4,10 @@
  * products are accumulated in double and rounded to float32 (torch reduces in float32 with its own
  * blocking, so these scalars agree to about 1e-7 relative); everything element-wise is float32.
  */
-import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
 import { Params } from './params.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { loadTwoModels, mergedModel, type PoolInput } from './sources.js';
 
 const NAME = 'SlerpMergeAlgorithm';
 
@@ -59,13 +58,9 @@ export class SlerpMergeAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const pool = toPool(input);
-    const names = pool.allModelNames;
-    if (names.length !== 2) throw new UserError(`${NAME}: expects exactly 2 models in the pool, got ${names.length} (${names.join(', ')})`);
-    const set = await loadChecked(NAME, pool, names);
-    const [primary, secondary] = set.list;
-    return mergedModel(NAME, primary!, set, (name) =>
-      slerpTensor(this.t, primary!.model.stateDict.loadF32(name), secondary!.model.stateDict.loadF32(name), this.DOT_THRESHOLD, this.epsilon),
+    const { set, primary, secondary } = await loadTwoModels(NAME, input);
+    return mergedModel(NAME, primary, set, (name) =>
+      slerpTensor(this.t, primary.model.stateDict.loadF32(name), secondary.model.stateDict.loadF32(name), this.DOT_THRESHOLD, this.epsilon),
     );
   }
 }

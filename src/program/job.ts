@@ -5,15 +5,10 @@ import type { CliArgs } from '../cli/args.js';
 import type { CliIO } from '../cli/main.js';
 import { composeFor } from '../cli/commands.js';
 import { resolveAll, resolveAt } from '../config/omegaconf/resolve.js';
-import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
-import { applyEnvSet, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
+import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
+import { applyEnvSet, dictAt, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
 import { runtime } from './runtime.js';
-
-function dict(v: ConfigValue | undefined, what: string): ConfigDict {
-  if (!isDict(v)) throw new Error(`composed config has no ${what}`);
-  return v;
-}
 
 export interface PreparedJob {
   /** The composed config with the hydra node, unresolved. */
@@ -30,19 +25,19 @@ export interface PreparedJob {
  * the overrides there (`hydra.output_subdir`), and set `hydra.job.env_set`.
  */
 export function prepareJob(config: ConfigDict, io: CliIO, dirKey: 'run' | 'sweep' = 'run'): PreparedJob {
-  const hydra = dict(config.hydra, 'hydra node');
+  const hydra = dictAt(config.hydra, 'hydra node');
   const ctx = { env: io.env, hydra };
   // Hydra resolves only the keys it needs (the run dir, env_set): the rest of the hydra node may hold
   // values that are missing in this mode, such as hydra.job.num outside a sweep.
   const runDir = resolveAt(config, `hydra.${dirKey}.dir`, ctx);
   if (typeof runDir !== 'string' || runDir === '') throw new UserError(`hydra.${dirKey}.dir must be a path, got ${JSON.stringify(toPlain(runDir as ConfigValue))}`);
   const outputDir = isAbsolute(runDir) ? runDir : resolve(io.cwd, runDir);
-  dict(hydra.runtime, 'hydra.runtime').output_dir = outputDir;
+  dictAt(hydra.runtime, 'hydra.runtime').output_dir = outputDir;
   mkdirSync(outputDir, { recursive: true });
 
   const sub = resolveAt(config, 'hydra.output_subdir', ctx);
   if (sub !== null && sub !== undefined) {
-    writeRunRecord(join(outputDir, String(sub)), config, hydra, (dict(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[]);
+    writeRunRecord(join(outputDir, String(sub)), config, hydra, (dictAt(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[]);
   }
   // a single run is the whole process: the job's environment stays set
   applyEnvSet(resolveAt(config, 'hydra.job.env_set', ctx));

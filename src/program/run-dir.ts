@@ -14,6 +14,12 @@ import type { Registry } from '../registry/registry.js';
 import { instantiate } from '../registry/instantiate.js';
 import { resetRuntime } from './runtime.js';
 
+/** A node the composed config must have (the hydra node and its parts); missing means a bug in composition. */
+export function dictAt(v: ConfigValue | undefined, what: string): ConfigDict {
+  if (!isDict(v)) throw new Error(`composed config has no ${what}`);
+  return v;
+}
+
 /** The config without its `hydra` node: what the job sees. */
 export function jobPart(config: ConfigDict): ConfigDict {
   const job: ConfigDict = {};

@@ -7,13 +7,13 @@ import { composeConfig, type ComposeResult, type RunMode } from '../config/compo
 import type { ConfigFileCache } from '../config/repository.js';
 import { resolveAll, resolveAt } from '../config/omegaconf/resolve.js';
 import { loadYaml } from '../config/omegaconf/yaml.js';
-import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
+import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { pythonErrorClass } from '../config/hydra-errors.js';
 import { defaultConfigDir } from '../util/package-root.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
 import { resetRuntime, runtime } from './runtime.js';
 import { isTaskPoolTarget, shareInstances } from './sweep-memo.js';
-import { applyEnvSet, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
+import { applyEnvSet, dictAt, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
 import { toYaml } from '../config/omegaconf/dump.js';
 
 /** What composing a sweep's configs needs besides the overrides: the command line's sources and a shared cache. */
@@ -40,11 +40,6 @@ export function composeSweepConfig(ctx: SweepContext, overrides: readonly string
     fromShell: true,
     cache: ctx.cache,
   });
-}
-
-export function dictAt(v: ConfigValue | undefined, what: string): ConfigDict {
-  if (!isDict(v)) throw new Error(`composed config has no ${what}`);
-  return v;
 }
 
 /** Resolves the config with the sweep's clock and its own `hydra` node. */
