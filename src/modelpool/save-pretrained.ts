@@ -3,13 +3,13 @@
  * (or shards + index above the shard size), each file written under a temporary name and renamed; the
  * safetensors writer removes weight files of an earlier save that the new one does not use.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseShardSize, writeSafetensors } from '../tensor/safetensors-write.js';
 import { dtypeSize, numel } from '../tensor/dtype.js';
 import type { StateDict } from '../tensor/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ensureDir } from '../util/ensure-dir.js';
 import { createProgress } from '../util/progress.js';
 import { runtime } from '../program/runtime.js';
 
@@ -30,11 +30,7 @@ export function savePretrainedOptions(kwargs: Record<string, unknown> | undefine
 
 /** Writes `stateDict` (streamed) and `configJson` (already serialised) into `dir`. */
 export async function savePretrained(dir: string, stateDict: StateDict, configJson: string | null, opts: SavePretrainedOptions = {}): Promise<string[]> {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create the model directory ${dir}: ${(e as Error).message}`, { cause: e });
-  }
+  ensureDir(dir, 'the model directory');
   // merged models compute their tensors while they are written, so this is the merge's progress too
   let total = 0;
   for (const n of stateDict.names()) {
