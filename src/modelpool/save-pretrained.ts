@@ -9,7 +9,7 @@ import { parseShardSize, writeSafetensors } from '../tensor/safetensors-write.js
 import { dtypeSize, numel } from '../tensor/dtype.js';
 import type { StateDict } from '../tensor/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { ensureDir } from '../util/ensure-dir.js';
+import { ensureDir, removeEmptyDirs } from '../util/ensure-dir.js';
 import { createProgress } from '../util/progress.js';
 import { runtime } from '../program/runtime.js';
 
@@ -30,7 +30,16 @@ export function savePretrainedOptions(kwargs: Record<string, unknown> | undefine
 
 /** Writes `stateDict` (streamed) and `configJson` (already serialised) into `dir`. */
 export async function savePretrained(dir: string, stateDict: StateDict, configJson: string | null, opts: SavePretrainedOptions = {}): Promise<string[]> {
-  ensureDir(dir, 'the model directory');
+  const created = ensureDir(dir, 'the model directory');
+  try {
+    return await writeModel(dir, stateDict, configJson, opts);
+  } catch (e) {
+    removeEmptyDirs(created); // a failed save leaves no empty model folder behind
+    throw e;
+  }
+}
+
+async function writeModel(dir: string, stateDict: StateDict, configJson: string | null, opts: SavePretrainedOptions): Promise<string[]> {
   // merged models compute their tensors while they are written, so this is the merge's progress too
   let total = 0;
   for (const n of stateDict.names()) {

@@ -1,6 +1,9 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { trackTemp, untrackTemp } from './cleanup.js';
+import { UserError } from '../errors.js';
+import { fsReason, isDiskError } from './ensure-dir.js';
+import { removeDeadTempsOnce } from './stale-temps.js';
 
 /** A temporary name beside `path`, so the final rename stays on one file system. */
 export function tempPathFor(path: string): string {
@@ -13,6 +16,7 @@ export function tempPathFor(path: string): string {
  * against power loss, and an fsync here would flush a freshly written model with it).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  removeDeadTempsOnce(dirname(path));
   const tmp = tempPathFor(path);
   trackTemp(tmp);
   try {
@@ -25,6 +29,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    if (isDiskError(e)) throw new UserError(`cannot write ${path}: ${fsReason(e)}`, { cause: e });
     throw e;
   } finally {
     untrackTemp(tmp);

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 
@@ -16,7 +16,7 @@ export function fsReason(e: unknown): string {
     case 'EDQUOT':
       return 'the disk quota is exceeded';
     case 'EFBIG':
-      return 'the file is too large for this file system';
+      return 'the file is too large (EFBIG: the file system\'s or the process\'s file size limit, ulimit -f)';
     case 'ENOTDIR':
       return 'a part of the path is a file, not a folder';
     case 'ENAMETOOLONG':
@@ -26,13 +26,21 @@ export function fsReason(e: unknown): string {
   }
 }
 
+const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EACCES', 'EPERM', 'EIO']);
+
+/** An error of the disk or its permissions (the user's to fix), not of the program. */
+export function isDiskError(e: unknown): e is NodeJS.ErrnoException {
+  return DISK_ERRORS.has((e as NodeJS.ErrnoException | null)?.code ?? '');
+}
+
 /**
  * Creates the folder `path` and any missing parents, one level at a time: Node's recursive mkdir loops
  * forever (100 % CPU, deaf to signals) where the kernel answers ENOENT for a parent that exists, as procfs
  * does (`/proc/nope/x`). Here each level is tried once, so the work is bounded by the path's depth, and a
- * failure is one UserError naming `what` and the path. Returns the absolute path.
+ * failure is one UserError naming `what` and the path. Returns the folders it created, outermost first
+ * (for `removeEmptyDirs` when what was to be written there fails).
  */
-export function ensureDir(path: string, what: string): string {
+export function ensureDir(path: string, what: string): string[] {
   const abs = resolve(path);
   const missing: string[] = [];
   for (let p = abs; ; ) {
@@ -60,10 +68,22 @@ export function ensureDir(path: string, what: string): string {
       // another process made it meanwhile
       if (code === 'EEXIST' && isDirectory(d)) continue;
       const why = code === 'ENOENT' ? `${dirname(d)} does not accept new folders` : fsReason(e);
+      removeEmptyDirs(missing.slice(i + 1).reverse());
       throw new UserError(`cannot create ${what} ${path}: ${d}: ${why}`, { cause: e });
     }
   }
-  return abs;
+  return missing.reverse();
+}
+
+/** Removes these folders (as ensureDir returned them) innermost first, as long as they are empty. */
+export function removeEmptyDirs(created: readonly string[]): void {
+  for (let i = created.length - 1; i >= 0; i--) {
+    try {
+      rmdirSync(created[i]!);
+    } catch {
+      return; // not empty (or gone): the ones above it are not empty either
+    }
+  }
 }
 
 function isDirectory(p: string): boolean {

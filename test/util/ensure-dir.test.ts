@@ -24,9 +24,9 @@ test('ensureDir creates missing parents and accepts an existing folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-ensure-'));
   try {
     const deep = join(dir, 'a', 'b', 'c');
-    assert.equal(ensureDir(deep, 'the output folder'), deep);
+    assert.deepEqual(ensureDir(deep, 'the output folder'), [join(dir, 'a'), join(dir, 'a', 'b'), deep]);
     assert.ok(statSync(deep).isDirectory());
-    assert.equal(ensureDir(deep, 'the output folder'), deep);
+    assert.deepEqual(ensureDir(deep, 'the output folder'), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
