@@ -42,7 +42,7 @@ test('bad flags are one clear error', async () => {
     [['--info', 'nope'], /.+/],
     [['--cfg', 'job', '-m'], /Only one of --run, --multirun, --cfg, --info and --shell_completion can be specified/],
     [['--info', 'bogus'], /argument --info\/-i: invalid choice: 'bogus'/],
-    [['-sc', 'foo'], /--shell-completion takes install=bash, uninstall=bash or query=bash, not 'foo'/],
+    [['-sc', 'foo'], /--shell-completion takes install=SHELL, uninstall=SHELL or query=SHELL with SHELL one of bash, zsh, fish, not 'foo'/],
     [['--resolve', 'dry_run=true'], /The --resolve flag can only be used in conjunction with --cfg or --help/],
   ] as const) {
     const r = await cli([...args]);
