@@ -3,8 +3,7 @@ import { INFO_CHOICES, parseArgs } from './args.js';
 import type { CliIO } from './main.js';
 import { UserError } from '../errors.js';
 import { composeFor } from './commands.js';
-import { isHydraGroup, listAllConfigGroups } from '../config/groups.js';
-import type { ConfigRepository } from '../config/repository.js';
+import { groupOptionsDeep, isHydraGroup, listAllConfigGroups } from '../config/groups.js';
 import { isDict, type ConfigDict } from '../config/values.js';
 
 const FLAGS = ['--help', '--hydra-help', '--version', '--cfg', '--resolve', '--package', '--info', '--run', '--multirun', '--shell-completion', '--config-path', '--config-name', '--config-dir'];
@@ -80,14 +79,6 @@ function firstSweepValue(override: string): string | null {
   if (/^(range|choice|glob|interval|tag|sort|shuffle)\(/.test(value)) return null;
   if (!value.includes(',') || /^[[{'"]/.test(value)) return override;
   return `${m[1]}=${value.split(',')[0]}`;
-}
-
-/** Every option of a group, those of its sub-folders as `sub/option` (`method=dare/ties_merging`). */
-function groupOptionsDeep(repo: ConfigRepository, group: string, prefix = ''): string[] {
-  const here = group + (prefix ? `/${prefix}` : '');
-  const out = repo.groupOptions(here, 'config').map((o) => (prefix ? `${prefix}/${o}` : o));
-  for (const sub of repo.groupOptions(here, 'group')) out.push(...groupOptionsDeep(repo, group, prefix ? `${prefix}/${sub}` : sub));
-  return out.sort();
 }
 
 /**
