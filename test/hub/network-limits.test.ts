@@ -11,6 +11,7 @@ import { hfHubDownload } from '../../src/hub/download.js';
 import { snapshotDownload } from '../../src/hub/snapshot.js';
 import { listRepoFiles } from '../../src/hub/repo-listing.js';
 import { backoffDelayMs } from '../../src/hub/http.js';
+import { readHubEnv } from '../../src/hub/env.js';
 import { UserError } from '../../src/errors.js';
 import { startFakeHub, type FakeHub } from '../helpers/hub-server.js';
 import { CLIP, freshEnvFor, makeFixture, sha256, type Fixture } from './fixtures.js';
@@ -142,9 +143,11 @@ test('a server that drips bytes is abandoned below FUSION_BENCH_HUB_MIN_SPEED; o
   } finally {
     resetFaults();
   }
-  // the same limit lets a healthy transfer through
-  const path = await hfHubDownload({ repoId: CLIP, filename: 'model.safetensors', env: { ...env, HF_HUB_DOWNLOAD_TIMEOUT: '5' } });
+  // a limit lets a healthy transfer through (1 byte/s: nothing about this machine's speed is assumed)
+  const path = await hfHubDownload({ repoId: CLIP, filename: 'model.safetensors', env: { ...env, HF_HUB_DOWNLOAD_TIMEOUT: '5', FUSION_BENCH_HUB_MIN_SPEED: '1' } });
   assert.equal(sha256(readFileSync(path)), sha256(fx.files.weights as Buffer));
+  assert.equal(readHubEnv({}).minBytesPerSec, 0, 'off by default, as huggingface_hub');
+  assert.equal(readHubEnv({ FUSION_BENCH_HUB_MIN_SPEED: '250000' }).minBytesPerSec, 250000);
 });
 
 /** A folder this process cannot create anything in: a read-only directory, or (as root, which ignores modes) sysfs. */

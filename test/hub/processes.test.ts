@@ -80,7 +80,8 @@ test('two processes downloading the same file at once produce one intact blob, f
 });
 
 test('a process killed mid-download leaves no finished file, and its stale lock does not block the next download', async () => {
-  const env = freshEnv();
+  // a long read timeout: however slowly this test gets to it, the child is still waiting when it is killed
+  const env = { ...freshEnv(), HF_HUB_DOWNLOAD_TIMEOUT: '3600' };
   const storage = join(env.HF_HOME, 'hub', 'models--openai--clip-vit-base-patch32');
   const etag = sha256(fx.files.weights as Buffer);
   const sent = 50_000;
@@ -91,7 +92,10 @@ test('a process killed mid-download leaves no finished file, and its stale lock 
     const c = child({ repoId: CLIP, filename: 'model.safetensors', env });
     assert.equal(await c.nextLine(), 'ready');
     // Wait (without a deadline: the test runner's timeout is the only one) until all of it is on disk.
+    let exited = false;
+    void c.exited.then(() => (exited = true));
     for (;;) {
+      assert.ok(!exited, 'the child exited before it was killed');
       const blobs = join(storage, 'blobs');
       const temps = existsSync(blobs) ? readdirSync(blobs).filter((f) => f.endsWith('.incomplete')) : [];
       if (temps.some((f) => statSync(join(blobs, f)).size === sent)) break;
