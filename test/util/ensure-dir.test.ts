@@ -48,7 +48,7 @@ test('ensureDir names the path when a part of it is a file', () => {
 test('ensureDir under /proc ends with a UserError instead of looping', { skip: procfs }, () => {
   const mod = new URL('../../src/util/ensure-dir.js', import.meta.url).href;
   const script = `import(${JSON.stringify(mod)}).then((m) => { try { m.ensureDir('/proc/nope/x', 'the report folder'); console.log('created?'); } catch (e) { console.log(e.name + ': ' + e.message); } });`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 300_000 });
   assert.equal(r.signal, null, 'the child had to be killed: ensureDir looped');
   assert.match(r.stdout, /^UserError: cannot create the report folder \/proc\/nope\/x: \/proc\/nope: \/proc does not accept new folders/);
 });
@@ -59,7 +59,7 @@ test('merged_model_save_path under /proc stops with one message, no stack', { sk
     const r = spawnSync(process.execPath, [binPath, '--config-name', 'demo', 'merged_model_save_path=/proc/nope/merged', 'taskpool=dummy', 'report_save_path=null'], {
       cwd: dir,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 300_000,
       env: { ...process.env, FUSION_BENCH_PROJECT_ROOT: dir },
     });
     assert.equal(r.signal, null, 'the run had to be killed');
