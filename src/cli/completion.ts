@@ -98,14 +98,17 @@ export function completionWords(line: string, io: CliIO, args: CliArgs): string[
 
   let lineArgs: CliArgs = args;
   try {
-    lineArgs = { ...args, ...definedOnly(parseArgs(before)) };
+    // the config name being typed is not one yet: the line's other config flags still count
+    lineArgs = { ...args, ...definedOnly(parseArgs(prev === '--config-name' || prev === '-cn' ? before.slice(0, -1) : before)) };
   } catch {
     // a half-typed flag: complete from the defaults
   }
+  if (['--config-dir', '-cd', '--config-path', '-cp', '--package', '-p'].includes(prev ?? '')) return [];
   const typed = before.filter((w) => w.includes('=') && !w.startsWith('-')).map(firstSweepValue).filter((w): w is string => w !== null);
   const composed = composeLeniently(lineArgs, typed, io);
   if (composed === null) return [];
   const { config, repository } = composed;
+  if (prev === '--config-name' || prev === '-cn') return repository.groupOptions('', 'config').filter((w) => !w.startsWith('_') && w.startsWith(last));
 
   const eq = last.indexOf('=');
   if (eq >= 0) {
