@@ -11,13 +11,14 @@ import { dtypeSize, numel } from '../tensor/dtype.js';
 import type { StateDict } from '../tensor/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createProgress } from '../util/progress.js';
-import { runtime } from '../program/runtime.js';
 
 /** transformers' default `max_shard_size` ("5GB" = 5·10⁹ bytes). */
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
 
 export interface SavePretrainedOptions {
   maxShardBytes?: number;
+  /** Where the progress bar draws; null or absent keeps the save quiet. */
+  status?: NodeJS.WritableStream | null;
 }
 
 /** `save_pretrained` keyword arguments (a program's `merged_model_save_kwargs`): `max_shard_size` is honoured. */
@@ -41,7 +42,7 @@ export async function savePretrained(dir: string, stateDict: StateDict, configJs
     const i = stateDict.info(n);
     total += numel(i.shape) * dtypeSize(i.dtype);
   }
-  const bar = createProgress({ label: `Saving ${dir}`, total, unit: 'bytes', stream: runtime.progress ?? undefined, quiet: runtime.progress === null });
+  const bar = createProgress({ label: `Saving ${dir}`, total, unit: 'bytes', stream: opts.status ?? undefined, quiet: (opts.status ?? null) === null });
   let written;
   try {
     written = await writeSafetensors(join(dir, 'model.safetensors'), stateDict, {

@@ -3,24 +3,16 @@ import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { instantiate } from '../registry/instantiate.js';
-import { runtime } from './runtime.js';
+import type { RunContext } from '../run-context.js';
+import { snapshotRevision } from '../hub/snapshot-revision.js';
+import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatConfigTree } from './config-tree.js';
 import { isFloat, toPlain, type ConfigValue } from '../config/values.js';
 import { VERSION } from '../version.js';
 
-/** Where a model or data set came from, for the run record: the configured path or repo id, and the commit. */
-export interface RunInfoSource {
-  source: string;
-  revision: string | null;
-}
-
-const SNAPSHOT_COMMIT = /[\\/]snapshots[\\/]([0-9a-f]{40})(?:[\\/]|$)/;
-
-/** The commit of a Hugging Face cache snapshot path (`…/snapshots/<commit>/…`); null for other paths. */
-export function snapshotRevision(path: string): string | null {
-  return SNAPSHOT_COMMIT.exec(path)?.[1] ?? null;
-}
+export { snapshotRevision };
+export type { RunInfoSource };
 
 /** The extra top-level report key: what is needed to reproduce the run (the sweep summary ignores it). */
 export interface RunInfo {
@@ -41,9 +33,6 @@ export interface Algorithm {
 }
 export interface ModelPoolLike {
   saveModel?(model: unknown, path: string, kwargs?: Record<string, unknown>): unknown;
-}
-export interface TaskPoolLike {
-  evaluate(model: unknown): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
 export interface FusionProgramOptions {
@@ -71,8 +60,8 @@ export interface FusionProgramResult {
 }
 
 /** `{log_dir}` in a path, as fusion_bench's str.format, when the run has a log directory. */
-function withLogDir(p: string): string {
-  return p.includes('{log_dir}') && runtime.logDir !== null ? p.replaceAll('{log_dir}', runtime.logDir) : p;
+function withLogDir(p: string, logDir: string | null): string {
+  return p.includes('{log_dir}') && logDir !== null ? p.replaceAll('{log_dir}', logDir) : p;
 }
 
 /**
@@ -85,27 +74,32 @@ export class FabricModelFusionProgram {
   readonly options: FusionProgramOptions;
   modelpool: unknown = null;
   method: Algorithm | null = null;
-  taskpool: TaskPoolLike | null = null;
+  taskpool: TaskPool | null = null;
+  /** The context the components get: the runner's (status, profiler, sweep cache, log dir) with this config's seed, fast_dev_run and cache dir. */
+  readonly ctx: RunContext;
 
-  constructor(options: FusionProgramOptions, private readonly registry: Registry, private readonly out: NodeJS.WritableStream = process.stdout) {
+  constructor(options: FusionProgramOptions, private readonly registry: Registry, runner: RunContext, private readonly out: NodeJS.WritableStream = process.stdout) {
     for (const k of ['method', 'modelpool'] as const) {
       if (options[k] === undefined || options[k] === null) throw new UserError(`The program config has no '${k}': choose one, e.g. ${k}=${k === 'method' ? 'task_arithmetic' : 'CLIPVisionModelPool/clip-vit-base-patch32_svhn_and_mnist'}`);
     }
     this.options = options;
-    runtime.debug = Boolean(options.fast_dev_run);
     const cacheDir = options.path?.cache_dir;
-    if (typeof cacheDir === 'string') runtime.cacheDir = cacheDir;
     const logDir = options.path?.log_dir;
-    if (typeof logDir === 'string' && runtime.logDir === null) runtime.logDir = logDir;
-    runtime.seed = seedOf(options.seed);
+    this.ctx = {
+      ...runner,
+      seed: seedOf(options.seed),
+      fastDevRun: Boolean(options.fast_dev_run),
+      cacheDir: typeof cacheDir === 'string' ? cacheDir : runner.cacheDir,
+      logDir: runner.logDir ?? (typeof logDir === 'string' ? logDir : null),
+    };
   }
 
   async run(): Promise<FusionProgramResult> {
     const o = this.options;
-    const prof = runtime.profiler;
+    const { profiler: prof, status, logDir } = this.ctx;
     if (o.print_config !== false) this.out.write(formatConfigTree(o as Record<string, unknown>, ['method', 'modelpool', 'taskpool']));
     if (o.dry_run) {
-      runtime.progress?.write('The program is running in dry-run mode. Exiting.\n');
+      status?.write('The program is running in dry-run mode. Exiting.\n');
       return { merged_model: null, report: null, report_path: null, merged_model_path: null };
     }
     const startedAt = new Date();
@@ -116,22 +110,22 @@ export class FabricModelFusionProgram {
       }
       // fusion_bench instantiates components with _recursive_ defaulting to false
       const recursive = cfg._recursive_ ?? false;
-      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key);
+      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key, this.ctx);
     };
     this.modelpool = await prof.time('loading model pool', () => setup('modelpool'));
     const loaded = recordLoads(this.modelpool);
     this.method = (await prof.time('loading method', () => setup('method'))) as Algorithm;
-    if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPoolLike;
+    if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPool;
 
     // the report's folder first: a path that cannot be written fails now, not after the evaluation
     const rp0 = o.report_save_path;
-    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) mkdirSync(dirname(withLogDir(rp0)), { recursive: true });
+    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) mkdirSync(dirname(withLogDir(rp0, logDir)), { recursive: true });
     const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
     let report: unknown = null;
     let reportPath: string | null = null;
     let modelPath: string | null = null;
     if (merged === null || merged === undefined) {
-      runtime.progress?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
+      status?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
     } else {
       modelPath = await this.saveMergedModel(merged);
       if (this.taskpool) {
@@ -141,12 +135,12 @@ export class FabricModelFusionProgram {
         if (isPlainObject(report)) report = { ...report, [RUN_INFO_KEY]: await this.runInfo(loaded, startedAt) };
         const rp = o.report_save_path;
         if (typeof rp === 'string' && rp.length > 0) {
-          reportPath = withLogDir(rp);
+          reportPath = withLogDir(rp, logDir);
           mkdirSync(dirname(reportPath), { recursive: true });
           writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
         }
       } else {
-        runtime.progress?.write('No task pool specified. Skipping evaluation.\n');
+        status?.write('No task pool specified. Skipping evaluation.\n');
       }
     }
     return { merged_model: merged, report, report_path: reportPath, merged_model_path: modelPath };
@@ -169,7 +163,7 @@ export class FabricModelFusionProgram {
       models[name] = { source, revision: snapshotRevision(dir) };
     }
     let datasets: Record<string, unknown> = {};
-    const tp = this.taskpool as { runInfo?: () => Promise<{ models?: Record<string, RunInfoSource>; datasets?: Record<string, unknown> }> } | null;
+    const tp = this.taskpool;
     if (tp && typeof tp.runInfo === 'function') {
       const info = await tp.runInfo();
       Object.assign(models, info.models ?? {});
@@ -177,7 +171,7 @@ export class FabricModelFusionProgram {
     }
     return {
       fusion_bench_version: VERSION,
-      seed: runtime.seed,
+      seed: this.ctx.seed,
       config: plainConfig(this.options),
       models,
       datasets,
@@ -191,14 +185,14 @@ export class FabricModelFusionProgram {
     if (p === null || p === undefined || p === '') return null;
     const pool = this.modelpool as ModelPoolLike;
     if (typeof pool?.saveModel !== 'function') throw new UserError(`merged_model_save_path is set, but the model pool '${String((this.options.modelpool as Record<string, unknown>)._target_)}' cannot save models`);
-    const savePath = withLogDir(p);
-    await runtime.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
-    runtime.progress?.write(`Saved the merged model to ${savePath}\n`);
+    const savePath = withLogDir(p, this.ctx.logDir);
+    await this.ctx.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
+    this.ctx.status?.write(`Saved the merged model to ${savePath}\n`);
     return savePath;
   }
 
   /** A model, or a dict of models (`models` nests) with metadata, as fusion_bench's evaluate_merged_model. */
-  async evaluate(taskpool: TaskPoolLike, merged: unknown): Promise<unknown> {
+  async evaluate(taskpool: TaskPool, merged: unknown): Promise<unknown> {
     if (isModelDict(merged)) {
       const report: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(merged)) {

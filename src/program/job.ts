@@ -8,7 +8,7 @@ import { resolveAll, resolveAt } from '../config/omegaconf/resolve.js';
 import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { applyEnvSet, dictAt, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
-import { runtime } from './runtime.js';
+import { runContext } from '../run-context.js';
 
 export interface PreparedJob {
   /** The composed config with the hydra node, unresolved. */
@@ -52,12 +52,12 @@ export async function runJob(args: CliArgs, io: CliIO): Promise<number> {
   const { config, warnings } = composeFor(args, io, 'RUN');
   for (const w of warnings ?? []) io.stderr.write(`${w}\n`);
   const prepared = prepareJob(config, io);
-  const log = openJobLog(prepared.outputDir, prepared.jobName, io);
+  const { log, status } = openJobLog(prepared.outputDir, prepared.jobName, io);
   const logDir = (prepared.job.path as ConfigDict | undefined)?.log_dir;
-  runtime.logDir = typeof logDir === 'string' ? (isAbsolute(logDir) ? logDir : resolve(io.cwd, logDir)) : prepared.outputDir;
+  const ctx = runContext({ status, logDir: typeof logDir === 'string' ? (isAbsolute(logDir) ? logDir : resolve(io.cwd, logDir)) : prepared.outputDir });
   try {
-    await runProgram(createBuiltinRegistry({ stdout: io.stdout }), prepared.job);
-    io.stdout.write('\n' + runtime.profiler.format());
+    await runProgram(createBuiltinRegistry({ stdout: io.stdout }), prepared.job, ctx);
+    io.stdout.write('\n' + ctx.profiler.format());
     return 0;
   } finally {
     log.end();

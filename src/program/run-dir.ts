@@ -12,7 +12,7 @@ import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/va
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Registry } from '../registry/registry.js';
 import { instantiate } from '../registry/instantiate.js';
-import { resetRuntime } from './runtime.js';
+import type { RunContext } from '../run-context.js';
 
 /** A node the composed config must have (the hydra node and its parts); missing means a bug in composition. */
 export function dictAt(v: ConfigValue | undefined, what: string): ConfigDict {
@@ -65,10 +65,10 @@ export function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.
 }
 
 /**
- * Opens `<dir>/<job name>.log` and points the runtime's status stream at stderr + that file. The file is
+ * Opens `<dir>/<job name>.log`; the job's status stream is stderr + that file (`status`). The file is
  * opened here, synchronously, so a bad path is a clear error before the job starts.
  */
-export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr'>): WriteStream {
+export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr'>): { log: WriteStream; status: NodeJS.WritableStream } {
   const path = join(dir, `${jobName}.log`);
   let fd: number;
   try {
@@ -78,8 +78,7 @@ export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr
   }
   const log = createWriteStream(path, { fd });
   log.on('error', (e) => io.stderr.write(`warning: writing the log file ${path} failed: ${e.message}\n`));
-  resetRuntime({ progress: tee(io.stderr, log) });
-  return log;
+  return { log, status: tee(io.stderr, log) };
 }
 
 /**
@@ -87,8 +86,8 @@ export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr
  * The merged model(s) in the result are closed afterwards: a job is done with them, and their source
  * files would otherwise stay open for the rest of a sweep.
  */
-export async function runProgram(registry: Registry, job: ConfigDict): Promise<unknown> {
-  const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false })) as { run?: () => Promise<unknown> };
+export async function runProgram(registry: Registry, job: ConfigDict, ctx: RunContext): Promise<unknown> {
+  const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false }, {}, '', ctx)) as { run?: () => Promise<unknown> };
   if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(job._target_)}' is not a program (it has no run())`);
   const result = await program.run();
   closeModels((result as { merged_model?: unknown } | undefined)?.merged_model);

@@ -11,7 +11,7 @@ import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js'
 import { pythonErrorClass } from '../config/hydra-errors.js';
 import { defaultConfigDir } from '../util/package-root.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
-import { resetRuntime, runtime } from './runtime.js';
+import { runContext, type SweepCache } from '../run-context.js';
 import { isTaskPoolTarget, shareInstances } from './sweep-memo.js';
 import { applyEnvSet, dictAt, jobPart, openJobLog, runProgram, writeRunRecord } from './run-dir.js';
 import { toYaml } from '../config/omegaconf/dump.js';
@@ -23,6 +23,8 @@ export interface SweepContext {
   cache: ConfigFileCache;
   /** The sweep's start: `${now:...}` resolves to it in every job, as Hydra copies the master's resolver cache. */
   started: Date;
+  /** What the jobs share in this process (task vector sums, images, heads, task pools). */
+  sweepCache: SweepCache;
 }
 
 export function composeSweepConfig(ctx: SweepContext, overrides: readonly string[], runMode: RunMode): ComposeResult {
@@ -184,17 +186,18 @@ export async function runSweepJob(ctx: SweepContext, prepared: PreparedSweepJob)
     mkdirSync(outputDir, { recursive: true });
     if (subdir !== null) writeRunRecord(subdir, config, hydra, taskOverrides);
     restoreEnv = applyEnvSet(dictAt(rh.job, 'hydra.job').env_set);
-    log = openJobLog(outputDir, String(dictAt(rh.job, 'hydra.job').name ?? 'fusion-bench'), io);
+    const opened = openJobLog(outputDir, String(dictAt(rh.job, 'hydra.job').name ?? 'fusion-bench'), io);
+    log = opened.log;
     // Every job reports into its own run directory: fusion_bench's default path.log_dir has a
     // timestamp only, which all jobs of a sweep share.
-    runtime.logDir = outputDir;
+    const runCtx = runContext({ status: opened.status, logDir: outputDir, sweepCache: ctx.sweepCache });
 
     const registry = createBuiltinRegistry({ stdout: io.stdout });
-    shareInstances(registry, isTaskPoolTarget);
-    const result = (await runProgram(registry, job)) as { report?: unknown; report_path?: string | null } | undefined;
+    shareInstances(registry, isTaskPoolTarget, ctx.sweepCache);
+    const result = (await runProgram(registry, job, runCtx)) as { report?: unknown; report_path?: string | null } | undefined;
     outcome.report = result?.report ?? null;
     if (typeof result?.report_path === 'string') outcome.reportPath = result.report_path;
-    io.stdout.write('\n' + runtime.profiler.format());
+    io.stdout.write('\n' + runCtx.profiler.format());
     outcome.status = 'completed';
   } catch (e) {
     outcome.status = 'failed';
@@ -203,8 +206,6 @@ export async function runSweepJob(ctx: SweepContext, prepared: PreparedSweepJob)
     if (!isUserError(e) && e instanceof Error && e.stack) log?.write(e.stack + '\n');
   } finally {
     restoreEnv();
-    // Nothing may write to the closed log after the job (the shared task pool's progress, the next job's setup).
-    resetRuntime({ progress: io.stderr });
     if (log) await new Promise<void>((done) => log!.end(done));
     outcome.seconds = (performance.now() - t0) / 1000;
   }

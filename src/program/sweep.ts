@@ -14,7 +14,6 @@ import { composeJob, composeSweepConfig, describeError, runSweepJob, type JobOut
 import { dictAt } from './run-dir.js';
 import { isValidationTaskPool, selectOptionsOf, withOverrides } from './sweep-select.js';
 import { releaseSharedInstances } from './sweep-memo.js';
-import { runtime } from './runtime.js';
 import { rowOf, summarizeSweep, type JobResult, type SweepSummary } from '../report/sweep-summary.js';
 import { writeSweepReports } from '../report/write-reports.js';
 import { summaryMarkdown as markdownOf } from '../report/summary-table.js';
@@ -28,7 +27,7 @@ import { summaryMarkdown as markdownOf } from '../report/summary-table.js';
  * Returns 1 when a job failed.
  */
 export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
-  const ctx: SweepContext = { args, io, cache: new ConfigFileCache(), started: new Date() };
+  const ctx: SweepContext = { args, io, cache: new ConfigFileCache(), started: new Date(), sweepCache: new Map() };
   const master = composeMaster(ctx);
   const config = master.config;
   for (const w of master.warnings ?? []) io.stderr.write(`${w}\n`);
@@ -62,8 +61,7 @@ export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
 
   const outcomes: JobOutcome[] = [];
   let idx = 0;
-  // jobs keep what the next ones can reuse: task vector sums, preprocessed images, zero-shot heads
-  runtime.reuse = true;
+  // jobs keep what the next ones can reuse (ctx.sweepCache): task vector sums, preprocessed images, zero-shot heads
   try {
     for (const batch of plan.batches) {
       // BasicSweeper.validate_batch_is_legal: a composition error stops the sweep before any job runs.
@@ -101,9 +99,8 @@ export async function runSweep(args: CliArgs, io: CliIO): Promise<number> {
     io.stdout.write('\n' + summaryTableFor(summary));
     return outcomes.some((o) => o.status === 'failed') || bestFailed ? 1 : 0;
   } finally {
-    runtime.reuse = false;
-    runtime.memo.clear(); // what the jobs shared (task vector sums, images) is not needed after the sweep
-    await releaseSharedInstances();
+    await releaseSharedInstances(ctx.sweepCache);
+    ctx.sweepCache.clear(); // what the jobs shared (task vector sums, images) is not needed after the sweep
   }
 }
 
