@@ -1,18 +1,14 @@
 /**
- * The pieces of Hydra's run_job that a single run and each job of a sweep share: the record written to
- * the run directory, `hydra.job.env_set`, the log file the status lines are copied to, and the program
- * named by the job config's `_target_`.
+ * The pieces of Hydra's run_job: the record written to the run directory, `hydra.job.env_set`, and the
+ * log file the status lines are copied to.
  */
 import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { CliIO } from '../cli/main.js';
+import type { AppIO } from './io.js';
 import { toYaml } from '../config/omegaconf/dump.js';
 import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { Registry } from '../registry/registry.js';
-import { instantiate } from '../registry/instantiate.js';
-import type { RunContext } from '../run-context.js';
 
 /** A node the composed config must have (the hydra node and its parts); missing means a bug in composition. */
 export function dictAt(v: ConfigValue | undefined, what: string): ConfigDict {
@@ -68,7 +64,7 @@ export function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.
  * Opens `<dir>/<job name>.log`; the job's status stream is stderr + that file (`status`). The file is
  * opened here, synchronously, so a bad path is a clear error before the job starts.
  */
-export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr'>): { log: WriteStream; status: NodeJS.WritableStream } {
+export function openJobLog(dir: string, jobName: string, io: Pick<AppIO, 'stderr'>): { log: WriteStream; status: NodeJS.WritableStream } {
   const path = join(dir, `${jobName}.log`);
   let fd: number;
   try {
@@ -79,28 +75,4 @@ export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr
   const log = createWriteStream(path, { fd });
   log.on('error', (e) => io.stderr.write(`warning: writing the log file ${path} failed: ${e.message}\n`));
   return { log, status: tee(io.stderr, log) };
-}
-
-/**
- * Instantiates the program the resolved job config names and runs it; returns what run() returned.
- * The merged model(s) in the result are closed afterwards: a job is done with them, and their source
- * files would otherwise stay open for the rest of a sweep.
- */
-export async function runProgram(registry: Registry, job: ConfigDict, ctx: RunContext): Promise<unknown> {
-  const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false }, {}, '', ctx)) as { run?: () => Promise<unknown> };
-  if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(job._target_)}' is not a program (it has no run())`);
-  const result = await program.run();
-  closeModels((result as { merged_model?: unknown } | undefined)?.merged_model);
-  return result;
-}
-
-/** Closes every model (anything with a state dict) in a value, a dict or a list of them. */
-function closeModels(v: unknown, depth = 0): void {
-  if (v === null || typeof v !== 'object' || depth > 4) return;
-  const sd = (v as { stateDict?: { close?: () => void } }).stateDict;
-  if (sd && typeof sd.close === 'function') {
-    sd.close();
-    return;
-  }
-  for (const x of Array.isArray(v) ? v : Object.values(v)) closeModels(x, depth + 1);
 }
