@@ -15,7 +15,7 @@ import { toYaml } from '../config/omegaconf/dump.js';
 import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { runContext, type SweepCache } from '../run-context.js';
 import { ensureDir } from '../util/ensure-dir.js';
-import type { App } from './app.js';
+import type { App, JobResult } from './app.js';
 import type { AppIO } from './io.js';
 import { describeError, type JobOutcome } from './job-return.js';
 import { applyEnvSet, dictAt, jobPart, openJobLog, writeRunRecord } from './run-dir.js';
@@ -57,6 +57,14 @@ function recordMatches(dir: string | null, config: ConfigDict, taskOverrides: re
   } catch {
     return false;
   }
+}
+
+/** The closing lines of a run: where to find what it wrote. */
+export function whereOutputsWent(outputDir: string, r: JobResult): string {
+  const lines = [`Run directory: ${outputDir}`];
+  if (r.reportPath) lines.push(`Report: ${resolve(r.reportPath)}`);
+  if (r.modelPath) lines.push(`Merged model: ${resolve(r.modelPath)}`);
+  return lines.join('\n') + '\n';
 }
 
 export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
@@ -124,6 +132,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     outcome.reportPath = result.reportPath;
     io.stdout.write('\n' + ctx.profiler.format());
     outcome.status = 'completed';
+    if (!sweep) opened.status.write(whereOutputsWent(outputDir, result));
   } catch (e) {
     outcome.status = 'failed';
     outcome.error = describeError(e);

@@ -78,6 +78,10 @@ test('task arithmetic through the CLI writes the merged model θ0 + λΣ(θi −
     const params = [...m0.names()].reduce((s, n) => s + m0.info(n).shape.reduce((x, y) => x * y, 1), 0);
     assert.equal(report.model_info.all_params, params);
     assert.match(r.stdout, /Profiler Report/);
+    // the run ends by saying where its outputs went (stderr and the log)
+    const where = `Run directory: ${runDir}\nReport: ${join(runDir, 'program_report.json')}\nMerged model: ${out}\n`;
+    assert.ok(r.stderr.endsWith(where), r.stderr.slice(-400));
+    assert.ok(readFileSync(join(runDir, 'cli.log'), 'utf8').endsWith(where));
   } finally {
     cleanup();
   }
