@@ -18,6 +18,7 @@ import { ensureDir } from '../util/ensure-dir.js';
 import type { App, JobResult } from './app.js';
 import type { AppIO } from './io.js';
 import { describeError, type JobOutcome } from './job-return.js';
+import { lockDir, type DirLock } from './dir-lock.js';
 import { applyEnvSet, dictAt, jobPart, openJobLog, writeRunRecord } from './run-dir.js';
 
 export interface JobSpec {
@@ -86,6 +87,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
   };
   let restoreEnv = (): void => {};
   let log: WriteStream | null = null;
+  let lock: DirLock | null = null;
   try {
     const hydra = dictAt(config.hydra, 'hydra node');
     // Hydra resolves only the keys it needs: the rest of the hydra node may hold values that are missing
@@ -113,6 +115,8 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     }
 
     ensureDir(outputDir, 'the run directory');
+    // a sweep's jobs live in the sweep directory, which the sweep holds
+    if (!sweep) lock = lockDir(outputDir, 'the run directory');
     if (subdir !== null) writeRunRecord(subdir, config, hydra, taskOverrides);
     // A single run is the whole process: its environment stays set. A sweep's job gives it back.
     const restore = applyEnvSet(resolveAt(config, 'hydra.job.env_set', rctx));
@@ -142,6 +146,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
   } finally {
     restoreEnv();
     if (log) await new Promise<void>((done) => log!.end(done));
+    lock?.release();
     outcome.seconds = (performance.now() - t0) / 1000;
   }
   return outcome;

@@ -103,3 +103,30 @@ test('hydra.launcher chooses the launcher; an unknown _target_ is a clear error 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a run or sweep directory held by a live run is refused naming its PID; a dead holder\'s lock is taken over', async () => {
+  const { dir, io, req } = setup();
+  try {
+    const { spawnSync } = await import('node:child_process');
+    const { hostname } = await import('node:os');
+    const { existsSync } = await import('node:fs');
+    for (const [sub, multirun, overrides] of [['run', false, ['x=2', 'hydra.run.dir=run']], ['multi', true, ['x=1,2', 'hydra.sweep.dir=multi']]] as const) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      const lock = join(dir, sub, '.fusion-bench.lock');
+      writeFileSync(lock, `${process.pid}\n${hostname()}\n`);
+      const held = recordingApp();
+      await assert.rejects(runApp(req([...overrides]), io, held.app, { multirun }), (e) => isUserError(e) && new RegExp(`in use by another fusion-bench run \\(PID ${process.pid}\\)`).test((e as Error).message));
+      assert.equal(held.runs.length, 0, 'nothing ran');
+      assert.ok(!existsSync(join(dir, sub, '.hydra')) && !existsSync(join(dir, sub, 'multirun.yaml')), 'no record written');
+      // a process that has exited holds nothing
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      writeFileSync(lock, `${dead}\n${hostname()}\n`);
+      const free = recordingApp();
+      assert.equal(await runApp(req([...overrides]), io, free.app, { multirun }), 0);
+      assert.ok(free.runs.length > 0);
+      assert.ok(!existsSync(lock), 'the lock is released at the end');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
