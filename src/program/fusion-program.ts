@@ -7,6 +7,7 @@ import type { RunContext } from '../run-context.js';
 import { snapshotRevision } from '../hub/snapshot-revision.js';
 import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { refuseOverwritingInputs, type InputPath } from './output-guard.js';
 import { formatConfigTree } from './config-tree.js';
 import { isFloat, toPlain, type ConfigValue } from '../config/values.js';
 import { VERSION } from '../version.js';
@@ -119,7 +120,13 @@ export class FabricModelFusionProgram {
 
     // the report's folder first: a path that cannot be written fails now, not after the evaluation
     const rp0 = o.report_save_path;
-    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) mkdirSync(dirname(withLogDir(rp0, logDir)), { recursive: true });
+    const inputs = () => inputPathsOf(this.modelpool, loaded, this.taskpool);
+    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) {
+      refuseOverwritingInputs('report_save_path', withLogDir(rp0, logDir), inputs());
+      mkdirSync(dirname(withLogDir(rp0, logDir)), { recursive: true });
+    }
+    const mp = o.merged_model_save_path;
+    if (typeof mp === 'string' && mp.length > 0) refuseOverwritingInputs('merged_model_save_path', withLogDir(mp, logDir), inputs());
     const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
     let report: unknown = null;
     let reportPath: string | null = null;
@@ -127,7 +134,7 @@ export class FabricModelFusionProgram {
     if (merged === null || merged === undefined) {
       status?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
     } else {
-      modelPath = await this.saveMergedModel(merged);
+      modelPath = await this.saveMergedModel(merged, inputs);
       if (this.taskpool) {
         report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
         this.out.write(JSON.stringify(report, null, 2) + '\n');
@@ -136,6 +143,7 @@ export class FabricModelFusionProgram {
         const rp = o.report_save_path;
         if (typeof rp === 'string' && rp.length > 0) {
           reportPath = withLogDir(rp, logDir);
+          refuseOverwritingInputs('report_save_path', reportPath, inputs());
           mkdirSync(dirname(reportPath), { recursive: true });
           writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
         }
@@ -180,12 +188,14 @@ export class FabricModelFusionProgram {
     };
   }
 
-  private async saveMergedModel(merged: unknown): Promise<string | null> {
+  private async saveMergedModel(merged: unknown, inputs: () => InputPath[]): Promise<string | null> {
     const p = this.options.merged_model_save_path;
     if (p === null || p === undefined || p === '') return null;
     const pool = this.modelpool as ModelPoolLike;
     if (typeof pool?.saveModel !== 'function') throw new UserError(`merged_model_save_path is set, but the model pool '${String((this.options.modelpool as Record<string, unknown>)._target_)}' cannot save models`);
     const savePath = withLogDir(p, this.ctx.logDir);
+    // again now that the models are loaded: a hub model's snapshot folder is known only now
+    refuseOverwritingInputs('merged_model_save_path', savePath, inputs());
     await this.ctx.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
     this.ctx.status?.write(`Saved the merged model to ${savePath}\n`);
     return savePath;
@@ -209,6 +219,22 @@ export class FabricModelFusionProgram {
     }
     return taskpool.evaluate(merged);
   }
+}
+
+/** Every local path the run reads: the pool's models (as configured and as loaded) and the task pool's inputs. */
+function inputPathsOf(pool: unknown, loaded: ReadonlyMap<string, string>, taskpool: TaskPool | null): InputPath[] {
+  const out: InputPath[] = [];
+  const p = pool as { allModelNames?: string[]; getModelPath?: (n: string) => string } | null;
+  for (const name of p?.allModelNames ?? []) {
+    try {
+      out.push({ what: `model '${name}'`, path: p!.getModelPath!(name) });
+    } catch {
+      // a model given as an object has no path
+    }
+  }
+  for (const [name, dir] of loaded) out.push({ what: `model '${name}'`, path: dir });
+  for (const i of taskpool?.inputPaths?.() ?? []) out.push(i);
+  return out;
 }
 
 /** fusion_bench's `seed`: an integer or null (Lightning's seed_everything takes an int). */
