@@ -8,6 +8,7 @@ import { snapshotRevision } from '../hub/snapshot-revision.js';
 import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { refuseOverwritingInputs, type InputPath } from './output-guard.js';
+import { reportScalars, type ExperimentLogger } from '../report/loggers/experiment-logger.js';
 import { formatConfigTree } from './config-tree.js';
 import { isFloat, toPlain, type ConfigValue } from '../config/values.js';
 import { VERSION } from '../version.js';
@@ -117,6 +118,7 @@ export class FabricModelFusionProgram {
     const loaded = recordLoads(this.modelpool);
     this.method = (await prof.time('loading method', () => setup('method'))) as Algorithm;
     if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPool;
+    const loggers = o.taskpool ? await this.experimentLoggers() : [];
 
     // the report's folder first: a path that cannot be written fails now, not after the evaluation
     const rp0 = o.report_save_path;
@@ -139,6 +141,10 @@ export class FabricModelFusionProgram {
         report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
         this.out.write(JSON.stringify(report, null, 2) + '\n');
         // The record goes into the saved and returned report, not on stdout (which stays fusion_bench's).
+        for (const logger of loggers) {
+          logger.logMetrics(reportScalars(report), 0);
+          for (const f of logger.finalize()) status?.write(`Logged the metrics to ${f}\n`);
+        }
         if (isPlainObject(report)) report = { ...report, [RUN_INFO_KEY]: await this.runInfo(loaded, startedAt) };
         const rp = o.report_save_path;
         if (typeof rp === 'string' && rp.length > 0) {
@@ -152,6 +158,28 @@ export class FabricModelFusionProgram {
       }
     }
     return { merged_model: merged, report, report_path: reportPath, merged_model_path: modelPath };
+  }
+
+  /**
+   * `fabric.loggers` (one logger or a list), built through the registry. Their `root_dir` is fusion_bench's
+   * `${path.log_dir}`; where the run's log dir differs (each job of a sweep has its own), they follow it,
+   * as `{log_dir}` in output paths does, so every job is its own run in `tensorboard --logdir`.
+   */
+  private async experimentLoggers(): Promise<ExperimentLogger[]> {
+    const fabric = this.options.fabric;
+    if (!isPlainObject(fabric) || fabric.loggers === undefined || fabric.loggers === null) return [];
+    const list = Array.isArray(fabric.loggers) ? fabric.loggers : [fabric.loggers];
+    const pathLogDir = this.options.path?.log_dir;
+    const out: ExperimentLogger[] = [];
+    for (const [i, cfg] of list.entries()) {
+      const where = Array.isArray(fabric.loggers) ? `fabric.loggers[${i}]` : 'fabric.loggers';
+      if (!isPlainObject(cfg) || typeof cfg._target_ !== 'string') throw new UserError(`${where}: expected a logger config with a _target_ (e.g. fabric/loggers=tensorboard_logger), got ${JSON.stringify(cfg)}`);
+      const root = cfg.root_dir === pathLogDir && this.ctx.logDir !== null ? { root_dir: this.ctx.logDir } : {};
+      const logger = (await instantiate(this.registry, cfg, root, where, this.ctx)) as ExperimentLogger;
+      if (typeof logger?.logMetrics !== 'function') throw new UserError(`${where}: '${cfg._target_}' is not an experiment logger`);
+      out.push(logger);
+    }
+    return out;
   }
 
   /**
