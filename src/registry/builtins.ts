@@ -93,22 +93,16 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
 
   // Lightning's experiment loggers (fabric.loggers): metrics as TensorBoard event files or metrics.csv
   const LOGGER_PARAMS = ['root_dir', 'name', 'version', 'sub_dir', 'prefix', 'flush_logs_every_n_steps', 'default_hp_metric'];
-  r.register('lightning.fabric.loggers.TensorBoardLogger', {
-    params: LOGGER_PARAMS,
-    summary: 'TensorBoard event files with each task\'s accuracy and loss',
-    load: async () => {
-      const { TensorBoardLogger } = await import('../report/loggers/experiment-logger.js');
-      return (kw) => new TensorBoardLogger(kw);
-    },
-  }, ['TensorBoardLogger', 'lightning.pytorch.loggers.TensorBoardLogger']);
-  r.register('lightning.fabric.loggers.CSVLogger', {
-    params: LOGGER_PARAMS,
-    summary: 'metrics.csv with each task\'s accuracy and loss',
-    load: async () => {
-      const { CSVLogger } = await import('../report/loggers/experiment-logger.js');
-      return (kw) => new CSVLogger(kw);
-    },
-  }, ['CSVLogger', 'lightning.pytorch.loggers.CSVLogger']);
+  for (const [cls, what] of [['TensorBoardLogger', 'TensorBoard event files'], ['CSVLogger', 'metrics.csv']] as const) {
+    r.register(`lightning.fabric.loggers.${cls}`, {
+      params: LOGGER_PARAMS,
+      summary: `${what} with each task's accuracy and loss`,
+      load: async () => {
+        const loggers = await import('../report/loggers/experiment-logger.js');
+        return (kw) => new loggers[cls](kw);
+      },
+    }, [cls, `lightning.pytorch.loggers.${cls}`]);
+  }
 
   r.register('datasets.load_dataset', {
     params: LOAD_DATASET_PARAMS,
