@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { instantiate } from '../registry/instantiate.js';
+import { instantiate, type InstantiateHooks } from '../registry/instantiate.js';
+import { bordered, callText } from '../util/bordered.js';
 import type { RunContext } from '../run-context.js';
 import { snapshotRevision } from '../hub/snapshot-revision.js';
 import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
@@ -77,6 +78,8 @@ export class FabricModelFusionProgram {
   modelpool: unknown = null;
   method: Algorithm | null = null;
   taskpool: TaskPool | null = null;
+  /** `print_function_call` (default true, as fusion_bench's): each component's construction is shown as a call. */
+  private readonly hooks: InstantiateHooks;
   /** The context the components get: the runner's (status, profiler, sweep cache, log dir) with this config's seed, fast_dev_run and cache dir. */
   readonly ctx: RunContext;
 
@@ -85,6 +88,9 @@ export class FabricModelFusionProgram {
       if (options[k] === undefined || options[k] === null) throw new UserError(`The program config has no '${k}': choose one, e.g. ${k}=${k === 'method' ? 'task_arithmetic' : 'CLIPVisionModelPool/clip-vit-base-patch32_svhn_and_mnist'}`);
     }
     this.options = options;
+    const show = options.print_function_call;
+    if (show !== undefined && show !== null && typeof show !== 'boolean') throw new UserError(`print_function_call: expected true or false, got ${JSON.stringify(show)}`);
+    this.hooks = show === false ? {} : { onCall: (target, kwargs, partial) => this.out.write(bordered(callText(target, kwargs, partial), `Instantiate by calling ${/^[A-Z]/.test(target.slice(target.lastIndexOf('.') + 1)) ? 'class' : 'function'}`)) };
     const cacheDir = options.path?.cache_dir;
     const logDir = options.path?.log_dir;
     this.ctx = {
@@ -112,7 +118,7 @@ export class FabricModelFusionProgram {
       }
       // fusion_bench instantiates components with _recursive_ defaulting to false
       const recursive = cfg._recursive_ ?? false;
-      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key, this.ctx);
+      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key, this.ctx, this.hooks);
     };
     this.modelpool = await prof.time('loading model pool', () => setup('modelpool'));
     const loaded = recordLoads(this.modelpool);
@@ -175,7 +181,7 @@ export class FabricModelFusionProgram {
       const where = Array.isArray(fabric.loggers) ? `fabric.loggers[${i}]` : 'fabric.loggers';
       if (!isPlainObject(cfg) || typeof cfg._target_ !== 'string') throw new UserError(`${where}: expected a logger config with a _target_ (e.g. fabric/loggers=tensorboard_logger), got ${JSON.stringify(cfg)}`);
       const root = cfg.root_dir === pathLogDir && this.ctx.logDir !== null ? { root_dir: this.ctx.logDir } : {};
-      const logger = (await instantiate(this.registry, cfg, root, where, this.ctx)) as ExperimentLogger;
+      const logger = (await instantiate(this.registry, cfg, root, where, this.ctx, this.hooks)) as ExperimentLogger;
       if (typeof logger?.logMetrics !== 'function') throw new UserError(`${where}: '${cfg._target_}' is not an experiment logger`);
       out.push(logger);
     }
