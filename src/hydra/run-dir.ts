@@ -80,11 +80,12 @@ export function tee(term: NodeJS.WritableStream, log: NodeJS.WritableStream): No
 }
 
 /**
- * Opens `<dir>/<job name>.log`; the job's status stream is stderr + that file (`status`). The file is
- * opened here, synchronously, so a bad path is a clear error before the job starts.
+ * Opens the job's log file (`path`, the job_logging FileHandler's `filename`); the job's status stream is
+ * stderr + that file (`status`), or stderr alone without a file. The file is opened here, synchronously,
+ * so a bad path is a clear error before the job starts.
  */
-export function openJobLog(dir: string, jobName: string, io: Pick<AppIO, 'stderr'>): { log: WriteStream; status: NodeJS.WritableStream } {
-  const path = join(dir, `${jobName}.log`);
+export function openJobLog(path: string | null, jobName: string, io: Pick<AppIO, 'stderr'>): { log: WriteStream | null; status: NodeJS.WritableStream } {
+  if (path === null) return { log: null, status: io.stderr };
   let fd: number;
   try {
     fd = openSync(path, 'a');

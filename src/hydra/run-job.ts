@@ -19,6 +19,7 @@ import type { App, JobResult } from './app.js';
 import type { AppIO } from './io.js';
 import { describeError, type JobOutcome } from './job-return.js';
 import { lockDir, type DirLock } from './dir-lock.js';
+import { atLevel, jobLoggingOf, LEVELS } from './job-logging.js';
 import { applyEnvSet, dictAt, jobPart, openJobLog, writeRunRecord } from './run-dir.js';
 
 export interface JobSpec {
@@ -121,13 +122,17 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     // A single run is the whole process: its environment stays set. A sweep's job gives it back.
     const restore = applyEnvSet(resolveAt(config, 'hydra.job.env_set', rctx));
     if (sweep) restoreEnv = restore;
-    const opened = openJobLog(outputDir, String(toPlain((resolveAt(config, 'hydra.job.name', rctx) ?? 'fusion-bench') as ConfigValue)), io);
+    const logging = jobLoggingOf(resolveAt(config, 'hydra.job_logging', rctx), resolveAt(config, 'hydra.verbose', rctx), io.env);
+    const jobName = String(toPlain((resolveAt(config, 'hydra.job.name', rctx) ?? 'fusion-bench') as ConfigValue));
+    const opened = openJobLog(logging.file === null ? null : resolve(outputDir, logging.file), jobName, io);
     log = opened.log;
+    const status = atLevel(opened.status, logging.level);
+    if (logging.level <= LEVELS.DEBUG) opened.status.write(`[DEBUG] job config (resolved):\n${toYaml(job)}`);
     // A sweep's jobs report into their own run directories: fusion_bench's default path.log_dir has a
     // timestamp only, which all jobs of a sweep share.
     const logDir = (job.path as ConfigDict | undefined)?.log_dir;
     const ctx = runContext({
-      status: opened.status,
+      status,
       logDir: !sweep && typeof logDir === 'string' ? (isAbsolute(logDir) ? logDir : resolve(io.cwd, logDir)) : outputDir,
       sweepCache: env.sweepCache,
     });
@@ -136,7 +141,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     outcome.reportPath = result.reportPath;
     io.stdout.write('\n' + ctx.profiler.format());
     outcome.status = 'completed';
-    if (!sweep) opened.status.write(whereOutputsWent(outputDir, result));
+    if (!sweep) status?.write(whereOutputsWent(outputDir, result));
   } catch (e) {
     outcome.status = 'failed';
     outcome.error = describeError(e);
