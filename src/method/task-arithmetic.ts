@@ -8,6 +8,7 @@ import { addDiff, baseAddScaled, subInPlace } from './f32.js';
 import { Params } from './params.js';
 import { loadTaskVectorSources, mergedModel, readInto, Scratch, type PoolInput } from './sources.js';
 import { sharedTaskVectorSums, taskVectorSumKey } from './task-vector-sum.js';
+import { runContext, type RunContext } from '../run-context.js';
 
 const NAME = 'TaskArithmeticAlgorithm';
 
@@ -16,7 +17,7 @@ export class TaskArithmeticAlgorithm {
   readonly scaling_factor: number;
   readonly inplace: boolean;
 
-  constructor(config: Record<string, unknown>) {
+  constructor(config: Record<string, unknown>, private readonly ctx: RunContext = runContext()) {
     const p = new Params(config, NAME);
     this.scaling_factor = p.number('scaling_factor');
     this.inplace = p.bool('inplace', true);
@@ -28,7 +29,7 @@ export class TaskArithmeticAlgorithm {
     const scratch = new Scratch();
     let sums;
     try {
-      sums = await sharedTaskVectorSums(taskVectorSumKey(pool, base, finetuned));
+      sums = await sharedTaskVectorSums(this.ctx, taskVectorSumKey(pool, base, finetuned));
     } catch (e) {
       set.close();
       throw e;

@@ -1,5 +1,5 @@
 /**
- * Σᵢ(θᵢ − θ₀) per tensor, kept in runtime.memo between the jobs of a sweep: a `scaling_factor` sweep
+ * Σᵢ(θᵢ − θ₀) per tensor, kept in the sweep cache between the jobs of a sweep: a `scaling_factor` sweep
  * then reads the fine-tuned models once, and every later job is one pass θ₀ + λ·S. The key names what
  * the sums were computed from: the pool class, each model's config entry, where it was loaded from and
  * the size and mtime of its files (an instance given as an object is keyed by its identity), so an
@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
-import { memo, worthKeeping } from '../program/runtime.js';
+import { cached, type RunContext } from '../run-context.js';
 import type { Source } from './sources.js';
 
 /** Tensor name → the float32 sum of task vectors, in fusion_bench's order. */
@@ -65,10 +65,10 @@ export function taskVectorSumKey(pool: BaseModelPool, base: Source, finetuned: r
 }
 
 /**
- * The shared sums for this key when they are worth keeping (inside a sweep, or the second merge of the
- * same models in this process), else null: a single run computes each tensor and forgets it.
+ * The shared sums for this key inside a sweep whose jobs share a cache, else null: a single run computes
+ * each tensor and forgets it.
  */
-export async function sharedTaskVectorSums(key: string): Promise<TaskVectorSums | null> {
-  if (!worthKeeping(key)) return null;
-  return memo<TaskVectorSums>(key, () => new Map());
+export async function sharedTaskVectorSums(ctx: RunContext, key: string): Promise<TaskVectorSums | null> {
+  if (ctx.sweepCache === null) return null;
+  return cached<TaskVectorSums>(ctx, key, () => new Map());
 }

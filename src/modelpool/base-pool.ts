@@ -15,6 +15,7 @@ import { checkPlatform, resolveModelDir, type Platform } from './resolve-model-d
 import { DtypeViewStateDict, parseTorchDtype } from './dtype-view.js';
 import { savePretrained, savePretrainedOptions } from './save-pretrained.js';
 import { SubsetStateDict } from './subset-state-dict.js';
+import { runContext, type RunContext } from '../run-context.js';
 
 export interface BaseModelPoolConfig {
   models: unknown;
@@ -62,7 +63,7 @@ export class BaseModelPool {
   /** Prefix of error messages. */
   protected readonly where: string = 'modelpool';
 
-  constructor(config: BaseModelPoolConfig) {
+  constructor(config: BaseModelPoolConfig, protected readonly ctx: RunContext = runContext()) {
     if (!isDictLike(config)) throw new UserError(`modelpool: expected a mapping of options with 'models', got ${JSON.stringify(config)}`);
     this.config = config;
     let models = config.models;
@@ -168,7 +169,7 @@ export class BaseModelPool {
       await writeSafetensors(path, model.stateDict, { metadata: { format: 'pt' } });
       return;
     }
-    await savePretrained(path, model.stateDict, model.config ? pythonJson(model.config) : null, savePretrainedOptions(kwargs));
+    await savePretrained(path, model.stateDict, model.config ? pythonJson(model.config) : null, { ...savePretrainedOptions(kwargs), status: this.ctx.status });
   }
 
   /** Opens a resolved model directory (or file). Subclasses shape what a model is. */

@@ -13,6 +13,7 @@ import type { Model, ModelConfig } from './model.js';
 import { pythonJson } from './python-json.js';
 import { resolveModelDir } from './resolve-model-dir.js';
 import { savePretrained, savePretrainedOptions } from './save-pretrained.js';
+import type { RunContext } from '../run-context.js';
 import { SubsetStateDict } from './subset-state-dict.js';
 
 export interface CLIPVisionModelPoolConfig extends BaseModelPoolConfig {
@@ -32,8 +33,8 @@ export function isPositionIdsBuffer(name: string): boolean {
 export class CLIPVisionModelPool extends BaseModelPool {
   protected override readonly where: string = 'modelpool (CLIPVisionModelPool)';
 
-  constructor(config: CLIPVisionModelPoolConfig) {
-    super(config);
+  constructor(config: CLIPVisionModelPoolConfig, ctx?: RunContext) {
+    super(config, ctx);
     const p = config.processor;
     if (p !== undefined && p !== null && typeof p !== 'string' && (typeof p !== 'object' || Array.isArray(p))) {
       throw new UserError(`modelpool.processor: expected a path or repo id (or a config mapping), got ${JSON.stringify(p)}`);
@@ -66,7 +67,7 @@ export class CLIPVisionModelPool extends BaseModelPool {
 
   /** Writes `config.json` (architectures CLIPVisionModel) and `model.safetensors` into the directory `path`. */
   override async saveModel(model: Model, path: string, kwargs?: Record<string, unknown>): Promise<void> {
-    await savePretrained(path, model.stateDict, pythonJson(clipVisionSaveConfig(model), CLIP_FLOAT_KEYS), savePretrainedOptions(kwargs));
+    await savePretrained(path, model.stateDict, pythonJson(clipVisionSaveConfig(model), CLIP_FLOAT_KEYS), { ...savePretrainedOptions(kwargs), status: this.ctx.status });
   }
 
   protected override openModel(name: string, entry: ModelEntry, dir: string): Model {

@@ -93,7 +93,7 @@ test('a run directory that cannot be created is one clear line naming the path, 
     writeFileSync(file, 'x');
     const r = await cli(['--config-name', 'demo', `hydra.run.dir=${file}/run`]);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, new RegExp(`cannot mkdir ${file}/run: ENOTDIR`));
+    assert.match(r.stderr, new RegExp(`cannot create the run directory ${file}/run: ${file} is a file, not a folder`));
     assert.doesNotMatch(r.stderr, /^\s+at /m);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -68,7 +68,9 @@ test('the best job by average accuracy is marked only when selection is on; fail
   const off = summarizeSweep('/sweep', ['method.scaling_factor'], jobs(), null);
   assert.equal(off.selection.best_job, null);
   assert.ok(off.rows.every((r) => !r.best));
-  assert.equal(bestLine(off), null);
+  // unselected, the highest accuracy is still named, with why it is not selected and how to select it
+  assert.equal(bestLine(off), `Highest average accuracy: method.scaling_factor=${LAMBDAS[best]} (${Number(averages[best].toFixed(4))}), not selected: these task pools are not validation splits, and choosing λ on test data overstates it. Sweep on a validation task pool, or add +sweep.select=best to select anyway.`);
+  assert.equal(bestLine(summarizeSweep('/sweep', ['method.scaling_factor'], jobs().map((j) => ({ ...j, report: { model_info: {} } })), null)), null, 'no accuracy, no line');
 });
 
 test('CSV: one row per job, full-precision metrics, RFC 4180 quoting', () => {

@@ -1,17 +1,17 @@
 /**
  * DARE's config keys. `seed` is ours: fusion_bench draws from torch's global generator, which the
  * program's `seed` (`L.seed_everything`) seeds; so without its own `seed` a DARE method takes the
- * program's (runtime.seed), else 0. It is read when the method is built, after the program set it.
+ * program's (the run context's seed), else 0.
  */
-import { runtime } from '../../program/runtime.js';
+import type { RunContext } from '../../run-context.js';
 import type { Params } from '../params.js';
 import type { DareOptions } from './dare-reader.js';
 
-export function dareOptions(p: Params, rescaleDefault: boolean | undefined): DareOptions {
+export function dareOptions(p: Params, rescaleDefault: boolean | undefined, ctx?: RunContext): DareOptions {
   return {
     sparsity_ratio: p.number('sparsity_ratio', { min: 0, max: 1 }),
     only_on_linear_weights: p.bool('only_on_linear_weights'),
     rescale: p.bool('rescale', rescaleDefault),
-    seed: p.seed('seed', runtime.seed ?? 0),
+    seed: p.seed('seed', ctx?.seed ?? 0),
   };
 }

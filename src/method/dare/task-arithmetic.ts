@@ -9,6 +9,7 @@ import { isMerged, loadTaskVectorSources, mergedModel, Scratch, type PoolInput }
 import { taskVectorReader } from '../task-vectors.js';
 import { dareReader, type DareOptions } from './dare-reader.js';
 import { dareOptions } from './options.js';
+import type { RunContext } from '../../run-context.js';
 
 const NAME = 'DareTaskArithmetic';
 
@@ -33,10 +34,10 @@ export class DareTaskArithmetic {
   readonly scaling_factor: number;
   readonly dare: DareOptions;
 
-  constructor(config: Record<string, unknown>) {
+  constructor(config: Record<string, unknown>, ctx?: RunContext) {
     const p = new Params(config, NAME);
     this.scaling_factor = p.number('scaling_factor');
-    this.dare = dareOptions(p, true);
+    this.dare = dareOptions(p, true, ctx);
   }
 
   async run(input: PoolInput): Promise<Model> {

@@ -6,6 +6,7 @@ import { taskVectorReader } from '../task-vectors.js';
 import { tiesMerge, tiesNames, tiesOptions, type TiesOptions } from '../ties-merging.js';
 import { dareReader, type DareOptions } from './dare-reader.js';
 import { dareOptions } from './options.js';
+import type { RunContext } from '../../run-context.js';
 
 const NAME = 'DareTiesMerging';
 
@@ -16,9 +17,9 @@ export class DareTiesMerging {
   readonly dare: DareOptions;
   readonly ties: TiesOptions;
 
-  constructor(config: Record<string, unknown>) {
+  constructor(config: Record<string, unknown>, ctx?: RunContext) {
     const p = new Params(config, NAME);
-    this.dare = dareOptions(p, undefined);
+    this.dare = dareOptions(p, undefined, ctx);
     this.ties = tiesOptions(p);
   }
 

@@ -1,18 +1,14 @@
 /**
- * The pieces of Hydra's run_job that a single run and each job of a sweep share: the record written to
- * the run directory, `hydra.job.env_set`, the log file the status lines are copied to, and the program
- * named by the job config's `_target_`.
+ * The pieces of Hydra's run_job: the record written to the run directory, `hydra.job.env_set`, and the
+ * log file the status lines are copied to.
  */
 import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { CliIO } from '../cli/main.js';
+import type { AppIO } from './io.js';
 import { toYaml } from '../config/omegaconf/dump.js';
 import { isDict, toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { Registry } from '../registry/registry.js';
-import { instantiate } from '../registry/instantiate.js';
-import { resetRuntime } from './runtime.js';
 
 /** A node the composed config must have (the hydra node and its parts); missing means a bug in composition. */
 export function dictAt(v: ConfigValue | undefined, what: string): ConfigDict {
@@ -53,23 +49,43 @@ export function applyEnvSet(envSet: ConfigValue | undefined): () => void {
   };
 }
 
-/** Lines for the status stream go to stderr and to the run's log file. */
-export function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.WritableStream {
+/**
+ * The status stream: stderr and the run's log file. It is a terminal when stderr is one, so progress bars
+ * redraw in place there; the log gets each bar's final state only, never the carriage-return redraws.
+ */
+export function tee(term: NodeJS.WritableStream, log: NodeJS.WritableStream): NodeJS.WritableStream {
+  const t = term as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  let redraw: string | null = null;
   return {
+    get isTTY() {
+      return t.isTTY === true;
+    },
+    get columns() {
+      return t.columns;
+    },
     write(chunk: string | Uint8Array) {
-      a.write(chunk);
-      b.write(chunk);
+      term.write(chunk);
+      const s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      if (s.startsWith('\r')) {
+        redraw = s.slice(1).replace(/\x1b\[K$/, '');
+      } else if (s === '\n' && redraw !== null) {
+        log.write(redraw + '\n');
+        redraw = null;
+      } else {
+        log.write(chunk);
+      }
       return true;
     },
   } as unknown as NodeJS.WritableStream;
 }
 
 /**
- * Opens `<dir>/<job name>.log` and points the runtime's status stream at stderr + that file. The file is
- * opened here, synchronously, so a bad path is a clear error before the job starts.
+ * Opens the job's log file (`path`, the job_logging FileHandler's `filename`); the job's status stream is
+ * stderr + that file (`status`), or stderr alone without a file. The file is opened here, synchronously,
+ * so a bad path is a clear error before the job starts.
  */
-export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr'>): WriteStream {
-  const path = join(dir, `${jobName}.log`);
+export function openJobLog(path: string | null, jobName: string, io: Pick<AppIO, 'stderr'>): { log: WriteStream | null; status: NodeJS.WritableStream } {
+  if (path === null) return { log: null, status: io.stderr };
   let fd: number;
   try {
     fd = openSync(path, 'a');
@@ -78,30 +94,5 @@ export function openJobLog(dir: string, jobName: string, io: Pick<CliIO, 'stderr
   }
   const log = createWriteStream(path, { fd });
   log.on('error', (e) => io.stderr.write(`warning: writing the log file ${path} failed: ${e.message}\n`));
-  resetRuntime({ progress: tee(io.stderr, log) });
-  return log;
-}
-
-/**
- * Instantiates the program the resolved job config names and runs it; returns what run() returned.
- * The merged model(s) in the result are closed afterwards: a job is done with them, and their source
- * files would otherwise stay open for the rest of a sweep.
- */
-export async function runProgram(registry: Registry, job: ConfigDict): Promise<unknown> {
-  const program = (await instantiate(registry, { ...job, _recursive_: job._recursive_ ?? false })) as { run?: () => Promise<unknown> };
-  if (typeof program?.run !== 'function') throw new UserError(`The config's _target_ '${String(job._target_)}' is not a program (it has no run())`);
-  const result = await program.run();
-  closeModels((result as { merged_model?: unknown } | undefined)?.merged_model);
-  return result;
-}
-
-/** Closes every model (anything with a state dict) in a value, a dict or a list of them. */
-function closeModels(v: unknown, depth = 0): void {
-  if (v === null || typeof v !== 'object' || depth > 4) return;
-  const sd = (v as { stateDict?: { close?: () => void } }).stateDict;
-  if (sd && typeof sd.close === 'function') {
-    sd.close();
-    return;
-  }
-  for (const x of Array.isArray(v) ? v : Object.values(v)) closeModels(x, depth + 1);
+  return { log, status: tee(io.stderr, log) };
 }

@@ -9,11 +9,20 @@ export interface SweptKey {
   values: string[];
 }
 
+/** Hydra's sweeps are products; past this many jobs a sweep is refused before anything runs. */
+export const MAX_SWEEP_JOBS = 1_000_000;
+
 export interface SweepPlan {
-  /** Jobs in launch order, each as its override strings (`key=value`), split into batches. */
-  batches: string[][][];
   /** The keys that take more than one value form (the sweep overrides), in command-line order. */
   swept: SweptKey[];
+  /** How many jobs the product has. */
+  jobCount: number;
+  /** Jobs per batch (hydra.sweeper.max_batch_size; the whole product when unset). */
+  batchSize: number;
+  /** Job `i` of the product (0-based), as its override strings (`key=value`), computed on demand. */
+  job(i: number): string[];
+  /** The jobs in launch order, a batch at a time: only the batch being launched is ever built. */
+  batches(): Generator<string[][]>;
 }
 
 export interface ExpandOptions {
@@ -27,7 +36,9 @@ export interface ExpandOptions {
  * Hydra 1.3's BasicSweeper.split_arguments: each override becomes the list of its `key=value` strings
  * (one for a plain override, one per value for a discrete sweep); overrides of the same key collapse
  * into the first one's position with the last one's values; the jobs are the cartesian product in
- * itertools.product order (the last key varies fastest), cut into batches of max_batch_size.
+ * itertools.product order (the last key varies fastest), cut into batches of max_batch_size. The
+ * product is never built whole: job `i` is read off its mixed-radix digits, so a sweep of two ranges of
+ * 10⁵ values starts its first job at once (and a product past MAX_SWEEP_JOBS is refused).
  */
 export function planSweep(overrides: readonly string[] | readonly Override[], opts: ExpandOptions): SweepPlan {
   const parsed = overrides.map((o) => (typeof o === 'string' ? parseOverride(o) : o));
@@ -46,15 +57,44 @@ export function planSweep(overrides: readonly string[] | readonly Override[], op
       sweptKeys.delete(key);
     }
   }
-  const jobs = product([...lists.values()]);
+  const columns = [...lists.values()];
+  let jobCount = 1;
+  for (const c of columns) jobCount *= c.length;
+  if (jobCount > MAX_SWEEP_JOBS) {
+    const sizes = [...sweptKeys.entries()].map(([k, v]) => `${k}: ${v.length}`).join(', ');
+    throw new UserError(`The sweep has ${jobCount.toExponential(2)} jobs (${sizes}); fusion-bench runs at most ${MAX_SWEEP_JOBS} jobs in one sweep. Split it into several sweeps.`);
+  }
   const n = opts.maxBatchSize ?? null;
   if (n !== null && n !== -1 && !(Number.isInteger(n) && n > 0)) throw new UserError(`hydra.sweeper.max_batch_size must be a positive integer or null, got ${n}`);
-  const size = n === null || n === -1 ? Math.max(jobs.length, 1) : n;
-  const batches: string[][][] = [];
-  for (let i = 0; i < jobs.length; i += size) batches.push(jobs.slice(i, i + size));
-  if (batches.length === 0) batches.push([]);
+  const batchSize = n === null || n === -1 ? Math.max(jobCount, 1) : n;
+  const job = (i: number): string[] => {
+    const out = new Array<string>(columns.length);
+    let rest = i;
+    for (let c = columns.length - 1; c >= 0; c--) {
+      const col = columns[c]!;
+      out[c] = col[rest % col.length]!;
+      rest = Math.floor(rest / col.length);
+    }
+    return out;
+  };
   const swept = [...lists.keys()].filter((k) => sweptKeys.has(k)).map((key) => ({ key, values: sweptKeys.get(key)! }));
-  return { batches, swept };
+  return {
+    swept,
+    jobCount,
+    batchSize,
+    job,
+    *batches() {
+      if (jobCount === 0) {
+        yield [];
+        return;
+      }
+      for (let start = 0; start < jobCount; start += batchSize) {
+        const batch: string[][] = [];
+        for (let i = start; i < Math.min(start + batchSize, jobCount); i++) batch.push(job(i));
+        yield batch;
+      }
+    },
+  };
 }
 
 /** itertools.product: the last list varies fastest; no lists gives one empty job. */
