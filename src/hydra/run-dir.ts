@@ -2,7 +2,8 @@
  * The pieces of Hydra's run_job: the record written to the run directory, `hydra.job.env_set`, and the
  * log file the status lines are copied to.
  */
-import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { ensureDir } from '../util/ensure-dir.js';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { AppIO } from './io.js';
@@ -25,7 +26,7 @@ export function jobPart(config: ConfigDict): ConfigDict {
 
 /** `config.yaml`, `hydra.yaml` and `overrides.yaml` in `dir` (hydra.output_subdir), unresolved, as Hydra writes them. */
 export function writeRunRecord(dir: string, config: ConfigDict, hydra: ConfigDict, taskOverrides: readonly ConfigValue[]): void {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'the run record folder (hydra.output_subdir)');
   writeFileAtomic(join(dir, 'config.yaml'), toYaml(jobPart(config)));
   writeFileAtomic(join(dir, 'hydra.yaml'), toYaml({ hydra }));
   writeFileAtomic(join(dir, 'overrides.yaml'), toYaml([...taskOverrides]));

@@ -9,7 +9,7 @@ import { readFileSync, type WriteStream } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, isUserError } from '../errors.js';
 import type { ComposeResult } from '../config/compose.js';
-import { resolveAll, resolveAt, type ResolveContext } from '../config/omegaconf/resolve.js';
+import { resolveAll, resolveAt, withFailingKey, type ResolveContext } from '../config/omegaconf/resolve.js';
 import { loadYaml } from '../config/omegaconf/yaml.js';
 import { toYaml } from '../config/omegaconf/dump.js';
 import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
@@ -102,7 +102,12 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     dictAt(hydra.runtime, 'hydra.runtime').output_dir = outputDir;
     const sub = resolveAt(config, 'hydra.output_subdir', rctx);
     const subdir = sub === null || sub === undefined ? null : join(outputDir, String(toPlain(sub as ConfigValue)));
-    const job = resolveAll(jobPart(config), rctx) as ConfigDict;
+    let job: ConfigDict;
+    try {
+      job = resolveAll(jobPart(config), rctx) as ConfigDict;
+    } catch (e) {
+      throw withFailingKey(e);
+    }
     outcome.job = job;
     const taskOverrides = (dictAt(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[];
 

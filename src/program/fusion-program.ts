@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -8,6 +7,7 @@ import type { RunContext } from '../run-context.js';
 import { snapshotRevision } from '../hub/snapshot-revision.js';
 import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ensureDir } from '../util/ensure-dir.js';
 import { refuseOverwritingInputs, type InputPath } from './output-guard.js';
 import { reportScalars, type ExperimentLogger } from '../report/loggers/experiment-logger.js';
 import { formatConfigTree } from './config-tree.js';
@@ -131,7 +131,7 @@ export class FabricModelFusionProgram {
     const inputs = () => inputPathsOf(this.modelpool, loaded, this.taskpool);
     if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) {
       refuseOverwritingInputs('report_save_path', withLogDir(rp0, logDir), inputs());
-      mkdirSync(dirname(withLogDir(rp0, logDir)), { recursive: true });
+      ensureDir(dirname(withLogDir(rp0, logDir)), 'the folder of report_save_path');
     }
     const mp = o.merged_model_save_path;
     if (typeof mp === 'string' && mp.length > 0) refuseOverwritingInputs('merged_model_save_path', withLogDir(mp, logDir), inputs());
@@ -156,7 +156,7 @@ export class FabricModelFusionProgram {
         if (typeof rp === 'string' && rp.length > 0) {
           reportPath = withLogDir(rp, logDir);
           refuseOverwritingInputs('report_save_path', reportPath, inputs());
-          mkdirSync(dirname(reportPath), { recursive: true });
+          ensureDir(dirname(reportPath), 'the folder of report_save_path');
           writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
         }
       } else {

@@ -3,10 +3,9 @@
  * on small generated CLIP vision models, checked against task arithmetic computed here in float64.
  */
 import { test } from 'node:test';
-import { symlinkSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binPath } from '../helpers/paths.js';
@@ -138,6 +137,23 @@ test('outputs that would overwrite inputs are refused before anything is written
     }
     assert.ok(before.equals(readFileSync(join(ftA, 'model.safetensors'))), 'the input weights are unchanged');
     assert.ok(cfgBefore.equals(readFileSync(join(ftA, 'config.json'))), "the input's config.json is unchanged");
+  } finally {
+    cleanup();
+  }
+});
+
+test('a report path no folder can be made for (procfs) fails at once with one line; an interpolation error names its key', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const r = spawnSync(process.execPath, [binPath, '--config-dir', join(dir, 'conf'), 'method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', 'report_save_path=/proc/nope/x.json', 'print_config=false'], { cwd: dir, encoding: 'utf8', env: { ...process.env, FUSION_BENCH_PROJECT_ROOT: dir }, timeout: 60_000 });
+    assert.equal(r.signal, null, 'it did not hang');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /report_save_path.*\/proc/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    const bad = run(dir, ['method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', '+foo=${oc.env:FUSION_BENCH_SURELY_UNSET_VAR}', 'print_config=false']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /FUSION_BENCH_SURELY_UNSET_VAR/);
+    assert.match(bad.stderr, /full_key: foo/);
   } finally {
     cleanup();
   }
