@@ -29,12 +29,12 @@ export interface JpegOptions {
 }
 
 /**
- * A file whose entropy-coded data is shorter than this many blocks per byte cannot hold the image it
- * declares: every block costs at least one bit of DC code in a complete file, so a factor of 64 only
- * refuses files that miss nearly all of their data, which libjpeg would fill with grey at the cost of
- * decoding the declared size (a 611-byte file declaring 16384×4096 pixels).
+ * A complete file spends at least one bit on every block (each needs a DC code in its first scan),
+ * so more blocks than 8 per byte of scan data means the data is mostly missing. libjpeg would fill
+ * the rest with grey after decoding the whole declared size (a 611-byte file declaring 16384×4096
+ * pixels); refusing it keeps time and memory proportional to the file.
  */
-const MAX_BLOCKS_PER_BYTE = 64;
+const MAX_BLOCKS_PER_BYTE = 8;
 
 export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error('no SOI marker');
