@@ -35,6 +35,10 @@ export function convertColor(space: JpegColorSpace, planes: Plane[], width: numb
   }
   const out = new Uint8Array(width * height * 3);
   const [p0, p1, p2, p3] = planes as [Plane, Plane, Plane, Plane | undefined];
+  if (space === 'ycbcr') {
+    ycbcrToRgb(p0, p1, p2, width, height, out);
+    return out;
+  }
   let o = 0;
   for (let y = 0; y < height; y++) {
     const a = y * p0.stride;
@@ -46,11 +50,6 @@ export function convertColor(space: JpegColorSpace, planes: Plane[], width: numb
       const v1 = p1.data[b + x]!;
       const v2 = p2.data[c + x]!;
       switch (space) {
-        case 'ycbcr':
-          out[o] = clamp(v0 + CR_R[v2]!);
-          out[o + 1] = clamp(v0 + ((CB_G[v1]! + CR_G[v2]!) >> SCALEBITS));
-          out[o + 2] = clamp(v0 + CB_B[v1]!);
-          break;
         case 'rgb':
           out[o] = v0;
           out[o + 1] = v1;
@@ -75,6 +74,28 @@ export function convertColor(space: JpegColorSpace, planes: Plane[], width: numb
     }
   }
   return out;
+}
+
+/** jdcolor.c ycc_rgb_convert; a clamped view does range_limit's clamping. */
+function ycbcrToRgb(y: Plane, cb: Plane, cr: Plane, width: number, height: number, out: Uint8Array): void {
+  const c = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
+  const yd = y.data;
+  const cbd = cb.data;
+  const crd = cr.data;
+  let o = 0;
+  for (let row = 0; row < height; row++) {
+    const a = row * y.stride;
+    const b = row * cb.stride;
+    const d = row * cr.stride;
+    for (let x = 0; x < width; x++, o += 3) {
+      const v = yd[a + x]!;
+      const u = cbd[b + x]!;
+      const w = crd[d + x]!;
+      c[o] = v + CR_R[w]!;
+      c[o + 1] = v + ((CB_G[u]! + CR_G[w]!) >> SCALEBITS);
+      c[o + 2] = v + CB_B[u]!;
+    }
+  }
 }
 
 /** libjpeg's CMYK bytes → Pillow's "CMYK;I" (each inverted) → Pillow's cmyk2rgb. */
