@@ -77,6 +77,20 @@ test('more pixels than PIL allows is a UserError, as for PNG', () => {
   );
 });
 
+test('a file that ends before its EOI marker is truncated, as Pillow says', () => {
+  // Pillow raises "image file is truncated" for each of these (checked with Pillow 9.4 / libjpeg-turbo 2.1.5)
+  for (const name of ['baseline-420', 'progressive-420', 'restart-blocks-422']) {
+    const bytes = readFileSync(join(dir, `${name}.jpg`));
+    assert.deepEqual([...bytes.subarray(bytes.length - 2)], [0xff, 0xd9]);
+    for (const cut of [2, 200]) {
+      assert.throws(
+        () => decodeImage(bytes.subarray(0, bytes.length - cut), `${name} row 1`),
+        (e: unknown) => e instanceof UserError && new RegExp(`^${name} row 1: corrupt JPEG data \\(image file is truncated`).test(e.message),
+      );
+    }
+  }
+});
+
 test('unsupported JPEG kinds are UserErrors naming the image', () => {
   const bytes = Uint8Array.from(readFileSync(join(dir, 'baseline-420.jpg')));
   let p = 2;

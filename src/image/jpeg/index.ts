@@ -46,14 +46,18 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
   let jfif = false;
   let adobeTransform = -1;
   let scans = 0;
+  let sawEOI = false;
   let p = 2;
   const n = bytes.length;
   for (;;) {
     p = nextMarker(bytes, p);
-    if (p >= n) break; // no EOI: use what was decoded (libjpeg's output for a complete single scan)
+    if (p >= n) break;
     const marker = bytes[p + 1]!;
     p += 2;
-    if (marker === 0xd9) break;
+    if (marker === 0xd9) {
+      sawEOI = true;
+      break;
+    }
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;
     if (marker === 0xd8) throw new Error('duplicate SOI marker');
     if (p + 2 > n) throw new Error('truncated marker segment');
@@ -109,6 +113,9 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
     }
   }
   if (!frame || scans === 0) throw new Error('no image data (no SOF or SOS marker)');
+  // Pillow feeds libjpeg until EOI and raises "image file is truncated" when the file ends first (an EOI
+  // after missing data is only a warning, and libjpeg's grey fill is the image)
+  if (!sawEOI) throw new Error('image file is truncated (no EOI marker)');
   return render(frame, colorSpace(frame, jfif, adobeTransform));
 }
 
