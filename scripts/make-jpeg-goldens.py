@@ -77,6 +77,70 @@ def with_adobe_transform(data, transform):
     raise SystemExit("no Adobe marker")
 
 
+def decodes(data):
+    """Pillow's RGB bytes, or None where Pillow refuses the file."""
+    try:
+        return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
+    except Exception:
+        return None
+
+
+def djpeg_plain_c(data):
+    """libjpeg-turbo's output with its SIMD code switched off (the C code), as PPM bytes."""
+    return subprocess.run(["djpeg"], input=data, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "JSIMD_FORCENONE": "1"}).stdout
+
+
+def first(candidates, keep):
+    for data in candidates:
+        if keep(data):
+            return data
+    raise SystemExit("no candidate found")
+
+
+def damaged_cases():
+    """Files libjpeg decodes with warnings (Pillow returns them): its recovery paths and SIMD arithmetic."""
+    full = pillow_save(source(53, 37), quality=85, subsampling=2)
+    sos = segments(full)[-1][2]
+
+    def simd_differs(d):
+        img = decodes(d)
+        plain = Image.open(io.BytesIO(djpeg_plain_c(d))).convert("RGB").tobytes()
+        return img is not None and img != plain
+
+    # cut short before EOI where the grey fill meets coefficients so extreme that libjpeg-turbo's x86-64
+    # SIMD IDCT (16-bit lanes, saturating) gives other pixels than its C code
+    yield "truncated-simd", first((full[:cut] + b"\xff\xd9" for cut in range(sos + 100, len(full) - 2, 7)), simd_differs)
+    # a byte changed in the scan data into a code no Huffman table has ("bad Huffman code")
+    def bad_code(d):
+        err = subprocess.run(["djpeg"], input=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).stderr
+        return b"bad Huffman code" in err and decodes(d) is not None
+    def flips():
+        for i in range(sos + 50, len(full) - 2, 13):
+            for v in (0xFE, 0x7F, 0xF0):
+                if full[i] != 0xFF and full[i - 1] != 0xFF:
+                    yield full[:i] + bytes([v]) + full[i + 1:]
+    yield "bad-huffman-code", first(flips(), bad_code)
+    # restart markers out of order: jpeg_resync_to_restart's choices
+    rst = cjpeg(source(53, 37), "-quality", "85", "-sample", "2x1", "-restart", "2B")
+    marks = [i for i in range(segments(rst)[-1][2], len(rst) - 1) if rst[i] == 0xFF and 0xD0 <= rst[i + 1] <= 0xD7]
+    b = bytearray(rst)
+    b[marks[3] + 1] = 0xD0 + ((rst[marks[3] + 1] - 0xD0 + 3) & 7)  # too far ahead: discarded
+    b[marks[7] + 1] = 0xD0 + ((rst[marks[7] + 1] - 0xD0 + 1) & 7)  # one ahead: kept for later
+    yield "restart-resync", bytes(b)
+    # a progressive scan script that never refines the low AC coefficients: libjpeg's block smoothing
+    script = os.path.join(os.environ.get("TMPDIR", "/tmp"), "jpeg-goldens-scans.txt")
+    with open(script, "w") as f:
+        f.write("0 1 2: 0 0 0 1;\n0: 1 5 0 1;\n1: 1 63 0 0;\n2: 1 63 0 0;\n0: 6 63 0 1;\n0 1 2: 0 0 1 0;\n")
+    yield "progressive-unrefined", cjpeg(source(77, 51), "-scans", script)
+    os.remove(script)
+    # progressive data cut short before EOI: smoothing, with the rows past the cut using the earlier scans
+    prog = pillow_save(source(64, 48), quality=90, subsampling=2, progressive=True)
+    starts = [i for i in range(len(prog) - 1) if prog[i] == 0xFF and prog[i + 1] == 0xDA]
+    yield "progressive-truncated", prog[: starts[len(starts) // 2] + 150] + b"\xff\xd9"
+    # a single-scan image whose trailing markers run past the end of the file: libjpeg has all rows
+    yield "trailing-cut-segment", full[:-2] + b"\xff\xe7\x40\x00garbage"
+
+
 def cases():
     yield "baseline-420", pillow_save(source(45, 35), quality=90, subsampling=2)
     yield "baseline-422", pillow_save(source(42, 31), quality=80, subsampling=1)
@@ -107,6 +171,7 @@ def cases():
     # a complete file of ~1.5 bits per block: the "holds too little data" guard must let it through
     yield "uniform-1024", pillow_save(Image.new("RGB", (1024, 1024), (90, 160, 200)), quality=75)
     yield "truncated-eoi", full[: segments(full)[-1][2] + 300] + b"\xff\xd9"
+    yield from damaged_cases()
 
 
 def photo(w, h, seed):

@@ -23,7 +23,8 @@ const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as
 
 test('the fixtures cover what the decoder must reproduce', () => {
   const names = manifest.cases.map((c) => c.name);
-  for (const want of ['baseline-420', 'baseline-422', 'baseline-444', 'progressive-420', 'gray', 'gray-progressive', 'cmyk', 'ycck', 'restart-rows-420', 'progressive-restart', 'h1v2-440', 'rgb', 'truncated-eoi']) {
+  for (const want of ['baseline-420', 'baseline-422', 'baseline-444', 'progressive-420', 'gray', 'gray-progressive', 'cmyk', 'ycck', 'restart-rows-420', 'progressive-restart', 'h1v2-440', 'rgb', 'truncated-eoi',
+    'truncated-simd', 'bad-huffman-code', 'restart-resync', 'progressive-unrefined', 'progressive-truncated', 'trailing-cut-segment']) {
     assert.ok(names.includes(want), `fixture ${want} is missing from manifest.json`);
   }
 });

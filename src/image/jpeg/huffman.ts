@@ -62,6 +62,8 @@ export class BitReader {
   atMarker = false;
   /** libjpeg's insufficient_data: a bit past the data was consumed. */
   insufficient = false;
+  /** The file ended inside the entropy-coded data, with no marker after it. */
+  ranOut = false;
 
   constructor(private readonly data: Uint8Array, start: number) {
     this.pos = start;
@@ -73,13 +75,17 @@ export class BitReader {
       let b = 0;
       if (!this.atMarker) {
         let p = this.pos;
-        if (p >= data.length) this.atMarker = true;
+        if (p >= data.length) this.atMarker = this.ranOut = true;
         else {
           b = data[p++]!;
           if (b === 0xff) {
-            let c = data[p] ?? 0xd9;
-            while (c === 0xff) c = data[++p] ?? 0xd9;
-            if (c === 0) p++;
+            while (p < data.length && data[p] === 0xff) p++;
+            if (p >= data.length) {
+              // the file ends after 0xFF: libjpeg waits for the byte that says what it is
+              this.atMarker = this.ranOut = true;
+              this.pos = data.length;
+              b = 0;
+            } else if (data[p] === 0) p++;
             else {
               // a marker: leave pos on its 0xFF for whoever reads markers next
               this.atMarker = true;
@@ -128,7 +134,8 @@ export class BitReader {
 
   /** One Huffman symbol; an invalid code gives 0, as libjpeg's jpeg_huff_decode (with a warning). */
   decode(t: HuffmanTable): number {
-    if (this.n < 16) this.fill();
+    // a bad code costs 17 bits
+    if (this.n < 17) this.fill();
     const peek = (this.acc >>> (this.n - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
     const e = t.lookup[peek]!;
     if (e !== 0) {

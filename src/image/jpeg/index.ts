@@ -1,15 +1,25 @@
 /**
- * A JPEG decoder that gives Pillow 9.4's bytes: the decoding libjpeg-turbo does with Pillow's settings
- * (islow IDCT, fancy upsampling, libjpeg's colour-space guess from JFIF/Adobe markers and component
- * ids), then Pillow's own steps for four-channel files. Baseline, extended and progressive Huffman
- * files with 1, 3 or 4 components and 8-bit samples (what Pillow opens); arithmetic-coded,
- * lossless and hierarchical files are refused, as Pillow's libjpeg build does for most of them.
+ * A JPEG decoder that gives Pillow 9.4's bytes: the decoding libjpeg-turbo 2.1 does with Pillow's
+ * settings (islow IDCT as its x86-64 SIMD code computes it, fancy upsampling, block smoothing of
+ * incomplete progressive data, libjpeg's colour-space guess from JFIF/Adobe markers and component ids,
+ * its recovery from damaged data), then Pillow's own steps for four-channel files. Baseline, extended
+ * and progressive Huffman files with 1, 3 or 4 components and 8-bit samples (what Pillow opens);
+ * arithmetic-coded files (which Pillow's libjpeg-turbo decodes, but no dataset uses), lossless and
+ * hierarchical ones are refused.
  */
 import { UserError } from '../../errors.js';
 import { convertColor, type JpegColorSpace } from './color.js';
 import { buildHuffmanTable, type HuffmanTable } from './huffman.js';
+
+/** A DHT table as defined; libjpeg checks and builds it only when a scan uses it (jpeg_make_d_derived_tbl). */
+interface DefinedTable {
+  counts: Uint8Array;
+  values: Uint8Array;
+}
 import { idctIslow } from './idct.js';
 import { decodeScan, nextMarker, type Component, type Frame, type Scan } from './scan.js';
+import { idctSmoothed, newProgression, recordScan, smoothingLatch } from './smoothing.js';
+import { isReservedMarker, trailingMarker } from './trailing.js';
 import { STD_AC, STD_DC } from './std-tables.js';
 import { upsample, type Plane } from './upsample.js';
 
@@ -35,34 +45,46 @@ export interface JpegOptions {
  * pixels); refusing it keeps time and memory proportional to the file.
  */
 const MAX_BLOCKS_PER_BYTE = 8;
+/** Up to this many blocks (4 megapixels in one component) such files are decoded as libjpeg does (grey fill): the cost stays small. */
+const MIN_GUARDED_BLOCKS = 1 << 16;
 
 export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error('no SOI marker');
   const qt: (Int32Array | undefined)[] = [];
-  const dcTables: (HuffmanTable | undefined)[] = [];
-  const acTables: (HuffmanTable | undefined)[] = [];
+  const dcTables: (DefinedTable | undefined)[] = [];
+  const acTables: (DefinedTable | undefined)[] = [];
   let frame: Frame | null = null;
   let restartInterval = 0;
   let jfif = false;
   let adobeTransform = -1;
   let scans = 0;
-  let sawEOI = false;
+  // libjpeg's has_multiple_scans: a progressive file, or a first scan without every component. Then
+  // jpeg_start_decompress reads the whole file to EOI before any output, and a file that ends first is
+  // Pillow's "image file is truncated"; otherwise the image is done after its one scan (see trailing.ts).
+  let multipleScans = true;
+  let singleScanDone = false;
   let p = 2;
   const n = bytes.length;
   for (;;) {
     p = nextMarker(bytes, p);
-    if (p >= n) break;
+    if (singleScanDone) {
+      const next = p >= n ? 'end' : trailingMarker(bytes, p);
+      if (next === 'end') break;
+      p = next;
+      continue;
+    }
+    if (p >= n) throw new Error('image file is truncated (no EOI marker)');
     const marker = bytes[p + 1]!;
     p += 2;
-    if (marker === 0xd9) {
-      sawEOI = true;
-      break;
-    }
-    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;
+    if (marker === 0xd9) break;
+    if (marker >= 0xd0 && marker <= 0xd7) continue;
+    if (marker === 0x01 && scans > 0) continue;
     if (marker === 0xd8) throw new Error('duplicate SOI marker');
-    if (p + 2 > n) throw new Error('truncated marker segment');
+    // Pillow's own parser, which reads up to the first SOS, knows no TEM either
+    if (isReservedMarker(marker) || marker === 0x01) throw new Error(`unsupported marker 0xFF${hex(marker)}`);
+    if (p + 2 > n || p + ((bytes[p]! << 8) | bytes[p + 1]!) > n) throw new Error(`image file is truncated (marker segment 0xFF${hex(marker)} runs past the end)`);
     const length = (bytes[p]! << 8) | bytes[p + 1]!;
-    if (length < 2 || p + length > n) throw new Error(`truncated marker segment 0xFF${marker.toString(16).toUpperCase()}`);
+    if (length < 2) throw new Error(`bad length of marker segment 0xFF${hex(marker)}`);
     const seg = bytes.subarray(p + 2, p + length);
     p += length;
     switch (marker) {
@@ -91,7 +113,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
         readQuantTables(seg, qt);
         break;
       case 0xdd:
-        if (seg.length < 2) throw new Error('bad DRI marker');
+        if (seg.length !== 2) throw new Error('bad DRI marker length');
         restartInterval = (seg[0]! << 8) | seg[1]!;
         break;
       case 0xe0:
@@ -104,20 +126,24 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
         if (!frame) throw new Error('SOS before SOF');
         if (scans === 0) startDecompress(frame, n - p, dcTables, acTables, opts);
         const scan = readScanHeader(seg, frame, qt, dcTables, acTables, restartInterval);
-        p = decodeScan(bytes, p, frame, scan);
+        if (scans === 0) multipleScans = frame.progressive || scan.components.length < frame.components.length;
+        const done = decodeScan(bytes, p, frame, scan);
+        p = done.end;
         scans++;
+        // libjpeg suspends when its reading ahead meets the end of the file: Pillow's "truncated"
+        if (done.ranOut) throw new Error('image file is truncated (the file ends inside the image data)');
+        if (!multipleScans) singleScanDone = true;
         break;
       }
       default:
-        break; // APPn, COM, DNL and the rest carry nothing the pixels depend on
+        break; // APPn, COM, DNL carry nothing the pixels depend on
     }
   }
   if (!frame || scans === 0) throw new Error('no image data (no SOF or SOS marker)');
-  // Pillow feeds libjpeg until EOI and raises "image file is truncated" when the file ends first (an EOI
-  // after missing data is only a warning, and libjpeg's grey fill is the image)
-  if (!sawEOI) throw new Error('image file is truncated (no EOI marker)');
   return render(frame, colorSpace(frame, jfif, adobeTransform));
 }
+
+const hex = (m: number): string => m.toString(16).toUpperCase();
 
 function readFrame(seg: Uint8Array, progressive: boolean, opts: JpegOptions): Frame {
   if (seg.length < 6) throw new Error('bad SOF marker');
@@ -132,7 +158,7 @@ function readFrame(seg: Uint8Array, progressive: boolean, opts: JpegOptions): Fr
   if (width * height > opts.maxPixels) {
     throw new UserError(`${opts.what}: image size ${width}x${height} (${width * height} pixels) exceeds the limit of ${opts.maxPixels} pixels, could be a decompression bomb (as PIL refuses it)`);
   }
-  if (seg.length < 6 + 3 * nc) throw new Error('bad SOF marker');
+  if (seg.length !== 6 + 3 * nc) throw new Error('bad SOF marker length');
   const components: Component[] = [];
   let hmax = 1;
   let vmax = 1;
@@ -158,14 +184,14 @@ function readFrame(seg: Uint8Array, progressive: boolean, opts: JpegOptions): Fr
     c.stride = mcusX * c.h;
     c.rows = mcusY * c.v;
   }
-  return { progressive, width, height, hmax, vmax, mcusX, mcusY, components };
+  return { progressive, progression: progressive ? newProgression(nc) : null, width, height, hmax, vmax, mcusX, mcusY, components };
 }
 
 /** Checks the declared size against the data that follows, then allocates the coefficients. */
-function startDecompress(frame: Frame, dataBytes: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[], opts: JpegOptions): void {
+function startDecompress(frame: Frame, dataBytes: number, dc: (DefinedTable | undefined)[], ac: (DefinedTable | undefined)[], opts: JpegOptions): void {
   let blocks = 0;
   for (const c of frame.components) blocks += c.blocksWide * c.blocksHigh;
-  if (blocks > MAX_BLOCKS_PER_BYTE * Math.max(dataBytes, 1)) {
+  if (blocks > MIN_GUARDED_BLOCKS && blocks > MAX_BLOCKS_PER_BYTE * dataBytes) {
     throw new UserError(
       `${opts.what}: JPEG declares ${frame.width}x${frame.height} pixels (${blocks} blocks) but holds only ${dataBytes} bytes of image data: truncated or not a real image`,
     );
@@ -174,16 +200,15 @@ function startDecompress(frame: Frame, dataBytes: number, dc: (HuffmanTable | un
   if (!frame.progressive) {
     // jdhuff.c: the standard tables stand in for missing ones (Motion-JPEG)
     for (let i = 0; i < 2; i++) {
-      dc[i] ??= buildHuffmanTable(Uint8Array.from(STD_DC[i]![0]), Uint8Array.from(STD_DC[i]![1]), true);
-      ac[i] ??= buildHuffmanTable(Uint8Array.from(STD_AC[i]![0]), Uint8Array.from(STD_AC[i]![1]), false);
+      dc[i] ??= { counts: Uint8Array.from(STD_DC[i]![0]), values: Uint8Array.from(STD_DC[i]![1]) };
+      ac[i] ??= { counts: Uint8Array.from(STD_AC[i]![0]), values: Uint8Array.from(STD_AC[i]![1]) };
     }
   }
 }
 
-function readHuffmanTables(seg: Uint8Array, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): void {
+function readHuffmanTables(seg: Uint8Array, dc: (DefinedTable | undefined)[], ac: (DefinedTable | undefined)[]): void {
   let p = 0;
-  while (p < seg.length) {
-    if (p + 17 > seg.length) throw new Error('bad DHT marker');
+  while (seg.length - p > 16) {
     const tc = seg[p]! >> 4;
     const th = seg[p]! & 15;
     if (tc > 1 || th > 3) throw new Error('bad DHT marker');
@@ -192,9 +217,10 @@ function readHuffmanTables(seg: Uint8Array, dc: (HuffmanTable | undefined)[], ac
     for (let i = 0; i < 16; i++) total += counts[i]!;
     if (total > 256 || p + 17 + total > seg.length) throw new Error('bad DHT marker');
     const values = seg.subarray(p + 17, p + 17 + total);
-    (tc === 0 ? dc : ac)[th] = buildHuffmanTable(counts, values, tc === 0);
+    (tc === 0 ? dc : ac)[th] = { counts: counts.slice(), values: values.slice() };
     p += 17 + total;
   }
+  if (p !== seg.length) throw new Error('bad DHT marker length');
 }
 
 function readQuantTables(seg: Uint8Array, qt: (Int32Array | undefined)[]): void {
@@ -202,8 +228,8 @@ function readQuantTables(seg: Uint8Array, qt: (Int32Array | undefined)[]): void 
   while (p < seg.length) {
     const pq = seg[p]! >> 4;
     const tq = seg[p]! & 15;
-    if (tq > 3 || pq > 1) throw new Error('bad DQT marker');
-    const size = pq === 0 ? 64 : 128;
+    if (tq > 3) throw new Error(`bad DQT index ${tq}`);
+    const size = pq === 0 ? 64 : 128; // libjpeg reads 16-bit values for any non-zero precision
     if (p + 1 + size > seg.length) throw new Error('bad DQT marker');
     const t = new Int32Array(64);
     // stored in zigzag order; libjpeg keeps them in natural order
@@ -221,12 +247,12 @@ const ZIGZAG_TO_NATURAL = [
   60, 61, 54, 47, 55, 62, 63,
 ];
 
-function readScanHeader(seg: Uint8Array, frame: Frame, qt: (Int32Array | undefined)[], dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[], restartInterval: number): Scan {
+function readScanHeader(seg: Uint8Array, frame: Frame, qt: (Int32Array | undefined)[], dc: (DefinedTable | undefined)[], ac: (DefinedTable | undefined)[], restartInterval: number): Scan {
   const ns = seg[0] ?? 0;
-  if (ns < 1 || ns > 4 || seg.length < 4 + 2 * ns) throw new Error('bad SOS marker');
+  if (ns < 1 || ns > 4 || seg.length !== 4 + 2 * ns) throw new Error('bad SOS marker length');
   const components: Component[] = [];
-  const dcs: (HuffmanTable | undefined)[] = [];
-  const acs: (HuffmanTable | undefined)[] = [];
+  const dcs: (DefinedTable | undefined)[] = [];
+  const acs: (DefinedTable | undefined)[] = [];
   let blocksInMcu = 0;
   for (let i = 0; i < ns; i++) {
     const id = seg[1 + 2 * i]!;
@@ -247,11 +273,19 @@ function readScanHeader(seg: Uint8Array, frame: Frame, qt: (Int32Array | undefin
     // jdphuff.c start_pass_phuff_decoder
     const bad = (ss === 0 ? se !== 0 : ss > se || se > 63 || ns !== 1) || (ah !== 0 && al !== ah - 1) || al > 13;
     if (bad) throw new Error(`bad progression parameters Ss=${ss} Se=${se} Ah=${ah} Al=${al}`);
+    const prog = frame.progression!;
+    prog.scans++;
+    recordScan(prog, components.map((c) => frame.components.indexOf(c)), ss, se, al);
   }
   const needDC = !frame.progressive || (ss === 0 && ah === 0);
   const needAC = !frame.progressive || ss !== 0;
+  const built = (t: DefinedTable | undefined, isDC: boolean): HuffmanTable => {
+    if (!t) throw new Error('scan uses an undefined Huffman table');
+    return buildHuffmanTable(t.counts, t.values, isDC);
+  };
+  const dcBuilt = dcs.map((t) => (needDC ? built(t, true) : undefined));
+  const acBuilt = acs.map((t) => (needAC ? built(t, false) : undefined));
   for (let i = 0; i < ns; i++) {
-    if ((needDC && !dcs[i]) || (needAC && !acs[i])) throw new Error('scan uses an undefined Huffman table');
     const c = components[i]!;
     if (!c.quant) {
       const t = qt[c.tq];
@@ -259,7 +293,7 @@ function readScanHeader(seg: Uint8Array, frame: Frame, qt: (Int32Array | undefin
       c.quant = t.slice();
     }
   }
-  return { components, dc: dcs, ac: acs, ss, se, ah, al, restartInterval };
+  return { components, dc: dcBuilt, ac: acBuilt, ss, se, ah, al, restartInterval };
 }
 
 /** jdapimin.c default_decompress_parms: what the samples are, from the markers and component ids. */
@@ -280,12 +314,16 @@ function render(frame: Frame, space: JpegColorSpace): DecodedJpeg {
   const ws = new Int32Array(64);
   const zeroQuant = new Int32Array(64);
   const planes: Plane[] = [];
-  for (const c of frame.components) {
+  const smoothing = frame.progression ? smoothingLatch(frame, frame.progression) : null;
+  for (const [ci, c] of frame.components.entries()) {
     const stride = c.stride * 8;
     const data = new Uint8Array(stride * c.blocksHigh * 8);
     const q = c.quant ?? zeroQuant; // a component no scan carried is mid-grey, as libjpeg leaves it
-    for (let by = 0; by < c.blocksHigh; by++) {
-      for (let bx = 0; bx < c.blocksWide; bx++) idctIslow(c.coefs, (by * c.stride + bx) * 64, q, data, by * 8 * stride + bx * 8, stride, ws);
+    if (smoothing) idctSmoothed(frame, c, ci, smoothing, frame.progression!.lastGoodRow, data, stride);
+    else {
+      for (let by = 0; by < c.blocksHigh; by++) {
+        for (let bx = 0; bx < c.blocksWide; bx++) idctIslow(c.coefs, (by * c.stride + bx) * 64, q, data, by * 8 * stride + bx * 8, stride, ws);
+      }
     }
     c.coefs = new Int16Array(0);
     planes.push(upsample({ data, stride }, c.width, c.height, frame.hmax / c.h, frame.vmax / c.v, frame.height));

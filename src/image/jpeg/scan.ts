@@ -4,6 +4,7 @@
  * its handling of data that ends early (the rest of the segment's blocks stay as they are).
  */
 import { BitReader, type HuffmanTable } from './huffman.js';
+import type { Progression } from './smoothing.js';
 
 /** Zigzag position → natural (row-major) index, padded with 63s as libjpeg's jpeg_natural_order. */
 const NATURAL = new Uint8Array(64 + 16).fill(63);
@@ -33,6 +34,8 @@ export interface Component {
 
 export interface Frame {
   progressive: boolean;
+  /** For progressive frames: what the scans so far have coded (block smoothing needs it). */
+  progression: Progression | null;
   width: number;
   height: number;
   hmax: number;
@@ -55,8 +58,11 @@ export interface Scan {
 
 type BlockDecoder = (r: BitReader, c: Component, off: number, ci: number) => void;
 
-/** Decodes the scan whose entropy-coded data starts at `start`; returns the position after it. */
-export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: Scan): number {
+/**
+ * Decodes the scan whose entropy-coded data starts at `start`: the position after it, and whether the
+ * file ended inside it (no marker after the data).
+ */
+export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: Scan): { end: number; ranOut: boolean } {
   const r = new BitReader(data, start);
   const ncomp = scan.components.length;
   const pred = new Int32Array(ncomp);
@@ -174,7 +180,11 @@ export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: 
   const interval = scan.restartInterval;
   let toGo = interval;
   let nextRestart = 0;
+  const prog = frame.progression;
+  const rowsPerIMCU = ncomp === 1 ? scan.components[0]!.v : 1;
   for (let m = 0; m < mcuCount; m++) {
+    // jdcoefct.c consume_data: the last iMCU row reached with data left, for block smoothing
+    if (prog && !r.insufficient) prog.lastGoodRow = Math.floor(Math.floor(m / mcusX) / rowsPerIMCU);
     if (interval > 0) {
       if (toGo === 0) {
         readRestartMarker(r, data, nextRestart);
@@ -201,7 +211,7 @@ export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: 
       }
     }
   }
-  return r.pos;
+  return { end: r.pos, ranOut: r.ranOut };
 }
 
 /**
