@@ -4,6 +4,7 @@
  * "insufficient data" flag that makes the scan decoders leave the remaining blocks alone — the
  * output libjpeg gives for a truncated scan (a warning, not an error, so Pillow returns the image).
  */
+import { ReadAhead } from './read-ahead.js';
 
 const LOOKAHEAD = 9;
 
@@ -62,11 +63,12 @@ export class BitReader {
   atMarker = false;
   /** libjpeg's insufficient_data: a bit past the data was consumed. */
   insufficient = false;
-  /** The file ended inside the entropy-coded data, with no marker after it. */
-  ranOut = false;
+  /** libjpeg's reading ahead, to know whether Pillow would have run out of data. */
+  readonly ahead: ReadAhead;
 
   constructor(private readonly data: Uint8Array, start: number) {
     this.pos = start;
+    this.ahead = new ReadAhead(data, start);
   }
 
   private fill(): void {
@@ -75,14 +77,14 @@ export class BitReader {
       let b = 0;
       if (!this.atMarker) {
         let p = this.pos;
-        if (p >= data.length) this.atMarker = this.ranOut = true;
+        if (p >= data.length) this.atMarker = true;
         else {
           b = data[p++]!;
           if (b === 0xff) {
             while (p < data.length && data[p] === 0xff) p++;
             if (p >= data.length) {
               // the file ends after 0xFF: libjpeg waits for the byte that says what it is
-              this.atMarker = this.ranOut = true;
+              this.atMarker = true;
               this.pos = data.length;
               b = 0;
             } else if (data[p] === 0) p++;
@@ -111,6 +113,7 @@ export class BitReader {
   }
 
   bit(): number {
+    this.ahead.take(1);
     if (this.n < 1) this.fill();
     const v = (this.acc >>> (this.n - 1)) & 1;
     this.consume(1);
@@ -119,6 +122,7 @@ export class BitReader {
 
   bits(k: number): number {
     if (k === 0) return 0;
+    this.ahead.take(k);
     if (this.n < k) this.fill();
     const v = (this.acc >>> (this.n - k)) & ((1 << k) - 1);
     this.consume(k);
@@ -139,6 +143,7 @@ export class BitReader {
     const peek = (this.acc >>> (this.n - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
     const e = t.lookup[peek]!;
     if (e !== 0) {
+      this.ahead.huffman(e >> 8);
       this.consume(e >> 8);
       return e & 0xff;
     }
@@ -150,9 +155,11 @@ export class BitReader {
     }
     if (l > 16) {
       // libjpeg has read 17 bits when it gives up on a code
+      this.ahead.huffman(17);
       this.consume(17);
       return 0;
     }
+    this.ahead.huffman(l);
     this.consume(l);
     return t.values[code + t.valoffset[l]!] ?? 0;
   }

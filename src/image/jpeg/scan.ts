@@ -211,7 +211,7 @@ export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: 
       }
     }
   }
-  return { end: r.pos, ranOut: r.ranOut };
+  return { end: r.pos, ranOut: r.ahead.ranOut };
 }
 
 /**
@@ -222,6 +222,8 @@ export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: 
 function readRestartMarker(r: BitReader, data: Uint8Array, desired: number): void {
   r.reset();
   let p = nextMarker(data, r.pos);
+  // next_marker reading to the end of the file: libjpeg suspends (Pillow: truncated)
+  if (p >= data.length) r.ahead.ranOut = true;
   let marker = p < data.length ? data[p + 1]! : 0xd9;
   const rst = 0xd0 + desired;
   let consumed = false;
@@ -240,6 +242,7 @@ function readRestartMarker(r: BitReader, data: Uint8Array, desired: number): voi
       }
       if (action === 3) break;
       p = nextMarker(data, p + 2);
+      if (p >= data.length) r.ahead.ranOut = true;
       marker = p < data.length ? data[p + 1]! : 0xd9;
     }
   }
@@ -250,6 +253,7 @@ function readRestartMarker(r: BitReader, data: Uint8Array, desired: number): voi
     r.pos = p;
     r.atMarker = true;
   }
+  r.ahead.restart(r.pos, !consumed);
 }
 
 /** libjpeg's next_marker: the position of the next marker's last 0xFF, skipping garbage and fill bytes. */
