@@ -93,11 +93,25 @@ export function idctIslow(coefs: Int16Array, off: number, q: Int32Array, out: Ui
     }
   } else {
     for (let i = 0; i < 64; i++) ws[i] = i16(coefs[off + i]! * q[i]!);
-    for (let c = 0; c < 8; c++) dodct(ws, c, 8, DESCALE_P1);
+    for (let c = 0; c < 8; c++) {
+      // a column with only its DC: what dodct gives, (in0 << 13 + 2^10) >> 11 saturated, without the work
+      if (ws[8 + c] === 0 && ws[16 + c] === 0 && ws[24 + c] === 0 && ws[32 + c] === 0 && ws[40 + c] === 0 && ws[48 + c] === 0 && ws[56 + c] === 0) {
+        const v = sat16(ws[c]! * 4);
+        for (let r = 0; r < 8; r++) ws[r * 8 + c] = v;
+      } else dodct(ws, c, 8, DESCALE_P1);
+    }
   }
   for (let r = 0; r < 8; r++) {
-    dodct(ws, r * 8, 1, DESCALE_P2);
+    const w = r * 8;
     const o = outOff + r * stride;
+    if (ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0 && ws[w + 4] === 0 && ws[w + 5] === 0 && ws[w + 6] === 0 && ws[w + 7] === 0) {
+      // likewise for a row with only its first value
+      const d = (ws[w]! * (1 << CONST_BITS) + (1 << (DESCALE_P2 - 1))) >> DESCALE_P2;
+      const v = (d < -128 ? -128 : d > 127 ? 127 : d) + 128;
+      for (let x = 0; x < 8; x++) out[o + x] = v;
+      continue;
+    }
+    dodct(ws, w, 1, DESCALE_P2);
     for (let x = 0; x < 8; x++) {
       // vpacksswb then + CENTERJSAMPLE
       const v = ws[r * 8 + x]!;
