@@ -10,18 +10,18 @@
 import { UserError } from '../../errors.js';
 import { convertColor, type JpegColorSpace } from './color.js';
 import { buildHuffmanTable, type HuffmanTable } from './huffman.js';
-
-/** A DHT table as defined; libjpeg checks and builds it only when a scan uses it (jpeg_make_d_derived_tbl). */
-interface DefinedTable {
-  counts: Uint8Array;
-  values: Uint8Array;
-}
 import { idctIslow } from './idct.js';
 import { decodeScan, nextMarker, type Component, type Frame, type Scan } from './scan.js';
 import { idctSmoothed, newProgression, recordScan, smoothingLatch } from './smoothing.js';
 import { isReservedMarker, trailingMarker } from './trailing.js';
 import { STD_AC, STD_DC } from './std-tables.js';
 import { upsample, type Plane } from './upsample.js';
+
+/** A DHT table as defined; libjpeg checks and builds it only when a scan uses it (jpeg_make_d_derived_tbl). */
+interface DefinedTable {
+  counts: Uint8Array;
+  values: Uint8Array;
+}
 
 export interface DecodedJpeg {
   width: number;
