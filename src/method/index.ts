@@ -1,5 +1,7 @@
 /** Merging methods by fusion_bench's names (the `_target_` of its method configs), for the registry. */
 import type { MergeAlgorithmClass } from './base.js';
+import type { Model } from '../modelpool/model.js';
+import type { MergeResult } from './result.js';
 import { DareSimpleAverage } from './dare/simple-average.js';
 import { DareTaskArithmetic } from './dare/task-arithmetic.js';
 import { DareTiesMerging } from './dare/ties-merging.js';
@@ -15,13 +17,15 @@ import { WeightedAverageAlgorithm } from './weighted-average.js';
 
 export type { MergeAlgorithm, MergeAlgorithmClass } from './base.js';
 export type { PoolInput } from './sources.js';
+export type { ParamDef } from './param-def.js';
+export { Ensemble, PerTaskModels, type MergeResult } from './result.js';
 export {
   DareSimpleAverage, DareTaskArithmetic, DareTiesMerging, DummyAlgorithm, LinearInterpolationAlgorithm, MagMaxAlgorithm, ModelStock,
   SimpleAverageAlgorithm, SlerpMergeAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
 };
 
 /** Every name fusion_bench exports each class under (`fusion_bench.method.X` and its module path). */
-export const METHODS: Readonly<Record<string, MergeAlgorithmClass>> = {
+export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeResult>>> = {
   'fusion_bench.method.DummyAlgorithm': DummyAlgorithm,
   'fusion_bench.method.dummy.DummyAlgorithm': DummyAlgorithm,
   'fusion_bench.method.SimpleAverageAlgorithm': SimpleAverageAlgorithm,

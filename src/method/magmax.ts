@@ -4,20 +4,25 @@
  */
 import type { Model } from '../modelpool/model.js';
 import { baseAddScaled, f32 } from './f32.js';
-import { Params } from './params.js';
+import { readParams, type ParamDef } from './param-def.js';
 import { loadTaskVectorSources, mergedModel, Scratch, type PoolInput } from './sources.js';
 
 const NAME = 'MagMaxAlgorithm';
 
 export class MagMaxAlgorithm {
-  static readonly configKeys: readonly string[] = ['scaling_factor', 'inplace'];
+  static readonly params: readonly ParamDef[] = [
+    { name: 'scaling_factor', type: 'float', default: 0.5, doc: 'λ: θ₀ + λ·(per element, the task vector of largest magnitude)' },
+    { name: 'inplace', type: 'bool', default: true, doc: "fusion_bench's in-place flag; inputs are never modified here" },
+  ];
+  static readonly configKeys: readonly string[] = MagMaxAlgorithm.params.map((d) => d.name);
+  static readonly summary = 'MagMax: per element the largest-magnitude task vector';
   readonly scaling_factor: number;
   readonly inplace: boolean;
 
   constructor(config: Record<string, unknown> = {}) {
-    const p = new Params(config, NAME);
-    this.scaling_factor = p.number('scaling_factor', { dflt: 0.5 });
-    this.inplace = p.bool('inplace', true);
+    const v = readParams(NAME, MagMaxAlgorithm.params, config);
+    this.scaling_factor = v.scaling_factor as number;
+    this.inplace = v.inplace as boolean;
   }
 
   async run(input: PoolInput): Promise<Model> {

@@ -5,20 +5,25 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addInPlace, divInPlace } from './f32.js';
-import { Params } from './params.js';
+import { readParams, type ParamDef } from './param-def.js';
 import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'SimpleAverageAlgorithm';
 
 export class SimpleAverageAlgorithm {
-  static readonly configKeys: readonly string[] = ['show_pbar', 'inplace'];
+  static readonly params: readonly ParamDef[] = [
+    { name: 'show_pbar', type: 'bool', default: false, doc: 'show a progress bar (status stream)' },
+    { name: 'inplace', type: 'bool', default: true, doc: "fusion_bench's in-place flag; inputs are never modified here" },
+  ];
+  static readonly configKeys: readonly string[] = SimpleAverageAlgorithm.params.map((d) => d.name);
+  static readonly summary = 'simple average of the models (_pretrained_ excluded)';
   readonly show_pbar: boolean;
   readonly inplace: boolean;
 
   constructor(config: Record<string, unknown> = {}) {
-    const p = new Params(config, NAME);
-    this.show_pbar = p.bool('show_pbar', false);
-    this.inplace = p.bool('inplace', true);
+    const v = readParams(NAME, SimpleAverageAlgorithm.params, config);
+    this.show_pbar = v.show_pbar as boolean;
+    this.inplace = v.inplace as boolean;
   }
 
   async run(input: PoolInput): Promise<Model> {

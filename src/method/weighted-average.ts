@@ -5,22 +5,28 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
-import { Params } from './params.js';
+import { readParams, type ParamDef } from './param-def.js';
 import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'WeightedAverageAlgorithm';
 
 export class WeightedAverageAlgorithm {
-  static readonly configKeys: readonly string[] = ['normalize', 'weights', 'verbose'];
+  static readonly params: readonly ParamDef[] = [
+    { name: 'normalize', type: 'bool', doc: 'divide the weights by their sum first' },
+    { name: 'weights', type: 'float[]', doc: 'one weight per model, in the pool order' },
+    { name: 'verbose', type: 'bool', default: true, doc: 'log the weights' },
+  ];
+  static readonly configKeys: readonly string[] = WeightedAverageAlgorithm.params.map((d) => d.name);
+  static readonly summary = 'weighted average Σ wᵢ·θᵢ of the models';
   readonly normalize: boolean;
   readonly weights: readonly number[];
   readonly verbose: boolean;
 
   constructor(config: Record<string, unknown>) {
-    const p = new Params(config, NAME);
-    this.normalize = p.bool('normalize');
-    this.weights = p.numberList('weights');
-    this.verbose = p.bool('verbose', true);
+    const v = readParams(NAME, WeightedAverageAlgorithm.params, config);
+    this.normalize = v.normalize as boolean;
+    this.weights = v.weights as number[];
+    this.verbose = v.verbose as boolean;
   }
 
   async run(input: PoolInput): Promise<Model> {
