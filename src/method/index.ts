@@ -6,11 +6,13 @@ import { DareSimpleAverage } from './dare/simple-average.js';
 import { DareTaskArithmetic } from './dare/task-arithmetic.js';
 import { DareTiesMerging } from './dare/ties-merging.js';
 import { DummyAlgorithm } from './dummy.js';
+import { MaxModelPredictorAlgorithm, SimpleEnsembleAlgorithm, WeightedEnsembleAlgorithm } from './ensemble.js';
 import { LinearInterpolationAlgorithm } from './linear-interpolation.js';
 import { MagMaxAlgorithm } from './magmax.js';
 import { ModelStock } from './model-stock.js';
 import { SimpleAverageAlgorithm } from './simple-average.js';
 import { SlerpMergeAlgorithm } from './slerp.js';
+import { TallMaskTaskArithmeticAlgorithm } from './tall-mask.js';
 import { TaskArithmeticAlgorithm } from './task-arithmetic.js';
 import { TiesMergingAlgorithm } from './ties-merging.js';
 import { WeightedAverageAlgorithm } from './weighted-average.js';
@@ -22,6 +24,7 @@ export { Ensemble, PerTaskModels, type MergeResult } from './result.js';
 export {
   DareSimpleAverage, DareTaskArithmetic, DareTiesMerging, DummyAlgorithm, LinearInterpolationAlgorithm, MagMaxAlgorithm, ModelStock,
   SimpleAverageAlgorithm, SlerpMergeAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
+  MaxModelPredictorAlgorithm, SimpleEnsembleAlgorithm, WeightedEnsembleAlgorithm, TallMaskTaskArithmeticAlgorithm,
 };
 
 /** Every name fusion_bench exports each class under (`fusion_bench.method.X` and its module path). */
@@ -60,4 +63,13 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeR
   'fusion_bench.method.ModelStock': ModelStock,
   'fusion_bench.method.model_stock.ModelStock': ModelStock,
   'fusion_bench.method.model_stock.model_stock.ModelStock': ModelStock,
+  'fusion_bench.method.SimpleEnsembleAlgorithm': SimpleEnsembleAlgorithm,
+  'fusion_bench.method.ensemble.SimpleEnsembleAlgorithm': SimpleEnsembleAlgorithm,
+  'fusion_bench.method.WeightedEnsembleAlgorithm': WeightedEnsembleAlgorithm,
+  'fusion_bench.method.ensemble.WeightedEnsembleAlgorithm': WeightedEnsembleAlgorithm,
+  'fusion_bench.method.MaxModelPredictorAlgorithm': MaxModelPredictorAlgorithm,
+  'fusion_bench.method.ensemble.MaxModelPredictorAlgorithm': MaxModelPredictorAlgorithm,
+  'fusion_bench.method.tall_mask.TallMaskTaskArithmeticAlgorithm': TallMaskTaskArithmeticAlgorithm,
+  'fusion_bench.method.TallMaskTaskArithmeticAlgorithm': TallMaskTaskArithmeticAlgorithm,
+  'fusion_bench.method.tall_mask.task_arithmetic.TallMaskTaskArithmeticAlgorithm': TallMaskTaskArithmeticAlgorithm,
 };
