@@ -12,6 +12,7 @@ import { MagMaxAlgorithm } from './magmax.js';
 import { ModelStock } from './model-stock.js';
 import { SimpleAverageAlgorithm } from './simple-average.js';
 import { SlerpMergeAlgorithm } from './slerp.js';
+import { IsotropicMergingInCommonAndTaskSubspace, IsotropicMergingInCommonSubspace, TaskSingularVectorMerging } from './svd-merging.js';
 import { TallMaskTaskArithmeticAlgorithm } from './tall-mask.js';
 import { TaskArithmeticAlgorithm } from './task-arithmetic.js';
 import { TiesMergingAlgorithm } from './ties-merging.js';
@@ -25,6 +26,7 @@ export {
   DareSimpleAverage, DareTaskArithmetic, DareTiesMerging, DummyAlgorithm, LinearInterpolationAlgorithm, MagMaxAlgorithm, ModelStock,
   SimpleAverageAlgorithm, SlerpMergeAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
   MaxModelPredictorAlgorithm, SimpleEnsembleAlgorithm, WeightedEnsembleAlgorithm, TallMaskTaskArithmeticAlgorithm,
+  TaskSingularVectorMerging, IsotropicMergingInCommonSubspace, IsotropicMergingInCommonAndTaskSubspace,
 };
 
 /** Every name fusion_bench exports each class under (`fusion_bench.method.X` and its module path). */
@@ -72,4 +74,17 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeR
   'fusion_bench.method.tall_mask.TallMaskTaskArithmeticAlgorithm': TallMaskTaskArithmeticAlgorithm,
   'fusion_bench.method.TallMaskTaskArithmeticAlgorithm': TallMaskTaskArithmeticAlgorithm,
   'fusion_bench.method.tall_mask.task_arithmetic.TallMaskTaskArithmeticAlgorithm': TallMaskTaskArithmeticAlgorithm,
+  'fusion_bench.method.TaskSingularVectorMerging': TaskSingularVectorMerging,
+  'fusion_bench.method.task_singular_vector.TaskSingularVectorMerging': TaskSingularVectorMerging,
+  'fusion_bench.method.task_singular_vector.TSVM.TaskSingularVectorMerging': TaskSingularVectorMerging,
+  'fusion_bench.method.IsotropicMergingInCommonSubspace': IsotropicMergingInCommonSubspace,
+  'fusion_bench.method.ISO_C_Merge': IsotropicMergingInCommonSubspace,
+  'fusion_bench.method.isotropic_merging.ISO_C_Merge': IsotropicMergingInCommonSubspace,
+  'fusion_bench.method.isotropic_merging.IsotropicMergingInCommonSubspace': IsotropicMergingInCommonSubspace,
+  'fusion_bench.method.isotropic_merging.iso.IsotropicMergingInCommonSubspace': IsotropicMergingInCommonSubspace,
+  'fusion_bench.method.IsotropicMergingInCommonAndTaskSubspace': IsotropicMergingInCommonAndTaskSubspace,
+  'fusion_bench.method.ISO_CTS_Merge': IsotropicMergingInCommonAndTaskSubspace,
+  'fusion_bench.method.isotropic_merging.ISO_CTS_Merge': IsotropicMergingInCommonAndTaskSubspace,
+  'fusion_bench.method.isotropic_merging.IsotropicMergingInCommonAndTaskSubspace': IsotropicMergingInCommonAndTaskSubspace,
+  'fusion_bench.method.isotropic_merging.iso.IsotropicMergingInCommonAndTaskSubspace': IsotropicMergingInCommonAndTaskSubspace,
 };
