@@ -61,13 +61,16 @@ export function symEig(a: Float64Array, n: number): { values: Float64Array; vect
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   tred2(V, d, e, n);
-  tql2(V, d, e, n);
+  // tql2 rotates pairs of eigenvectors: stored as rows (W = Vᵀ) its loops run over contiguous memory
+  const W: Float64Array[] = Array.from({ length: n }, (_, j) => Float64Array.from({ length: n }, (_, i) => V[i]![j]!));
+  tql2(W, d, e, n);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y]! - d[x]!);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
     values[dst] = d[src]!;
-    for (let i = 0; i < n; i++) vectors[i * n + dst] = V[i]![src]!;
+    const w = W[src]!;
+    for (let i = 0; i < n; i++) vectors[i * n + dst] = w[i]!;
   });
   return { values, vectors };
 }
@@ -146,7 +149,8 @@ function tred2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): 
   e[0] = 0;
 }
 
-function tql2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+/** Implicit QL on the tridiagonal (d, e), accumulating into the eigenvectors stored as the rows of W. */
+function tql2(W: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;
@@ -191,11 +195,12 @@ function tql2(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): v
           c = p / r;
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
+          const wi = W[i]!;
+          const wj = W[i + 1]!;
           for (let k = 0; k < n; k++) {
-            const row = V[k]!;
-            h = row[i + 1]!;
-            row[i + 1] = s * row[i]! + c * h;
-            row[i] = c * row[i]! - s * h;
+            h = wj[k]!;
+            wj[k] = s * wi[k]! + c * h;
+            wi[k] = c * wi[k]! - s * h;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
