@@ -12,6 +12,7 @@ import { MagMaxAlgorithm } from './magmax.js';
 import { ModelStock } from './model-stock.js';
 import { SimpleAverageAlgorithm } from './simple-average.js';
 import { SlerpMergeAlgorithm } from './slerp.js';
+import { WUDIMerging } from './wudi.js';
 import { IsotropicMergingInCommonAndTaskSubspace, IsotropicMergingInCommonSubspace, TaskSingularVectorMerging } from './svd-merging.js';
 import { TallMaskTaskArithmeticAlgorithm } from './tall-mask.js';
 import { TaskArithmeticAlgorithm } from './task-arithmetic.js';
@@ -26,7 +27,7 @@ export {
   DareSimpleAverage, DareTaskArithmetic, DareTiesMerging, DummyAlgorithm, LinearInterpolationAlgorithm, MagMaxAlgorithm, ModelStock,
   SimpleAverageAlgorithm, SlerpMergeAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
   MaxModelPredictorAlgorithm, SimpleEnsembleAlgorithm, WeightedEnsembleAlgorithm, TallMaskTaskArithmeticAlgorithm,
-  TaskSingularVectorMerging, IsotropicMergingInCommonSubspace, IsotropicMergingInCommonAndTaskSubspace,
+  TaskSingularVectorMerging, IsotropicMergingInCommonSubspace, IsotropicMergingInCommonAndTaskSubspace, WUDIMerging,
 };
 
 /** Every name fusion_bench exports each class under (`fusion_bench.method.X` and its module path). */
@@ -87,4 +88,7 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeR
   'fusion_bench.method.isotropic_merging.ISO_CTS_Merge': IsotropicMergingInCommonAndTaskSubspace,
   'fusion_bench.method.isotropic_merging.IsotropicMergingInCommonAndTaskSubspace': IsotropicMergingInCommonAndTaskSubspace,
   'fusion_bench.method.isotropic_merging.iso.IsotropicMergingInCommonAndTaskSubspace': IsotropicMergingInCommonAndTaskSubspace,
+  'fusion_bench.method.WUDIMerging': WUDIMerging,
+  'fusion_bench.method.wudi.WUDIMerging': WUDIMerging,
+  'fusion_bench.method.wudi.wudi.WUDIMerging': WUDIMerging,
 };
