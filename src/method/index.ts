@@ -12,6 +12,7 @@ import { MagMaxAlgorithm } from './magmax.js';
 import { ModelStock } from './model-stock.js';
 import { SimpleAverageAlgorithm } from './simple-average.js';
 import { SlerpMergeAlgorithm } from './slerp.js';
+import { EMRMerging } from './emr-merging.js';
 import { WUDIMerging } from './wudi.js';
 import { IsotropicMergingInCommonAndTaskSubspace, IsotropicMergingInCommonSubspace, TaskSingularVectorMerging } from './svd-merging.js';
 import { TallMaskTaskArithmeticAlgorithm } from './tall-mask.js';
@@ -27,7 +28,7 @@ export {
   DareSimpleAverage, DareTaskArithmetic, DareTiesMerging, DummyAlgorithm, LinearInterpolationAlgorithm, MagMaxAlgorithm, ModelStock,
   SimpleAverageAlgorithm, SlerpMergeAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
   MaxModelPredictorAlgorithm, SimpleEnsembleAlgorithm, WeightedEnsembleAlgorithm, TallMaskTaskArithmeticAlgorithm,
-  TaskSingularVectorMerging, IsotropicMergingInCommonSubspace, IsotropicMergingInCommonAndTaskSubspace, WUDIMerging,
+  TaskSingularVectorMerging, IsotropicMergingInCommonSubspace, IsotropicMergingInCommonAndTaskSubspace, WUDIMerging, EMRMerging,
 };
 
 /** Every name fusion_bench exports each class under (`fusion_bench.method.X` and its module path). */
@@ -91,4 +92,6 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeR
   'fusion_bench.method.WUDIMerging': WUDIMerging,
   'fusion_bench.method.wudi.WUDIMerging': WUDIMerging,
   'fusion_bench.method.wudi.wudi.WUDIMerging': WUDIMerging,
+  'fusion_bench.method.emr_merging.EMRMerging': EMRMerging,
+  'fusion_bench.method.emr_merging.emr_merging.EMRMerging': EMRMerging,
 };
