@@ -3,9 +3,10 @@
  * ties, `>=`), scaled and added to the pretrained weights.
  */
 import type { Model } from '../modelpool/model.js';
-import { baseAddScaled, f32 } from './f32.js';
+import { baseAddScaled } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
-import { loadTaskVectorSources, mergedModel, Scratch, type PoolInput } from './sources.js';
+import type { PoolInput } from './sources.js';
+import { runTensorMerge } from './tensor-merge.js';
 
 const NAME = 'MagMaxAlgorithm';
 
@@ -26,21 +27,19 @@ export class MagMaxAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const { set, base, finetuned } = await loadTaskVectorSources(NAME, input);
-    const scratch = new Scratch();
-    return mergedModel(NAME, base, set, (name) => {
-      const theta0 = scratch.read(base.model.stateDict, name, 0);
-      const best = finetuned[0]!.model.stateDict.loadF32(name);
-      for (let i = 0; i < best.length; i++) best[i] = best[i]! - theta0[i]!;
-      for (let k = 1; k < finetuned.length; k++) {
-        const x = scratch.read(finetuned[k]!.model.stateDict, name, 1);
-        for (let i = 0; i < best.length; i++) {
-          const tv = f32(x[i]! - theta0[i]!);
-          if (Math.abs(tv) >= Math.abs(best[i]!)) best[i] = tv;
+    return runTensorMerge(NAME, input, 'task-vectors', {
+      combine(t, out) {
+        const best = t.taskVector(0, out ?? new Float32Array(t.numel));
+        for (let k = 1; k < t.count; k++) {
+          const tv = t.taskVector(k, 1);
+          for (let i = 0; i < best.length; i++) if (Math.abs(tv[i]!) >= Math.abs(best[i]!)) best[i] = tv[i]!;
         }
-      }
-      baseAddScaled(best, theta0, this.scaling_factor, best);
-      return best;
+        return best;
+      },
+      finish: (t, best) => {
+        baseAddScaled(best, t.base(), this.scaling_factor, best);
+        return best;
+      },
     });
   }
 }

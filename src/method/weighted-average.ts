@@ -6,7 +6,8 @@ import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
-import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
+import { toPool, type PoolInput } from './sources.js';
+import { runTensorMerge } from './tensor-merge.js';
 
 const NAME = 'WeightedAverageAlgorithm';
 
@@ -42,19 +43,18 @@ export class WeightedAverageAlgorithm {
       if (total === 0) throw new UserError(`${NAME}: cannot normalize weights that sum to zero`);
       w = w.map((x) => x / total);
     }
-    const set = await loadChecked(NAME, pool, names);
-    const models = set.list;
-    const scratch = new Scratch();
-    return mergedModel(NAME, models[0]!, set, (name) => {
-      const acc = models[0]!.model.stateDict.loadF32(name);
-      const w0 = f32(w[0]!);
-      for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
-      for (let k = 1; k < models.length; k++) {
-        const x = scratch.read(models[k]!.model.stateDict, name, 0);
-        const wk = f32(w[k]!);
-        for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
-      }
-      return acc;
+    return runTensorMerge(NAME, pool, 'models', {
+      combine(t, out) {
+        const acc = t.model(0, out ?? new Float32Array(t.numel));
+        const w0 = f32(w[0]!);
+        for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
+        for (let k = 1; k < t.count; k++) {
+          const x = t.model(k, 1);
+          const wk = f32(w[k]!);
+          for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
+        }
+        return acc;
+      },
     });
   }
 }
