@@ -35,19 +35,26 @@ export function transpose(a: Float64Array, m: number, n: number): Float64Array {
   return out;
 }
 
-/** AᵀA (n×n) of an m×n matrix, symmetric. */
+/** AᵀA (n×n) of an m×n matrix, symmetric: dot products of A's columns, made contiguous first. */
 export function gram(a: Float64Array, m: number, n: number): Float64Array {
+  const cols = transpose(a, m, n); // n×m
   const g = new Float64Array(n * n);
-  for (let r = 0; r < m; r++) {
-    const row = r * n;
-    for (let i = 0; i < n; i++) {
-      const x = a[row + i]!;
-      if (x === 0) continue;
-      const gi = i * n;
-      for (let j = i; j < n; j++) g[gi + j] += x * a[row + j]!;
+  for (let i = 0; i < n; i++) {
+    const ci = i * m;
+    for (let j = i; j < n; j++) {
+      const cj = j * m;
+      let s0 = 0;
+      let s1 = 0;
+      let r = 0;
+      for (; r + 1 < m; r += 2) {
+        s0 += cols[ci + r]! * cols[cj + r]!;
+        s1 += cols[ci + r + 1]! * cols[cj + r + 1]!;
+      }
+      if (r < m) s0 += cols[ci + r]! * cols[cj + r]!;
+      g[i * n + j] = s0 + s1;
+      g[j * n + i] = s0 + s1;
     }
   }
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[i * n + j] = g[j * n + i]!;
   return g;
 }
 
