@@ -34,27 +34,36 @@ export interface MaskedTaskData {
   readonly scales: readonly number[] | null;
 }
 
-export function maskedTaskModels(owner: string, set: SourceSet, base: Source, finetuned: readonly Source[], data: MaskedTaskData, evaluation: 'own-task' | 'every-task'): PerTaskModels {
+/**
+ * A lazy model over θ₀: each floating tensor is θ₀'s, handed to `addDelta` to add the model's change in
+ * place; integer buffers pass through. Closing it frees nothing shared.
+ */
+export function deltaModel(base: Source, source: string, addDelta: (name: string, theta0: Float32Array) => void): Model {
   const sd = base.model.stateDict;
+  const stateDict = new ComputedStateDict({
+    names: sd.names(),
+    info: (name) => sd.info(name),
+    compute: (name) => {
+      const out = sd.loadF32(name);
+      if (isMerged(sd.info(name))) addDelta(name, out);
+      return out;
+    },
+    raw: (name) => (isMerged(sd.info(name)) ? undefined : sd.loadRaw?.(name)),
+  });
+  return { stateDict, config: base.model.config, source };
+}
+
+export function maskedTaskModels(owner: string, set: SourceSet, base: Source, finetuned: readonly Source[], data: MaskedTaskData, evaluation: 'own-task' | 'every-task'): PerTaskModels {
   const build = (task: string): Model => {
     const t = finetuned.findIndex((f) => f.name === task);
     const mask = data.masks[t]!;
     const scale = data.scales === null ? 1 : f32(data.scales[t]!);
-    const stateDict = new ComputedStateDict({
-      names: sd.names(),
-      info: (name) => sd.info(name),
-      compute: (name) => {
-        const out = sd.loadF32(name);
-        const s = data.shared.get(name);
-        if (s === undefined) return out; // integer buffers: θ₀'s
-        const m = mask.get(name)!;
-        // a float 0/1 mask as torch multiplies it: 0·τ adds 0 (NaN only where τ is)
-        for (let i = 0; i < out.length; i++) out[i] = out[i]! + f32(f32(s[i]! * m.get(i)) * scale);
-        return out;
-      },
-      raw: (name) => (isMerged(sd.info(name)) ? undefined : sd.loadRaw?.(name)),
+    return deltaModel(base, `${owner} model for ${task}`, (name, out) => {
+      const s = data.shared.get(name)!;
+      const m = mask.get(name)!;
+      // a float 0/1 mask as torch multiplies it: 0·τ adds 0 (NaN only where τ is)
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! + f32(f32(s[i]! * m.get(i)) * scale);
     });
-    return { stateDict, config: base.model.config, source: `${owner} model for ${task}` };
   };
   return new PerTaskModels(finetuned.map((f) => f.name), build, evaluation, () => set.close());
 }

@@ -10,7 +10,9 @@ import type { Model } from '../modelpool/model.js';
  * One model per task, built on demand from what is held once (a shared vector plus per-task masks or
  * modulators, not N full models). `evaluation` says how fusion_bench reports it:
  * - `own-task` (EMR): each task is evaluated with its own model, one report of the usual shape;
- * - `every-task` (TALL masks): each task's model is evaluated on every task, under `models`.
+ * - `every-task` (TALL masks): each task's model is evaluated on every task, under `models`;
+ * - `each-model` (TSV-M's return_single_task_models, a dict of models in fusion_bench): each named model
+ *   evaluated on every task, one report entry per name.
  */
 export class PerTaskModels {
   readonly kind = 'per-task-models';
@@ -18,7 +20,7 @@ export class PerTaskModels {
   constructor(
     readonly tasks: readonly string[],
     private readonly build: (task: string) => Model,
-    readonly evaluation: 'own-task' | 'every-task',
+    readonly evaluation: 'own-task' | 'every-task' | 'each-model',
     private readonly onClose?: () => void,
   ) {}
 

@@ -14,7 +14,9 @@ import { UserError } from '../errors.js';
 import { baseAddScaled, f32 } from './f32.js';
 import { matmul, polarWithValues, svdThin, transpose } from './linalg/dense.js';
 import { readParams, type ParamDef } from './param-def.js';
-import type { PoolInput } from './sources.js';
+import { loadTaskVectorSources, type PoolInput } from './sources.js';
+import { deltaModel, forEachTaskVectors } from './masked-task-models.js';
+import { PerTaskModels } from './result.js';
 import { runTensorMerge, type TensorInputs, type TensorKernel } from './tensor-merge.js';
 import type { Model } from '../modelpool/model.js';
 import type { RunContext } from '../run-context.js';
@@ -96,11 +98,35 @@ const EXCLUDE_KEYS: ParamDef = { name: 'exclude_keys', type: 'str[]', default: [
 
 const TSV = 'TaskSingularVectorMerging';
 
+/** TSV-M's factors of one matrix: polar(U) (m×k), the stacked singular values, polar(Vᵀ) (k×n), r per task. */
+export interface TsvFactors {
+  readonly pu: Float64Array;
+  readonly s: Float64Array;
+  readonly pv: Float64Array;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly r: number;
+}
+
 /**
  * TSV-M of one matrix: each task's top ⌊k/T⌋ singular triplets side by side, the stacked U and V
  * replaced by their polar factors (decorrelated), times the stacked singular values.
  */
 export function tsvMatrix(tvs: readonly Float32Array[], m: number, n: number): Float32Array {
+  const f = tsvFactors(tvs, m, n);
+  return product(f.pu, f.s, f.pv, m, f.k, n);
+}
+
+/** Task i's part of TSV-M (fusion_bench's single-task model): its block of the factors. */
+export function tsvTaskMatrix(f: TsvFactors, i: number): Float32Array {
+  const { m, n, k, r } = f;
+  const u = new Float64Array(m * r);
+  for (let a = 0; a < m; a++) for (let j = 0; j < r; j++) u[a * r + j] = f.pu[a * k + i * r + j]!;
+  return product(u, f.s.subarray(i * r, (i + 1) * r), f.pv.subarray(i * r * n, (i + 1) * r * n), m, r, n);
+}
+
+export function tsvFactors(tvs: readonly Float32Array[], m: number, n: number): TsvFactors {
   const T = tvs.length;
   const k = Math.min(m, n);
   const r = Math.trunc(k * (1 / T)); // int(s.shape[0] * sv_reduction), in double as Python
@@ -113,16 +139,14 @@ export function tsvMatrix(tvs: readonly Float32Array[], m: number, n: number): F
     sumS.set(d.s.subarray(0, r), i * r);
     putRows(sumV, d.vt, n, i * r, r);
   });
-  const pu = polarWithValues(sumU, m, k).p;
-  const pv = polarWithValues(sumV, k, n).p;
-  return product(pu, sumS, pv, m, k, n);
+  return { pu: polarWithValues(sumU, m, k).p, s: sumS, pv: polarWithValues(sumV, k, n).p, m, n, k, r };
 }
 
 export class TaskSingularVectorMerging {
   static readonly params: readonly ParamDef[] = [
     { name: 'alpha', type: 'float|float[]', default: null, doc: 'a number scales the merged task vector; a list (one per model) scales each task vector first' },
     EXCLUDE_KEYS,
-    { name: 'return_single_task_models', type: 'bool', default: false, doc: 'also return each task’s reconstructed model (not supported yet: must be false)' },
+    { name: 'return_single_task_models', type: 'bool', default: false, doc: 'also return each task’s model (θ₀ + its part of the merge), evaluated and saved by name' },
   ];
   static readonly configKeys: readonly string[] = ['alpha', 'exclude_keys', 'return_single_task_models'];
   static readonly summary = 'Task Singular Vectors merging (TSV-M): decorrelated low-rank task matrices';
@@ -135,33 +159,79 @@ export class TaskSingularVectorMerging {
     this.alpha = v.alpha as number | number[] | null;
     this.exclude_keys = v.exclude_keys as string[];
     this.return_single_task_models = v.return_single_task_models as boolean;
-    if (this.return_single_task_models) throw new UserError(`${TSV}: return_single_task_models: true is not supported yet; set it to false`);
   }
 
-  async run(input: PoolInput): Promise<Model> {
+  private checkAlpha(count: number, names: readonly string[]): void {
+    if (Array.isArray(this.alpha) && this.alpha.length !== count) {
+      throw new UserError(`${TSV}: alpha has ${this.alpha.length} values for ${count} models (${names.join(', ')}); give one per model or a single number`);
+    }
+  }
+
+  /** Task vectors scaled by a per-model alpha list, in place (state_dict_mul before the SVDs). */
+  private scaleTaskVectors(tvs: Float32Array[]): void {
+    if (!Array.isArray(this.alpha)) return;
+    const a = this.alpha.map(f32);
+    tvs.forEach((tv, i) => { for (let j = 0; j < tv.length; j++) tv[j] = f32(tv[j]! * a[i]!); });
+  }
+
+  /** θ₀ + α·merged with a single α (state_dict_mul, then state_dict_add), else θ₀ + merged; in place. */
+  private addScaled(out: Float32Array, merged: Float32Array, theta0: Float32Array, scaled: boolean): Float32Array {
+    const s = scaled && typeof this.alpha === 'number' ? f32(this.alpha) : null;
+    for (let i = 0; i < out.length; i++) out[i] = (s === null ? merged[i]! : f32(merged[i]! * s)) + theta0[i]!;
+    return out;
+  }
+
+  /** The merged model; with return_single_task_models, each task's model and the merged one ('merged'). */
+  async run(input: PoolInput): Promise<Model | PerTaskModels> {
+    if (this.return_single_task_models) return this.runWithSingleTaskModels(input);
     const excluded = new Set(this.exclude_keys);
-    const alpha = this.alpha;
-    const perTask = Array.isArray(alpha) ? alpha.map(f32) : null;
     const kernel: TensorKernel = {
-      prepare: (source) => {
-        if (perTask !== null && perTask.length !== source.count) {
-          throw new UserError(`${TSV}: alpha has ${perTask.length} values for ${source.count} models (${source.modelNames.join(', ')}); give one per model or a single number`);
-        }
-      },
+      prepare: (source) => this.checkAlpha(source.count, source.modelNames),
       combine: (t) => {
         const tvs = allTaskVectors(t);
-        if (perTask !== null) tvs.forEach((tv, i) => { for (let j = 0; j < tv.length; j++) tv[j] = f32(tv[j]! * perTask[i]!); });
+        this.scaleTaskVectors(tvs);
         const shape = matrixShape(t, excluded);
         return shape ? tsvMatrix(tvs, shape[0], shape[1]) : runningMean(tvs);
       },
-      finish: (t, merged) => {
-        const theta0 = t.base();
-        const s = typeof alpha === 'number' ? f32(alpha) : null;
-        for (let i = 0; i < merged.length; i++) merged[i] = (s === null ? merged[i]! : f32(merged[i]! * s)) + theta0[i]!;
-        return merged;
-      },
+      finish: (t, merged) => this.addScaled(merged, merged, t.base(), true),
     };
     return runTensorMerge(TSV, input, 'task-vectors', kernel, this.ctx);
+  }
+
+  /**
+   * fusion_bench's dict {model name: θ₀ + task's part, ..., merged: θ₀ + α·merged}. One pass keeps each
+   * matrix's factors (polar(U), σ, polar(Vᵀ): about two matrices, whatever the number of tasks) and the
+   * mean task vector of the other tensors; every model is computed from them when read.
+   */
+  private async runWithSingleTaskModels(input: PoolInput): Promise<PerTaskModels> {
+    const { set, base, finetuned } = await loadTaskVectorSources(TSV, input);
+    const excluded = new Set(this.exclude_keys);
+    const factors = new Map<string, TsvFactors>();
+    const means = new Map<string, Float32Array>();
+    const sd = base.model.stateDict;
+    try {
+      this.checkAlpha(finetuned.length, finetuned.map((f) => f.name));
+    } catch (e) {
+      set.close();
+      throw e;
+    }
+    forEachTaskVectors(set, base, finetuned, (name, tvs) => {
+      this.scaleTaskVectors(tvs);
+      const s = sd.info(name).shape;
+      if (s.length === 2 && !excluded.has(name)) factors.set(name, tsvFactors(tvs, s[0]!, s[1]!));
+      else means.set(name, runningMean(tvs));
+    });
+    const names = [...finetuned.map((f) => f.name), 'merged'];
+    const build = (label: string): Model => {
+      const i = names.indexOf(label);
+      const merged = label === 'merged';
+      return deltaModel(base, `${TSV} ${merged ? 'merged model' : `model for ${label}`}`, (name, out) => {
+        const f = factors.get(name);
+        const tv = f === undefined ? means.get(name)! : merged ? product(f.pu, f.s, f.pv, f.m, f.k, f.n) : tsvTaskMatrix(f, i);
+        this.addScaled(out, tv, out, merged);
+      });
+    };
+    return new PerTaskModels(names, build, 'each-model', () => set.close());
   }
 }
 

@@ -208,10 +208,10 @@ export class FabricModelFusionProgram {
    * per-task models evaluated each on its own task, and ensembles, go to the task pool as they are.
    */
   async evaluate(taskpool: TaskPool, merged: unknown): Promise<unknown> {
-    if (isPerTaskModels(merged) && merged.evaluation === 'every-task') {
+    if (isPerTaskModels(merged) && merged.evaluation !== 'own-task') {
       const models: Record<string, unknown> = {};
       for (const task of merged.tasks) models[task] = await taskpool.evaluate(merged.model(task));
-      return { models, metadata: null };
+      return merged.evaluation === 'every-task' ? { models, metadata: null } : models;
     }
     if (isPerTaskModels(merged) || isEnsemble(merged)) return taskpool.evaluate(merged);
     if (isModelDict(merged)) {

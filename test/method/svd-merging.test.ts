@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUserError } from '../../src/errors.js';
-import { IsotropicMergingInCommonAndTaskSubspace, IsotropicMergingInCommonSubspace, TaskSingularVectorMerging } from '../../src/method/index.js';
+import { IsotropicMergingInCommonAndTaskSubspace, IsotropicMergingInCommonSubspace, PerTaskModels, TaskSingularVectorMerging } from '../../src/method/index.js';
 import { isoCtsSplit } from '../../src/method/svd-merging.js';
 import { model, mulberry32, randomArrays, type Arrays } from './helpers.js';
 import { jacobiSvd, mul, polarRef, rows, signFlipper, transpose, tsvRef } from './svd-reference.js';
@@ -35,8 +35,8 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, what: stri
   }
 }
 
-async function merged(method: { run(p: unknown): Promise<{ stateDict: { loadF32(n: string): Float32Array; close?(): void } }> }, p: Record<string, unknown>): Promise<Map<string, Float32Array>> {
-  const m = await method.run(p);
+async function merged(method: { run(p: never): Promise<unknown> }, p: Record<string, unknown>): Promise<Map<string, Float32Array>> {
+  const m = (await method.run(p as never)) as { stateDict: { loadF32(n: string): Float32Array; close?(): void } };
   const out = new Map(Object.keys(LAYOUT).map((n) => [n, m.stateDict.loadF32(n)] as const));
   m.stateDict.close?.();
   return out;
@@ -200,4 +200,28 @@ test('TSV-M, Iso: per-task alpha, exclude_keys, and bad input', async () => {
   const bad = pool(theta0, [random[0]!, other]);
   (bad.t1 as { stateDict: unknown }).stateDict = model(other, 't1', { ...LAYOUT, 'l.0.fc.weight': [9, 12] }).stateDict;
   await refuses(new IsotropicMergingInCommonSubspace({ scaling_factor: 1 }).run(bad), /tensor 'l.0.fc.weight' has shape \[9, 12\] in model 't1' but \[12, 9\] in '_pretrained_'/);
+});
+
+test('TSV-M return_single_task_models: each task’s part (rank ≤ ⌊k/T⌋) and the merged model; the parts sum to the merge', async () => {
+  const r = (await new TaskSingularVectorMerging({ alpha: 1, return_single_task_models: true }).run(pool(theta0, random))) as PerTaskModels;
+  assert.ok(r instanceof PerTaskModels);
+  assert.deepEqual(r.tasks, ['t0', 't1', 't2', 'merged']);
+  assert.equal(r.evaluation, 'each-model');
+  const plain = await merged(new TaskSingularVectorMerging({ alpha: 1 }), pool(theta0, random));
+  for (const name of MATRICES) {
+    const [m, n] = LAYOUT[name] as [number, number];
+    const rank = Math.trunc(Math.min(m, n) * (1 / 3));
+    assertClose(r.model('merged').stateDict.loadF32(name), plain.get(name)!, `merged ${name}`, 1e-7);
+    const sum = new Float64Array(m * n);
+    for (const task of ['t0', 't1', 't2']) {
+      const part = Array.from(r.model(task).stateDict.loadF32(name), (v, i) => v - theta0[name]![i]!);
+      part.forEach((v, i) => (sum[i] += v));
+      const sv = jacobiSvd(rows(part, m, n)).s;
+      assert.ok(sv.slice(rank).every((x) => x <= 1e-5 * sv[0]!), `${task} ${name}: rank ≤ ${rank} (${sv.join(', ')})`);
+    }
+    assertClose(Array.from(sum, (v, i) => theta0[name]![i]! + v), plain.get(name)!, `Σ parts ${name}`, 1e-5);
+  }
+  // tensors that are not matrices: every model gets the mean task vector
+  assertClose(r.model('t1').stateDict.loadF32('l.0.fc.bias'), plain.get('l.0.fc.bias')!, 'bias', 1e-7);
+  r.close();
 });

@@ -57,39 +57,63 @@ test('TALL masks: each task model is θ₀ + maskₜ ⊙ Σ τ, maskₜ = |τₜ
   assert.throws(() => new TallMaskTaskArithmeticAlgorithm({}), (e: unknown) => isUserError(e) && /'tall_mask_lambda' is required/.test((e as Error).message));
 });
 
+/** Runs the program over three small checkpoints with a DummyTaskPool, saving under `save`. */
+async function runProgram(dir: string, method: Record<string, unknown>, save: string): Promise<{ report: Record<string, unknown>; result: PerTaskModels }> {
+  const theta0 = randomArrays(5);
+  const models: Record<string, string> = {};
+  [['_pretrained_', theta0], ['a', randomArrays(6, { around: theta0, scale: 0.1 })], ['b', randomArrays(7, { around: theta0, scale: 0.1 })]].forEach(([name, arrays]) => {
+    const d = join(dir, name as string);
+    mkdirSync(d, { recursive: true });
+    writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(arrays as Arrays));
+    models[name as string] = d;
+  });
+  const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+  const p = new FabricModelFusionProgram({
+    method,
+    modelpool: { _target_: 'fusion_bench.modelpool.BaseModelPool', models },
+    taskpool: { _target_: 'fusion_bench.taskpool.DummyTaskPool' },
+    merged_model_save_path: save,
+    print_config: false,
+  }, createBuiltinRegistry(), runContext({ status: null }), sink);
+  const r = await p.run();
+  return { report: r.report as Record<string, unknown>, result: r.merged_model as PerTaskModels };
+}
+
+/** Each named model was saved in <save>/<name>/ with exactly the tensors it computes. */
+function assertSaved(save: string, result: PerTaskModels): void {
+  for (const task of result.tasks) {
+    assert.ok(existsSync(join(save, task)), `${task}'s folder`);
+    const saved = openSafetensors(join(save, task, 'model.safetensors'));
+    const sd = result.model(task).stateDict;
+    for (const n of sd.names()) assert.deepEqual(saved.loadF32(n), sd.loadF32(n), `${task} ${n}`);
+    saved.close();
+  }
+}
+
 test('per-task models through the program: reported under models, saved as <path>/<task>/', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tall-program-'));
   try {
-    const theta0 = randomArrays(5);
-    const models: Record<string, string> = {};
-    [['_pretrained_', theta0], ['a', randomArrays(6, { around: theta0, scale: 0.1 })], ['b', randomArrays(7, { around: theta0, scale: 0.1 })]].forEach(([name, arrays]) => {
-      const d = join(dir, name as string);
-      mkdirSync(d);
-      writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(arrays as Arrays));
-      models[name as string] = d;
-    });
-    const sink = new Writable({ write(_c, _e, cb) { cb(); } });
     const save = join(dir, 'out');
-    const p = new FabricModelFusionProgram({
-      method: { _target_: 'fusion_bench.method.tall_mask.TallMaskTaskArithmeticAlgorithm', tall_mask_lambda: 0.6, debug: 0, verbose: 0 },
-      modelpool: { _target_: 'fusion_bench.modelpool.BaseModelPool', models },
-      taskpool: { _target_: 'fusion_bench.taskpool.DummyTaskPool' },
-      merged_model_save_path: save,
-      print_config: false,
-    }, createBuiltinRegistry(), runContext({ status: null }), sink);
-    const r = await p.run();
-    const report = r.report as { models: Record<string, { model_info: unknown }>; metadata: unknown };
+    const { report: r, result } = await runProgram(dir, { _target_: 'fusion_bench.method.tall_mask.TallMaskTaskArithmeticAlgorithm', tall_mask_lambda: 0.6, debug: 0, verbose: 0 }, save);
+    const report = r as { models: Record<string, { model_info: unknown }>; metadata: unknown };
     assert.deepEqual(Object.keys(report.models), ['a', 'b']);
     assert.equal(report.metadata, null);
     assert.ok(report.models.a!.model_info);
-    const result = r.merged_model as PerTaskModels;
-    for (const task of ['a', 'b']) {
-      assert.ok(existsSync(join(save, task)), `${task}'s folder`);
-      const saved = openSafetensors(join(save, task, 'model.safetensors'));
-      const sd = result.model(task).stateDict;
-      for (const n of sd.names()) assert.deepEqual(saved.loadF32(n), sd.loadF32(n), `${task} ${n}`);
-      saved.close();
-    }
+    assertSaved(save, result);
+    result.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('TSV-M single-task models through the program: one report entry and one folder per name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsv-program-'));
+  try {
+    const save = join(dir, 'out');
+    const { report, result } = await runProgram(dir, { _target_: 'fusion_bench.method.TaskSingularVectorMerging', alpha: 1, exclude_keys: null, return_single_task_models: true }, save);
+    assert.deepEqual(Object.keys(report).filter((k) => k !== 'run_info'), ['a', 'b', 'merged']);
+    assert.ok((report.merged as { model_info: unknown }).model_info);
+    assertSaved(save, result);
     result.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
