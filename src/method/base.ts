@@ -11,8 +11,12 @@ export interface MergeAlgorithm<R = Model> {
 
 export interface MergeAlgorithmClass<R = Model> {
   new (config: Record<string, unknown>, ctx?: RunContext): MergeAlgorithm<R>;
-  /** The parameters, declared once: names (Python's positional order), types, defaults, ranges, docs. */
-  readonly params: readonly ParamDef[];
+  /**
+   * The parameters, declared once: names (Python's positional order), types, defaults, ranges, docs.
+   * Every method here declares them (test/method/param-def.test.ts); a class without them is registered
+   * with `configKeys` only and accepts any keys, as before the seam.
+   */
+  readonly params?: readonly ParamDef[];
   /** fusion_bench's constructor parameters, in Python's positional order (for `_args_`): the params' names. */
   readonly configKeys: readonly string[];
   /** One line for listings. */

@@ -13,10 +13,10 @@ function cls(load: () => Promise<Ctor> | Ctor, summary?: string, params: string[
 }
 
 /** A class that declares its parameters (merging methods): they give `_args_` names, the unknown-key check and the listing. */
-type Declared = Ctor & { readonly params?: readonly ParamDef[]; readonly summary?: string };
+type Declared = Ctor & { readonly params?: readonly ParamDef[]; readonly configKeys?: readonly string[]; readonly summary?: string };
 
 function declaredSpec(C: Declared, summary: string): TargetSpec {
-  const spec = cls(() => C, C.summary ?? summary);
+  const spec = cls(() => C, C.summary ?? summary, [...(C.configKeys ?? [])]);
   if (C.params === undefined) return spec;
   return {
     ...spec,

@@ -34,6 +34,7 @@ test('_args_ bind to the declared parameters in order', async () => {
 test('every registered method declares its parameters, with a doc line each, and the registry lists them', () => {
   const r = createBuiltinRegistry();
   for (const [name, C] of Object.entries(METHODS)) {
+    assert.ok(C.params, `${name} declares its parameters (static params: ParamDef[])`);
     assert.deepEqual(C.configKeys, C.params.map((d) => d.name), name);
     for (const d of C.params) assert.ok(d.doc.length > 0, `${name}.${d.name} has a doc line`);
     const spec = r.get(name);
