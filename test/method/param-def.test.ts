@@ -17,7 +17,7 @@ test('a key the method does not declare is an error listing the keys it takes', 
     isUserError(e) && /TaskArithmeticAlgorithm: unknown option 'scaling_facter'; TaskArithmeticAlgorithm takes 'scaling_factor', 'inplace'/.test((e as Error).message));
   const r = createBuiltinRegistry();
   await assert.rejects(instantiate(r, { _target_: 'fusion_bench.method.TiesMergingAlgorithm', scaling_factor: 0.3, threshold: 20, treshold: 10 }), (e: unknown) =>
-    isUserError(e) && /unexpected keyword argument\(s\) 'treshold'; it takes 'scaling_factor', 'threshold', 'remove_keys', 'merge_func'/.test((e as Error).message));
+    isUserError(e) && /unexpected keyword argument\(s\) 'treshold'; it takes 'scaling_factor', 'threshold', 'remove_keys', 'merge_func'$/.test((e as Error).message));
   // fusion_bench's metadata keys are accepted everywhere
   const m = await instantiate(r, { _target_: 'TaskArithmeticAlgorithm', scaling_factor: 0.3, _usage_: 'x', _version_: '0.2' });
   assert.ok(m instanceof TaskArithmeticAlgorithm);
