@@ -110,6 +110,10 @@ test('ensembles: the members’ pooled outputs aggregated as fusion_bench does, 
     try {
       const report = await pool.evaluate(ens);
       assert.equal(pool.stats.visionSessionsBuilt, 3, 'one session per member, shared by both tasks');
+      const member = openModel(VISION_TOWERS['ft-a']!());
+      const one = (await pool.evaluate(member)).model_info as { all_params: number };
+      member.stateDict.close?.();
+      assert.equal((report.model_info as { all_params: number }).all_params, 3 * one.all_params, 'the members’ parameters together');
       const logits = await ensembleLogits(towers, combine, weights, N);
       const want = referenceMetrics(logits, slice.labels, 10, 5);
       const got = report.mnist as { accuracy: number; loss: number };

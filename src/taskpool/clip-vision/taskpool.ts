@@ -27,7 +27,7 @@ import { sharedImageCache } from './image-cache.js';
 import { ClassificationMetrics, type TaskResult } from './metrics.js';
 import { layerWiseFeatureNote, parseTaskPoolConfig, type CLIPVisionModelTaskPoolConfig, type TaskPoolOptions } from './options.js';
 import { PretrainedClip, resolveClipDir, tokenizerIdentity } from './pretrained-clip.js';
-import { buildReport, modelInfo, type TaskPoolReport } from './report.js';
+import { buildReport, modelInfo, modelInfoSum, type TaskPoolReport } from './report.js';
 import { computeZeroShotHead, zeroShotLogits, type ZeroShotHead } from './zero-shot-head.js';
 import { EnsembleVisionSession } from './ensemble-session.js';
 import { isEnsemble, isPerTaskModels } from '../../method/result.js';
@@ -155,7 +155,9 @@ export class CLIPVisionModelTaskPool implements TaskPool {
       await session?.dispose();
       session = null;
     }
-    return buildReport(modelInfo(model.stateDict, name), results);
+    // an ensemble module's parameters are all its members' (fusion_bench counts the ModuleList)
+    const info = ensemble ? modelInfoSum(ensemble.members.map((m) => modelInfo(m.model.stateDict)), name) : modelInfo(model.stateDict, name);
+    return buildReport(info, results);
   }
 
   /** The zero-shot head of a task (from memory, the disk cache, or the text tower). */
