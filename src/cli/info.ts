@@ -37,6 +37,13 @@ export function showInfo(args: CliArgs, io: CliIO): number {
     }
     const rows = [...aliases.keys()].sort().map((c) => [c, reg.get(c).summary ?? '', aliases.get(c)!.sort().join(', ')]);
     io.stdout.write(banner('Registered _target_ names') + table(['Target', 'What', 'Also known as'], rows));
+    // the parameters targets declare as data (merging methods): the keys a config may give them
+    const documented = [...aliases.keys()].sort().filter((c) => reg.get(c).paramsDoc !== undefined);
+    io.stdout.write('\n' + banner('Parameters'));
+    for (const c of documented) {
+      const docs = reg.get(c).paramsDoc!;
+      io.stdout.write(`\n${c}:\n` + (docs.length ? table(['Parameter', 'Type', 'Default', 'What'], docs.map((d) => [d.name, d.type, d.default, d.doc])) : '(no parameters)\n'));
+    }
     return 0;
   }
   const { config, defaults, searchPath, tree } = composeFor(args, io, 'RUN');

@@ -62,6 +62,8 @@ export class BaseModelPool {
   protected readonly platform: Platform;
   /** Prefix of error messages. */
   protected readonly where: string = 'modelpool';
+  /** The floating dtype of a model whose entry sets no `torch_dtype` (null: as stored). */
+  protected readonly defaultTorchDtype: DType | null = null;
 
   constructor(config: BaseModelPoolConfig, protected readonly ctx: RunContext = runContext()) {
     if (!isDictLike(config)) throw new UserError(`modelpool: expected a mapping of options with 'models', got ${JSON.stringify(config)}`);
@@ -141,7 +143,8 @@ export class BaseModelPool {
     const e = this.entry(name);
     if (e.kind === 'instance') return e.model;
     const where = `${this.where}.models.${name}`;
-    const dtype = e.kind === 'target' ? parseTorchDtype(e.options.torch_dtype, where) : null;
+    const given = e.kind === 'target' ? e.options.torch_dtype : undefined;
+    const dtype = given === undefined || given === null ? this.defaultTorchDtype : parseTorchDtype(given, where);
     const dir = await resolveModelDir(e.spec, { platform: this.platform, where });
     const model = this.openModel(name, e, dir);
     return dtype === null ? model : { ...model, stateDict: new DtypeViewStateDict(model.stateDict, dtype) };

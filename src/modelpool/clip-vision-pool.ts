@@ -5,7 +5,7 @@
  */
 import { UserError } from '../errors.js';
 import { openCheckpoint } from '../tensor/checkpoint.js';
-import type { StateDict } from '../tensor/types.js';
+import type { DType, StateDict } from '../tensor/types.js';
 import { BaseModelPool, readConfigJson, torchDtypeName, type BaseModelPoolConfig } from './base-pool.js';
 import { CLIP_FLOAT_KEYS, visionConfigJson } from './clip-vision-config.js';
 import { spelledForSaving, visionTensorNames, type VisionKeySpelling } from './clip-vision-keys.js';
@@ -33,6 +33,11 @@ export class CLIPVisionModelPool extends BaseModelPool {
   protected override readonly where: string = 'modelpool (CLIPVisionModelPool)';
   /** How each opened model's checkpoint spells its tensor names (transformers < 5 or ≥ 5). */
   private readonly spellings = new Map<string, VisionKeySpelling>();
+  /**
+   * fusion_bench loads each model with `CLIPVisionModel.from_pretrained`, float32 unless the entry sets
+   * `torch_dtype`: merges compute and save in that dtype, whatever the checkpoint stores.
+   */
+  protected override readonly defaultTorchDtype: DType | null = 'F32';
 
   constructor(config: CLIPVisionModelPoolConfig, ctx?: RunContext) {
     super(config, ctx);

@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isEnsemble, isPerTaskModels } from '../method/result.js';
 import { UserError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { instantiate, type InstantiateHooks } from '../registry/instantiate.js';
@@ -230,13 +231,33 @@ export class FabricModelFusionProgram {
     const savePath = withLogDir(p, this.ctx.logDir);
     // again now that the models are loaded: a hub model's snapshot folder is known only now
     refuseOverwritingInputs('merged_model_save_path', savePath, inputs());
-    await this.ctx.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
+    const kwargs = this.options.merged_model_save_kwargs ?? {};
+    if (isEnsemble(merged)) throw new UserError(`merged_model_save_path is set, but the method returned an ensemble of ${merged.members.length} models, not one model to save; unset merged_model_save_path`);
+    if (isPerTaskModels(merged)) {
+      // one model per task, each in its own folder <path>/<task>/
+      await this.ctx.profiler.time('saving', async () => {
+        for (const task of merged.tasks) await pool.saveModel!(merged.model(task), join(savePath, task), kwargs);
+      });
+      this.ctx.status?.write(`Saved ${merged.tasks.length} per-task models to ${savePath}/<task>\n`);
+      return savePath;
+    }
+    await this.ctx.profiler.time('saving', () => pool.saveModel!(merged, savePath, kwargs));
     this.ctx.status?.write(`Saved the merged model to ${savePath}\n`);
     return savePath;
   }
 
-  /** A model, or a dict of models (`models` nests) with metadata, as fusion_bench's evaluate_merged_model. */
+  /**
+   * A model, or a dict of models (`models` nests) with metadata, as fusion_bench's evaluate_merged_model.
+   * Per-task models evaluated each on every task report under `models` (fusion_bench's TALL shape);
+   * per-task models evaluated each on its own task, and ensembles, go to the task pool as they are.
+   */
   async evaluate(taskpool: TaskPool, merged: unknown): Promise<unknown> {
+    if (isPerTaskModels(merged) && merged.evaluation !== 'own-task') {
+      const models: Record<string, unknown> = {};
+      for (const task of merged.tasks) models[task] = await taskpool.evaluate(merged.model(task));
+      return merged.evaluation === 'every-task' ? { models, metadata: null } : models;
+    }
+    if (isPerTaskModels(merged) || isEnsemble(merged)) return taskpool.evaluate(merged);
     if (isModelDict(merged)) {
       const report: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(merged)) {
@@ -311,7 +332,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** A model is anything with a state dict; a plain object without one is a dict of results. */
 function isModel(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && 'stateDict' in v;
+  return typeof v === 'object' && v !== null && ('stateDict' in v || isPerTaskModels(v) || isEnsemble(v));
 }
 function isModelDict(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !isModel(v);

@@ -3,6 +3,7 @@ import { Registry, type TargetSpec } from './registry.js';
 import { METHODS } from '../method/index.js';
 import { MODELPOOLS } from '../modelpool/index.js';
 import type { RunContext } from '../run-context.js';
+import { defaultText, paramNames, typeText, type ParamDef } from '../method/param-def.js';
 
 type Ctor = new (kwargs: Record<string, unknown>, ctx: RunContext) => unknown;
 
@@ -11,12 +12,26 @@ function cls(load: () => Promise<Ctor> | Ctor, summary?: string, params: string[
   return { params, summary, load: async () => { const C = await load(); return (kw, ctx) => new C(kw, ctx); } };
 }
 
+/** A class that declares its parameters (merging methods): they give `_args_` names, the unknown-key check and the listing. */
+type Declared = Ctor & { readonly params?: readonly ParamDef[]; readonly configKeys?: readonly string[]; readonly summary?: string };
+
+function declaredSpec(C: Declared, summary: string): TargetSpec {
+  const spec = cls(() => C, C.summary ?? summary, [...(C.configKeys ?? [])]);
+  if (C.params === undefined) return spec;
+  return {
+    ...spec,
+    params: paramNames(C.params),
+    acceptsExtra: false,
+    paramsDoc: C.params.map((d) => ({ name: d.name, type: typeText(d), default: defaultText(d), doc: d.doc })),
+  };
+}
+
 /**
  * Registers a table `{ 'fusion_bench.x.Name': Class }`: the first name of each class is its canonical
  * name, the others (module paths) and the bare class name are aliases.
  */
-function registerTable(r: Registry, table: Readonly<Record<string, Ctor>>, summary: (name: string) => string): void {
-  const byClass = new Map<Ctor, string[]>();
+function registerTable(r: Registry, table: Readonly<Record<string, Declared>>, summary: (name: string) => string): void {
+  const byClass = new Map<Declared, string[]>();
   for (const [name, C] of Object.entries(table)) {
     if (!byClass.has(C)) byClass.set(C, []);
     byClass.get(C)!.push(name);
@@ -24,7 +39,7 @@ function registerTable(r: Registry, table: Readonly<Record<string, Ctor>>, summa
   for (const [C, names] of byClass) {
     const short = names[0].slice(names[0].lastIndexOf('.') + 1);
     const aliases = [...names.slice(1), ...(r.has(short) || names.includes(short) ? [] : [short])];
-    r.register(names[0], cls(() => C, summary(short)), aliases);
+    r.register(names[0], declaredSpec(C, summary(short)), aliases);
   }
 }
 

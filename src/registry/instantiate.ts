@@ -118,7 +118,7 @@ export function bindArguments(target: string, spec: TargetSpec, args: unknown[],
     const extra = Object.keys(out).filter((k) => !params.includes(k));
     if (extra.length) {
       throw new InstantiationError(
-        `Error in call to target '${target}'${at}:\nunexpected keyword argument(s) ${extra.map((e) => `'${e}'`).join(', ')}; it takes ${params.map((p) => `'${p}'`).join(', ')}`,
+        `Error in call to target '${target}'${at}:\nunexpected keyword argument(s) ${extra.map((e) => `'${e}'`).join(', ')}; it takes ${params.filter((p) => !/^_.+_$/.test(p)).map((p) => `'${p}'`).join(', ') || 'no arguments'}`,
       );
     }
   }

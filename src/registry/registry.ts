@@ -19,6 +19,15 @@ export interface TargetSpec {
   load: () => Promise<TargetFactory>;
   /** One line for --help and error messages. */
   summary?: string;
+  /** Each parameter's type, default and meaning, for `--info targets` (methods declare them as data). */
+  paramsDoc?: readonly ParamDoc[];
+}
+
+export interface ParamDoc {
+  readonly name: string;
+  readonly type: string;
+  readonly default: string;
+  readonly doc: string;
 }
 
 export type TargetFactory = (kwargs: Record<string, unknown>, ctx: RunContext) => unknown;

@@ -63,6 +63,9 @@ test('--info shows the search path, the defaults list and tree, and the register
   const t = await cli(['--info', 'targets']);
   assert.match(t.stdout, /fusion_bench\.method\.TaskArithmeticAlgorithm/);
   assert.match(t.stdout, /fusion_bench\.taskpool\.CLIPVisionModelTaskPool/);
+  // each method's declared parameters, with type, default and meaning
+  assert.match(t.stdout, /^fusion_bench\.method\.TaskArithmeticAlgorithm:\n\| Parameter +\| Type +\| Default +\| What/m);
+  assert.match(t.stdout, /\| threshold +\| float \(0 ≤ x ≤ 100\) \| required \|/);
 });
 
 test('--shell-completion: the bash script, and completions for groups, options and keys', async () => {

@@ -27,8 +27,10 @@ import { sharedImageCache } from './image-cache.js';
 import { ClassificationMetrics, type TaskResult } from './metrics.js';
 import { layerWiseFeatureNote, parseTaskPoolConfig, type CLIPVisionModelTaskPoolConfig, type TaskPoolOptions } from './options.js';
 import { PretrainedClip, resolveClipDir, tokenizerIdentity } from './pretrained-clip.js';
-import { buildReport, modelInfo, type TaskPoolReport } from './report.js';
+import { buildReport, modelInfo, modelInfoSum, type TaskPoolReport } from './report.js';
 import { computeZeroShotHead, zeroShotLogits, type ZeroShotHead } from './zero-shot-head.js';
+import { EnsembleVisionSession } from './ensemble-session.js';
+import { isEnsemble, isPerTaskModels } from '../../method/result.js';
 
 const WHERE = 'taskpool (CLIPVisionModelTaskPool)';
 
@@ -99,9 +101,16 @@ export class CLIPVisionModelTaskPool implements TaskPool {
     return this.options.fastDevRun ?? this.ctx.fastDevRun;
   }
 
-  /** Evaluates a CLIP vision model (`{stateDict, config, source}`) on every task; `name` goes into model_info. */
-  async evaluate(model: unknown, name?: string): Promise<TaskPoolReport> {
-    if (!isModel(model)) throw new UserError(`${WHERE}: can only evaluate a CLIP vision model (a state dict with vision_model.* tensors), got ${describe(model)}`);
+  /**
+   * Evaluates a CLIP vision model (`{stateDict, config, source}`) on every task; `name` goes into
+   * model_info. Per-task models: each task with its own model; an ensemble: its members' outputs combined.
+   */
+  async evaluate(result: unknown, name?: string): Promise<TaskPoolReport> {
+    const perTask = isPerTaskModels(result) ? result : null;
+    const ensemble = isEnsemble(result) ? result : null;
+    const modelFor = (task: string): unknown => (perTask ? perTask.model(task) : ensemble ? ensemble.members[0]?.model : result);
+    const model = modelFor(this.options.tasks[0]?.name ?? '');
+    if (!isModel(model)) throw new UserError(`${WHERE}: can only evaluate a CLIP vision model (a state dict with vision_model.* tensors), got ${describe(result)}`);
     if (this.note && !this.noteShown) {
       this.ctx.status?.write(this.note);
       this.noteShown = true;
@@ -117,22 +126,38 @@ export class CLIPVisionModelTaskPool implements TaskPool {
     const processor = await this.processor();
 
     const results: [string, TaskResult][] = [];
-    const session = await this.ctx.profiler.time('build vision session', () =>
-      ClipVisionSession.create(vision, model.stateDict, { projection: projection.data, source: model.source }),
-    );
-    this.stats.visionSessionsBuilt++;
+    const build = (m: Model, withProjection = true) => this.ctx.profiler.time('build vision session', async () => {
+      const s = await ClipVisionSession.create(this.visionConfigOf(m, clip), m.stateDict, { projection: withProjection ? projection.data : undefined, source: m.source });
+      this.stats.visionSessionsBuilt++;
+      return s;
+    });
+    const open = async (task: string): Promise<ClipVisionSession | EnsembleVisionSession> => {
+      if (ensemble === null) return build(modelFor(task) as Model);
+      const members: ClipVisionSession[] = [];
+      for (const m of ensemble.members) members.push(await build(m.model, false));
+      return new EnsembleVisionSession(members, ensemble.combine, ensemble.weights, projection.data);
+    };
+    let session = perTask ? null : await open('');
     try {
       for (const task of this.options.tasks) {
         const r = await this.ctx.profiler.time(`evaluate ${task.name}`, async () => {
           const ds = await this.dataset(task.name);
-          return this.evaluateTask(task.name, ds, session, processor, this.heads.get(task.name)!, logitScale);
+          const s = session ?? (await open(task.name));
+          try {
+            return await this.evaluateTask(task.name, ds, s, processor, this.heads.get(task.name)!, logitScale);
+          } finally {
+            if (perTask) await s.dispose();
+          }
         });
         results.push([task.name, r]);
       }
     } finally {
-      await session.dispose();
+      await session?.dispose();
+      session = null;
     }
-    return buildReport(modelInfo(model.stateDict, name), results);
+    // an ensemble module's parameters are all its members' (fusion_bench counts the ModuleList)
+    const info = ensemble ? modelInfoSum(ensemble.members.map((m) => modelInfo(m.model.stateDict)), name) : modelInfo(model.stateDict, name);
+    return buildReport(info, results);
   }
 
   /** The zero-shot head of a task (from memory, the disk cache, or the text tower). */
@@ -150,7 +175,7 @@ export class CLIPVisionModelTaskPool implements TaskPool {
   private async evaluateTask(
     task: string,
     loaded: LoadedTask,
-    session: ClipVisionSession,
+    session: Pick<ClipVisionSession, 'run' | 'config'>,
     processor: CLIPImageProcessor,
     head: ZeroShotHead,
     logitScale: number,

@@ -1,19 +1,15 @@
 /**
- * Σᵢ(θᵢ − θ₀) per tensor, kept in the sweep cache between the jobs of a sweep: a `scaling_factor` sweep
- * then reads the fine-tuned models once, and every later job is one pass θ₀ + λ·S. The key names what
- * the sums were computed from: the pool class, each model's config entry, where it was loaded from and
- * the size and mtime of its files (an instance given as an object is keyed by its identity), so an
- * edited checkpoint is never served from a stale sum.
+ * Keys of the sweep cache for what was computed from a set of models (task arithmetic keeps
+ * Σᵢ(θᵢ − θ₀) per tensor, so a `scaling_factor` sweep reads the fine-tuned models once). A key names the
+ * pool class, each model's config entry, where it was loaded from and the size and mtime of its files
+ * (an instance given as an object is keyed by its identity), so an edited checkpoint is never served
+ * from a stale result.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
-import { cached, type RunContext } from '../run-context.js';
 import type { Source } from './sources.js';
-
-/** Tensor name → the float32 sum of task vectors, in fusion_bench's order. */
-export type TaskVectorSums = Map<string, Float32Array>;
 
 const instanceIds = new WeakMap<object, number>();
 let nextInstanceId = 1;
@@ -59,16 +55,7 @@ function modelText(pool: BaseModelPool, s: Source): string {
   return `${s.name}:${entryText(pool, s.name)}:${m.source}:${fileStamp(m.source)}`;
 }
 
-/** The memo key of the task vector sums of these loaded models (base first). */
-export function taskVectorSumKey(pool: BaseModelPool, base: Source, finetuned: readonly Source[]): string {
-  return ['task-vector-sum', pool.constructor.name, modelText(pool, base), ...finetuned.map((f) => modelText(pool, f))].join('\n');
-}
-
-/**
- * The shared sums for this key inside a sweep whose jobs share a cache, else null: a single run computes
- * each tensor and forgets it.
- */
-export async function sharedTaskVectorSums(ctx: RunContext, key: string): Promise<TaskVectorSums | null> {
-  if (ctx.sweepCache === null) return null;
-  return cached<TaskVectorSums>(ctx, key, () => new Map());
+/** What identifies these loaded models (in order) for keys of the sweep cache. */
+export function modelsKey(pool: BaseModelPool, sources: readonly Source[]): string {
+  return [pool.constructor.name, ...sources.map((s) => modelText(pool, s))].join('\n');
 }
