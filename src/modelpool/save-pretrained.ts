@@ -3,7 +3,7 @@
  * (or shards + index above the shard size), each file written under a temporary name and renamed; the
  * safetensors writer removes weight files of an earlier save that the new one does not use.
  */
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseShardSize, writeSafetensors } from '../tensor/safetensors-write.js';
 import { dtypeSize, numel } from '../tensor/dtype.js';
@@ -19,9 +19,11 @@ export interface SavePretrainedOptions {
   maxShardBytes?: number;
   /** Where the progress bar draws; null or absent keeps the save quiet. */
   status?: NodeJS.WritableStream | null;
+  /** transformers' `push_to_hub`: upload the saved folder (repo id default: the folder's name). */
+  pushToHub?: { repoId?: string; commitMessage?: string; token?: string; revision?: string; private: boolean };
 }
 
-const SAVE_KWARGS = ['max_shard_size', 'safe_serialization', 'push_to_hub'];
+const SAVE_KWARGS = ['max_shard_size', 'safe_serialization', 'push_to_hub', 'repo_id', 'commit_message', 'private', 'token', 'revision'];
 
 /**
  * `save_pretrained` keyword arguments (a program's `merged_model_save_kwargs`): `max_shard_size` is
@@ -33,13 +35,21 @@ export function savePretrainedOptions(kwargs: Record<string, unknown> | undefine
     if (!SAVE_KWARGS.includes(k)) throw new UserError(`merged_model_save_kwargs.${k}: not an option fusion-bench's save_pretrained takes; it takes ${SAVE_KWARGS.join(', ')}`);
   }
   if (kwargs?.safe_serialization === false) throw new UserError('merged_model_save_kwargs.safe_serialization: false would write a pickle (pytorch_model.bin); fusion-bench writes safetensors only');
-  if (kwargs?.push_to_hub === true) {
-    throw new UserError('merged_model_save_kwargs.push_to_hub: uploading to the hub is not supported yet; the model is saved locally at merged_model_save_path (upload it with `huggingface-cli upload`)');
-  }
+  const push = kwargs?.push_to_hub;
+  if (push !== undefined && push !== null && typeof push !== 'boolean') throw new UserError(`merged_model_save_kwargs.push_to_hub: expected true or false, got ${JSON.stringify(push)}`);
+  const str = (k: string): string | undefined => {
+    const v = kwargs?.[k];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string' || v === '') throw new UserError(`merged_model_save_kwargs.${k}: expected a string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const pushOpts = push === true ? { repoId: str('repo_id'), commitMessage: str('commit_message'), token: str('token'), revision: str('revision'), private: kwargs?.private === true } : undefined;
+  if (push !== true) for (const k of ['repo_id', 'commit_message', 'private', 'token', 'revision']) if (kwargs?.[k] !== undefined) throw new UserError(`merged_model_save_kwargs.${k} is only used with push_to_hub: true`);
   const size = kwargs?.max_shard_size;
-  if (size === undefined || size === null) return {};
+  const out: SavePretrainedOptions = pushOpts ? { pushToHub: pushOpts } : {};
+  if (size === undefined || size === null) return out;
   if (typeof size !== 'string' && typeof size !== 'number') throw new UserError(`max_shard_size: expected a size such as "5GB" or a number of bytes, got ${JSON.stringify(size)}`);
-  return { maxShardBytes: parseShardSize(size) };
+  return { ...out, maxShardBytes: parseShardSize(size) };
 }
 
 /** Writes `stateDict` (streamed) and `configJson` (already serialised) into `dir`. */
@@ -72,5 +82,12 @@ async function writeModel(dir: string, stateDict: StateDict, configJson: string 
     bar.finish();
   }
   if (configJson !== null) writeFileAtomic(join(dir, 'config.json'), configJson);
+  if (opts.pushToHub) {
+    const p = opts.pushToHub;
+    const repoId = p.repoId ?? basename(resolve(dir));
+    const { uploadFolder } = await import('../hub/upload.js');
+    const r = await uploadFolder({ repoId, folder: dir, commitMessage: p.commitMessage, revision: p.revision, private: p.private, ...(p.token !== undefined ? { token: p.token } : {}) });
+    opts.status?.write(`Pushed ${r.files.length} files to the hub repository ${repoId}${r.commitUrl ? ` (${r.commitUrl})` : ''}\n`);
+  }
   return [...written.files, ...(written.indexPath ? [written.indexPath] : [])];
 }

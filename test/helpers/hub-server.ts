@@ -12,6 +12,8 @@
  *   GET      /api/{models|datasets}/org/name[/revision/{rev}]   {id, sha, siblings: [{rfilename}]}
  *   GET      /api/{models|datasets}/org/name/tree/{rev}[/path]?recursive=true   pages of `pageSize`, Link rel="next"
  *   CDN:     HEAD|GET /blobs/{sha256}                    Range supported; never wants a token
+ *   Uploads (hub-upload.ts): POST /api/repos/create, /api/models/org/name/preupload/{rev},
+ *            /org/name.git/info/lfs/objects/batch, /api/models/org/name/commit/{rev}; CDN PUT /upload/{sha256}
  * Errors as the hub sends them: 401/404 + X-Error-Code RepoNotFound, GatedRepo (401 without token, 403 with a
  * token lacking access), RevisionNotFound, EntryNotFound (with X-Repo-Commit). Renamed repos answer 307 with
  * a relative Location.
@@ -21,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { uploadRoutes, type UploadState } from './hub-upload.js';
 
 export interface FakeHubOptions {
   root: string;
@@ -77,6 +80,8 @@ export interface FakeHub {
   cdnUrl: string;
   requests: RequestRecord[];
   faults: Faults;
+  /** What was uploaded (push_to_hub): LFS objects, commits, created repositories. */
+  uploads: UploadState;
   /** The commit a revision of a repo (`"models/org/name"`) has. */
   commitOf(repoKey: string, revision: string): string;
   close(): Promise<void>;
@@ -272,7 +277,11 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
 
   let cdnUrl = '';
 
+  const uploads = uploadRoutes(opts.root, tokens, () => cdnUrl);
+
   const hubHandler = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
+    const uploaded = await uploads.hub(req, res);
+    if (uploaded !== null) return uploaded;
     if (faults.failStatus !== null && (faults.failCount === null || faults.failCount > 0) && (faults.failMethod === null || faults.failMethod === req.method)) {
       const status = faults.failStatus;
       if (faults.failCount !== null && --faults.failCount === 0) faults.failStatus = null;
@@ -394,6 +403,8 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   };
 
   const cdnHandler = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
+    const put = await uploads.cdn(req, res);
+    if (put !== null) return put;
     const u = new URL(req.url ?? '/', 'http://x');
     const m = /^\/blobs\/([0-9a-f]{64})$/.exec(u.pathname);
     const f = m ? blobIndex(m[1] as string) : null;
@@ -441,6 +452,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     requests,
     faults,
     commitOf,
+    uploads: uploads.state,
     close: async () => {
       for (const s of [hub, cdn]) {
         s.closeAllConnections();

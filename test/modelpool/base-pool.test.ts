@@ -120,15 +120,17 @@ test('the registry map', () => {
   assert.equal(MODELPOOLS['fusion_bench.modelpool.BaseModelPool'], BaseModelPool);
 });
 
-test('merged_model_save_kwargs: max_shard_size is honoured; unknown keys, pickles and push_to_hub are refused by name', async () => {
+test('merged_model_save_kwargs: max_shard_size is honoured; unknown keys and pickles are refused by name; push_to_hub takes its own keys', async () => {
   const { savePretrainedOptions } = await import('../../src/modelpool/save-pretrained.js');
   const { isUserError } = await import('../../src/errors.js');
   assert.deepEqual(savePretrainedOptions({ max_shard_size: '1MB', safe_serialization: true, push_to_hub: false }), { maxShardBytes: 1_000_000 });
   assert.deepEqual(savePretrainedOptions(undefined), {});
+  assert.deepEqual(savePretrainedOptions({ push_to_hub: true, repo_id: 'me/m' }), { pushToHub: { repoId: 'me/m', commitMessage: undefined, token: undefined, revision: undefined, private: false } });
   for (const [kw, pattern] of [
-    [{ max_shard_sizes: '1MB' }, /merged_model_save_kwargs\.max_shard_sizes: not an option .* takes max_shard_size, safe_serialization, push_to_hub/],
+    [{ max_shard_sizes: '1MB' }, /merged_model_save_kwargs\.max_shard_sizes: not an option .* takes max_shard_size, safe_serialization, push_to_hub, repo_id/],
     [{ safe_serialization: false }, /would write a pickle/],
-    [{ push_to_hub: true }, /push_to_hub: uploading to the hub is not supported yet/],
+    [{ push_to_hub: 'yes' }, /push_to_hub: expected true or false/],
+    [{ repo_id: 'a/b' }, /repo_id is only used with push_to_hub: true/],
   ] as const) {
     assert.throws(() => savePretrainedOptions(kw as Record<string, unknown>), (e) => isUserError(e) && pattern.test((e as Error).message));
   }
