@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { composeConfig } from '../../src/config/compose.js';
 import { isDict, type ConfigDict } from '../../src/config/values.js';
 import { getClassnamesAndTemplates } from '../../src/tasks/clip-classification/index.js';
+import { parseTaskPoolConfig } from '../../src/taskpool/clip-vision/options.js';
 import { needsShared, repoRoot, sharedDir, sharedPath } from '../helpers/paths.js';
 import { runMain } from '../helpers/cli-main.js';
 
@@ -93,6 +94,18 @@ for (const bench of ['TALL14', 'TALL20']) {
     for (const t of fx.benchmarks[bench]) assert.deepEqual(d[t], fx.tasks[t].test, t);
   });
 }
+
+test('the task pool reads every TALL20 test set, fer2013 through fusion_bench\'s load_fer2013', () => {
+  const tp = dict(ours(['taskpool=CLIPVisionModelTaskPool/clip-vit-classification_TALL20']).taskpool, 'taskpool');
+  const opts = parseTaskPoolConfig({ test_datasets: dict(tp.test_datasets, 'test_datasets'), base_model: 'openai/clip-vit-base-patch32' });
+  assert.deepEqual(opts.tasks.map((t) => t.name), fx.benchmarks.TALL20);
+  for (const t of opts.tasks) {
+    const want = fx.tasks[t.name].test;
+    assert.equal(t.dataset.split, want.split, t.name);
+    if (t.name === 'fer2013') assert.deepEqual(t.dataset, { path: 'clip-benchmark/wds_fer2013', split: 'test', imageColumn: 'jpg', labelColumn: 'cls' });
+    else assert.equal(t.dataset.path, want.path ?? (want._args_ as string[])[0], t.name);
+  }
+});
 
 test('every task of the TALL20 task pool has fusion_bench\'s class names and templates', async () => {
   const tp = dict(ours(['taskpool=CLIPVisionModelTaskPool/clip-vit-classification_TALL20']).taskpool, 'taskpool');
