@@ -9,4 +9,4 @@ export {
 export { hubClient, type DatasetHubClient, type DatasetRepo } from './hub-client.js';
 export type { DataFilesSpec } from './data-files.js';
 export { preprocessedBatches, type ImageBatch, type ImageBatchOptions } from './image-batches.js';
-export { loadDatasetOptionsFromCall } from './load-dataset-call.js';
+export { loadDatasetOptionsFromCall, fer2013OptionsFromCall, FER2013_TARGET } from './load-dataset-call.js';

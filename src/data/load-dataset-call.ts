@@ -43,3 +43,26 @@ export function loadDatasetOptionsFromCall(args: readonly unknown[], kwargs: Rea
   }
   return opts;
 }
+
+export const FER2013_TARGET = 'fusion_bench.dataset.fer2013.load_fer2013';
+
+/**
+ * fusion_bench's `load_fer2013(path="clip-benchmark/wds_fer2013", split="train")`: `load_dataset(path,
+ * split=split)` of a WebDataset repo, with its `jpg` / `cls` columns renamed to image / label (and
+ * `__key__`, `__url__` dropped). That repo holds tar shards only, so the rows come from the hub's parquet
+ * export (see load.ts), which keeps the WebDataset column names: here they are read under those names.
+ */
+export function fer2013OptionsFromCall(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, where = FER2013_TARGET): LoadDatasetOptions {
+  const params = ['path', 'split'] as const;
+  if (args.length > params.length) throw new UserError(`${where}: takes at most ${params.length} positional arguments (${params.join(', ')}), got ${args.length}`);
+  const named: Record<string, unknown> = {};
+  args.forEach((v, i) => (named[params[i]!] = v));
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (!(params as readonly string[]).includes(k)) throw new UserError(`${where}: argument '${k}' is not supported (it takes ${params.join(', ')})`);
+    if (k in named) throw new UserError(`${where}: '${k}' is given both positionally and by name`);
+    named[k] = v;
+  }
+  named.path ??= 'clip-benchmark/wds_fer2013';
+  named.split ??= 'train';
+  return { ...loadDatasetOptionsFromCall([], named, where), imageColumn: 'jpg', labelColumn: 'cls' };
+}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { loadImageClassificationDataset } from '../../src/data/load.js';
+import { fer2013OptionsFromCall } from '../../src/data/load-dataset-call.js';
 import type { DatasetHubClient } from '../../src/data/hub-client.js';
 import { UserError } from '../../src/errors.js';
 import { idxSliceAsPngs, writeDatasetCard, writeHfParquetDataset } from '../helpers/datasets.js';
@@ -192,6 +193,46 @@ test('real SVHN PNGs as a cropped_digits config folder', needsShared(), async ()
       assert.equal(ex.label, labels[i]);
       assert.ok(Buffer.from(ex.image.data).equals(raw.subarray(i * 3072, (i + 1) * 3072)));
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("fer2013 (fusion_bench's load_fer2013): the WebDataset repo's parquet export, read through its jpg / cls columns", async () => {
+  const dir = tempDir();
+  try {
+    // The repo holds tar shards only; its parquet export keeps the WebDataset column names.
+    writeHfParquetDataset(join(dir, 'export'), { split: 'test', images: syntheticImages(4), labels: [3, 0, 6, 2], config: 'default/test', fileName: '0000.parquet', columns: { image: 'jpg', label: 'cls' } });
+    const log: string[] = [];
+    const hub: DatasetHubClient = {
+      listRepoFiles: async (r) => {
+        log.push(`list ${r.repoId}@${r.revision ?? 'main'}`);
+        return r.revision === 'refs/convert/parquet' ? ['default/test/0000.parquet'] : ['.gitattributes', 'README.md', 'test/0.tar', 'train/0.tar'];
+      },
+      download: async (f) => {
+        log.push(`get ${f.filename}@${f.revision ?? 'main'}`);
+        return join(dir, 'export', f.filename);
+      },
+    };
+    const opts = fer2013OptionsFromCall([], { split: 'test' });
+    assert.deepEqual(opts, { path: 'clip-benchmark/wds_fer2013', split: 'test', imageColumn: 'jpg', labelColumn: 'cls' });
+    const ds = await loadImageClassificationDataset(opts, { hub, cwd: dir });
+    assert.equal(ds.length, 4);
+    assert.deepEqual(await Promise.all([0, 1, 2, 3].map(async (i) => (await ds.get(i)).label)), [3, 0, 6, 2]);
+    assert.equal((await ds.getRGB(2)).image.data[0], 2, 'row 2 is the third image');
+    assert.deepEqual(log, ['list clip-benchmark/wds_fer2013@main', 'list clip-benchmark/wds_fer2013@refs/convert/parquet', 'get default/test/0000.parquet@refs/convert/parquet']);
+
+    // fusion_bench's defaults and argument names; anything else is refused.
+    assert.deepEqual(fer2013OptionsFromCall([], {}), { path: 'clip-benchmark/wds_fer2013', split: 'train', imageColumn: 'jpg', labelColumn: 'cls' });
+    assert.equal(fer2013OptionsFromCall(['me/fer'], { split: 'test' }).path, 'me/fer');
+    assert.throws(() => fer2013OptionsFromCall([], { name: 'x' }), (e: unknown) => e instanceof UserError && /load_fer2013: argument 'name' is not supported \(it takes path, split\)/.test(e.message));
+    assert.throws(() => fer2013OptionsFromCall(['a'], { path: 'b' }), (e: unknown) => e instanceof UserError && /'path' is given both positionally and by name/.test(e.message));
+    // A copy with image / label columns is not what load_fer2013 reads.
+    writeHfParquetDataset(join(dir, 'plain'), { split: 'test', images: syntheticImages(1), labels: [0] });
+    await assert.rejects(
+      loadImageClassificationDataset(fer2013OptionsFromCall([join(dir, 'plain')], { split: 'test' })),
+      (e: unknown) => e instanceof UserError && /has no 'jpg' column \(columns: image, label\)/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,6 +20,8 @@ export interface HfParquetSplit {
   rowGroupSize?: number;
   /** Override the file name inside the folder (default `<split>-00000-of-00001.parquet`). */
   fileName?: string;
+  /** Column names (default image / label; a WebDataset export keeps its extensions, e.g. jpg / cls). */
+  columns?: { image: string; label: string };
 }
 
 /** Writes one split; returns the parquet file's path. */
@@ -28,20 +30,21 @@ export function writeHfParquetDataset(dir: string, s: HfParquetSplit): string {
   const folder = join(dir, s.config ?? 'data');
   mkdirSync(folder, { recursive: true });
   const file = join(folder, s.fileName ?? `${s.split}-00000-of-00001.parquet`);
-  const features: Record<string, unknown> = { image: { _type: 'Image' }, label: s.labelNames ? { names: s.labelNames, _type: 'ClassLabel' } : { dtype: 'int64', _type: 'Value' } };
+  const { image, label } = s.columns ?? { image: 'image', label: 'label' };
+  const features: Record<string, unknown> = { [image]: { _type: 'Image' }, [label]: s.labelNames ? { names: s.labelNames, _type: 'ClassLabel' } : { dtype: 'int64', _type: 'Value' } };
   const tmp = file + '.tmp';
   parquetWriteFile({
     filename: tmp,
     schema: [
       { name: 'schema', num_children: 2 },
-      { name: 'image', repetition_type: 'OPTIONAL', num_children: 2 },
+      { name: image, repetition_type: 'OPTIONAL', num_children: 2 },
       { name: 'bytes', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
       { name: 'path', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-      { name: 'label', type: 'INT64', repetition_type: 'OPTIONAL' },
+      { name: label, type: 'INT64', repetition_type: 'OPTIONAL' },
     ],
     columnData: [
-      { name: 'image', data: s.images.map((bytes) => ({ bytes, path: null })) },
-      { name: 'label', data: s.labels.map((l) => BigInt(l)) },
+      { name: image, data: s.images.map((bytes) => ({ bytes, path: null })) },
+      { name: label, data: s.labels.map((l) => BigInt(l)) },
     ],
     kvMetadata: [{ key: 'huggingface', value: JSON.stringify({ info: { features } }) }],
     rowGroupSize: s.rowGroupSize ?? 1000,

@@ -4,7 +4,7 @@
  * gives the tokenizer and the image preprocessing, the test data sets by task name, the batch size.
  */
 import { UserError } from '../../errors.js';
-import { loadDatasetOptionsFromCall, type LoadDatasetOptions } from '../../data/index.js';
+import { FER2013_TARGET, fer2013OptionsFromCall, loadDatasetOptionsFromCall, type LoadDatasetOptions } from '../../data/index.js';
 import { parseSplitOptions, type SplitOptions } from '../../data/train-validation-split.js';
 import { hasClassificationTask, knownClassificationTasks } from '../../tasks/clip-classification/index.js';
 
@@ -36,6 +36,11 @@ export interface TaskSpec {
 }
 
 const SPLIT_TARGETS = new Set(['fusion_bench.utils.data.train_validation_split', 'train_validation_split']);
+/** The data set loaders a test set may name (fer2013's is fusion_bench's own, in the TALL14/TALL20 task pools). */
+const DATASET_CALLS: ReadonlyMap<string, typeof loadDatasetOptionsFromCall> = new Map([
+  ['datasets.load_dataset', loadDatasetOptionsFromCall],
+  [FER2013_TARGET, fer2013OptionsFromCall],
+]);
 
 export interface TaskPoolOptions {
   clipModel: string;
@@ -105,14 +110,15 @@ function datasetOf(name: string, cfg: unknown): LoadDatasetOptions {
   const where = `${WHERE}.test_datasets.${name}`;
   if (!isDict(cfg)) throw new UserError(`${where}: expected a {_target_: datasets.load_dataset, path: ..., split: ...} config, got ${JSON.stringify(cfg)}`);
   const target = cfg._target_;
-  if (target !== 'datasets.load_dataset') {
-    throw new UserError(`${where}._target_: only datasets.load_dataset and fusion_bench.utils.data.train_validation_split are supported, got ${JSON.stringify(target)}`);
+  const call = typeof target === 'string' ? DATASET_CALLS.get(target) : undefined;
+  if (call === undefined) {
+    throw new UserError(`${where}._target_: only ${[...DATASET_CALLS.keys(), ...SPLIT_TARGETS].join(', ')} are supported, got ${JSON.stringify(target)}`);
   }
   const args = cfg._args_ ?? [];
   if (!Array.isArray(args)) throw new UserError(`${where}._args_: expected a list`);
   const kwargs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cfg)) if (!k.startsWith('_') || !k.endsWith('_')) kwargs[k] = v;
-  return loadDatasetOptionsFromCall(args, kwargs, where);
+  return call(args, kwargs, where);
 }
 
 /** A batch this large would not fit in memory at 224 px (3·224·224 floats per image); torch would not manage either. */
