@@ -129,6 +129,17 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
     },
   });
 
+  r.register('fusion_bench.dataset.fer2013.load_fer2013', {
+    params: ['path', 'split'],
+    acceptsExtra: false,
+    summary: "fer2013 as fusion_bench's load_fer2013 reads it (clip-benchmark/wds_fer2013)",
+    load: async () => {
+      const { fer2013OptionsFromCall } = await import('../data/load-dataset-call.js');
+      const { loadImageClassificationDataset } = await import('../data/load.js');
+      return (kw) => loadImageClassificationDataset(fer2013OptionsFromCall([], kw));
+    },
+  }, ['load_fer2013']);
+
   r.register('fusion_bench.utils.data.train_validation_split', {
     params: ['dataset', 'validation_fraction', 'validation_size', 'random_seed', 'return_split'],
     acceptsExtra: false,
