@@ -41,6 +41,16 @@ export interface Launcher {
   launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]>;
 }
 
+/**
+ * Thrown by a launcher that submitted its jobs and returns without waiting for them (Slurm's `detach`):
+ * the sweep ends here, successfully, without a summary; running the same command again collects it.
+ */
+export class LaunchDetached extends Error {
+  constructor(readonly ids: readonly string[]) {
+    super(`submitted ${ids.join(', ')} without waiting`);
+  }
+}
+
 export type LauncherFactory = (ctx: LaunchContext) => Launcher;
 
 /** Launchers by `hydra.launcher._target_`, as Hydra's plugin names spell them. */

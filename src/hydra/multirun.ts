@@ -17,7 +17,7 @@ import type { App } from './app.js';
 import { composeRequest } from './compose.js';
 import type { AppIO, ComposeRequest } from './io.js';
 import type { JobOutcome } from './job-return.js';
-import type { LaunchContext, LauncherRegistry } from './launcher.js';
+import { LaunchDetached, type LaunchContext, type LauncherRegistry } from './launcher.js';
 import { dictAt } from './run-dir.js';
 import { runJob } from './run-job.js';
 import { planSweep } from './sweeper.js';
@@ -80,7 +80,12 @@ export async function runMultirun(req: ComposeRequest, io: AppIO, app: App, laun
   try {
     let idx = 0;
     for (const batch of plan.batches()) {
-      outcomes.push(...(await launcher.launch(batch, idx)));
+      try {
+        outcomes.push(...(await launcher.launch(batch, idx)));
+      } catch (e) {
+        if (e instanceof LaunchDetached) return 0; // submitted, not waited for: collected by a later run
+        throw e;
+      }
       idx += batch.length;
     }
     const endFailed = (await app.onMultirunEnd?.({ sweepDir, swept: plan.swept, outcomes, runMore })) ?? false;

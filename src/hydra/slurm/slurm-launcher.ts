@@ -1,0 +1,219 @@
+/**
+ * `hydra/launcher=submitit_slurm`: the sweep's jobs as Slurm job arrays. Each task runs our CLI on its
+ * job's overrides, exactly as a local worker would (src/hydra/job-processes.ts), and leaves a result
+ * file; the launcher waits (squeue, with a bounded back-off), prints a progress line, and collects the
+ * result files. It trusts result files; Slurm's state counts only for a job that left none. A sweep run
+ * again over the same folder submits only the jobs without a finished result, and waits for those still
+ * queued from an earlier submission; `detach` submits and returns; Ctrl-C cancels what it waits for.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import type { JobOutcome } from '../job-return.js';
+import { clearResult, finishedResult, launchedJobEnv, prepareJobs, type PreparedJob } from '../job-processes.js';
+import { outcomeOfReturn, readJobReturn, writeJobReturn, type JobReturnFile } from '../launched-job.js';
+import { LaunchDetached, type LaunchContext, type Launcher } from '../launcher.js';
+import { FINAL_STATES, PENDING_STATES, Slurm } from './commands.js';
+import { arrayChunks, arrayScript, logPaths, slurmConf, taskFolder, type SlurmConf } from './sbatch.js';
+
+export const SLURM_LAUNCHER = 'hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher';
+
+/** Polling: from MIN_POLL_S, ×1.5 while nothing changes, at most MAX_POLL_S. */
+const MIN_POLL_S = 0.5;
+const MAX_POLL_S = 10;
+/** Polls a job must be gone from the queue without a result before it counts as lost (a shared file system may show the file late). */
+const ABSENT_POLLS = 3;
+
+interface Submission {
+  array_id: string;
+  /** Job number of each array task, by task id. */
+  jobs: number[];
+  submitit_folder: string;
+}
+
+interface Tracked {
+  job: PreparedJob;
+  arrayId: string;
+  task: number;
+  absent: number;
+  outcome: JobOutcome | null;
+}
+
+export class SlurmLauncher implements Launcher {
+  private readonly conf: SlurmConf;
+  private readonly slurm: Slurm;
+
+  constructor(private readonly ctx: LaunchContext) {
+    const conf = slurmConf(ctx.launcherConfig);
+    this.conf = { ...conf, submititFolder: resolve(ctx.io.cwd, conf.submititFolder) };
+    this.slurm = new Slurm(ctx.io.env);
+  }
+
+  private get stateFile(): string {
+    return join(this.ctx.sweepDir, '.submitit', 'submissions.json');
+  }
+
+  private submissions(): Submission[] {
+    if (!existsSync(this.stateFile)) return [];
+    try {
+      const s = JSON.parse(readFileSync(this.stateFile, 'utf8')) as Submission[];
+      return Array.isArray(s) ? s : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private record(s: Submission): void {
+    mkdirSync(join(this.ctx.sweepDir, '.submitit'), { recursive: true });
+    writeFileAtomic(this.stateFile, JSON.stringify([...this.submissions(), s], null, 1) + '\n');
+  }
+
+  async launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]> {
+    const { io } = this.ctx;
+    const prepared = prepareJobs(this.ctx, jobs, initialJobIdx);
+    const outcomes = new Map<number, JobOutcome>();
+    for (const job of prepared) {
+      const r = finishedResult(job);
+      if (r !== null) outcomes.set(job.num, this.collect(job, r));
+    }
+
+    // jobs an earlier run submitted that Slurm still has queued or running: wait for them, do not submit them again
+    const tracked: Tracked[] = [];
+    const latest = new Map<number, { arrayId: string; task: number; folder: string }>();
+    for (const s of this.submissions()) s.jobs.forEach((num, task) => latest.set(num, { arrayId: s.array_id, task, folder: s.submitit_folder }));
+    const states = new Map<string, Map<number, { state: string; reason: string }>>();
+    for (const job of prepared) {
+      const at = latest.get(job.num);
+      if (outcomes.has(job.num) || at === undefined) continue;
+      if (!states.has(at.arrayId)) states.set(at.arrayId, await this.slurm.arrayStates(at.arrayId));
+      const st = states.get(at.arrayId)!.get(at.task);
+      if (st !== undefined && !FINAL_STATES.has(st.state)) tracked.push({ job, arrayId: at.arrayId, task: at.task, absent: 0, outcome: null });
+    }
+    const toSubmit = prepared.filter((j) => !outcomes.has(j.num) && !tracked.some((t) => t.job.num === j.num));
+    if (outcomes.size > 0) io.stderr.write(`[slurm] ${outcomes.size} of ${prepared.length} jobs already finished (their result files are in their run directories)\n`);
+    if (tracked.length > 0) io.stderr.write(`[slurm] ${tracked.length} jobs are still queued or running from an earlier submission (array ${[...new Set(tracked.map((t) => t.arrayId))].join(', ')}): waiting for them\n`);
+    if (toSubmit.length > 0) tracked.push(...(await this.submit(toSubmit)));
+
+    if (this.conf.detach && tracked.length > 0) {
+      const ids = [...new Set(tracked.map((t) => t.arrayId))];
+      io.stderr.write(`[slurm] Detached: ${tracked.length} jobs in Slurm array ${ids.join(', ')} (squeue -j ${ids.join(',')}); run the same command again to collect the results\n`);
+      throw new LaunchDetached(ids);
+    }
+    await this.wait(tracked);
+    for (const t of tracked) outcomes.set(t.job.num, t.outcome!);
+    return prepared.map((j) => outcomes.get(j.num)!);
+  }
+
+  /** A finished job's result: completed when first collected, reused when a summary has counted it before. */
+  private collect(job: PreparedJob, r: JobReturnFile): JobOutcome {
+    const outcome = outcomeOfReturn(r, job.num, job.overrides);
+    if (r.status === 'completed' && r.collected === true) outcome.status = 'reused';
+    if (r.collected !== true) writeJobReturn(job.resultPath, { ...r, collected: true });
+    return outcome;
+  }
+
+  private async submit(jobs: readonly PreparedJob[]): Promise<Tracked[]> {
+    const { io, sweepDir } = this.ctx;
+    const maxArray = await this.slurm.maxArraySize();
+    const chunks = arrayChunks(jobs, maxArray);
+    const conf = this.conf;
+    const folder = conf.submititFolder;
+    const tracked: Tracked[] = [];
+    mkdirSync(join(sweepDir, '.submitit'), { recursive: true });
+    for (const [c, chunk] of chunks.entries()) {
+      for (const job of chunk) clearResult(job);
+      const tasks = chunk.map((job) => ({ env: launchedJobEnv(this.ctx, job), argv: [process.execPath, ...job.argv] }));
+      const first = chunk[0]!.num;
+      const script = join(sweepDir, '.submitit', `array_${first}-${chunk[chunk.length - 1]!.num}.sh`);
+      writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${first}..${first + chunk.length - 1} of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
+      const arrayId = await this.slurm.submitHeld(script);
+      try {
+        // Slurm does not make the folders of --output: the array is held until they exist
+        for (let task = 0; task < chunk.length; task++) mkdirSync(taskFolder(folder, arrayId, task), { recursive: true });
+        this.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), submitit_folder: folder });
+        await this.slurm.release(arrayId);
+      } catch (e) {
+        this.slurm.cancelSync([arrayId]);
+        throw e;
+      }
+      io.stderr.write(`[slurm] Submitted ${chunk.length} jobs as Slurm array ${arrayId}${chunks.length > 1 ? ` (${c + 1} of ${chunks.length}: MaxArraySize is ${maxArray})` : ''}; output in ${taskFolder(folder, arrayId, 0).replace(`${arrayId}_0`, `${arrayId}_*`)}\n`);
+      chunk.forEach((job, task) => tracked.push({ job, arrayId, task, absent: 0, outcome: null }));
+    }
+    return tracked;
+  }
+
+  private async wait(tracked: Tracked[]): Promise<void> {
+    const { io } = this.ctx;
+    const ids = [...new Set(tracked.map((t) => t.arrayId))];
+    const onSignal = (signal: NodeJS.Signals) => {
+      const err = this.slurm.cancelSync(ids);
+      io.stderr.write(`\n[slurm] Interrupted (${signal}): ${err === null ? `cancelled Slurm array ${ids.join(', ')} (scancel)` : `scancel ${ids.join(' ')} failed: ${err}`}\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    // before any other handler (the temp-file clean-up exits at once)
+    process.prependListener('SIGINT', onSignal);
+    process.prependListener('SIGTERM', onSignal);
+    try {
+      let delay = MIN_POLL_S;
+      let last = '';
+      for (;;) {
+        const open = tracked.filter((t) => t.outcome === null);
+        const counts = { pending: 0, running: 0 };
+        const states = new Map<string, Map<number, { state: string; reason: string }>>();
+        for (const id of new Set(open.map((t) => t.arrayId))) states.set(id, await this.slurm.arrayStates(id));
+        let changed = false;
+        for (const t of open) {
+          const r = readJobReturn(t.job.resultPath);
+          const st = states.get(t.arrayId)!.get(t.task);
+          if (r !== null) {
+            t.outcome = this.withLog(this.collect(t.job, r), t);
+            changed = true;
+          } else if (st === undefined || FINAL_STATES.has(st.state)) {
+            if (++t.absent >= ABSENT_POLLS) {
+              t.outcome = await this.lost(t, st?.state ?? null, st?.reason ?? '');
+              changed = true;
+            }
+          } else if (PENDING_STATES.has(st.state)) counts.pending++;
+          else counts.running++;
+        }
+        const done = tracked.filter((t) => t.outcome !== null && t.outcome.status !== 'failed').length;
+        const failed = tracked.filter((t) => t.outcome?.status === 'failed').length;
+        const line = `[slurm] array ${ids.join(', ')}: ${counts.pending} pending, ${counts.running} running, ${done} done, ${failed} failed`;
+        if (line !== last) io.stderr.write(line + '\n');
+        last = line;
+        if (tracked.every((t) => t.outcome !== null)) return;
+        delay = changed ? MIN_POLL_S : Math.min(MAX_POLL_S, delay * 1.5);
+        await new Promise((r) => setTimeout(r, delay * 1000));
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+
+  private withLog(o: JobOutcome, t: Tracked): JobOutcome {
+    if (o.status === 'failed') o.error = `${o.error ?? 'failed'}\n(Slurm job ${t.arrayId}_${t.task}; log: ${logPaths(this.conf, t.arrayId, t.task).out})`;
+    return o;
+  }
+
+  /** A job that left Slurm's queue without a result file: its state from squeue, else sacct, and its log. */
+  private async lost(t: Tracked, state: string | null, reason: string): Promise<JobOutcome> {
+    let st = state;
+    if (st === null) st = (await this.slurm.accountedStates(t.arrayId))?.get(t.task) ?? null;
+    const logs = logPaths(this.conf, t.arrayId, t.task);
+    const what = st === null ? 'left the queue (Slurm no longer knows it) without a result file' : `ended ${st}${reason && reason !== 'None' ? ` (${reason})` : ''} without a result file`;
+    this.ctx.io.stderr.write(`Error executing job with overrides: [${t.job.overrides.map((o) => `'${o}'`).join(', ')}]\nSlurm job ${t.arrayId}_${t.task} ${what}; log: ${logs.err ?? logs.out}\n`);
+    return {
+      num: t.job.num,
+      overrides: t.job.overrides.filter((o) => !o.startsWith('hydra.')),
+      status: 'failed',
+      error: `Slurm job ${t.arrayId}_${t.task} ${what}; state: ${st ?? 'UNKNOWN'}; log: ${logs.err ?? logs.out}`,
+      outputDir: t.job.outputDir,
+      reportPath: null,
+      report: null,
+      job: null,
+      choices: {},
+      seconds: 0,
+    };
+  }
+}
