@@ -1,0 +1,123 @@
+/**
+ * hydra/launcher=submitit_slurm against a real Slurm cluster (scripts/slurm-up.sh starts a one-node one):
+ * the sweep's jobs run as Slurm array tasks, the summary equals the local sweep's row for row, failures
+ * are recorded with their Slurm state and log, a second run submits only what is missing, a detached
+ * sweep is collected by running the command again, and Ctrl-C cancels the array. Skips, saying why,
+ * where Slurm does not take jobs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { arrayStates, slurmSkip } from '../helpers/slurm.js';
+import { comparable, demoSweep, demoSweepAsync, summaryRows } from '../helpers/sweeps.js';
+
+const opts = { skip: slurmSkip, timeout: 600_000 };
+const SLURM = 'hydra/launcher=submitit_slurm';
+const LAMBDAS = 'method.scaling_factor=0.1,0.5';
+
+function arraysOf(sweepDir: string): string[] {
+  return (JSON.parse(readFileSync(join(sweepDir, '.submitit', 'submissions.json'), 'utf8')) as { array_id: string }[]).map((s) => s.array_id);
+}
+
+function jobReturn(sweepDir: string, n: number) {
+  return JSON.parse(readFileSync(join(sweepDir, String(n), 'job_return.json'), 'utf8')) as { id: string; status: string; job: { job_env: unknown } };
+}
+
+test('a λ sweep of the demo through Slurm equals the local sweep; the jobs ran under Slurm; a second run submits only the missing job', opts, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
+  try {
+    const local = demoSweep(dir, [LAMBDAS, 'hydra.sweep.dir=local']);
+    assert.equal(local.code, 0, local.stderr);
+    const r = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=slurm', '+job_env=${oc.env:SLURM_JOB_ID}']);
+    assert.equal(r.code, 0, r.stderr);
+    const sweep = join(dir, 'slurm');
+    const expected = comparable(summaryRows(join(dir, 'local')));
+    assert.deepEqual(comparable(summaryRows(sweep)), expected);
+    assert.ok(summaryRows(sweep).every((row) => row.status === 'completed'), 'a fresh sweep says its jobs completed');
+    assert.match(r.stderr, /\[slurm\] Submitted 2 jobs as Slurm array \d+/);
+    assert.match(r.stderr, /\[slurm\] array \d+: 0 pending, 0 running, 2 done, 0 failed/);
+
+    const [arrayId] = arraysOf(sweep);
+    for (const n of [0, 1]) {
+      const ret = jobReturn(sweep, n);
+      assert.equal(ret.id, `${arrayId}_${n}`, 'hydra.job.id is the array task');
+      // the override reached the job unresolved and resolved there, to the job's own Slurm id
+      assert.match(readFileSync(join(sweep, String(n), 'config.yaml'), 'utf8'), /\njob_env: \$\{oc\.env:SLURM_JOB_ID\}\n/);
+      assert.match(String(ret.job.job_env), /^\d+$/);
+      assert.ok(existsSync(join(sweep, '.submitit', `${arrayId}_${n}`, `${arrayId}_${n}_0_log.out`)), 'the Slurm log is under submitit_folder');
+    }
+    assert.notEqual(String(jobReturn(sweep, 0).job.job_env), String(jobReturn(sweep, 1).job.job_env));
+    assert.deepEqual([...arrayStates(arrayId!).values()], ['COMPLETED', 'COMPLETED']);
+
+    // job 1 is lost (its run directory gone): the same command submits it alone and reuses job 0
+    rmSync(join(sweep, '1'), { recursive: true });
+    const again = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=slurm', '+job_env=${oc.env:SLURM_JOB_ID}']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /1 of 2 jobs already finished/);
+    assert.match(again.stderr, /Submitted 1 jobs as Slurm array/);
+    const rows = summaryRows(sweep);
+    assert.deepEqual(rows.map((x) => x.status), ['reused', 'completed']);
+    assert.deepEqual(comparable(rows).map((x) => ({ ...x, status: 'completed' })), expected);
+    assert.equal(arraysOf(sweep).length, 2);
+    assert.equal(jobReturn(sweep, 1).id, `${arraysOf(sweep)[1]}_0`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('failed jobs: one whose program fails and one that dies before writing a result are recorded with their Slurm state and log, while the other finishes', opts, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
+  try {
+    // job 2's task exits in the setup lines, before our CLI runs: it leaves no result file
+    const r = demoSweep(dir, ['method.scaling_factor=0.1,oops,0.5', SLURM, 'hydra.sweep.dir=s', 'hydra.launcher.setup=["if [ $SLURM_ARRAY_TASK_ID = 2 ]; then echo dying >&2; exit 3; fi"]']);
+    assert.equal(r.code, 1, r.stderr);
+    const sweep = join(dir, 's');
+    const rows = summaryRows(sweep);
+    assert.deepEqual(rows.map((x) => x.status), ['completed', 'failed', 'failed']);
+    const [arrayId] = arraysOf(sweep);
+    assert.match(rows[1]!.error!, /scaling_factor' must be a finite number/);
+    assert.ok(rows[1]!.error!.includes(`Slurm job ${arrayId}_1; log: ${join(sweep, '.submitit', `${arrayId}_1`, `${arrayId}_1_0_log.out`)}`), rows[1]!.error!);
+    assert.match(rows[2]!.error!, new RegExp(`Slurm job ${arrayId}_2 ended FAILED .*without a result file; state: FAILED; log: \\S+${arrayId}_2_0_log\\.err`));
+    assert.match(readFileSync(join(sweep, '.submitit', `${arrayId}_2`, `${arrayId}_2_0_log.err`), 'utf8'), /dying/);
+    // a failed job is FAILED in Slurm too (non-zero exit), and nothing of the sweep is left queued
+    assert.deepEqual(Object.fromEntries(arrayStates(arrayId!)), { 0: 'COMPLETED', 1: 'FAILED', 2: 'FAILED' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('detach: submit, print the array id, exit; the same command later collects the results', opts, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
+  try {
+    const first = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=d', 'hydra.launcher.detach=true']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /\[slurm\] Detached: 2 jobs in Slurm array (\d+) .*run the same command again to collect/);
+    assert.ok(!existsSync(join(dir, 'd', 'sweep_summary.json')), 'no summary before the jobs are collected');
+    const second = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=d']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /Submitted/);
+    assert.deepEqual(summaryRows(join(dir, 'd')).map((x) => x.status), ['completed', 'completed']);
+    assert.equal(arraysOf(join(dir, 'd')).length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C while waiting cancels the array and says so', opts, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
+  try {
+    // held jobs cannot finish before the interrupt arrives
+    const run = demoSweepAsync(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=c', '+hydra.launcher.additional_parameters.hold=true']);
+    await run.waitFor(/\[slurm\] array \d+: /);
+    run.child.kill('SIGINT');
+    assert.equal(await run.done, 130);
+    const m = /cancelled Slurm array (\d+) \(scancel\)/.exec(run.stderr());
+    assert.ok(m, run.stderr());
+    const states = [...arrayStates(m[1]!).values()];
+    assert.ok(states.length === 0 || states.every((s) => s === 'CANCELLED'), states.join(' '));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
