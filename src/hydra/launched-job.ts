@@ -5,6 +5,7 @@
  * folder, same record, no sweep cache — and writes its result file atomically. The launcher trusts
  * result files: a job that left one ended as the file says.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
@@ -93,6 +94,18 @@ export function outcomeOfReturn(r: JobReturnFile, num: number, overrides: readon
   };
 }
 
+/**
+ * submitit's max_num_timeout: a job warned of its time limit is requeued (it starts again from the
+ * beginning: fusion-bench's jobs keep no checkpoint) while Slurm has restarted it fewer times than that.
+ */
+function requeue(io: AppIO): boolean {
+  const max = Number(io.env.FUSION_BENCH_MAX_NUM_TIMEOUT ?? 0);
+  const restarts = Number(io.env.SLURM_RESTART_COUNT ?? 0);
+  const jobId = io.env.SLURM_JOB_ID;
+  if (!jobId || !(restarts < max)) return false;
+  return spawnSync('scontrol', ['requeue', jobId], { env: io.env, stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+
 function jobIdOf(spec: LaunchedJobSpec, env: NodeJS.ProcessEnv): string {
   if (spec.id !== undefined) return spec.id;
   const array = env.SLURM_ARRAY_JOB_ID;
@@ -114,9 +127,13 @@ export async function runLaunchedJob(req: ComposeRequest, io: AppIO, app: App, s
   const onUsr2 = () => {
     if (finished) return;
     finished = true;
-    const error = 'stopped by SIGUSR2: the Slurm time limit was near (hydra.launcher.signal_delay_s)';
-    io.stderr.write(`[job ${id}] ${error}\n`);
-    writeJobReturn(spec.result, { ...base(), error });
+    if (requeue(io)) {
+      io.stderr.write(`[job ${id}] SIGUSR2: the Slurm time limit is near; requeued (hydra.launcher.max_num_timeout)\n`);
+    } else {
+      const error = 'stopped by SIGUSR2: the Slurm time limit was near (hydra.launcher.signal_delay_s)';
+      io.stderr.write(`[job ${id}] ${error}\n`);
+      writeJobReturn(spec.result, { ...base(), error });
+    }
     process.kill(process.pid, 'SIGTERM');
   };
   process.on('SIGUSR2', onUsr2);
