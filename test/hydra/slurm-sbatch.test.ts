@@ -5,10 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUserError } from '../../src/errors.js';
+import { runApp } from '../../src/hydra/run-app.js';
+import type { App } from '../../src/hydra/app.js';
 import { arrayChunks, arrayScript, logPaths, sbatchOptions, slurmConf, taskFolder } from '../../src/hydra/slurm/sbatch.js';
 import type { ConfigDict } from '../../src/config/values.js';
 
@@ -68,4 +70,24 @@ test('output folders per array task; arrays split at MaxArraySize; unknown keys 
   assert.throws(() => slurmConf({ ...full, partitoin: 'x' } as ConfigDict), (e) => isUserError(e) && /no key 'partitoin'/.test((e as Error).message));
   assert.throws(() => slurmConf({ ...full, timeout_min: 0 } as ConfigDict), /timeout_min must be an integer >= 1/);
   assert.throws(() => slurmConf({ ...full, submitit_folder: '/s/%u' } as ConfigDict), /only %j, %A and %a/);
+});
+
+test('without Slurm, submitit_slurm is one clear error before any job runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-sbatch-'));
+  try {
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'app.yaml'), 'x: 1\n');
+    let ran = 0;
+    const app: App = { async run() { ran++; return { report: null, reportPath: null }; } };
+    const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+    const io = { stdout: sink, stderr: sink, env: { PATH: join(dir, 'no-bin') }, cwd: dir };
+    await assert.rejects(
+      runApp({ configPath: join(dir, 'conf'), configName: 'app', configDir: null, overrides: ['x=1,2', 'hydra/launcher=submitit_slurm', 'hydra.sweep.dir=s'] }, io, app, { multirun: true }),
+      (e) => isUserError(e) && /sbatch was not found/.test((e as Error).message),
+    );
+    assert.equal(ran, 0);
+    assert.ok(existsSync(join(dir, 's', '.submitit')), 'the batch script is kept for a look');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

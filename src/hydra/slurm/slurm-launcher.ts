@@ -28,6 +28,8 @@ interface Submission {
   array_id: string;
   /** Job number of each array task, by task id. */
   jobs: number[];
+  /** Each task's overrides: a later run waits for a queued task only when its job is still the same. */
+  overrides?: string[][];
   submitit_folder: string;
 }
 
@@ -79,12 +81,12 @@ export class SlurmLauncher implements Launcher {
 
     // jobs an earlier run submitted that Slurm still has queued or running: wait for them, do not submit them again
     const tracked: Tracked[] = [];
-    const latest = new Map<number, { arrayId: string; task: number; folder: string }>();
-    for (const s of this.submissions()) s.jobs.forEach((num, task) => latest.set(num, { arrayId: s.array_id, task, folder: s.submitit_folder }));
+    const latest = new Map<number, { arrayId: string; task: number; overrides: string[] | undefined }>();
+    for (const s of this.submissions()) s.jobs.forEach((num, task) => latest.set(num, { arrayId: s.array_id, task, overrides: s.overrides?.[task] }));
     const states = new Map<string, Map<number, { state: string; reason: string }>>();
     for (const job of prepared) {
       const at = latest.get(job.num);
-      if (outcomes.has(job.num) || at === undefined) continue;
+      if (outcomes.has(job.num) || at === undefined || JSON.stringify(at.overrides) !== JSON.stringify(job.overrides)) continue;
       if (!states.has(at.arrayId)) states.set(at.arrayId, await this.slurm.arrayStates(at.arrayId));
       const st = states.get(at.arrayId)!.get(at.task);
       if (st !== undefined && !FINAL_STATES.has(st.state)) tracked.push({ job, arrayId: at.arrayId, task: at.task, absent: 0, outcome: null });
@@ -99,7 +101,14 @@ export class SlurmLauncher implements Launcher {
       io.stderr.write(`[slurm] Detached: ${tracked.length} jobs in Slurm array ${ids.join(', ')} (squeue -j ${ids.join(',')}); run the same command again to collect the results\n`);
       throw new LaunchDetached(ids);
     }
-    await this.wait(tracked);
+    try {
+      await this.wait(tracked);
+    } catch (e) {
+      // the command does not return leaving its jobs queued
+      const open = [...new Set(tracked.filter((t) => t.outcome === null).map((t) => t.arrayId))];
+      if (open.length > 0) io.stderr.write(`[slurm] Waiting failed; ${this.slurm.cancelSync(open) === null ? `cancelled Slurm array ${open.join(', ')} (scancel)` : `could not cancel Slurm array ${open.join(', ')}`}\n`);
+      throw e;
+    }
     for (const t of tracked) outcomes.set(t.job.num, t.outcome!);
     return prepared.map((j) => outcomes.get(j.num)!);
   }
@@ -130,7 +139,7 @@ export class SlurmLauncher implements Launcher {
       try {
         // Slurm does not make the folders of --output: the array is held until they exist
         for (let task = 0; task < chunk.length; task++) mkdirSync(taskFolder(folder, arrayId, task), { recursive: true });
-        this.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), submitit_folder: folder });
+        this.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), overrides: chunk.map((j) => [...j.overrides]), submitit_folder: folder });
         await this.slurm.release(arrayId);
       } catch (e) {
         this.slurm.cancelSync([arrayId]);
