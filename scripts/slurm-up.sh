@@ -82,9 +82,13 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 KillWait=5
 MinJobAge=300
+# small, so that the tests see a sweep split into several arrays
+MaxArraySize=4
 NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF_EOF
+  changed=1
+  cmp -s "$STATE/slurm.conf" "$CONF" && changed=0
   cp "$STATE/slurm.conf" "$CONF"
 fi
 
@@ -95,6 +99,7 @@ if ! alive "$STATE/slurmctld.pid"; then
 fi
 for _ in $(seq 100); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.2; done
 scontrol ping 2>/dev/null | grep -q UP || fail "slurmctld does not answer (see $STATE/slurmctld.log)"
+if [ "${changed:-0}" = 1 ]; then scontrol reconfigure 2>/dev/null || true; fi
 if ! alive "$STATE/slurmd.pid"; then
   setsid slurmd -f "$CONF" </dev/null >"$STATE/slurmd.out" 2>&1 || fail "slurmd did not start (see $STATE/slurmd.log)"
 fi

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +118,24 @@ test('Ctrl-C while waiting cancels the array and says so', opts, async () => {
     assert.ok(m, run.stderr());
     const states = [...arrayStates(m[1]!).values()];
     assert.ok(states.length === 0 || states.every((s) => s === 'CANCELLED'), states.join(' '));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a sweep larger than MaxArraySize goes to Slurm as several arrays', opts, (t) => {
+  const max = Number(/MaxArraySize\s*=\s*(\d+)/.exec(spawnSync('scontrol', ['show', 'config'], { encoding: 'utf8' }).stdout)?.[1] ?? 1001);
+  if (max > 8) return t.skip(`this cluster's MaxArraySize is ${max} (scripts/slurm-up.sh sets 4): too many jobs to split here`);
+  const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
+  try {
+    const values = Array.from({ length: max + 1 }, (_, i) => ((i + 1) / 10).toFixed(1));
+    const r = demoSweep(dir, [`method.scaling_factor=${values.join(',')}`, SLURM, 'hydra.sweep.dir=big']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Submitted ${max} jobs as Slurm array \\d+ \\(1 of 2: MaxArraySize is ${max}\\)`));
+    assert.match(r.stderr, new RegExp(`Submitted 1 jobs as Slurm array \\d+ \\(2 of 2: MaxArraySize is ${max}\\)`));
+    const rows = summaryRows(join(dir, 'big'));
+    assert.deepEqual(rows.map((x) => [x.swept['method.scaling_factor'], x.status]), values.map((v) => [v, 'completed']));
+    assert.equal(arraysOf(join(dir, 'big')).length, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
