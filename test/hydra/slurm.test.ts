@@ -72,7 +72,8 @@ test('failed jobs: one whose program fails and one that dies before writing a re
   const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
   try {
     // job 2's task exits in the setup lines, before our CLI runs: it leaves no result file
-    const r = demoSweep(dir, ['method.scaling_factor=0.1,oops,0.5', SLURM, 'hydra.sweep.dir=s', 'hydra.launcher.setup=["if [ $SLURM_ARRAY_TASK_ID = 2 ]; then echo dying >&2; exit 3; fi"]']);
+    // (the result files are on this machine's disk: no grace for a shared file system's late files)
+    const r = demoSweep(dir, ['method.scaling_factor=0.1,oops,0.5', SLURM, 'hydra.sweep.dir=s', 'hydra.launcher.setup=["if [ $SLURM_ARRAY_TASK_ID = 2 ]; then echo dying >&2; exit 3; fi"]'], { FUSION_BENCH_SLURM_RESULT_GRACE_S: '0' });
     assert.equal(r.code, 1, r.stderr);
     const sweep = join(dir, 's');
     const rows = summaryRows(sweep);

@@ -21,8 +21,15 @@ export const SLURM_LAUNCHER = 'hydra_plugins.hydra_submitit_launcher.submitit_la
 /** Polling: from MIN_POLL_S, ×1.5 while nothing changes, at most MAX_POLL_S. */
 const MIN_POLL_S = 0.5;
 const MAX_POLL_S = 10;
-/** Polls a job must be gone from the queue without a result before it counts as lost (a shared file system may show the file late). */
+/**
+ * A job that Slurm says has ended but whose result file is not there yet counts as lost only after this
+ * many polls and seconds: a shared file system (NFS's attribute cache) may show a new file late.
+ */
 const ABSENT_POLLS = 3;
+function resultGraceS(env: NodeJS.ProcessEnv): number {
+  const v = Number(env.FUSION_BENCH_SLURM_RESULT_GRACE_S);
+  return Number.isFinite(v) && v >= 0 ? v : 20;
+}
 
 interface Submission {
   array_id: string;
@@ -38,6 +45,8 @@ interface Tracked {
   arrayId: string;
   task: number;
   absent: number;
+  /** When Slurm was first seen to have ended the job without a result (ms). */
+  endedAt?: number;
   outcome: JobOutcome | null;
 }
 
@@ -162,6 +171,7 @@ export class SlurmLauncher implements Launcher {
     // before any other handler (the temp-file clean-up exits at once)
     process.prependListener('SIGINT', onSignal);
     process.prependListener('SIGTERM', onSignal);
+    const grace = resultGraceS(io.env);
     try {
       let delay = MIN_POLL_S;
       let last = '';
@@ -178,7 +188,8 @@ export class SlurmLauncher implements Launcher {
             t.outcome = this.withLog(this.collect(t.job, r), t);
             changed = true;
           } else if (st === undefined || FINAL_STATES.has(st.state)) {
-            if (++t.absent >= ABSENT_POLLS) {
+            t.endedAt ??= Date.now();
+            if (++t.absent >= ABSENT_POLLS && Date.now() - t.endedAt >= grace * 1000) {
               t.outcome = await this.lost(t, st?.state ?? null, st?.reason ?? '');
               changed = true;
             }
