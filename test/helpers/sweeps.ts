@@ -20,8 +20,8 @@ export function demoSweep(cwd: string, args: readonly string[], env: NodeJS.Proc
 }
 
 /** The same, started in the background: `waitFor` resolves when stderr matches; `done` when it exits. */
-export function demoSweepAsync(cwd: string, args: readonly string[]) {
-  const child = spawn(process.execPath, [binPath, '--config-name', 'demo', '-m', ...args], { cwd, env: process.env });
+export function demoSweepAsync(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [binPath, '--config-name', 'demo', '-m', ...args], { cwd, env: { ...process.env, ...env } });
   let stderr = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   child.stderr.on('data', (d: Buffer) => {

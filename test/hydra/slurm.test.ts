@@ -8,7 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arrayStates, slurmSkip } from '../helpers/slurm.js';
@@ -138,6 +140,39 @@ test('a sweep larger than MaxArraySize goes to Slurm as several arrays', opts, (
     assert.deepEqual(rows.map((x) => [x.swept['method.scaling_factor'], x.status]), values.map((v) => [v, 'completed']));
     assert.equal(arraysOf(join(dir, 'big')).length, 2);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Slurm\'s SIGUSR2 before the time limit stops a running job cleanly: FAILED in Slurm, its row says why', opts, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
+  // job 1 waits on a hub that never answers; when its request arrives the job is running under Slurm
+  const signalled: string[] = [];
+  const server = http.createServer(() => {
+    const sub = JSON.parse(readFileSync(join(dir, 'u', '.submitit', 'submissions.json'), 'utf8')) as { array_id: string }[];
+    const id = `${sub[0]!.array_id}_1`;
+    signalled.push(id);
+    spawnSync('scancel', ['--signal=USR2', id]);
+  });
+  try {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const run = demoSweepAsync(dir, ['modelpool.models.mnist=${path.demo_dir}/models/tiny-clip-mnist,org/never-answers', SLURM, 'hydra.sweep.dir=u'], {
+      HF_ENDPOINT: `http://127.0.0.1:${port}`,
+      HF_HOME: join(dir, 'hf'),
+      FUSION_BENCH_SLURM_RESULT_GRACE_S: '0',
+    });
+    assert.equal(await run.done, 1, run.stderr());
+    assert.equal(signalled.length, 1);
+    const rows = summaryRows(join(dir, 'u'));
+    assert.deepEqual(rows.map((x) => x.status), ['completed', 'failed']);
+    assert.match(rows[1]!.error!, /stopped by SIGUSR2/);
+    const arrayId = signalled[0]!.split('_')[0]!;
+    assert.equal(arrayStates(arrayId).get(1), 'FAILED');
+    assert.deepEqual(readdirSync(join(dir, 'u', '1')).filter((f) => f.endsWith('.tmp')), []);
+  } finally {
+    server.closeAllConnections();
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
