@@ -112,13 +112,14 @@ test('detach: submit, print the array id, exit; the same command later collects 
 test('Ctrl-C while waiting cancels the array and says so', opts, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
   try {
-    // held jobs cannot finish before the interrupt arrives
-    const run = demoSweepAsync(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=c', '+hydra.launcher.additional_parameters.hold=true']);
+    // jobs that may begin only in an hour are still pending when the interrupt arrives
+    const run = demoSweepAsync(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=c', '+hydra.launcher.additional_parameters.begin=now+3600']);
     await run.waitFor(/\[slurm\] array \d+: /);
     run.child.kill('SIGINT');
     assert.equal(await run.done, 130);
     const m = /cancelled Slurm array (\d+) \(scancel\)/.exec(run.stderr());
     assert.ok(m, run.stderr());
+    assert.match(run.stderr(), /array \d+: 2 pending, 0 running, 0 done, 0 failed/);
     const states = [...arrayStates(m[1]!).values()];
     assert.ok(states.length === 0 || states.every((s) => s === 'CANCELLED'), states.join(' '));
   } finally {

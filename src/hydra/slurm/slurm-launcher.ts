@@ -141,9 +141,9 @@ export class SlurmLauncher implements Launcher {
     for (const [c, chunk] of chunks.entries()) {
       for (const job of chunk) clearResult(job);
       const tasks = chunk.map((job) => ({ env: launchedJobEnv(this.ctx, job), argv: [process.execPath, ...job.argv] }));
-      const first = chunk[0]!.num;
-      const script = join(sweepDir, '.submitit', `array_${first}-${chunk[chunk.length - 1]!.num}.sh`);
-      writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${first}..${first + chunk.length - 1} of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
+      const script = join(sweepDir, '.submitit', `submission_${this.submissions().length}.sh`);
+      const nums = chunk.map((j) => j.num).join(', ');
+      writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${nums} (array tasks 0..${chunk.length - 1}) of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
       const arrayId = await this.slurm.submitHeld(script);
       try {
         // Slurm does not make the folders of --output: the array is held until they exist
