@@ -36,7 +36,7 @@ test('every key of SlurmQueueConf reaches sbatch, as submitit writes it', () => 
   ]) assert.ok(opts.includes(o), `${o} missing from ${opts.join(' ')}`);
   const script = arrayScript(conf, [{ env: { FUSION_BENCH_LAUNCHED_JOB: '{"num":0}' }, argv: ['node', 'cli.js', "x='a b'", '+e=${oc.env:SLURM_JOB_ID}'] }], '/work', 'header');
   assert.match(script, /\nmodule load cuda\nexport HF_HOME=\/shared\/hf\n/);
-  assert.match(script, /\nexport FUSION_BENCH_ORT_THREADS=4\n/);
+  assert.ok(script.includes('\nexport FUSION_BENCH_ORT_THREADS="${SLURM_CPUS_PER_TASK:-${SLURM_CPUS_ON_NODE:-}}"\n'));
   assert.match(script, /exec srun --unbuffered --ntasks=1 '--cpu-bind=none' "\$@"\n$/);
   // the overrides reach the job as they were given: ${...} is not expanded by the shell
   assert.ok(script.includes(`'node' 'cli.js' 'x='\\''a b'\\''' '+e=\${oc.env:SLURM_JOB_ID}'`), script);
@@ -49,11 +49,11 @@ test('the script is valid bash that runs the task its array index names', () => 
   try {
     const conf = slurmConf({ ...full, setup: [] } as ConfigDict);
     const tasks = [0, 1].map((n) => ({ env: { JOBNUM: String(n) }, argv: ['printf', '%s|', `n=${n}`, '${oc.env:SLURM_JOB_ID}', "it's"] }));
-    const script = arrayScript(conf, tasks, dir, 'test').replace(/exec srun [^\n]*/, 'exec "$@"; echo "$JOBNUM"');
+    const script = arrayScript(conf, tasks, dir, 'test').replace(/exec srun [^\n]*/, 'printf "%s|" "$FUSION_BENCH_ORT_THREADS"; exec "$@"');
     writeFileSync(join(dir, 'job.sh'), script);
-    const r = spawnSync('bash', [join(dir, 'job.sh')], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '1' } });
+    const r = spawnSync('bash', [join(dir, 'job.sh')], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_CPUS_PER_TASK: '', SLURM_CPUS_ON_NODE: '3' } });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, "n=1|${oc.env:SLURM_JOB_ID}|it's|");
+    assert.equal(r.stdout, "3|n=1|${oc.env:SLURM_JOB_ID}|it's|");
     assert.equal(spawnSync('bash', [join(dir, 'job.sh')], { env: { ...process.env, SLURM_ARRAY_TASK_ID: '7' } }).status, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -132,7 +132,8 @@ export function arrayScript(conf: SlurmConf, tasks: readonly ArrayTask[], chdir:
   const lines = ['#!/bin/bash', `# ${header}`];
   for (const o of sbatchOptions(conf, tasks.length, chdir)) lines.push(`#SBATCH ${o}`);
   lines.push('', '# setup (hydra.launcher.setup)', ...conf.setup, '');
-  if (conf.cpusPerTask !== null) lines.push(`export FUSION_BENCH_ORT_THREADS=${conf.cpusPerTask}`);
+  // onnxruntime uses the CPUs Slurm allocated (cpus_per_task, else the task's share of the node), not all the node's cores
+  lines.push('export FUSION_BENCH_ORT_THREADS="${SLURM_CPUS_PER_TASK:-${SLURM_CPUS_ON_NODE:-}}"');
   if (conf.maxNumTimeout > 0) lines.push(`export FUSION_BENCH_MAX_NUM_TIMEOUT=${conf.maxNumTimeout}`);
   lines.push('case "$SLURM_ARRAY_TASK_ID" in');
   tasks.forEach((t, i) => {
