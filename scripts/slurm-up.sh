@@ -24,6 +24,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   export DEBIAN_FRONTEND=noninteractive
   { apt-get update -q && apt-get install -y -q --no-install-recommends slurm-wlm munge; } >"$STATE/apt.log" 2>&1 \
     || fail "apt-get install slurm-wlm munge failed (see $STATE/apt.log)"
+  installed=1
 fi
 
 HOST="$(hostname -s)"
@@ -45,6 +46,9 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   runuser -u munge -- munged --force || fail "munged did not start"
   for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.2; done
   munge -n | unmunge >/dev/null 2>&1 || fail "munge does not answer"
+  pgrep -u munge -x munged > "$STATE/munged.pid"
+elif [ "${installed:-0}" = 1 ]; then
+  # the package's install started it: ours to stop as well
   pgrep -u munge -x munged > "$STATE/munged.pid"
 fi
 
