@@ -26,6 +26,8 @@ const MAX_POLL_S = 10;
  * many polls and seconds: a shared file system (NFS's attribute cache) may show a new file late.
  */
 const ABSENT_POLLS = 3;
+/** After the last result, how long to wait for Slurm to finish ending the jobs (epilogs). */
+const SETTLE_S = 60;
 function resultGraceS(env: NodeJS.ProcessEnv): number {
   const v = Number(env.FUSION_BENCH_SLURM_RESULT_GRACE_S);
   return Number.isFinite(v) && v >= 0 ? v : 20;
@@ -175,11 +177,12 @@ export class SlurmLauncher implements Launcher {
     try {
       let delay = MIN_POLL_S;
       let last = '';
+      let settling: number | undefined;
       for (;;) {
         const open = tracked.filter((t) => t.outcome === null);
         const counts = { pending: 0, running: 0 };
         const states = new Map<string, Map<number, { state: string; reason: string }>>();
-        for (const id of new Set(open.map((t) => t.arrayId))) states.set(id, await this.slurm.arrayStates(id));
+        for (const id of ids) states.set(id, await this.slurm.arrayStates(id));
         let changed = false;
         for (const t of open) {
           const r = readJobReturn(t.job.resultPath);
@@ -201,7 +204,19 @@ export class SlurmLauncher implements Launcher {
         const line = `[slurm] array ${ids.join(', ')}: ${counts.pending} pending, ${counts.running} running, ${done} done, ${failed} failed`;
         if (line !== last) io.stderr.write(line + '\n');
         last = line;
-        if (tracked.every((t) => t.outcome !== null)) return;
+        if (tracked.every((t) => t.outcome !== null)) {
+          // a job that wrote its result may still be finishing in Slurm (COMPLETING): return when none is
+          const busy = tracked.filter((t) => {
+            const st = states.get(t.arrayId)!.get(t.task);
+            return st !== undefined && !FINAL_STATES.has(st.state);
+          });
+          if (busy.length === 0) return;
+          settling ??= Date.now();
+          if (Date.now() - settling > SETTLE_S * 1000) {
+            io.stderr.write(`[slurm] ${busy.map((t) => `${t.arrayId}_${t.task}`).join(', ')} still finishing in Slurm after ${SETTLE_S} s; not waiting longer\n`);
+            return;
+          }
+        }
         delay = changed ? MIN_POLL_S : Math.min(MAX_POLL_S, delay * 1.5);
         await new Promise((r) => setTimeout(r, delay * 1000));
       }
