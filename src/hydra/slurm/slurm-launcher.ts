@@ -55,6 +55,8 @@ interface Tracked {
 export class SlurmLauncher implements Launcher {
   private readonly conf: SlurmConf;
   private readonly slurm: Slurm;
+  /** The arrays this command has submitted (cancelled if it is interrupted or fails before they end). */
+  private readonly submitted: string[] = [];
 
   constructor(private readonly ctx: LaunchContext) {
     const conf = slurmConf(ctx.launcherConfig);
@@ -105,20 +107,33 @@ export class SlurmLauncher implements Launcher {
     const toSubmit = prepared.filter((j) => !outcomes.has(j.num) && !tracked.some((t) => t.job.num === j.num));
     if (outcomes.size > 0) io.stderr.write(`[slurm] ${outcomes.size} of ${prepared.length} jobs already finished (their result files are in their run directories)\n`);
     if (tracked.length > 0) io.stderr.write(`[slurm] ${tracked.length} jobs are still queued or running from an earlier submission (array ${[...new Set(tracked.map((t) => t.arrayId))].join(', ')}): waiting for them\n`);
-    if (toSubmit.length > 0) tracked.push(...(await this.submit(toSubmit)));
-
-    if (this.conf.detach && tracked.length > 0) {
-      const ids = [...new Set(tracked.map((t) => t.arrayId))];
-      io.stderr.write(`[slurm] Detached: ${tracked.length} jobs in Slurm array ${ids.join(', ')} (squeue -j ${ids.join(',')}); run the same command again to collect the results\n`);
-      throw new LaunchDetached(ids);
-    }
+    // Ctrl-C (or a kill) from the first submission on cancels what this command submitted or waits for;
+    // prepended, so it runs before the temp-file clean-up's handler, which exits at once
+    const arrays = () => [...new Set([...tracked.map((t) => t.arrayId), ...this.submitted])];
+    const onSignal = (signal: NodeJS.Signals) => {
+      const ids = arrays();
+      const err = this.slurm.cancelSync(ids);
+      io.stderr.write(`\n[slurm] Interrupted (${signal}): ${ids.length === 0 ? 'nothing was submitted' : err === null ? `cancelled Slurm array ${ids.join(', ')} (scancel)` : `scancel ${ids.join(' ')} failed: ${err}`}\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.prependListener('SIGINT', onSignal);
+    process.prependListener('SIGTERM', onSignal);
     try {
-      await this.wait(tracked);
+      if (toSubmit.length > 0) tracked.push(...(await this.submit(toSubmit)));
+      if (this.conf.detach && tracked.length > 0) {
+        const ids = arrays();
+        io.stderr.write(`[slurm] Detached: ${tracked.length} jobs in Slurm array ${ids.join(', ')} (squeue -j ${ids.join(',')}); run the same command again to collect the results\n`);
+        throw new LaunchDetached(ids);
+      }
+      if (tracked.length > 0) await this.wait(tracked);
     } catch (e) {
-      // the command does not return leaving its jobs queued
-      const open = [...new Set(tracked.filter((t) => t.outcome === null).map((t) => t.arrayId))];
-      if (open.length > 0) io.stderr.write(`[slurm] Waiting failed; ${this.slurm.cancelSync(open) === null ? `cancelled Slurm array ${open.join(', ')} (scancel)` : `could not cancel Slurm array ${open.join(', ')}`}\n`);
+      // the command does not return leaving its jobs queued (unless asked to: detach)
+      const open = e instanceof LaunchDetached ? [] : [...new Set([...tracked.filter((t) => t.outcome === null).map((t) => t.arrayId), ...this.submitted])];
+      if (open.length > 0) io.stderr.write(`[slurm] ${this.slurm.cancelSync(open) === null ? `cancelled Slurm array ${open.join(', ')} (scancel)` : `could not cancel Slurm array ${open.join(', ')}`}\n`);
       throw e;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     for (const t of tracked) outcomes.set(t.job.num, t.outcome!);
     return prepared.map((j) => outcomes.get(j.num)!);
@@ -147,15 +162,11 @@ export class SlurmLauncher implements Launcher {
       const nums = chunk.map((j) => j.num).join(', ');
       writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${nums} (array tasks 0..${chunk.length - 1}) of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
       const arrayId = await this.slurm.submitHeld(script);
-      try {
-        // Slurm does not make the folders of --output: the array is held until they exist
-        for (let task = 0; task < chunk.length; task++) mkdirSync(taskFolder(folder, arrayId, task), { recursive: true });
-        this.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), overrides: chunk.map((j) => [...j.overrides]), submitit_folder: folder });
-        await this.slurm.release(arrayId);
-      } catch (e) {
-        this.slurm.cancelSync([arrayId]);
-        throw e;
-      }
+      this.submitted.push(arrayId);
+      // Slurm does not make the folders of --output: the array is held until they exist
+      for (let task = 0; task < chunk.length; task++) mkdirSync(taskFolder(folder, arrayId, task), { recursive: true });
+      this.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), overrides: chunk.map((j) => [...j.overrides]), submitit_folder: folder });
+      await this.slurm.release(arrayId);
       io.stderr.write(`[slurm] Submitted ${chunk.length} jobs as Slurm array ${arrayId}${chunks.length > 1 ? ` (${c + 1} of ${chunks.length}: MaxArraySize is ${maxArray})` : ''}; output in ${taskFolder(folder, arrayId, 0).replace(`${arrayId}_0`, `${arrayId}_*`)}\n`);
       chunk.forEach((job, task) => tracked.push({ job, arrayId, task, absent: 0, outcome: null }));
     }
@@ -165,64 +176,51 @@ export class SlurmLauncher implements Launcher {
   private async wait(tracked: Tracked[]): Promise<void> {
     const { io } = this.ctx;
     const ids = [...new Set(tracked.map((t) => t.arrayId))];
-    const onSignal = (signal: NodeJS.Signals) => {
-      const err = this.slurm.cancelSync(ids);
-      io.stderr.write(`\n[slurm] Interrupted (${signal}): ${err === null ? `cancelled Slurm array ${ids.join(', ')} (scancel)` : `scancel ${ids.join(' ')} failed: ${err}`}\n`);
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    };
-    // before any other handler (the temp-file clean-up exits at once)
-    process.prependListener('SIGINT', onSignal);
-    process.prependListener('SIGTERM', onSignal);
     const grace = resultGraceS(io.env);
-    try {
-      let delay = MIN_POLL_S;
-      let last = '';
-      let settling: number | undefined;
-      for (;;) {
-        const open = tracked.filter((t) => t.outcome === null);
-        const counts = { pending: 0, running: 0 };
-        const states = new Map<string, Map<number, { state: string; reason: string }>>();
-        for (const id of ids) states.set(id, await this.slurm.arrayStates(id));
-        let changed = false;
-        for (const t of open) {
-          const r = readJobReturn(t.job.resultPath);
-          const st = states.get(t.arrayId)!.get(t.task);
-          if (r !== null) {
-            t.outcome = this.withLog(this.collect(t.job, r), t);
+    let delay = MIN_POLL_S;
+    let last = '';
+    let settling: number | undefined;
+    for (;;) {
+      const open = tracked.filter((t) => t.outcome === null);
+      const counts = { pending: 0, running: 0 };
+      const states = new Map<string, Map<number, { state: string; reason: string }>>();
+      for (const id of ids) states.set(id, await this.slurm.arrayStates(id));
+      let changed = false;
+      for (const t of open) {
+        const r = readJobReturn(t.job.resultPath);
+        const st = states.get(t.arrayId)!.get(t.task);
+        if (r !== null) {
+          t.outcome = this.withLog(this.collect(t.job, r), t);
+          changed = true;
+        } else if (st === undefined || FINAL_STATES.has(st.state)) {
+          t.endedAt ??= Date.now();
+          if (++t.absent >= ABSENT_POLLS && Date.now() - t.endedAt >= grace * 1000) {
+            t.outcome = await this.lost(t, st?.state ?? null, st?.reason ?? '');
             changed = true;
-          } else if (st === undefined || FINAL_STATES.has(st.state)) {
-            t.endedAt ??= Date.now();
-            if (++t.absent >= ABSENT_POLLS && Date.now() - t.endedAt >= grace * 1000) {
-              t.outcome = await this.lost(t, st?.state ?? null, st?.reason ?? '');
-              changed = true;
-            }
-          } else if (PENDING_STATES.has(st.state)) counts.pending++;
-          else counts.running++;
-        }
-        const done = tracked.filter((t) => t.outcome !== null && t.outcome.status !== 'failed').length;
-        const failed = tracked.filter((t) => t.outcome?.status === 'failed').length;
-        const line = `[slurm] array ${ids.join(', ')}: ${counts.pending} pending, ${counts.running} running, ${done} done, ${failed} failed`;
-        if (line !== last) io.stderr.write(line + '\n');
-        last = line;
-        if (tracked.every((t) => t.outcome !== null)) {
-          // a job that wrote its result may still be finishing in Slurm (COMPLETING): return when none is
-          const busy = tracked.filter((t) => {
-            const st = states.get(t.arrayId)!.get(t.task);
-            return st !== undefined && !FINAL_STATES.has(st.state);
-          });
-          if (busy.length === 0) return;
-          settling ??= Date.now();
-          if (Date.now() - settling > SETTLE_S * 1000) {
-            io.stderr.write(`[slurm] ${busy.map((t) => `${t.arrayId}_${t.task}`).join(', ')} still finishing in Slurm after ${SETTLE_S} s; not waiting longer\n`);
-            return;
           }
-        }
-        delay = changed ? MIN_POLL_S : Math.min(MAX_POLL_S, delay * 1.5);
-        await new Promise((r) => setTimeout(r, delay * 1000));
+        } else if (PENDING_STATES.has(st.state)) counts.pending++;
+        else counts.running++;
       }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      const done = tracked.filter((t) => t.outcome !== null && t.outcome.status !== 'failed').length;
+      const failed = tracked.filter((t) => t.outcome?.status === 'failed').length;
+      const line = `[slurm] array ${ids.join(', ')}: ${counts.pending} pending, ${counts.running} running, ${done} done, ${failed} failed`;
+      if (line !== last) io.stderr.write(line + '\n');
+      last = line;
+      if (tracked.every((t) => t.outcome !== null)) {
+        // a job that wrote its result may still be finishing in Slurm (COMPLETING): return when none is
+        const busy = tracked.filter((t) => {
+          const st = states.get(t.arrayId)!.get(t.task);
+          return st !== undefined && !FINAL_STATES.has(st.state);
+        });
+        if (busy.length === 0) return;
+        settling ??= Date.now();
+        if (Date.now() - settling > SETTLE_S * 1000) {
+          io.stderr.write(`[slurm] ${busy.map((t) => `${t.arrayId}_${t.task}`).join(', ')} still finishing in Slurm after ${SETTLE_S} s; not waiting longer\n`);
+          return;
+        }
+      }
+      delay = changed ? MIN_POLL_S : Math.min(MAX_POLL_S, delay * 1.5);
+      await new Promise((r) => setTimeout(r, delay * 1000));
     }
   }
 
