@@ -5,7 +5,7 @@ import type { ComposeResult } from '../config/compose.js';
 import { composeRequest } from '../hydra/compose.js';
 import type { ComposeRequest } from '../hydra/io.js';
 import { toYaml } from '../config/omegaconf/dump.js';
-import { resolveAll } from '../config/omegaconf/resolve.js';
+import { resolveAll, resolveAt, withFailingKey } from '../config/omegaconf/resolve.js';
 import { selectPath } from '../config/omegaconf/path.js';
 import { isDict, type ConfigDict, type ConfigValue } from '../config/values.js';
 /** What the command line asks Hydra's side to compose. */
@@ -62,20 +62,26 @@ function showConfig(args: CliArgs, io: CliIO): number {
 
   let pkg = args.package;
   if (pkg === '_global_') pkg = null;
+  // As Hydra: `OmegaConf.resolve` on the selected node, against the whole config (so `${path.x}` inside a
+  // package resolves), turning interpolations of `???` into `???`; a selected leaf is printed resolved
+  // (OmegaConf.select resolves it). A failing interpolation names the key that holds it.
+  const ctx = { env: io.env, hydra };
+  const opts = { missingInterpolations: 'missing' as const };
   let ret: ConfigValue = cfg;
-  if (pkg !== null) {
-    const sel = selectPath(cfg, pkg);
-    if (sel === undefined || sel === null) throw new UserError(`package '${pkg}' not found in config`);
-    ret = sel;
+  try {
+    if (pkg !== null) {
+      const sel = selectPath(cfg, pkg);
+      if (sel === undefined || sel === null) throw new UserError(`package '${pkg}' not found in config`);
+      ret = args.resolve || (!isDict(sel) && !Array.isArray(sel)) ? (resolveAt(cfg, pkg, ctx, opts) ?? null) : sel;
+    } else if (args.resolve) {
+      ret = resolveAll(cfg, ctx, opts);
+    }
+  } catch (e) {
+    throw withFailingKey(e);
   }
   if (!isDict(ret) && !Array.isArray(ret)) {
     io.stdout.write(String(ret) + '\n');
     return 0;
-  }
-  if (args.resolve) {
-    const root = pkg === null ? cfg : ({ __pkg__: ret } as ConfigDict);
-    const resolved = resolveAll(root, { env: io.env, hydra });
-    ret = pkg === null ? resolved : (resolved as ConfigDict).__pkg__;
   }
   if (pkg !== null) io.stdout.write(`# @package ${pkg}\n`);
   io.stdout.write(toYaml(ret));

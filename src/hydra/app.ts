@@ -11,6 +11,8 @@ import type { SweptKey } from './sweeper.js';
 export interface JobResult {
   report: unknown;
   reportPath: string | null;
+  /** Where the job saved a model, when it did. */
+  modelPath?: string | null;
 }
 
 export interface App {

@@ -20,7 +20,8 @@ import type { JobOutcome } from './job-return.js';
 import { LaunchDetached, type LaunchContext, type LauncherRegistry } from './launcher.js';
 import { dictAt } from './run-dir.js';
 import { runJob } from './run-job.js';
-import { planSweep } from './sweeper.js';
+import { planSweep, type SweepPlan } from './sweeper.js';
+import { lockDir } from './dir-lock.js';
 
 export async function runMultirun(req: ComposeRequest, io: AppIO, app: App, launchers: LauncherRegistry): Promise<number> {
   const started = new Date();
@@ -46,7 +47,27 @@ export async function runMultirun(req: ComposeRequest, io: AppIO, app: App, laun
   if (typeof sweepDirValue !== 'string' || sweepDirValue === '') throw new UserError(`hydra.sweep.dir must be a path, got ${JSON.stringify(toPlain(sweepDirValue ?? null))}`);
   const sweepDir = resolve(io.cwd, sweepDirValue);
   ensureDir(sweepDir, 'the sweep directory');
-  writeFileAtomic(join(sweepDir, 'multirun.yaml'), toYaml(config));
+  const lock = lockDir(sweepDir, 'the sweep directory');
+  try {
+    writeFileAtomic(join(sweepDir, 'multirun.yaml'), toYaml(config));
+    return await runLocked(req, io, app, launchers, { config, hydraOverrides, plan, sweepDir, now, cache });
+  } finally {
+    lock.release();
+  }
+}
+
+interface Master {
+  config: ConfigDict;
+  hydraOverrides: readonly string[];
+  plan: SweepPlan;
+  sweepDir: string;
+  now: () => Date;
+  cache: ConfigFileCache;
+}
+
+async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: LauncherRegistry, m: Master): Promise<number> {
+  const { config, hydraOverrides, plan, sweepDir, now, cache } = m;
+  const resolveCtx = { env: io.env, hydra: dictAt(config.hydra, 'hydra node'), now };
 
   const composeJob = (overrides: readonly string[], num: number, id: string = String(num), extraHydra: readonly string[] = []) => {
     const composed = composeRequest(req, io, 'RUN', { overrides: [...hydraOverrides, ...extraHydra, ...overrides], cache });

@@ -49,23 +49,43 @@ export function applyEnvSet(envSet: ConfigValue | undefined): () => void {
   };
 }
 
-/** Lines for the status stream go to stderr and to the run's log file. */
-export function tee(a: NodeJS.WritableStream, b: NodeJS.WritableStream): NodeJS.WritableStream {
+/**
+ * The status stream: stderr and the run's log file. It is a terminal when stderr is one, so progress bars
+ * redraw in place there; the log gets each bar's final state only, never the carriage-return redraws.
+ */
+export function tee(term: NodeJS.WritableStream, log: NodeJS.WritableStream): NodeJS.WritableStream {
+  const t = term as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  let redraw: string | null = null;
   return {
+    get isTTY() {
+      return t.isTTY === true;
+    },
+    get columns() {
+      return t.columns;
+    },
     write(chunk: string | Uint8Array) {
-      a.write(chunk);
-      b.write(chunk);
+      term.write(chunk);
+      const s = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      if (s.startsWith('\r')) {
+        redraw = s.slice(1).replace(/\x1b\[K$/, '');
+      } else if (s === '\n' && redraw !== null) {
+        log.write(redraw + '\n');
+        redraw = null;
+      } else {
+        log.write(chunk);
+      }
       return true;
     },
   } as unknown as NodeJS.WritableStream;
 }
 
 /**
- * Opens `<dir>/<job name>.log`; the job's status stream is stderr + that file (`status`). The file is
- * opened here, synchronously, so a bad path is a clear error before the job starts.
+ * Opens the job's log file (`path`, the job_logging FileHandler's `filename`); the job's status stream is
+ * stderr + that file (`status`), or stderr alone without a file. The file is opened here, synchronously,
+ * so a bad path is a clear error before the job starts.
  */
-export function openJobLog(dir: string, jobName: string, io: Pick<AppIO, 'stderr'>): { log: WriteStream; status: NodeJS.WritableStream } {
-  const path = join(dir, `${jobName}.log`);
+export function openJobLog(path: string | null, jobName: string, io: Pick<AppIO, 'stderr'>): { log: WriteStream | null; status: NodeJS.WritableStream } {
+  if (path === null) return { log: null, status: io.stderr };
   let fd: number;
   try {
     fd = openSync(path, 'a');

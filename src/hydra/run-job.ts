@@ -15,9 +15,11 @@ import { toYaml } from '../config/omegaconf/dump.js';
 import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import { runContext, type SweepCache } from '../run-context.js';
 import { ensureDir } from '../util/ensure-dir.js';
-import type { App } from './app.js';
+import type { App, JobResult } from './app.js';
 import type { AppIO } from './io.js';
 import { describeError, type JobOutcome } from './job-return.js';
+import { lockDir, type DirLock } from './dir-lock.js';
+import { atLevel, jobLoggingOf, LEVELS } from './job-logging.js';
 import { applyEnvSet, dictAt, jobPart, openJobLog, writeRunRecord } from './run-dir.js';
 
 export interface JobSpec {
@@ -68,6 +70,14 @@ export function recordMatches(dir: string | null, config: ConfigDict, taskOverri
   }
 }
 
+/** The closing lines of a run: where to find what it wrote. */
+export function whereOutputsWent(outputDir: string, r: JobResult): string {
+  const lines = [`Run directory: ${outputDir}`];
+  if (r.reportPath) lines.push(`Report: ${resolve(r.reportPath)}`);
+  if (r.modelPath) lines.push(`Merged model: ${resolve(r.modelPath)}`);
+  return lines.join('\n') + '\n';
+}
+
 export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
   const t0 = performance.now();
   const { io, app } = env;
@@ -87,6 +97,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
   };
   let restoreEnv = (): void => {};
   let log: WriteStream | null = null;
+  let lock: DirLock | null = null;
   try {
     const hydra = dictAt(config.hydra, 'hydra node');
     // Hydra resolves only the keys it needs: the rest of the hydra node may hold values that are missing
@@ -110,17 +121,23 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     }
 
     ensureDir(outputDir, 'the run directory');
+    // a sweep's jobs live in the sweep directory, which the sweep holds
+    if (!sweep) lock = lockDir(outputDir, 'the run directory');
     if (subdir !== null) writeRunRecord(subdir, config, hydra, taskOverrides);
     // A single run is the whole process: its environment stays set. A sweep's job gives it back.
     const restore = applyEnvSet(resolveAt(config, 'hydra.job.env_set', rctx));
     if (sweep) restoreEnv = restore;
-    const opened = openJobLog(outputDir, String(toPlain((resolveAt(config, 'hydra.job.name', rctx) ?? 'fusion-bench') as ConfigValue)), io);
+    const logging = jobLoggingOf(resolveAt(config, 'hydra.job_logging', rctx), resolveAt(config, 'hydra.verbose', rctx), io.env);
+    const jobName = String(toPlain((resolveAt(config, 'hydra.job.name', rctx) ?? 'fusion-bench') as ConfigValue));
+    const opened = openJobLog(logging.file === null ? null : resolve(outputDir, logging.file), jobName, io);
     log = opened.log;
+    const status = atLevel(opened.status, logging.level);
+    if (logging.level <= LEVELS.DEBUG) opened.status.write(`[DEBUG] job config (resolved):\n${toYaml(job)}`);
     // A sweep's jobs report into their own run directories: fusion_bench's default path.log_dir has a
     // timestamp only, which all jobs of a sweep share.
     const logDir = (job.path as ConfigDict | undefined)?.log_dir;
     const ctx = runContext({
-      status: opened.status,
+      status,
       logDir: !sweep && typeof logDir === 'string' ? (isAbsolute(logDir) ? logDir : resolve(io.cwd, logDir)) : outputDir,
       sweepCache: env.sweepCache,
     });
@@ -129,6 +146,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     outcome.reportPath = result.reportPath;
     io.stdout.write('\n' + ctx.profiler.format());
     outcome.status = 'completed';
+    if (!sweep) status?.write(whereOutputsWent(outputDir, result));
   } catch (e) {
     outcome.status = 'failed';
     outcome.error = describeError(e);
@@ -138,6 +156,7 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
   } finally {
     restoreEnv();
     if (log) await new Promise<void>((done) => log!.end(done));
+    lock?.release();
     outcome.seconds = (performance.now() - t0) / 1000;
   }
   return outcome;

@@ -26,8 +26,9 @@ export function fusionBenchApp(io: { stdout: NodeJS.WritableStream; stderr: Node
     async run(job: ConfigDict, ctx: RunContext): Promise<JobResult> {
       const registry = createBuiltinRegistry({ stdout: io.stdout });
       if (ctx.sweepCache !== null) shareInstances(registry, isTaskPoolTarget, ctx.sweepCache);
-      const result = (await runProgram(registry, job, ctx)) as { report?: unknown; report_path?: string | null } | undefined;
-      return { report: result?.report ?? null, reportPath: typeof result?.report_path === 'string' ? result.report_path : null };
+      const result = (await runProgram(registry, job, ctx)) as { report?: unknown; report_path?: string | null; merged_model_path?: string | null } | undefined;
+      const path = (p: unknown) => (typeof p === 'string' ? p : null);
+      return { report: result?.report ?? null, reportPath: path(result?.report_path), modelPath: path(result?.merged_model_path) };
     },
     previousResult(job: ConfigDict, outputDir: string): JobResult | undefined {
       const rp = job.report_save_path;

@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { instantiate } from '../registry/instantiate.js';
+import { instantiate, type InstantiateHooks } from '../registry/instantiate.js';
+import { bordered, callText } from '../util/bordered.js';
 import type { RunContext } from '../run-context.js';
 import { snapshotRevision } from '../hub/snapshot-revision.js';
 import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { refuseOverwritingInputs, type InputPath } from './output-guard.js';
+import { reportScalars, type ExperimentLogger } from '../report/loggers/experiment-logger.js';
 import { formatConfigTree } from './config-tree.js';
 import { isFloat, toPlain, type ConfigValue } from '../config/values.js';
 import { VERSION } from '../version.js';
@@ -75,6 +78,8 @@ export class FabricModelFusionProgram {
   modelpool: unknown = null;
   method: Algorithm | null = null;
   taskpool: TaskPool | null = null;
+  /** `print_function_call` (default true, as fusion_bench's): each component's construction is shown as a call. */
+  private readonly hooks: InstantiateHooks;
   /** The context the components get: the runner's (status, profiler, sweep cache, log dir) with this config's seed, fast_dev_run and cache dir. */
   readonly ctx: RunContext;
 
@@ -83,6 +88,9 @@ export class FabricModelFusionProgram {
       if (options[k] === undefined || options[k] === null) throw new UserError(`The program config has no '${k}': choose one, e.g. ${k}=${k === 'method' ? 'task_arithmetic' : 'CLIPVisionModelPool/clip-vit-base-patch32_svhn_and_mnist'}`);
     }
     this.options = options;
+    const show = options.print_function_call;
+    if (show !== undefined && show !== null && typeof show !== 'boolean') throw new UserError(`print_function_call: expected true or false, got ${JSON.stringify(show)}`);
+    this.hooks = show === false ? {} : { onCall: (target, kwargs, partial) => this.out.write(bordered(callText(target, kwargs, partial), `Instantiate by calling ${/^[A-Z]/.test(target.slice(target.lastIndexOf('.') + 1)) ? 'class' : 'function'}`)) };
     const cacheDir = options.path?.cache_dir;
     const logDir = options.path?.log_dir;
     this.ctx = {
@@ -110,16 +118,23 @@ export class FabricModelFusionProgram {
       }
       // fusion_bench instantiates components with _recursive_ defaulting to false
       const recursive = cfg._recursive_ ?? false;
-      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key, this.ctx);
+      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key, this.ctx, this.hooks);
     };
     this.modelpool = await prof.time('loading model pool', () => setup('modelpool'));
     const loaded = recordLoads(this.modelpool);
     this.method = (await prof.time('loading method', () => setup('method'))) as Algorithm;
     if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPool;
+    const loggers = o.taskpool ? await this.experimentLoggers() : [];
 
     // the report's folder first: a path that cannot be written fails now, not after the evaluation
     const rp0 = o.report_save_path;
-    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) mkdirSync(dirname(withLogDir(rp0, logDir)), { recursive: true });
+    const inputs = () => inputPathsOf(this.modelpool, loaded, this.taskpool);
+    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) {
+      refuseOverwritingInputs('report_save_path', withLogDir(rp0, logDir), inputs());
+      mkdirSync(dirname(withLogDir(rp0, logDir)), { recursive: true });
+    }
+    const mp = o.merged_model_save_path;
+    if (typeof mp === 'string' && mp.length > 0) refuseOverwritingInputs('merged_model_save_path', withLogDir(mp, logDir), inputs());
     const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
     let report: unknown = null;
     let reportPath: string | null = null;
@@ -127,15 +142,20 @@ export class FabricModelFusionProgram {
     if (merged === null || merged === undefined) {
       status?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
     } else {
-      modelPath = await this.saveMergedModel(merged);
+      modelPath = await this.saveMergedModel(merged, inputs);
       if (this.taskpool) {
         report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
         this.out.write(JSON.stringify(report, null, 2) + '\n');
         // The record goes into the saved and returned report, not on stdout (which stays fusion_bench's).
+        for (const logger of loggers) {
+          logger.logMetrics(reportScalars(report), 0);
+          for (const f of logger.finalize()) status?.write(`Logged the metrics to ${f}\n`);
+        }
         if (isPlainObject(report)) report = { ...report, [RUN_INFO_KEY]: await this.runInfo(loaded, startedAt) };
         const rp = o.report_save_path;
         if (typeof rp === 'string' && rp.length > 0) {
           reportPath = withLogDir(rp, logDir);
+          refuseOverwritingInputs('report_save_path', reportPath, inputs());
           mkdirSync(dirname(reportPath), { recursive: true });
           writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
         }
@@ -144,6 +164,28 @@ export class FabricModelFusionProgram {
       }
     }
     return { merged_model: merged, report, report_path: reportPath, merged_model_path: modelPath };
+  }
+
+  /**
+   * `fabric.loggers` (one logger or a list), built through the registry. Their `root_dir` is fusion_bench's
+   * `${path.log_dir}`; where the run's log dir differs (each job of a sweep has its own), they follow it,
+   * as `{log_dir}` in output paths does, so every job is its own run in `tensorboard --logdir`.
+   */
+  private async experimentLoggers(): Promise<ExperimentLogger[]> {
+    const fabric = this.options.fabric;
+    if (!isPlainObject(fabric) || fabric.loggers === undefined || fabric.loggers === null) return [];
+    const list = Array.isArray(fabric.loggers) ? fabric.loggers : [fabric.loggers];
+    const pathLogDir = this.options.path?.log_dir;
+    const out: ExperimentLogger[] = [];
+    for (const [i, cfg] of list.entries()) {
+      const where = Array.isArray(fabric.loggers) ? `fabric.loggers[${i}]` : 'fabric.loggers';
+      if (!isPlainObject(cfg) || typeof cfg._target_ !== 'string') throw new UserError(`${where}: expected a logger config with a _target_ (e.g. fabric/loggers=tensorboard_logger), got ${JSON.stringify(cfg)}`);
+      const root = cfg.root_dir === pathLogDir && this.ctx.logDir !== null ? { root_dir: this.ctx.logDir } : {};
+      const logger = (await instantiate(this.registry, cfg, root, where, this.ctx, this.hooks)) as ExperimentLogger;
+      if (typeof logger?.logMetrics !== 'function') throw new UserError(`${where}: '${cfg._target_}' is not an experiment logger`);
+      out.push(logger);
+    }
+    return out;
   }
 
   /**
@@ -180,12 +222,14 @@ export class FabricModelFusionProgram {
     };
   }
 
-  private async saveMergedModel(merged: unknown): Promise<string | null> {
+  private async saveMergedModel(merged: unknown, inputs: () => InputPath[]): Promise<string | null> {
     const p = this.options.merged_model_save_path;
     if (p === null || p === undefined || p === '') return null;
     const pool = this.modelpool as ModelPoolLike;
     if (typeof pool?.saveModel !== 'function') throw new UserError(`merged_model_save_path is set, but the model pool '${String((this.options.modelpool as Record<string, unknown>)._target_)}' cannot save models`);
     const savePath = withLogDir(p, this.ctx.logDir);
+    // again now that the models are loaded: a hub model's snapshot folder is known only now
+    refuseOverwritingInputs('merged_model_save_path', savePath, inputs());
     await this.ctx.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
     this.ctx.status?.write(`Saved the merged model to ${savePath}\n`);
     return savePath;
@@ -209,6 +253,22 @@ export class FabricModelFusionProgram {
     }
     return taskpool.evaluate(merged);
   }
+}
+
+/** Every local path the run reads: the pool's models (as configured and as loaded) and the task pool's inputs. */
+function inputPathsOf(pool: unknown, loaded: ReadonlyMap<string, string>, taskpool: TaskPool | null): InputPath[] {
+  const out: InputPath[] = [];
+  const p = pool as { allModelNames?: string[]; getModelPath?: (n: string) => string } | null;
+  for (const name of p?.allModelNames ?? []) {
+    try {
+      out.push({ what: `model '${name}'`, path: p!.getModelPath!(name) });
+    } catch {
+      // a model given as an object has no path
+    }
+  }
+  for (const [name, dir] of loaded) out.push({ what: `model '${name}'`, path: dir });
+  for (const i of taskpool?.inputPaths?.() ?? []) out.push(i);
+  return out;
 }
 
 /** fusion_bench's `seed`: an integer or null (Lightning's seed_everything takes an int). */

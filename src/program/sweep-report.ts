@@ -58,8 +58,9 @@ export class SweepReporter {
         bestFailed = ev.status === 'failed';
       }
     }
-    writeSweepReports(summary, e.sweepDir);
+    const written = writeSweepReports(summary, e.sweepDir);
     io.stdout.write('\n' + summaryTableFor(summary));
+    io.stderr.write(`Sweep directory: ${e.sweepDir}\n${written.map((p) => `Summary: ${p}`).join('\n')}\n`);
     return bestFailed;
   }
 }

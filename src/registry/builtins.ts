@@ -91,6 +91,19 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
     },
   });
 
+  // Lightning's experiment loggers (fabric.loggers): metrics as TensorBoard event files or metrics.csv
+  const LOGGER_PARAMS = ['root_dir', 'name', 'version', 'sub_dir', 'prefix', 'flush_logs_every_n_steps', 'default_hp_metric'];
+  for (const [cls, what] of [['TensorBoardLogger', 'TensorBoard event files'], ['CSVLogger', 'metrics.csv']] as const) {
+    r.register(`lightning.fabric.loggers.${cls}`, {
+      params: LOGGER_PARAMS,
+      summary: `${what} with each task's accuracy and loss`,
+      load: async () => {
+        const loggers = await import('../report/loggers/experiment-logger.js');
+        return (kw) => new loggers[cls](kw);
+      },
+    }, [cls, `lightning.pytorch.loggers.${cls}`]);
+  }
+
   r.register('datasets.load_dataset', {
     params: LOAD_DATASET_PARAMS,
     summary: 'an image classification dataset from the hub or local parquet files',

@@ -47,10 +47,15 @@ function flag(node: Plain, key: string, dflt: boolean, path: string): boolean {
  * DictConfig from dict, while here every target receives plain objects, which is what `_convert_: all`
  * gives in Python. Every factory receives `ctx`, the run's context (seed, status stream, sweep cache).
  */
-export async function instantiate(registry: Registry, config: unknown, overrides: Plain = {}, path = '', ctx: RunContext = runContext()): Promise<unknown> {
+export interface InstantiateHooks {
+  /** Called before each target is called (fusion_bench's `print_function_call`). */
+  onCall?(target: string, kwargs: Plain, partial: boolean): void;
+}
+
+export async function instantiate(registry: Registry, config: unknown, overrides: Plain = {}, path = '', ctx: RunContext = runContext(), hooks: InstantiateHooks = {}): Promise<unknown> {
   if (Array.isArray(config)) {
     const out: unknown[] = [];
-    for (let i = 0; i < config.length; i++) out.push(await instantiate(registry, config[i], {}, `${path}[${i}]`, ctx));
+    for (let i = 0; i < config.length; i++) out.push(await instantiate(registry, config[i], {}, `${path}[${i}]`, ctx, hooks));
     return out;
   }
   if (!isPlainObject(config)) return plainScalar(config);
@@ -68,7 +73,7 @@ export async function instantiate(registry: Registry, config: unknown, overrides
     if (SPECIAL.has(k)) continue;
     const child = node[k];
     const childPath = path ? `${path}.${k}` : k;
-    kwargs[k] = recursive ? await instantiate(registry, child, {}, childPath, ctx) : copyPlain(child);
+    kwargs[k] = recursive ? await instantiate(registry, child, {}, childPath, ctx, hooks) : copyPlain(child);
   }
 
   const target = node._target_;
@@ -81,12 +86,13 @@ export async function instantiate(registry: Registry, config: unknown, overrides
   const rawArgs = node._args_;
   if (rawArgs !== undefined && rawArgs !== null) {
     if (!Array.isArray(rawArgs)) throw new InstantiationError(`_args_ must be a list (at ${path || '<root>'}._args_)`);
-    args = recursive ? ((await instantiate(registry, rawArgs, {}, `${path}._args_`, ctx)) as unknown[]) : rawArgs.map(copyPlain);
+    args = recursive ? ((await instantiate(registry, rawArgs, {}, `${path}._args_`, ctx, hooks)) as unknown[]) : rawArgs.map(copyPlain);
   }
 
   const spec = registry.get(target, path || undefined);
   const bound = bindArguments(target, spec, args, kwargs, path);
   const factory = await spec.load();
+  hooks.onCall?.(target, bound, partial);
   if (partial) {
     return (more: Plain = {}) => callTarget(target, factory, { ...bound, ...more }, path, ctx);
   }

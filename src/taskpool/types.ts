@@ -11,4 +11,6 @@ export interface TaskPool {
   evaluate(model: unknown): Promise<Record<string, unknown>> | Record<string, unknown>;
   /** What the run record says of the models and data sets the pool used (optional). */
   runInfo?(): Promise<{ models?: Record<string, RunInfoSource>; datasets?: Record<string, unknown> }>;
+  /** The local files and folders the pool reads (its CLIP model, its data sets), which no output may overwrite. */
+  inputPaths?(): { what: string; path: string }[];
 }

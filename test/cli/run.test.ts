@@ -3,6 +3,7 @@
  * on small generated CLIP vision models, checked against task arithmetic computed here in float64.
  */
 import { test } from 'node:test';
+import { symlinkSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,6 +79,10 @@ test('task arithmetic through the CLI writes the merged model θ0 + λΣ(θi −
     const params = [...m0.names()].reduce((s, n) => s + m0.info(n).shape.reduce((x, y) => x * y, 1), 0);
     assert.equal(report.model_info.all_params, params);
     assert.match(r.stdout, /Profiler Report/);
+    // the run ends by saying where its outputs went (stderr and the log)
+    const where = `Run directory: ${runDir}\nReport: ${join(runDir, 'program_report.json')}\nMerged model: ${out}\n`;
+    assert.ok(r.stderr.endsWith(where), r.stderr.slice(-400));
+    assert.ok(readFileSync(join(runDir, 'cli.log'), 'utf8').endsWith(where));
   } finally {
     cleanup();
   }
@@ -106,6 +111,33 @@ test('a config that sets hydra.mode: MULTIRUN sweeps without -m', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /\[HYDRA\] Launching 2 jobs locally/);
     assert.ok(existsSync(join(sweepDir, 'multirun.yaml')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('outputs that would overwrite inputs are refused before anything is written; the inputs stay as they were', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const ftA = join(dir, 'models', 'ft-a');
+    const before = readFileSync(join(ftA, 'model.safetensors'));
+    const cfgBefore = readFileSync(join(ftA, 'config.json'));
+    symlinkSync(ftA, join(dir, 'link-to-a'));
+    const cases: [string, RegExp][] = [
+      [`merged_model_save_path=${ftA}`, /merged_model_save_path: .* is the input model 'task_a'/],
+      [`merged_model_save_path=${join(ftA, 'sub')}`, /lies inside the input model 'task_a'/],
+      [`merged_model_save_path=${join(dir, 'models')}`, /contains the input model/],
+      [`merged_model_save_path=${join(dir, 'link-to-a')}`, /is the input model 'task_a'/],
+      [`report_save_path=${join(ftA, 'config.json')}`, /report_save_path: .* lies inside the input model 'task_a'/],
+    ];
+    for (const [override, pattern] of cases) {
+      const r = run(dir, ['method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', override, 'print_config=false']);
+      assert.notEqual(r.status, 0, override);
+      assert.match(r.stderr, pattern, override);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+    }
+    assert.ok(before.equals(readFileSync(join(ftA, 'model.safetensors'))), 'the input weights are unchanged');
+    assert.ok(cfgBefore.equals(readFileSync(join(ftA, 'config.json'))), "the input's config.json is unchanged");
   } finally {
     cleanup();
   }

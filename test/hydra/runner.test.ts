@@ -103,3 +103,60 @@ test('hydra.launcher chooses the launcher; an unknown _target_ is a clear error 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a run or sweep directory held by a live run is refused naming its PID; a dead holder\'s lock is taken over', async () => {
+  const { dir, io, req } = setup();
+  try {
+    const { spawnSync } = await import('node:child_process');
+    const { hostname } = await import('node:os');
+    const { existsSync } = await import('node:fs');
+    for (const [sub, multirun, overrides] of [['run', false, ['x=2', 'hydra.run.dir=run']], ['multi', true, ['x=1,2', 'hydra.sweep.dir=multi']]] as const) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      const lock = join(dir, sub, '.fusion-bench.lock');
+      writeFileSync(lock, `${process.pid}\n${hostname()}\n`);
+      const held = recordingApp();
+      await assert.rejects(runApp(req([...overrides]), io, held.app, { multirun }), (e) => isUserError(e) && new RegExp(`in use by another fusion-bench run \\(PID ${process.pid}\\)`).test((e as Error).message));
+      assert.equal(held.runs.length, 0, 'nothing ran');
+      assert.ok(!existsSync(join(dir, sub, '.hydra')) && !existsSync(join(dir, sub, 'multirun.yaml')), 'no record written');
+      // a process that has exited holds nothing
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      writeFileSync(lock, `${dead}\n${hostname()}\n`);
+      const free = recordingApp();
+      assert.equal(await runApp(req([...overrides]), io, free.app, { multirun }), 0);
+      assert.ok(free.runs.length > 0);
+      assert.ok(!existsSync(lock), 'the lock is released at the end');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('job logging: the FileHandler makes the log file; disabled keeps the job quiet with no file; LOG_LEVEL and hydra.verbose', async () => {
+  const { dir, io, req } = setup();
+  const { existsSync } = await import('node:fs');
+  const { jobLoggingOf } = await import('../../src/hydra/job-logging.js');
+  try {
+    const statusOf = async (overrides: string[], env: Record<string, string> = {}) => {
+      const app = recordingApp();
+      const stderr = sink();
+      assert.equal(await runApp(req(overrides), { ...io, stderr, env }, app.app, { multirun: false }), 0);
+      return { ctx: app.runs[0]!.ctx, stderr: stderr.text };
+    };
+    const plain = await statusOf(['hydra.run.dir=a']);
+    assert.notEqual(plain.ctx.status, null);
+    assert.ok(existsSync(join(dir, 'a', 'cli.log')), 'the default job_logging writes <job name>.log');
+    const disabled = await statusOf(['hydra.run.dir=b', 'hydra/job_logging=disabled']);
+    assert.equal(disabled.ctx.status, null, 'no status lines');
+    assert.ok(!existsSync(join(dir, 'b', 'cli.log')), 'no log file');
+    assert.equal(disabled.stderr, '');
+    assert.equal((await statusOf(['hydra.run.dir=c'], { LOG_LEVEL: 'warning' })).ctx.status, null);
+    const verbose = await statusOf(['hydra.run.dir=d', 'hydra.verbose=true']);
+    assert.match(verbose.stderr, /\[DEBUG\] job config \(resolved\):\nx: 1\n/);
+    assert.match(readFileSync(join(dir, 'd', 'cli.log'), 'utf8'), /\[DEBUG\] job config/);
+    assert.match((await statusOf(['hydra.run.dir=e'], { LOG_LEVEL: 'DEBUG' })).stderr, /\[DEBUG\]/);
+    await assert.rejects(runApp(req(['hydra.run.dir=f']), { ...io, env: { LOG_LEVEL: 'loud' } }, recordingApp().app, { multirun: false }), (e) => isUserError(e) && /LOG_LEVEL environment variable: expected one of DEBUG, INFO/.test((e as Error).message));
+    assert.deepEqual(jobLoggingOf({ version: 1, root: null }, undefined, {}), { file: null, level: 30 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -61,6 +61,7 @@ test('the report keeps fusion_bench keys and adds run_info; the sweep summary ig
       taskpool: { _target_: 'fusion_bench.taskpool.DummyTaskPool' },
       report_save_path: reportPath,
       print_config: false,
+      print_function_call: false,
       seed: 7,
     };
     const before = Date.now();

@@ -255,6 +255,22 @@ export class CLIPVisionModelTaskPool implements TaskPool {
     return this.imageProcessor;
   }
 
+  inputPaths(): { what: string; path: string }[] {
+    const o = this.options;
+    const out = [
+      { what: 'taskpool.clip_model', path: o.clipModel },
+      { what: 'taskpool.processor', path: o.processor },
+      { what: 'taskpool.data_processor', path: o.dataProcessor },
+    ];
+    for (const t of o.tasks) {
+      out.push({ what: `taskpool data set '${t.name}'`, path: t.dataset.path });
+      const files = t.dataset.data_files;
+      const list = typeof files === 'string' ? [files] : Array.isArray(files) ? files : files && typeof files === 'object' ? Object.values(files).flat() : [];
+      for (const f of list) if (typeof f === 'string') out.push({ what: `taskpool data file of '${t.name}'`, path: f });
+    }
+    return out;
+  }
+
   /** What a run record needs of the CLIP model and the data sets evaluated so far. */
   async runInfo(): Promise<{ models: Record<string, RunInfoSource>; datasets: Record<string, DatasetRunInfo> }> {
     const models: Record<string, RunInfoSource> = {};
