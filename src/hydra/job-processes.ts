@@ -21,6 +21,8 @@ export interface PreparedJob {
   num: number;
   /** The job's own overrides (the sweep's values). */
   overrides: readonly string[];
+  /** hydra.job.id when the launcher names it (one more job after the sweep); else the launcher's own. */
+  id?: string;
   /** Arguments after `node`: the CLI and its options. */
   argv: string[];
   outputDir: string;
@@ -38,20 +40,25 @@ export function overrideValue(v: string, what: string): string {
 }
 
 /** The CLI's arguments for one job: the request's config options (absolute) and the hydra and job overrides. */
-export function jobArgv(ctx: LaunchContext, overrides: readonly string[]): string[] {
+export function jobArgv(ctx: LaunchContext, overrides: readonly string[], extraHydra: readonly string[] = []): string[] {
   const { request: req, io } = ctx;
   const args = [CLI_PATH];
   if (req.configPath !== null) args.push('--config-path', resolve(io.cwd, req.configPath));
   if (req.configName !== null) args.push('--config-name', req.configName);
   if (req.configDir !== null) args.push('--config-dir', resolve(io.cwd, req.configDir));
-  args.push(...ctx.hydraOverrides, `hydra.sweep.dir=${overrideValue(ctx.sweepDir, 'hydra.sweep.dir')}`, ...overrides);
+  args.push(...ctx.hydraOverrides, `hydra.sweep.dir=${overrideValue(ctx.sweepDir, 'hydra.sweep.dir')}`, ...extraHydra, ...overrides);
   return args;
 }
 
-export function prepareJobs(ctx: LaunchContext, jobs: readonly (readonly string[])[], initialJobIdx: number): PreparedJob[] {
+/**
+ * The jobs numbered from `initialJobIdx`; `jobSubdir` puts a job in `<sweep dir>/<jobSubdir>` instead of
+ * its number's folder (one more job after the sweep), with `jobSubdir` as its hydra.job.id.
+ */
+export function prepareJobs(ctx: LaunchContext, jobs: readonly (readonly string[])[], initialJobIdx: number, jobSubdir?: string): PreparedJob[] {
+  const extraHydra = jobSubdir === undefined ? [] : [`hydra.sweep.subdir=${overrideValue(jobSubdir, 'hydra.sweep.subdir')}`];
   return jobs.map((overrides, i) => {
     const num = initialJobIdx + i;
-    const composed = ctx.composeJob(overrides, num);
+    const composed = ctx.composeJob(overrides, num, jobSubdir, extraHydra);
     const config = composed.config;
     const hydra = dictAt(config.hydra, 'hydra node');
     const { outputDir, subdir } = jobDirs(config, 'MULTIRUN', { env: ctx.io.env, hydra, now: ctx.now }, ctx.io.cwd);
@@ -59,7 +66,8 @@ export function prepareJobs(ctx: LaunchContext, jobs: readonly (readonly string[
     return {
       num,
       overrides,
-      argv: jobArgv(ctx, overrides),
+      argv: jobArgv(ctx, overrides, extraHydra),
+      id: jobSubdir,
       outputDir,
       resultPath: join(subdir ?? outputDir, 'job_return.json'),
       recordMatches: recordMatches(subdir, config, task),
@@ -68,7 +76,7 @@ export function prepareJobs(ctx: LaunchContext, jobs: readonly (readonly string[
 }
 
 /** What the job's process is told (its environment variable). */
-export function launchedJobEnv(ctx: LaunchContext, job: PreparedJob, id?: string): Record<string, string> {
+export function launchedJobEnv(ctx: LaunchContext, job: PreparedJob, id: string | undefined = job.id): Record<string, string> {
   const spec: LaunchedJobSpec = { num: job.num, now: ctx.now().toISOString(), result: job.resultPath, ...(id === undefined ? {} : { id }) };
   return { [LAUNCHED_JOB_ENV]: JSON.stringify(spec) };
 }

@@ -81,13 +81,14 @@ async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: La
   const launchCtx: LaunchContext = {
     io, app, request: req, config, hydraOverrides, sweepDir, now, sweepCache,
     launcherConfig: isDict(launcherNode) ? launcherNode : {},
-    composeJob: (overrides, num, id) => composeJob(overrides, num, id),
+    composeJob: (overrides, num, id, extraHydra) => composeJob(overrides, num, id, extraHydra),
   };
   const launcher = launchers.create(launchCtx);
 
   let next = plan.jobCount;
   const runMore = async (overrides: readonly string[], subdir: string): Promise<JobOutcome> => {
     const num = next++;
+    if (launcher.launchMore) return launcher.launchMore(overrides, num, subdir);
     const composed = composeJob(overrides, num, subdir, [`hydra.sweep.subdir=${subdir}`]);
     return runJob({ composed, mode: 'MULTIRUN', overrides, num, now }, { io, app, sweepCache });
   };

@@ -97,6 +97,10 @@ export class ProcessPoolLauncher implements Launcher {
     return out;
   }
 
+  launchMore(overrides: readonly string[], num: number, subdir: string): Promise<JobOutcome> {
+    return this.runOne(prepareJobs(this.ctx, [overrides], num, subdir)[0]!);
+  }
+
   private runOne(job: PreparedJob): Promise<JobOutcome> {
     const { io } = this.ctx;
     io.stderr.write(`[HYDRA] \t#${job.num} : ${job.overrides.filter((o) => !o.startsWith('hydra.')).join(' ')}\n`);

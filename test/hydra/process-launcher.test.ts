@@ -10,13 +10,20 @@ import { join } from 'node:path';
 import { joblibWorkers } from '../../src/hydra/process-launcher.js';
 import { comparable, demoSweep, summaryRows } from '../helpers/sweeps.js';
 
+function bestEvaluation(sweepDir: string) {
+  const b = (JSON.parse(readFileSync(join(sweepDir, 'sweep_summary.json'), 'utf8')) as { best_evaluation: { status: string; swept: unknown; tasks: unknown; average: unknown; output_dir: string } }).best_evaluation;
+  return { status: b.status, swept: b.swept, tasks: b.tasks, average: b.average, output_dir: b.output_dir };
+}
+
 test('joblib with 2 workers and submitit_local equal the sequential sweep; each job ran in its own process with the sweep\'s clock', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
   try {
     const lambdas = 'method.scaling_factor=0.1,0.5';
-    const seq = demoSweep(dir, [lambdas, 'hydra.sweep.dir=seq']);
+    // the selected job is evaluated once more after the sweep, where the launcher runs its jobs
+    const best = ['+sweep.select=best', '+sweep.evaluate_best_with={fast_dev_run: true}'];
+    const seq = demoSweep(dir, [lambdas, 'hydra.sweep.dir=seq', ...best]);
     assert.equal(seq.code, 0, seq.stderr);
-    const jl = demoSweep(dir, [lambdas, 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=jl', '+stamp=${now:%H-%M-%S-%f}']);
+    const jl = demoSweep(dir, [lambdas, 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=jl', '+stamp=${now:%H-%M-%S-%f}', ...best]);
     assert.equal(jl.code, 0, jl.stderr);
     assert.match(jl.stderr, /Launching 2 jobs in 2 local processes \(joblib, n_jobs=2/);
     const local = demoSweep(dir, [lambdas, 'hydra/launcher=submitit_local', 'hydra.launcher.cpus_per_task=1', 'hydra.sweep.dir=local']);
@@ -27,6 +34,10 @@ test('joblib with 2 workers and submitit_local equal the sequential sweep; each 
     assert.ok(expected.every((r) => r.status === 'completed'));
     assert.deepEqual(comparable(summaryRows(join(dir, 'jl'))), expected);
     assert.deepEqual(comparable(summaryRows(join(dir, 'local'))), expected);
+    const seqBest = bestEvaluation(join(dir, 'seq'));
+    assert.equal(seqBest.status, 'completed');
+    assert.deepEqual(bestEvaluation(join(dir, 'jl')), { ...seqBest, output_dir: join(dir, 'jl', 'best') });
+    assert.match(readFileSync(join(dir, 'jl', '.joblib', '2.log'), 'utf8'), /Evaluating mnist/);
 
     const returns = [0, 1].map((n) => JSON.parse(readFileSync(join(dir, 'jl', String(n), 'job_return.json'), 'utf8')) as { num: number; status: string; job: { stamp: string } });
     assert.deepEqual(returns.map((r) => [r.num, r.status]), [[0, 'completed'], [1, 'completed']]);

@@ -92,18 +92,25 @@ test('failed jobs: one whose program fails and one that dies before writing a re
   }
 });
 
-test('detach: submit, print the array id, exit; the same command later collects the results', opts, async () => {
+test('detach: submit, print the array id, exit; the same command later collects the results, and evaluates the selected job on Slurm too', opts, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-slurm-'));
   try {
-    const first = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=d', 'hydra.launcher.detach=true']);
+    const best = ['+sweep.select=best', '+sweep.evaluate_best_with={fast_dev_run: true}'];
+    const first = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=d', 'hydra.launcher.detach=true', ...best]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /\[slurm\] Detached: 2 jobs in Slurm array (\d+) .*run the same command again to collect/);
     assert.ok(!existsSync(join(dir, 'd', 'sweep_summary.json')), 'no summary before the jobs are collected');
-    const second = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=d']);
+    const second = demoSweep(dir, [LAMBDAS, SLURM, 'hydra.sweep.dir=d', ...best]);
     assert.equal(second.code, 0, second.stderr);
-    assert.doesNotMatch(second.stderr, /Submitted/);
     assert.deepEqual(summaryRows(join(dir, 'd')).map((x) => x.status), ['completed', 'completed']);
-    assert.equal(arraysOf(join(dir, 'd')).length, 1);
+    // one submission for the sweep, one (after it) for the selected job's evaluation in <sweep dir>/best
+    assert.equal((second.stderr.match(/Submitted/g) ?? []).length, 1, second.stderr);
+    const arrays = arraysOf(join(dir, 'd'));
+    assert.equal(arrays.length, 2);
+    const summary = JSON.parse(readFileSync(join(dir, 'd', 'sweep_summary.json'), 'utf8')) as { best_evaluation: { status: string; output_dir: string } };
+    assert.equal(summary.best_evaluation.status, 'completed');
+    assert.equal(summary.best_evaluation.output_dir, join(dir, 'd', 'best'));
+    assert.equal((JSON.parse(readFileSync(join(dir, 'd', 'best', 'job_return.json'), 'utf8')) as { id: string }).id, `${arrays[1]}_0`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

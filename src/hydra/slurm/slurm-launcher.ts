@@ -83,9 +83,17 @@ export class SlurmLauncher implements Launcher {
     writeFileAtomic(this.stateFile, JSON.stringify([...this.submissions(), s], null, 1) + '\n');
   }
 
-  async launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]> {
+  launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]> {
+    return this.run(prepareJobs(this.ctx, jobs, initialJobIdx), this.conf.detach);
+  }
+
+  /** The selected job's evaluation after the sweep: on Slurm too, and waited for (detach or not). */
+  async launchMore(overrides: readonly string[], num: number, subdir: string): Promise<JobOutcome> {
+    return (await this.run(prepareJobs(this.ctx, [overrides], num, subdir), false))[0]!;
+  }
+
+  private async run(prepared: readonly PreparedJob[], detach: boolean): Promise<JobOutcome[]> {
     const { io } = this.ctx;
-    const prepared = prepareJobs(this.ctx, jobs, initialJobIdx);
     const outcomes = new Map<number, JobOutcome>();
     for (const job of prepared) {
       const r = finishedResult(job);
@@ -120,7 +128,7 @@ export class SlurmLauncher implements Launcher {
     process.prependListener('SIGTERM', onSignal);
     try {
       if (toSubmit.length > 0) tracked.push(...(await this.submit(toSubmit)));
-      if (this.conf.detach && tracked.length > 0) {
+      if (detach && tracked.length > 0) {
         const ids = arrays();
         io.stderr.write(`[slurm] Detached: ${tracked.length} jobs in Slurm array ${ids.join(', ')} (squeue -j ${ids.join(',')}); run the same command again to collect the results\n`);
         throw new LaunchDetached(ids);
@@ -157,7 +165,8 @@ export class SlurmLauncher implements Launcher {
     mkdirSync(join(sweepDir, '.submitit'), { recursive: true });
     for (const [c, chunk] of chunks.entries()) {
       for (const job of chunk) clearResult(job);
-      const tasks = chunk.map((job) => ({ env: launchedJobEnv(this.ctx, job), argv: [process.execPath, ...job.argv] }));
+      // hydra.job.id of a Slurm job is its array task, as hydra-submitit-launcher sets it
+      const tasks = chunk.map((job) => ({ env: launchedJobEnv(this.ctx, { ...job, id: undefined }), argv: [process.execPath, ...job.argv] }));
       const script = join(sweepDir, '.submitit', `submission_${this.submissions().length}.sh`);
       const nums = chunk.map((j) => j.num).join(', ');
       writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${nums} (array tasks 0..${chunk.length - 1}) of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
