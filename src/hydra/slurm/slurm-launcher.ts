@@ -6,7 +6,7 @@
  * again over the same folder submits only the jobs without a finished result, and waits for those still
  * queued from an earlier submission; `detach` submits and returns; Ctrl-C cancels what it waits for.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { JobOutcome } from '../job-return.js';
@@ -15,6 +15,7 @@ import { outcomeOfReturn, readJobReturn, writeJobReturn, type JobReturnFile } fr
 import { LaunchDetached, type LaunchContext, type Launcher } from '../launcher.js';
 import { FINAL_STATES, PENDING_STATES, Slurm } from './commands.js';
 import { arrayChunks, arrayScript, logPaths, slurmConf, taskFolder, type SlurmConf } from './sbatch.js';
+import { Submissions } from './submissions.js';
 
 export const SLURM_LAUNCHER = 'hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher';
 
@@ -33,15 +34,6 @@ function resultGraceS(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(v) && v >= 0 ? v : 20;
 }
 
-interface Submission {
-  array_id: string;
-  /** Job number of each array task, by task id. */
-  jobs: number[];
-  /** Each task's overrides: a later run waits for a queued task only when its job is still the same. */
-  overrides?: string[][];
-  submitit_folder: string;
-}
-
 interface Tracked {
   job: PreparedJob;
   arrayId: string;
@@ -57,30 +49,13 @@ export class SlurmLauncher implements Launcher {
   private readonly slurm: Slurm;
   /** The arrays this command has submitted (cancelled if it is interrupted or fails before they end). */
   private readonly submitted: string[] = [];
+  private readonly submissions: Submissions;
 
   constructor(private readonly ctx: LaunchContext) {
     const conf = slurmConf(ctx.launcherConfig);
     this.conf = { ...conf, submititFolder: resolve(ctx.io.cwd, conf.submititFolder) };
     this.slurm = new Slurm(ctx.io.env);
-  }
-
-  private get stateFile(): string {
-    return join(this.ctx.sweepDir, '.submitit', 'submissions.json');
-  }
-
-  private submissions(): Submission[] {
-    if (!existsSync(this.stateFile)) return [];
-    try {
-      const s = JSON.parse(readFileSync(this.stateFile, 'utf8')) as Submission[];
-      return Array.isArray(s) ? s : [];
-    } catch {
-      return [];
-    }
-  }
-
-  private record(s: Submission): void {
-    mkdirSync(join(this.ctx.sweepDir, '.submitit'), { recursive: true });
-    writeFileAtomic(this.stateFile, JSON.stringify([...this.submissions(), s], null, 1) + '\n');
+    this.submissions = new Submissions(ctx.sweepDir);
   }
 
   launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]> {
@@ -102,8 +77,7 @@ export class SlurmLauncher implements Launcher {
 
     // jobs an earlier run submitted that Slurm still has queued or running: wait for them, do not submit them again
     const tracked: Tracked[] = [];
-    const latest = new Map<number, { arrayId: string; task: number; overrides: string[] | undefined }>();
-    for (const s of this.submissions()) s.jobs.forEach((num, task) => latest.set(num, { arrayId: s.array_id, task, overrides: s.overrides?.[task] }));
+    const latest = this.submissions.latestByJob();
     const states = new Map<string, Map<number, { state: string; reason: string }>>();
     for (const job of prepared) {
       const at = latest.get(job.num);
@@ -167,14 +141,14 @@ export class SlurmLauncher implements Launcher {
       for (const job of chunk) clearResult(job);
       // hydra.job.id of a Slurm job is its array task, as hydra-submitit-launcher sets it
       const tasks = chunk.map((job) => ({ env: launchedJobEnv(this.ctx, { ...job, id: undefined }), argv: [process.execPath, ...job.argv] }));
-      const script = join(sweepDir, '.submitit', `submission_${this.submissions().length}.sh`);
+      const script = join(sweepDir, '.submitit', `submission_${this.submissions.all().length}.sh`);
       const nums = chunk.map((j) => j.num).join(', ');
       writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${nums} (array tasks 0..${chunk.length - 1}) of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
       const arrayId = await this.slurm.submitHeld(script);
       this.submitted.push(arrayId);
       // Slurm does not make the folders of --output: the array is held until they exist
       for (let task = 0; task < chunk.length; task++) mkdirSync(taskFolder(folder, arrayId, task), { recursive: true });
-      this.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), overrides: chunk.map((j) => [...j.overrides]), submitit_folder: folder });
+      this.submissions.record({ array_id: arrayId, jobs: chunk.map((j) => j.num), overrides: chunk.map((j) => [...j.overrides]), submitit_folder: folder });
       await this.slurm.release(arrayId);
       io.stderr.write(`[slurm] Submitted ${chunk.length} jobs as Slurm array ${arrayId}${chunks.length > 1 ? ` (${c + 1} of ${chunks.length}: MaxArraySize is ${maxArray})` : ''}; output in ${taskFolder(folder, arrayId, 0).replace(`${arrayId}_0`, `${arrayId}_*`)}\n`);
       chunk.forEach((job, task) => tracked.push({ job, arrayId, task, absent: 0, outcome: null }));
