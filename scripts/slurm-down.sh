@@ -5,7 +5,7 @@ STATE="${FUSION_BENCH_SLURM_STATE:-/tmp/fusion-bench-slurm}"
 for d in slurmd slurmctld munged; do
   f="$STATE/$d.pid"
   [ -s "$f" ] || continue
-  pid="$(cat "$f")"
+  pid="$(head -1 "$f")"
   if kill "$pid" 2>/dev/null; then
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     echo "slurm-down: stopped $d ($pid)" >&2

@@ -42,14 +42,19 @@ chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
 mkdir -p /run/munge /var/lib/munge /var/log/munge
 chown munge:munge /run/munge /var/lib/munge /var/log/munge
 chmod 755 /run/munge
+# munged's own PID file (a daemon: pgrep may also see its parent on the way out)
+record_munged() {
+  if [ -s /run/munge/munged.pid ]; then head -1 /run/munge/munged.pid > "$STATE/munged.pid"
+  else pgrep -n -u munge -x munged > "$STATE/munged.pid"; fi
+}
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   runuser -u munge -- munged --force || fail "munged did not start"
   for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.2; done
   munge -n | unmunge >/dev/null 2>&1 || fail "munge does not answer"
-  pgrep -u munge -x munged > "$STATE/munged.pid"
+  record_munged
 elif [ "${installed:-0}" = 1 ]; then
   # the package's install started it: ours to stop as well
-  pgrep -u munge -x munged > "$STATE/munged.pid"
+  record_munged
 fi
 
 # --- slurm.conf: ours, or left alone when someone else's is there
