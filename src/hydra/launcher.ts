@@ -32,13 +32,28 @@ export interface LaunchContext {
    * process gives it to them; one that runs them elsewhere withholds it.
    */
   sweepCache: SweepCache;
-  /** Composes job `num` in this process as BasicLauncher does (hydra.job.id/num set). */
-  composeJob(overrides: readonly string[], num: number, id?: string): ComposeResult;
+  /** Composes job `num` in this process as BasicLauncher does (hydra.job.id/num set; `extraHydra` before the job's overrides). */
+  composeJob(overrides: readonly string[], num: number, id?: string, extraHydra?: readonly string[]): ComposeResult;
 }
 
 export interface Launcher {
   /** Runs the jobs (each a list of overrides), numbered from `initialJobIdx`; one outcome per job, in order. */
   launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]>;
+  /**
+   * One more job after the sweep's (the selected job's evaluation), job `num` in `<sweep dir>/<subdir>`,
+   * where the launcher runs its jobs; without it, that job runs in this process.
+   */
+  launchMore?(overrides: readonly string[], num: number, subdir: string): Promise<JobOutcome>;
+}
+
+/**
+ * Thrown by a launcher that submitted its jobs and returns without waiting for them (Slurm's `detach`):
+ * the sweep ends here, successfully, without a summary; running the same command again collects it.
+ */
+export class LaunchDetached extends Error {
+  constructor(readonly ids: readonly string[]) {
+    super(`submitted ${ids.join(', ')} without waiting`);
+  }
 }
 
 export type LauncherFactory = (ctx: LaunchContext) => Launcher;

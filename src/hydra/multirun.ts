@@ -17,7 +17,7 @@ import type { App } from './app.js';
 import { composeRequest } from './compose.js';
 import type { AppIO, ComposeRequest } from './io.js';
 import type { JobOutcome } from './job-return.js';
-import type { LaunchContext, LauncherRegistry } from './launcher.js';
+import { LaunchDetached, type LaunchContext, type LauncherRegistry } from './launcher.js';
 import { dictAt } from './run-dir.js';
 import { runJob } from './run-job.js';
 import { planSweep, type SweepPlan } from './sweeper.js';
@@ -81,13 +81,14 @@ async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: La
   const launchCtx: LaunchContext = {
     io, app, request: req, config, hydraOverrides, sweepDir, now, sweepCache,
     launcherConfig: isDict(launcherNode) ? launcherNode : {},
-    composeJob: (overrides, num, id) => composeJob(overrides, num, id),
+    composeJob: (overrides, num, id, extraHydra) => composeJob(overrides, num, id, extraHydra),
   };
   const launcher = launchers.create(launchCtx);
 
   let next = plan.jobCount;
   const runMore = async (overrides: readonly string[], subdir: string): Promise<JobOutcome> => {
     const num = next++;
+    if (launcher.launchMore) return launcher.launchMore(overrides, num, subdir);
     const composed = composeJob(overrides, num, subdir, [`hydra.sweep.subdir=${subdir}`]);
     return runJob({ composed, mode: 'MULTIRUN', overrides, num, now }, { io, app, sweepCache });
   };
@@ -101,7 +102,12 @@ async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: La
   try {
     let idx = 0;
     for (const batch of plan.batches()) {
-      outcomes.push(...(await launcher.launch(batch, idx)));
+      try {
+        outcomes.push(...(await launcher.launch(batch, idx)));
+      } catch (e) {
+        if (e instanceof LaunchDetached) return 0; // submitted, not waited for: collected by a later run
+        throw e;
+      }
       idx += batch.length;
     }
     const endFailed = (await app.onMultirunEnd?.({ sweepDir, swept: plan.swept, outcomes, runMore })) ?? false;

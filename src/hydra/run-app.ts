@@ -9,13 +9,23 @@ import type { AppIO, ComposeRequest } from './io.js';
 import { LauncherRegistry } from './launcher.js';
 import { runMultirun } from './multirun.js';
 import { runJob } from './run-job.js';
+import { SLURM_LAUNCHER, SlurmLauncher } from './slurm/slurm-launcher.js';
+import { launchedJobSpec, runLaunchedJob } from './launched-job.js';
+import { JOBLIB_LAUNCHER, ProcessPoolLauncher, SUBMITIT_LOCAL_LAUNCHER, joblibOptions, submititLocalOptions } from './process-launcher.js';
 
 /** The launchers `hydra/launcher=<name>` can choose, by `_target_`. */
 export function builtinLaunchers(): LauncherRegistry {
-  return new LauncherRegistry().register([BASIC_LAUNCHER], (ctx) => new BasicLauncher(ctx));
+  return new LauncherRegistry()
+    .register([BASIC_LAUNCHER], (ctx) => new BasicLauncher(ctx))
+    .register([JOBLIB_LAUNCHER], (ctx) => new ProcessPoolLauncher(ctx, joblibOptions(ctx)))
+    .register([SUBMITIT_LOCAL_LAUNCHER], (ctx) => new ProcessPoolLauncher(ctx, submititLocalOptions(ctx)))
+    .register([SLURM_LAUNCHER], (ctx) => new SlurmLauncher(ctx));
 }
 
 export async function runApp(req: ComposeRequest, io: AppIO, app: App, opts: { multirun: boolean; launchers?: LauncherRegistry }): Promise<number> {
+  // one job of a sweep, started by a launcher in a process of its own
+  const launched = launchedJobSpec(io.env);
+  if (launched !== null) return runLaunchedJob(req, io, app, launched);
   // Hydra's get_mode: a config may ask for a sweep itself (hydra.mode: MULTIRUN); otherwise a run
   // records hydra.mode=RUN among the hydra overrides, as Hydra's _run_app does.
   const mode = opts.multirun ? 'MULTIRUN' : configuredMode(req, io);

@@ -46,11 +46,20 @@ function pathAt(config: ConfigDict, key: string, rctx: ResolveContext): string {
   return v;
 }
 
+/** The job's output folder (`hydra.run.dir`, or `hydra.sweep.dir/hydra.sweep.subdir`) and its record folder (`hydra.output_subdir`, null: none). */
+export function jobDirs(config: ConfigDict, mode: 'RUN' | 'MULTIRUN', rctx: ResolveContext, cwd: string): { outputDir: string; subdir: string | null } {
+  const outputDir = mode === 'MULTIRUN'
+    ? resolve(cwd, pathAt(config, 'hydra.sweep.dir', rctx), String(toPlain((resolveAt(config, 'hydra.sweep.subdir', rctx) ?? '') as ConfigValue)))
+    : resolve(cwd, pathAt(config, 'hydra.run.dir', rctx));
+  const sub = resolveAt(config, 'hydra.output_subdir', rctx);
+  return { outputDir, subdir: sub === null || sub === undefined ? null : join(outputDir, String(toPlain(sub as ConfigValue))) };
+}
+
 /**
  * Whether the run record in `dir` is this job's: the same overrides AND the same composed config (so an
  * edited config file, another --config-name or --config-dir makes the job run again).
  */
-function recordMatches(dir: string | null, config: ConfigDict, taskOverrides: readonly ConfigValue[]): boolean {
+export function recordMatches(dir: string | null, config: ConfigDict, taskOverrides: readonly ConfigValue[]): boolean {
   if (dir === null) return false;
   try {
     const overrides = loadYaml(readFileSync(join(dir, 'overrides.yaml'), 'utf8'), 'overrides.yaml');
@@ -95,13 +104,9 @@ export async function runJob(spec: JobSpec, env: JobEnv): Promise<JobOutcome> {
     // in this mode, such as hydra.job.num outside a sweep. The output folder comes first (hydra.job_logging
     // and others interpolate it).
     const rctx = { env: io.env, hydra, now: spec.now };
-    const outputDir = sweep
-      ? resolve(io.cwd, pathAt(config, 'hydra.sweep.dir', rctx), String(toPlain((resolveAt(config, 'hydra.sweep.subdir', rctx) ?? '') as ConfigValue)))
-      : resolve(io.cwd, pathAt(config, 'hydra.run.dir', rctx));
+    const { outputDir, subdir } = jobDirs(config, spec.mode, rctx, io.cwd);
     outcome.outputDir = outputDir;
     dictAt(hydra.runtime, 'hydra.runtime').output_dir = outputDir;
-    const sub = resolveAt(config, 'hydra.output_subdir', rctx);
-    const subdir = sub === null || sub === undefined ? null : join(outputDir, String(toPlain(sub as ConfigValue)));
     let job: ConfigDict;
     try {
       job = resolveAll(jobPart(config), rctx) as ConfigDict;

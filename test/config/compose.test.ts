@@ -123,7 +123,7 @@ test('--help lists config groups with their options', () => {
   const app = formatConfigGroups(r.repository, (g) => !isHydraGroup(g));
   assert.equal(app, 'db: mysql, postgresql\npkg: header\nserver: apache\nserver/site: fb\n');
   const hydra = formatConfigGroups(r.repository, isHydraGroup);
-  assert.match(hydra, /^hydra: config\nhydra\/env: default\nhydra\/help: default\nhydra\/hydra_help: default\nhydra\/hydra_logging: default, disabled, hydra_debug, none\nhydra\/job_logging: default, disabled, none, stdout\nhydra\/launcher: basic\nhydra\/output: default\nhydra\/sweeper: basic\n$/);
+  assert.match(hydra, /^hydra: config\nhydra\/env: default\nhydra\/help: default\nhydra\/hydra_help: default\nhydra\/hydra_logging: default, disabled, hydra_debug, none\nhydra\/job_logging: default, disabled, none, stdout\nhydra\/launcher: basic, joblib, submitit_local, submitit_slurm\nhydra\/output: default\nhydra\/sweeper: basic\n$/);
 });
 
 test('--config-dir folders are searched after the primary dir and must exist', () => {

@@ -86,11 +86,17 @@ async function createSession(model: Uint8Array, options: ort.InferenceSession.Se
   }
 }
 
+/** FUSION_BENCH_ORT_THREADS: a launcher running several jobs side by side gives each its share of the cores. */
+function envThreads(): number | undefined {
+  const n = Number(process.env.FUSION_BENCH_ORT_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: opts.executionProviders ? [...opts.executionProviders] : defaultExecutionProviders(),
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: opts.threads ?? availableParallelism(),
+    intraOpNumThreads: opts.threads ?? envThreads() ?? availableParallelism(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     // Warnings (e.g. about nodes assigned to the CPU provider) are not the user's business.

@@ -1,0 +1,94 @@
+/**
+ * What a launcher that runs jobs in other processes needs for each job: the job composed here (a bad
+ * override stops the batch before anything starts, as BasicSweeper.validate_batch_is_legal does), its
+ * output folder and result file, and the command line that runs it — our CLI with the request's config
+ * options and the job's overrides, nothing else. `hydra.sweep.dir` is resolved once, here (with the sweep's
+ * `${now:...}`); every other `${...}` in an override reaches the job intact and resolves there.
+ */
+import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { ConfigValue } from '../config/values.js';
+import { packageRoot } from '../util/package-root.js';
+import { LAUNCHED_JOB_ENV, readJobReturn, type JobReturnFile, type LaunchedJobSpec } from './launched-job.js';
+import type { LaunchContext } from './launcher.js';
+import { dictAt } from './run-dir.js';
+import { jobDirs, recordMatches } from './run-job.js';
+
+export const CLI_PATH = join(packageRoot, 'bin', 'fusion-bench.js');
+
+export interface PreparedJob {
+  num: number;
+  /** The job's own overrides (the sweep's values). */
+  overrides: readonly string[];
+  /** hydra.job.id when the launcher names it (one more job after the sweep); else the launcher's own. */
+  id?: string;
+  /** Arguments after `node`: the CLI and its options. */
+  argv: string[];
+  outputDir: string;
+  /** `<output dir>/<hydra.output_subdir>/job_return.json` (or in the output dir itself when output_subdir is null). */
+  resultPath: string;
+  /** Whether the job's run record equals what this job would write (a finished result of it can be reused). */
+  recordMatches: boolean;
+}
+
+/** An override value as Hydra's grammar reads it back unchanged. */
+export function overrideValue(v: string, what: string): string {
+  if (/^[A-Za-z0-9_/.\-+~@:]+$/.test(v)) return v;
+  if (/['\\]|\$\{/.test(v)) throw new UserError(`${what} '${v}' cannot be passed to a job as an override (it holds a quote, a backslash or '\${'): choose another path`);
+  return `'${v}'`;
+}
+
+/** The CLI's arguments for one job: the request's config options (absolute) and the hydra and job overrides. */
+export function jobArgv(ctx: LaunchContext, overrides: readonly string[], extraHydra: readonly string[] = []): string[] {
+  const { request: req, io } = ctx;
+  const args = [CLI_PATH];
+  if (req.configPath !== null) args.push('--config-path', resolve(io.cwd, req.configPath));
+  if (req.configName !== null) args.push('--config-name', req.configName);
+  if (req.configDir !== null) args.push('--config-dir', resolve(io.cwd, req.configDir));
+  args.push(...ctx.hydraOverrides, `hydra.sweep.dir=${overrideValue(ctx.sweepDir, 'hydra.sweep.dir')}`, ...extraHydra, ...overrides);
+  return args;
+}
+
+/**
+ * The jobs numbered from `initialJobIdx`; `jobSubdir` puts a job in `<sweep dir>/<jobSubdir>` instead of
+ * its number's folder (one more job after the sweep), with `jobSubdir` as its hydra.job.id.
+ */
+export function prepareJobs(ctx: LaunchContext, jobs: readonly (readonly string[])[], initialJobIdx: number, jobSubdir?: string): PreparedJob[] {
+  const extraHydra = jobSubdir === undefined ? [] : [`hydra.sweep.subdir=${overrideValue(jobSubdir, 'hydra.sweep.subdir')}`];
+  return jobs.map((overrides, i) => {
+    const num = initialJobIdx + i;
+    const composed = ctx.composeJob(overrides, num, jobSubdir, extraHydra);
+    const config = composed.config;
+    const hydra = dictAt(config.hydra, 'hydra node');
+    const { outputDir, subdir } = jobDirs(config, 'MULTIRUN', { env: ctx.io.env, hydra, now: ctx.now }, ctx.io.cwd);
+    const task = (dictAt(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[];
+    return {
+      num,
+      overrides,
+      argv: jobArgv(ctx, overrides, extraHydra),
+      id: jobSubdir,
+      outputDir,
+      resultPath: join(subdir ?? outputDir, 'job_return.json'),
+      recordMatches: recordMatches(subdir, config, task),
+    };
+  });
+}
+
+/** What the job's process is told (its environment variable). */
+export function launchedJobEnv(ctx: LaunchContext, job: PreparedJob, id: string | undefined = job.id): Record<string, string> {
+  const spec: LaunchedJobSpec = { num: job.num, now: ctx.now().toISOString(), result: job.resultPath, ...(id === undefined ? {} : { id }) };
+  return { [LAUNCHED_JOB_ENV]: JSON.stringify(spec) };
+}
+
+/** The finished result an earlier run of this job left (completed or reused, same record), else null. */
+export function finishedResult(job: PreparedJob): JobReturnFile | null {
+  if (!job.recordMatches) return null;
+  const r = readJobReturn(job.resultPath);
+  return r !== null && r.status !== 'failed' ? r : null;
+}
+
+/** Before a job starts again: an old result must not be mistaken for the new one's. */
+export function clearResult(job: PreparedJob): void {
+  rmSync(job.resultPath, { force: true });
+}

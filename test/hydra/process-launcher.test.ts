@@ -1,0 +1,76 @@
+/**
+ * hydra/launcher=joblib and submitit_local: the sweep's jobs run as processes of our CLI, side by side,
+ * and the sweep's summary equals the sequential one's row for row.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { joblibWorkers } from '../../src/hydra/process-launcher.js';
+import { comparable, demoSweep, summaryRows } from '../helpers/sweeps.js';
+
+function bestEvaluation(sweepDir: string) {
+  const b = (JSON.parse(readFileSync(join(sweepDir, 'sweep_summary.json'), 'utf8')) as { best_evaluation: { status: string; swept: unknown; tasks: unknown; average: unknown; output_dir: string } }).best_evaluation;
+  return { status: b.status, swept: b.swept, tasks: b.tasks, average: b.average, output_dir: b.output_dir };
+}
+
+test('joblib with 2 workers and submitit_local equal the sequential sweep; each job ran in its own process with the sweep\'s clock', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
+  try {
+    const lambdas = 'method.scaling_factor=0.1,0.5';
+    // the selected job is evaluated once more after the sweep, where the launcher runs its jobs
+    const best = ['+sweep.select=best', '+sweep.evaluate_best_with={fast_dev_run: true}'];
+    const seq = demoSweep(dir, [lambdas, 'hydra.sweep.dir=seq', ...best]);
+    assert.equal(seq.code, 0, seq.stderr);
+    const jl = demoSweep(dir, [lambdas, 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=jl', '+stamp=${now:%H-%M-%S-%f}', ...best]);
+    assert.equal(jl.code, 0, jl.stderr);
+    assert.match(jl.stderr, /Launching 2 jobs in 2 local processes \(joblib, n_jobs=2/);
+    const local = demoSweep(dir, [lambdas, 'hydra/launcher=submitit_local', 'hydra.launcher.cpus_per_task=1', 'hydra.sweep.dir=local']);
+    assert.equal(local.code, 0, local.stderr);
+
+    const expected = comparable(summaryRows(join(dir, 'seq')));
+    assert.equal(expected.length, 2);
+    assert.ok(expected.every((r) => r.status === 'completed'));
+    assert.deepEqual(comparable(summaryRows(join(dir, 'jl'))), expected);
+    assert.deepEqual(comparable(summaryRows(join(dir, 'local'))), expected);
+    const seqBest = bestEvaluation(join(dir, 'seq'));
+    assert.equal(seqBest.status, 'completed');
+    assert.deepEqual(bestEvaluation(join(dir, 'jl')), { ...seqBest, output_dir: join(dir, 'jl', 'best') });
+    assert.match(readFileSync(join(dir, 'jl', '.joblib', '2.log'), 'utf8'), /Evaluating mnist/);
+
+    const returns = [0, 1].map((n) => JSON.parse(readFileSync(join(dir, 'jl', String(n), 'job_return.json'), 'utf8')) as { num: number; status: string; job: { stamp: string } });
+    assert.deepEqual(returns.map((r) => [r.num, r.status]), [[0, 'completed'], [1, 'completed']]);
+    assert.equal(returns[0]!.job.stamp, returns[1]!.job.stamp, '${now:} resolves to the sweep\'s start in every job');
+    for (const n of [0, 1]) {
+      assert.match(readFileSync(join(dir, 'jl', '.joblib', `${n}.log`), 'utf8'), /Evaluating mnist/);
+      assert.ok(existsSync(join(dir, 'local', '.submitit', String(n), `${n}_0_log.out`)));
+      assert.match(readFileSync(join(dir, 'jl', String(n), 'hydra.yaml'), 'utf8'), new RegExp(`\\n    num: ${n}\\n`));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failing job of a joblib sweep is recorded with its error while the other finishes; the sweep exits non-zero', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
+  try {
+    const r = demoSweep(dir, ['method.scaling_factor=oops,0.5', 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=s']);
+    assert.equal(r.code, 1);
+    const rows = summaryRows(join(dir, 's'));
+    assert.deepEqual(rows.map((x) => x.status), ['failed', 'completed']);
+    assert.match(rows[0]!.error!, /scaling_factor' must be a finite number/);
+    assert.match(r.stderr, /Error executing job with overrides: \['method\.scaling_factor=oops'\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('n_jobs as joblib reads it: -1 all cores, -2 all but one, 0 refused', () => {
+  assert.equal(joblibWorkers(-1, 8), 8);
+  assert.equal(joblibWorkers(-2, 8), 7);
+  assert.equal(joblibWorkers(null, 4), 4);
+  assert.equal(joblibWorkers(3, 8), 3);
+  assert.equal(joblibWorkers(-20, 2), 1);
+  assert.throws(() => joblibWorkers(0, 8), /n_jobs must be a non-zero integer/);
+});
