@@ -53,7 +53,7 @@ export function defaultExecutionProviders(env: NodeJS.ProcessEnv = process.env):
 ort.env.logLevel = 'fatal';
 
 /** A session, with a provider that cannot start reported as what to do about it. */
-async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(model, options);
   } catch (e) {
@@ -72,7 +72,7 @@ async function createSession(model: Uint8Array, options: ort.InferenceSession.Se
   }
 }
 
-function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
+export function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: opts.executionProviders ? [...opts.executionProviders] : defaultExecutionProviders(),
     graphOptimizationLevel: 'all',

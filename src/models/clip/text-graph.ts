@@ -45,8 +45,8 @@ export function buildClipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: Tex
   const seqLen = g.node('Slice', [idsShape, g.int64s('one', [1]), g.int64s('two', [2])]);
 
   const e = `${prefix}.embeddings`;
-  const tokEmb = g.weight('token_embedding', w.lazy(`${e}.token_embedding.weight`, [cfg.vocabSize, d]), [cfg.vocabSize, d]);
-  const posEmb = g.weight('position_embedding', w.lazy(`${e}.position_embedding.weight`, [maxPos, d]), [maxPos, d]);
+  const tokEmb = w.param(g, `${e}.token_embedding.weight`, [cfg.vocabSize, d], 'token_embedding');
+  const posEmb = w.param(g, `${e}.position_embedding.weight`, [maxPos, d], 'position_embedding');
   const tokens = g.node('Gather', [tokEmb, ids], { axis: 0 });
   const positions = g.node('Slice', [posEmb, g.int64s('zero', [0]), seqLen, g.int64s('axis0', [0])]);
   const embeddings = g.node('Add', [tokens, positions]);

@@ -1,0 +1,122 @@
+/**
+ * Loss and gradients of a CLIP vision tower under the zero-shot head, from one onnxruntime session: the
+ * tower graph of src/models/clip with its checkpoint tensors as graph inputs, the loss, and the backward
+ * pass built by autodiff.ts. The weights are fed on every run, so the same session serves every step
+ * of a fine-tuning or merging run.
+ */
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../errors.js';
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { DataType } from '../onnx/model.js';
+import type { StateDict } from '../tensor/types.js';
+import type { ClipVisionConfig } from '../models/clip/config.js';
+import { type ClipSessionOptions, createSession, sessionOptions } from '../models/clip/session.js';
+import { addClipVisionTower, VISION_INPUT } from '../models/clip/vision-graph.js';
+import { WeightReader } from '../models/clip/weights.js';
+import { addGradients } from './autodiff.js';
+import { crossEntropy, entropyLoss, logLikelihood, zeroShotLogits } from './losses.js';
+
+export type VisionLoss = 'cross_entropy' | 'entropy' | 'log_likelihood';
+
+export interface VisionGradOptions extends Pick<ClipSessionOptions, 'threads' | 'executionProviders' | 'ortOptions' | 'prefix' | 'source'> {
+  readonly loss: VisionLoss;
+  /** Images per run (the graph has static shapes). */
+  readonly batch: number;
+  /** visual_projection.weight [projection_dim, hidden] (not trained). */
+  readonly projection: Float32Array;
+  /** The zero-shot head: L2-normalised class text embeddings [classes, projection_dim]. */
+  readonly textEmbeds: Float32Array;
+  /** The CLIP model's logit_scale (before exp). */
+  readonly logitScale: number;
+  /** Which checkpoint tensors get gradients (default: all the tower uses). */
+  readonly trainable?: (key: string) => boolean;
+}
+
+export interface GradResult {
+  readonly loss: number;
+  /** [batch, classes] */
+  readonly logits: Float32Array;
+  /** key → d loss / d tensor, for the trainable tensors. */
+  readonly grads: ReadonlyMap<string, Float32Array>;
+}
+
+const LOSS = 'loss';
+const LOGITS = 'logits';
+const LABELS = 'labels_onehot';
+const gradName = (key: string) => `grad:${key}`;
+
+/** The ONNX model: tower + head + loss + gradients, and the tensors it takes. */
+export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): { model: Uint8Array; keys: Map<string, readonly number[]>; trainable: string[]; classes: number } {
+  const g = new GraphBuilder('clip_vision_grad');
+  const w = new WeightReader(sd, opts.source ?? 'vision checkpoint', true);
+  const tower = addClipVisionTower(g, w, cfg, { attention: 'plain', projection: opts.projection, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+  const dim = opts.projection.length / cfg.hiddenSize;
+  const classes = opts.textEmbeds.length / dim;
+  const logits = zeroShotLogits(g, tower.embeds!, opts.textEmbeds, dim, opts.logitScale);
+  let loss: string;
+  if (opts.loss === 'entropy') loss = entropyLoss(g, logits);
+  else {
+    const onehot = g.input(LABELS, DataType.FLOAT, [opts.batch, classes]);
+    loss = opts.loss === 'cross_entropy' ? crossEntropy(g, logits, onehot) : logLikelihood(g, logits, onehot);
+  }
+  const keys = new Map(w.inputKeys());
+  const trainable = [...keys.keys()].filter((k) => opts.trainable?.(k) ?? true);
+  const { grads } = addGradients(g, {
+    loss,
+    wrt: trainable,
+    inputDims: { [VISION_INPUT]: [opts.batch, cfg.numChannels, cfg.imageSize, cfg.imageSize] },
+  });
+  g.output(loss, LOSS, DataType.FLOAT, []);
+  g.output(logits, LOGITS, DataType.FLOAT, [opts.batch, classes]);
+  for (const k of trainable) g.output(grads.get(k)!, gradName(k), DataType.FLOAT, keys.get(k)!);
+  return { model: g.build(), keys, trainable, classes };
+}
+
+export class ClipVisionGradSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly config: ClipVisionConfig,
+    readonly batch: number,
+    readonly classes: number,
+    /** Every checkpoint tensor the graph takes, with its shape. */
+    readonly keys: ReadonlyMap<string, readonly number[]>,
+    readonly trainable: readonly string[],
+    private readonly loss: VisionLoss,
+  ) {}
+
+  static async create(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): Promise<ClipVisionGradSession> {
+    const built = buildClipVisionGradGraph(cfg, sd, opts);
+    const session = await createSession(built.model, sessionOptions(opts));
+    return new ClipVisionGradSession(session, cfg, opts.batch, built.classes, built.keys, built.trainable, opts.loss);
+  }
+
+  /**
+   * One forward + backward pass. `weight(key)` gives the current value of each checkpoint tensor;
+   * `labels` (class indices) are needed by the cross-entropy and log-likelihood losses.
+   */
+  async run(weight: (key: string) => Float32Array, pixels: Float32Array, labels?: ArrayLike<number>): Promise<GradResult> {
+    const c = this.config;
+    const per = c.numChannels * c.imageSize * c.imageSize;
+    if (pixels.length !== this.batch * per) throw new UserError(`gradient step: ${pixels.length} pixel values, expected batch ${this.batch} × ${per}`);
+    const feeds: Record<string, ort.Tensor> = { [VISION_INPUT]: new ort.Tensor('float32', pixels, [this.batch, c.numChannels, c.imageSize, c.imageSize]) };
+    for (const [k, dims] of this.keys) feeds[k] = new ort.Tensor('float32', weight(k), [...dims]);
+    if (this.loss !== 'entropy') {
+      if (!labels || labels.length !== this.batch) throw new UserError(`gradient step: ${labels?.length ?? 0} labels for a batch of ${this.batch}`);
+      const onehot = new Float32Array(this.batch * this.classes);
+      for (let i = 0; i < this.batch; i++) {
+        const y = labels[i]!;
+        if (!Number.isInteger(y) || y < 0 || y >= this.classes) throw new UserError(`gradient step: label ${y} is not a class index below ${this.classes}`);
+        onehot[i * this.classes + y] = 1;
+      }
+      feeds[LABELS] = new ort.Tensor('float32', onehot, [this.batch, this.classes]);
+    }
+    const r = await this.session.run(feeds);
+    const grads = new Map<string, Float32Array>();
+    for (const k of this.trainable) grads.set(k, r[gradName(k)]!.data as Float32Array);
+    return { loss: Number(r[LOSS]!.data[0]), logits: r[LOGITS]!.data as Float32Array, grads };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

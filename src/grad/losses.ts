@@ -1,0 +1,46 @@
+/**
+ * Losses as graph ops (float32), to be differentiated with the tower: the zero-shot head of
+ * fusion_bench's HFCLIPClassifier and the three losses its gradient methods use.
+ */
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+
+/** x / ||x|| over the last axis of a [rows, dim] value (`embeds / embeds.norm(p=2, dim=-1, keepdim=True)`). */
+export function l2NormalizeRowsGraph(g: GraphBuilder, x: string): string {
+  const norm = g.node('Sqrt', [g.node('ReduceSum', [g.node('Mul', [x, x]), g.int64s('last', [-1])], { keepdims: 1 })]);
+  return g.node('Div', [x, norm]);
+}
+
+/**
+ * HFCLIPClassifier's logits: exp(logit_scale) · normalize(image_embeds) @ text_embedsᵀ, where
+ * `textEmbeds` [classes, dim] are the zero-shot head's rows, already L2-normalised, and `logitScale` the
+ * checkpoint's (log) logit_scale.
+ */
+export function zeroShotLogits(g: GraphBuilder, imageEmbeds: string, textEmbeds: Float32Array, dim: number, logitScale: number): string {
+  const classes = textEmbeds.length / dim;
+  if (!Number.isInteger(classes) || classes === 0) throw new Error(`zero-shot head has ${textEmbeds.length} values, not a multiple of the embedding size ${dim}`);
+  const cos = g.node('Gemm', [l2NormalizeRowsGraph(g, imageEmbeds), g.weight('zeroshot_weights', textEmbeds, [classes, dim])], { transB: 1 });
+  return g.node('Mul', [cos, g.floats('logit_scale_exp', [Math.fround(Math.exp(logitScale))])]);
+}
+
+/** Per row: Σ_c onehot[r, c] · log_softmax(logits)[r, c], i.e. the log-likelihood of each row's label ([rows]). */
+export function logLikelihoodRows(g: GraphBuilder, logits: string, onehot: string): string {
+  const logp = g.node('LogSoftmax', [logits], { axis: -1 });
+  return g.node('ReduceSum', [g.node('Mul', [onehot, logp]), g.int64s('last', [-1])], { keepdims: 0 });
+}
+
+/** F.cross_entropy(logits, labels) with mean reduction; labels as one-hot rows [rows, classes]. Scalar. */
+export function crossEntropy(g: GraphBuilder, logits: string, onehot: string): string {
+  return g.node('Neg', [g.node('ReduceMean', [logLikelihoodRows(g, logits, onehot)], { keepdims: 0 })]);
+}
+
+/** AdaMerging's entropy_loss: −Σ p · log(p + eps) over classes, mean over rows (eps 1e-8). Scalar. */
+export function entropyLoss(g: GraphBuilder, logits: string, eps = 1e-8): string {
+  const p = g.node('Softmax', [logits], { axis: -1 });
+  const plogp = g.node('Mul', [p, g.node('Log', [g.node('Add', [p, g.floats('eps', [Math.fround(eps)])])])]);
+  return g.node('Neg', [g.node('ReduceMean', [g.node('ReduceSum', [plogp, g.int64s('last', [-1])], { keepdims: 0 })], { keepdims: 0 })]);
+}
+
+/** Σ over rows of the log-likelihood of each row's label (Fisher information is built from its gradient). Scalar. */
+export function logLikelihood(g: GraphBuilder, logits: string, onehot: string): string {
+  return g.node('ReduceSum', [logLikelihoodRows(g, logits, onehot)], { keepdims: 0 });
+}

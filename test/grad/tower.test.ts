@@ -1,0 +1,128 @@
+/**
+ * Whole-tower gradients (ClipVisionGradSession) against central finite differences of the same session's
+ * loss, tensor by tensor along random directions, on seeded random towers (no ../shared needed) and on
+ * the tiny CLIP fixtures; and the session's loss against the inference tower + the host-side head.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ClipActivation, type ClipVisionConfig, clipVisionConfigFrom, readClipConfig } from '../../src/models/clip/config.js';
+import { clipLogits, l2NormalizeRows } from '../../src/models/clip/head.js';
+import { randomClipStateDict } from '../../src/models/clip/random-weights.js';
+import { ClipVisionSession } from '../../src/models/clip/session.js';
+import { ClipVisionGradSession, type VisionLoss } from '../../src/grad/clip-vision-grad.js';
+import { openCheckpoint } from '../../src/tensor/checkpoint.js';
+import type { StateDict } from '../../src/tensor/types.js';
+import { mulberry32 } from '../../src/util/prng.js';
+import { needsShared, sharedPath } from '../helpers/paths.js';
+import { assertClose } from '../clip-model/close.js';
+
+const tinyCfg = (act: ClipActivation) => clipVisionConfigFrom({
+  model_type: 'clip_vision_model', hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2,
+  image_size: 16, patch_size: 4, hidden_act: act, projection_dim: 8,
+});
+
+function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
+}
+
+function weightsOf(sd: StateDict, keys: Iterable<string>): Map<string, Float32Array> {
+  return new Map([...keys].map((k) => [k, sd.loadF32(k)]));
+}
+
+/** Host-side loss from logits [batch, classes], in float64 (the reference for the session's loss output). */
+function hostLoss(loss: VisionLoss, logits: Float32Array, classes: number, labels: number[]): number {
+  let total = 0;
+  const rows = logits.length / classes;
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    if (loss === 'entropy') total -= row.reduce((s, v) => s + Math.exp(v - lse) * Math.log(Math.exp(v - lse) + 1e-8), 0);
+    else total += row[labels[r]!]! - lse;
+  }
+  return loss === 'entropy' ? total / rows : loss === 'cross_entropy' ? -total / rows : total;
+}
+
+interface TowerCase {
+  readonly cfg: ClipVisionConfig;
+  readonly sd: StateDict;
+  readonly projection: Float32Array;
+  readonly logitScale: number;
+  readonly what: string;
+}
+
+async function checkTower(c: TowerCase, loss: VisionLoss): Promise<void> {
+  const batch = 3;
+  const classes = 4;
+  const dim = c.projection.length / c.cfg.hiddenSize;
+  const textEmbeds = l2NormalizeRows(uniform(classes * dim, 7), dim);
+  const labels = [2, 0, 3];
+  const pixels = uniform(batch * 3 * c.cfg.imageSize * c.cfg.imageSize, 5, -2, 2);
+  const s = await ClipVisionGradSession.create(c.cfg, c.sd, { loss, batch, projection: c.projection, textEmbeds, logitScale: c.logitScale, threads: 1 });
+  const ref = await ClipVisionSession.create(c.cfg, c.sd, { projection: c.projection, attention: 'fused', threads: 1 });
+  try {
+    const w = weightsOf(c.sd, s.keys.keys());
+    const base = await s.run((k) => w.get(k)!, pixels, labels);
+    assert.equal(s.trainable.length, s.keys.size);
+
+    // The forward half: the same logits and loss as inference + the host-side head.
+    const embeds = (await ref.run(pixels, batch)).embeds!;
+    const logits = clipLogits(l2NormalizeRows(embeds, dim), textEmbeds, dim, c.logitScale);
+    assertClose(base.logits, logits, `${c.what} logits`, 1e-4, 1e-4);
+    assertClose([base.loss], [hostLoss(loss, logits, classes, labels)], `${c.what} ${loss}`, 1e-4, 1e-5);
+
+    // The backward half: every tensor's gradient along a random direction v (entries up to the tensor's
+    // RMS, at least 0.02) vs (L(θ + h·v) − L(θ − h·v)) / 2h. float32 (Conv and Erf have no double
+    // kernels): h = 1e-2 is a 1% change of the tensor, small enough for the O(h²) term and large enough
+    // that the loss's rounding (~1e-7) stays far below the difference; tolerance 2e-3 relative to the
+    // directional derivative's scale.
+    const h = 1e-2;
+    let seed = 100;
+    for (const [k, value] of w) {
+      const g = base.grads.get(k)!;
+      const rms = Math.max(0.02, Math.sqrt(value.reduce((a, x) => a + x * x, 0) / value.length));
+      const v = uniform(value.length, seed++, -rms, rms);
+      let analytic = 0;
+      let scale = 0;
+      for (let i = 0; i < v.length; i++) {
+        analytic += g[i]! * v[i]!;
+        scale += Math.abs(g[i]! * v[i]!);
+      }
+      const shifted = (sign: number) => Float32Array.from(value, (x, i) => x + sign * h * v[i]!);
+      const up = (await s.run((q) => (q === k ? shifted(1) : w.get(q)!), pixels, labels)).loss;
+      const down = (await s.run((q) => (q === k ? shifted(-1) : w.get(q)!), pixels, labels)).loss;
+      const fd = (up - down) / (2 * h);
+      const err = Math.abs(fd - analytic);
+      assert.ok(err <= 2e-3 * (scale + Math.abs(base.loss)) + 1e-5, `${c.what} ${loss}: d/d ${k} along a random direction: analytic ${analytic}, finite differences ${fd}`);
+    }
+  } finally {
+    await s.dispose();
+    await ref.dispose();
+  }
+}
+
+for (const act of ['quick_gelu', 'gelu'] as ClipActivation[]) {
+  for (const loss of ['cross_entropy', 'entropy', 'log_likelihood'] as VisionLoss[]) {
+    test(`random tiny tower (${act}): ${loss} gradients of every tensor = finite differences`, async () => {
+      const cfg = tinyCfg(act);
+      const sd = randomClipStateDict({ vision: cfg, projectionDim: 8 }, 3);
+      await checkTower({ cfg, sd, projection: sd.loadF32('visual_projection.weight'), logitScale: sd.loadF32('logit_scale')[0]!, what: `random ${act}` }, loss);
+    });
+  }
+}
+
+test('tiny-clip fixture (ft-a tower, tiny-clip head): cross-entropy gradients of every tensor = finite differences', needsShared(), async () => {
+  const models = sharedPath('fixtures', 'clip', 'models');
+  const clip = openCheckpoint(join(models, 'tiny-clip'));
+  const cfg = readClipConfig(JSON.parse(readFileSync(join(models, 'tiny-clip', 'config.json'), 'utf8'))).vision!;
+  const ft = openCheckpoint(join(models, 'tiny-clip-ft-a'));
+  try {
+    await checkTower({ cfg, sd: ft, projection: clip.loadF32('visual_projection.weight'), logitScale: clip.loadF32('logit_scale')[0]!, what: 'tiny-clip-ft-a' }, 'cross_entropy');
+  } finally {
+    clip.close();
+    ft.close();
+  }
+});
