@@ -38,19 +38,19 @@ const labels = Array.from({ length: batch }, (_, i) => i % classes);
 
 let t = performance.now();
 const session = await ClipVisionGradSession.create(config, sd, {
-  loss: values.loss as VisionLoss, batch, projection, textEmbeds, logitScale: Math.log(100), threads,
+  loss: values.loss as VisionLoss, batch, projection, classes, logitScale: Math.log(100), threads,
 });
 const createMs = performance.now() - t;
 const weights = new Map([...session.keys.keys()].map((k) => [k, sd.loadF32(k)]));
 const params = [...weights.values()].reduce((n, w) => n + w.length, 0);
 
 // One warm-up step (onnxruntime allocates its arenas on the first run), then the timed ones.
-await session.run((k) => weights.get(k)!, pixels, labels);
+await session.run((k) => weights.get(k)!, pixels, textEmbeds, labels);
 const stepMs: number[] = [];
 let loss = NaN;
 for (let i = 0; i < steps; i++) {
   t = performance.now();
-  loss = (await session.run((k) => weights.get(k)!, pixels, labels)).loss;
+  loss = (await session.run((k) => weights.get(k)!, pixels, textEmbeds, labels)).loss;
   stepMs.push(performance.now() - t);
 }
 await session.dispose();

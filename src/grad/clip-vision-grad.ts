@@ -1,8 +1,10 @@
 /**
- * Loss and gradients of a CLIP vision tower under the zero-shot head, from one onnxruntime session: the
+ * Loss and gradients of a CLIP vision tower under a zero-shot head, from one onnxruntime session: the
  * tower graph of src/models/clip with its checkpoint tensors as graph inputs, the loss, and the backward
- * pass built by autodiff.ts. The weights are fed on every run, so the same session serves every step
- * of a fine-tuning or merging run.
+ * pass built by autodiff.ts. The weights and the head are fed on every run, so one session serves every
+ * step and every task of a fine-tuning or merging run (heads with fewer classes than the session's are
+ * padded with classes whose logits are pushed to −1e4: softmax gives them exactly 0, so losses and
+ * gradients equal those of the unpadded head).
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../errors.js';
@@ -24,8 +26,8 @@ export interface VisionGradOptions extends Pick<ClipSessionOptions, 'threads' | 
   readonly batch: number;
   /** visual_projection.weight [projection_dim, hidden] (not trained). */
   readonly projection: Float32Array;
-  /** The zero-shot head: L2-normalised class text embeddings [classes, projection_dim]. */
-  readonly textEmbeds: Float32Array;
+  /** The most classes a head fed to run() has. */
+  readonly classes: number;
   /** The CLIP model's logit_scale (before exp). */
   readonly logitScale: number;
   /** Which checkpoint tensors get gradients (default: all the tower uses). */
@@ -34,7 +36,7 @@ export interface VisionGradOptions extends Pick<ClipSessionOptions, 'threads' | 
 
 export interface GradResult {
   readonly loss: number;
-  /** [batch, classes] */
+  /** [batch, classes of the head] */
   readonly logits: Float32Array;
   /** key → d loss / d tensor, for the trainable tensors. */
   readonly grads: ReadonlyMap<string, Float32Array>;
@@ -43,16 +45,22 @@ export interface GradResult {
 const LOSS = 'loss';
 const LOGITS = 'logits';
 const LABELS = 'labels_onehot';
+const HEAD = 'zeroshot_weights';
+const CLASS_MASK = 'class_mask';
+/** Added to the logits of padding classes: exp(−1e4 − max) is 0 in float32, and 0 · log-softmax stays finite. */
+const PAD_LOGIT = -1e4;
 const gradName = (key: string) => `grad:${key}`;
 
 /** The ONNX model: tower + head + loss + gradients, and the tensors it takes. */
-export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): { model: Uint8Array; keys: Map<string, readonly number[]>; trainable: string[]; classes: number } {
+export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): { model: Uint8Array; keys: Map<string, readonly number[]>; trainable: string[]; dim: number } {
   const g = new GraphBuilder('clip_vision_grad');
   const w = new WeightReader(sd, opts.source ?? 'vision checkpoint', true);
   const tower = addClipVisionTower(g, w, cfg, { attention: 'plain', projection: opts.projection, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
   const dim = opts.projection.length / cfg.hiddenSize;
-  const classes = opts.textEmbeds.length / dim;
-  const logits = zeroShotLogits(g, tower.embeds!, opts.textEmbeds, dim, opts.logitScale);
+  const classes = opts.classes;
+  const head = g.input(HEAD, DataType.FLOAT, [classes, dim]);
+  const mask = g.input(CLASS_MASK, DataType.FLOAT, [classes]);
+  const logits = g.node('Add', [zeroShotLogits(g, tower.embeds!, head, opts.logitScale), mask]);
   let loss: string;
   if (opts.loss === 'entropy') loss = entropyLoss(g, logits);
   else {
@@ -69,7 +77,7 @@ export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, o
   g.output(loss, LOSS, DataType.FLOAT, []);
   g.output(logits, LOGITS, DataType.FLOAT, [opts.batch, classes]);
   for (const k of trainable) g.output(grads.get(k)!, gradName(k), DataType.FLOAT, keys.get(k)!);
-  return { model: g.build(), keys, trainable, classes };
+  return { model: g.build(), keys, trainable, dim };
 }
 
 export class ClipVisionGradSession {
@@ -78,6 +86,8 @@ export class ClipVisionGradSession {
     readonly config: ClipVisionConfig,
     readonly batch: number,
     readonly classes: number,
+    /** Embedding width of the heads. */
+    readonly dim: number,
     /** Every checkpoint tensor the graph takes, with its shape. */
     readonly keys: ReadonlyMap<string, readonly number[]>,
     readonly trainable: readonly string[],
@@ -87,25 +97,37 @@ export class ClipVisionGradSession {
   static async create(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): Promise<ClipVisionGradSession> {
     const built = buildClipVisionGradGraph(cfg, sd, opts);
     const session = await createSession(built.model, sessionOptions(opts));
-    return new ClipVisionGradSession(session, cfg, opts.batch, built.classes, built.keys, built.trainable, opts.loss);
+    return new ClipVisionGradSession(session, cfg, opts.batch, opts.classes, built.dim, built.keys, built.trainable, opts.loss);
   }
 
   /**
-   * One forward + backward pass. `weight(key)` gives the current value of each checkpoint tensor;
-   * `labels` (class indices) are needed by the cross-entropy and log-likelihood losses.
+   * One forward + backward pass. `weight(key)` gives the current value of each checkpoint tensor, `head`
+   * the zero-shot head (L2-normalised rows [classes, dim], at most the session's classes); `labels`
+   * (class indices) are needed by the cross-entropy and log-likelihood losses.
    */
-  async run(weight: (key: string) => Float32Array, pixels: Float32Array, labels?: ArrayLike<number>): Promise<GradResult> {
+  async run(weight: (key: string) => Float32Array, pixels: Float32Array, head: Float32Array, labels?: ArrayLike<number>): Promise<GradResult> {
     const c = this.config;
     const per = c.numChannels * c.imageSize * c.imageSize;
     if (pixels.length !== this.batch * per) throw new UserError(`gradient step: ${pixels.length} pixel values, expected batch ${this.batch} × ${per}`);
-    const feeds: Record<string, ort.Tensor> = { [VISION_INPUT]: new ort.Tensor('float32', pixels, [this.batch, c.numChannels, c.imageSize, c.imageSize]) };
+    const classes = head.length / this.dim;
+    if (!Number.isInteger(classes) || classes < 1 || classes > this.classes) {
+      throw new UserError(`gradient step: the zero-shot head has ${head.length} values; expected [classes ≤ ${this.classes}, ${this.dim}]`);
+    }
+    const padded = new Float32Array(this.classes * this.dim);
+    padded.set(head);
+    const mask = new Float32Array(this.classes).fill(PAD_LOGIT, classes);
+    const feeds: Record<string, ort.Tensor> = {
+      [VISION_INPUT]: new ort.Tensor('float32', pixels, [this.batch, c.numChannels, c.imageSize, c.imageSize]),
+      [HEAD]: new ort.Tensor('float32', padded, [this.classes, this.dim]),
+      [CLASS_MASK]: new ort.Tensor('float32', mask, [this.classes]),
+    };
     for (const [k, dims] of this.keys) feeds[k] = new ort.Tensor('float32', weight(k), [...dims]);
     if (this.loss !== 'entropy') {
       if (!labels || labels.length !== this.batch) throw new UserError(`gradient step: ${labels?.length ?? 0} labels for a batch of ${this.batch}`);
       const onehot = new Float32Array(this.batch * this.classes);
       for (let i = 0; i < this.batch; i++) {
         const y = labels[i]!;
-        if (!Number.isInteger(y) || y < 0 || y >= this.classes) throw new UserError(`gradient step: label ${y} is not a class index below ${this.classes}`);
+        if (!Number.isInteger(y) || y < 0 || y >= classes) throw new UserError(`gradient step: label ${y} is not a class index below ${classes}`);
         onehot[i * this.classes + y] = 1;
       }
       feeds[LABELS] = new ort.Tensor('float32', onehot, [this.batch, this.classes]);
@@ -113,7 +135,10 @@ export class ClipVisionGradSession {
     const r = await this.session.run(feeds);
     const grads = new Map<string, Float32Array>();
     for (const k of this.trainable) grads.set(k, r[gradName(k)]!.data as Float32Array);
-    return { loss: Number(r[LOSS]!.data[0]), logits: r[LOGITS]!.data as Float32Array, grads };
+    const all = r[LOGITS]!.data as Float32Array;
+    const logits = new Float32Array(this.batch * classes);
+    for (let i = 0; i < this.batch; i++) logits.set(all.subarray(i * this.classes, i * this.classes + classes), i * classes);
+    return { loss: Number(r[LOSS]!.data[0]), logits, grads };
   }
 
   async dispose(): Promise<void> {

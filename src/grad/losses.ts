@@ -15,10 +15,8 @@ export function l2NormalizeRowsGraph(g: GraphBuilder, x: string): string {
  * `textEmbeds` [classes, dim] are the zero-shot head's rows, already L2-normalised, and `logitScale` the
  * checkpoint's (log) logit_scale.
  */
-export function zeroShotLogits(g: GraphBuilder, imageEmbeds: string, textEmbeds: Float32Array, dim: number, logitScale: number): string {
-  const classes = textEmbeds.length / dim;
-  if (!Number.isInteger(classes) || classes === 0) throw new Error(`zero-shot head has ${textEmbeds.length} values, not a multiple of the embedding size ${dim}`);
-  const cos = g.node('Gemm', [l2NormalizeRowsGraph(g, imageEmbeds), g.weight('zeroshot_weights', textEmbeds, [classes, dim])], { transB: 1 });
+export function zeroShotLogits(g: GraphBuilder, imageEmbeds: string, textEmbeds: string, logitScale: number): string {
+  const cos = g.node('Gemm', [l2NormalizeRowsGraph(g, imageEmbeds), textEmbeds], { transB: 1 });
   return g.node('Mul', [cos, g.floats('logit_scale_exp', [Math.fround(Math.exp(logitScale))])]);
 }
 

@@ -26,9 +26,9 @@ async function setup() {
   const sd = randomClipStateDict({ vision: cfg, projectionDim: 8 }, 8);
   const next = mulberry32(21);
   const batch = 4;
+  const head = l2NormalizeRows(uniform(5 * 8, next, 1), 8);
   const session = await ClipVisionGradSession.create(cfg, sd, {
-    loss: 'entropy', batch, projection: sd.loadF32('visual_projection.weight'), textEmbeds: l2NormalizeRows(uniform(5 * 8, next, 1), 8),
-    logitScale: sd.loadF32('logit_scale')[0]!, threads: 1,
+    loss: 'entropy', batch, projection: sd.loadF32('visual_projection.weight'), classes: 5, logitScale: sd.loadF32('logit_scale')[0]!, threads: 1,
   });
   const keys = [...session.keys.keys()];
   const base = new Map(keys.map((k) => [k, sd.loadF32(k)]));
@@ -39,12 +39,12 @@ async function setup() {
     return [k, uniform(b.length, next, 0.3 * rms)];
   })));
   const pixels = uniform(batch * 3 * 16 * 16, next, 2);
-  return { session, keys, base, tvs, pixels };
+  return { session, keys, base, tvs, pixels, head };
 }
 
 for (const mode of ['task_wise', 'layer_wise'] as CoefficientMode[]) {
   test(`${mode} AdaMerging coefficient gradients = finite differences of the merged tower's entropy (clamped to [0, 1])`, async () => {
-    const { session, keys, base, tvs, pixels } = await setup();
+    const { session, keys, base, tvs, pixels, head } = await setup();
     try {
       const mc = new MergeCoefficients(mode, keys, base, tvs, true);
       assert.deepEqual(mc.shape, mode === 'task_wise' ? [3] : [3, keys.length]);
@@ -54,8 +54,8 @@ for (const mode of ['task_wise', 'layer_wise'] as CoefficientMode[]) {
       // Two coefficients outside the clamp range: no gradient, merged as 0 and 1.
       w[1] = -0.25;
       w[w.length - 1] = 1.4;
-      const lossAt = async (c: Float32Array) => (await session.run((k) => mc.merge(c).get(k)!, pixels)).loss;
-      const r = await session.run((k) => mc.merge(w).get(k)!, pixels);
+      const lossAt = async (c: Float32Array) => (await session.run((k) => mc.merge(c).get(k)!, pixels, head)).loss;
+      const r = await session.run((k) => mc.merge(w).get(k)!, pixels, head);
       const g = mc.gradient(w, r.grads);
       assert.equal(g[1], 0);
       assert.equal(g[g.length - 1], 0);

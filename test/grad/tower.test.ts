@@ -54,18 +54,19 @@ interface TowerCase {
   readonly what: string;
 }
 
-async function checkTower(c: TowerCase, loss: VisionLoss): Promise<void> {
+/** Padding the head to more classes (the session's size) changes neither the loss nor any gradient. */
+async function checkTower(c: TowerCase, loss: VisionLoss, padTo = 4): Promise<void> {
   const batch = 3;
   const classes = 4;
   const dim = c.projection.length / c.cfg.hiddenSize;
   const textEmbeds = l2NormalizeRows(uniform(classes * dim, 7), dim);
   const labels = [2, 0, 3];
   const pixels = uniform(batch * 3 * c.cfg.imageSize * c.cfg.imageSize, 5, -2, 2);
-  const s = await ClipVisionGradSession.create(c.cfg, c.sd, { loss, batch, projection: c.projection, textEmbeds, logitScale: c.logitScale, threads: 1 });
+  const s = await ClipVisionGradSession.create(c.cfg, c.sd, { loss, batch, projection: c.projection, classes: padTo, logitScale: c.logitScale, threads: 1 });
   const ref = await ClipVisionSession.create(c.cfg, c.sd, { projection: c.projection, attention: 'fused', threads: 1 });
   try {
     const w = weightsOf(c.sd, s.keys.keys());
-    const base = await s.run((k) => w.get(k)!, pixels, labels);
+    const base = await s.run((k) => w.get(k)!, pixels, textEmbeds, labels);
     assert.equal(s.trainable.length, s.keys.size);
 
     // The forward half: the same logits and loss as inference + the host-side head.
@@ -92,8 +93,8 @@ async function checkTower(c: TowerCase, loss: VisionLoss): Promise<void> {
         scale += Math.abs(g[i]! * v[i]!);
       }
       const shifted = (sign: number) => Float32Array.from(value, (x, i) => x + sign * h * v[i]!);
-      const up = (await s.run((q) => (q === k ? shifted(1) : w.get(q)!), pixels, labels)).loss;
-      const down = (await s.run((q) => (q === k ? shifted(-1) : w.get(q)!), pixels, labels)).loss;
+      const up = (await s.run((q) => (q === k ? shifted(1) : w.get(q)!), pixels, textEmbeds, labels)).loss;
+      const down = (await s.run((q) => (q === k ? shifted(-1) : w.get(q)!), pixels, textEmbeds, labels)).loss;
       const fd = (up - down) / (2 * h);
       const err = Math.abs(fd - analytic);
       assert.ok(err <= 2e-3 * (scale + Math.abs(base.loss)) + 1e-5, `${c.what} ${loss}: d/d ${k} along a random direction: analytic ${analytic}, finite differences ${fd}`);
@@ -113,6 +114,29 @@ for (const act of ['quick_gelu', 'gelu'] as ClipActivation[]) {
     });
   }
 }
+
+test('a head padded to more classes gives the same loss, logits and gradients (entropy and cross-entropy)', async () => {
+  const cfg = tinyCfg('quick_gelu');
+  const sd = randomClipStateDict({ vision: cfg, projectionDim: 8 }, 3);
+  const head = l2NormalizeRows(uniform(4 * 8, 7), 8);
+  const pixels = uniform(3 * 3 * 16 * 16, 5, -2, 2);
+  for (const loss of ['entropy', 'cross_entropy'] as VisionLoss[]) {
+    const results = [];
+    for (const classes of [4, 9]) {
+      const s = await ClipVisionGradSession.create(cfg, sd, { loss, batch: 3, projection: sd.loadF32('visual_projection.weight'), classes, logitScale: Math.log(100), threads: 1 });
+      try {
+        results.push(await s.run((k) => sd.loadF32(k), pixels, head, [3, 1, 0]));
+      } finally {
+        await s.dispose();
+      }
+    }
+    const [a, b] = results as [Awaited<ReturnType<ClipVisionGradSession['run']>>, Awaited<ReturnType<ClipVisionGradSession['run']>>];
+    assert.equal(b.logits.length, 3 * 4);
+    assertClose(b.logits, a.logits, `${loss} logits`, 1e-6, 1e-6);
+    assertClose([b.loss], [a.loss], `${loss} loss`, 1e-6, 1e-7);
+    for (const [k, g] of a.grads) assertClose(b.grads.get(k)!, g, `${loss} d/d ${k}`, 1e-5, 1e-7);
+  }
+});
 
 test('tiny-clip fixture (ft-a tower, tiny-clip head): cross-entropy gradients of every tensor = finite differences', needsShared(), async () => {
   const models = sharedPath('fixtures', 'clip', 'models');

@@ -26,10 +26,11 @@ for (const loss of ['cross_entropy', 'entropy'] as VisionLoss[]) {
     const sd = randomClipStateDict({ vision: cfg, projectionDim: 8 }, 4);
     const batch = 8;
     const s = await ClipVisionGradSession.create(cfg, sd, {
-      loss, batch, projection: sd.loadF32('visual_projection.weight'), textEmbeds: l2NormalizeRows(uniform(5 * 8, 2, 1), 8),
+      loss, batch, projection: sd.loadF32('visual_projection.weight'), classes: 5,
       logitScale: sd.loadF32('logit_scale')[0]!, threads: 1,
     });
     try {
+      const head = l2NormalizeRows(uniform(5 * 8, 2, 1), 8);
       const params = new Map([...s.keys.keys()].map((k) => [k, sd.loadF32(k)]));
       const pixels = uniform(batch * 3 * 16 * 16, 6, 2);
       const labels = [0, 1, 2, 3, 4, 0, 1, 2];
@@ -37,13 +38,13 @@ for (const loss of ['cross_entropy', 'entropy'] as VisionLoss[]) {
       const sched = new CosineAnnealingLR(1e-2, 20);
       const losses: number[] = [];
       for (let t = 0; t < 20; t++) {
-        const r = await s.run((k) => params.get(k)!, pixels, labels);
+        const r = await s.run((k) => params.get(k)!, pixels, head, labels);
         losses.push(r.loss);
         opt.lr = sched.lr;
         opt.step(params, r.grads);
         sched.step();
       }
-      const last = (await s.run((k) => params.get(k)!, pixels, labels)).loss;
+      const last = (await s.run((k) => params.get(k)!, pixels, head, labels)).loss;
       assert.ok(Number.isFinite(last) && last < 0.5 * losses[0]!, `loss went from ${losses[0]} to ${last} (${losses.map((l) => l.toFixed(3)).join(' ')})`);
     } finally {
       await s.dispose();
