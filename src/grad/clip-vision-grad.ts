@@ -22,7 +22,7 @@ export type VisionLoss = 'cross_entropy' | 'entropy' | 'log_likelihood';
 
 export interface VisionGradOptions extends Pick<ClipSessionOptions, 'threads' | 'executionProviders' | 'ortOptions' | 'prefix' | 'source'> {
   readonly loss: VisionLoss;
-  /** Images per run (the graph has static shapes). */
+  /** The most images per run (the graph has static shapes; smaller batches are padded with rows of weight 0). */
   readonly batch: number;
   /** visual_projection.weight [projection_dim, hidden] (not trained). */
   readonly projection: Float32Array;
@@ -47,6 +47,7 @@ const LOGITS = 'logits';
 const LABELS = 'labels_onehot';
 const HEAD = 'zeroshot_weights';
 const CLASS_MASK = 'class_mask';
+const ROW_WEIGHTS = 'row_weights';
 /** Added to the logits of padding classes: exp(−1e4 − max) is 0 in float32, and 0 · log-softmax stays finite. */
 const PAD_LOGIT = -1e4;
 const gradName = (key: string) => `grad:${key}`;
@@ -61,11 +62,12 @@ export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, o
   const head = g.input(HEAD, DataType.FLOAT, [classes, dim]);
   const mask = g.input(CLASS_MASK, DataType.FLOAT, [classes]);
   const logits = g.node('Add', [zeroShotLogits(g, tower.embeds!, head, opts.logitScale), mask]);
+  const rows = g.input(ROW_WEIGHTS, DataType.FLOAT, [opts.batch]);
   let loss: string;
-  if (opts.loss === 'entropy') loss = entropyLoss(g, logits);
+  if (opts.loss === 'entropy') loss = entropyLoss(g, logits, rows);
   else {
     const onehot = g.input(LABELS, DataType.FLOAT, [opts.batch, classes]);
-    loss = opts.loss === 'cross_entropy' ? crossEntropy(g, logits, onehot) : logLikelihood(g, logits, onehot);
+    loss = opts.loss === 'cross_entropy' ? crossEntropy(g, logits, onehot, rows) : logLikelihood(g, logits, onehot, rows);
   }
   const keys = new Map(w.inputKeys());
   const trainable = [...keys.keys()].filter((k) => opts.trainable?.(k) ?? true);
@@ -101,14 +103,24 @@ export class ClipVisionGradSession {
   }
 
   /**
-   * One forward + backward pass. `weight(key)` gives the current value of each checkpoint tensor, `head`
-   * the zero-shot head (L2-normalised rows [classes, dim], at most the session's classes); `labels`
-   * (class indices) are needed by the cross-entropy and log-likelihood losses.
+   * One forward + backward pass over 1 to `batch` images (`pixels` holds their values). `weight(key)`
+   * gives the current value of each checkpoint tensor, `head` the zero-shot head (L2-normalised rows
+   * [classes, dim], at most the session's classes); `labels` (class indices) are needed by the
+   * cross-entropy and log-likelihood losses. Means (cross-entropy, entropy) are over the given images.
    */
   async run(weight: (key: string) => Float32Array, pixels: Float32Array, head: Float32Array, labels?: ArrayLike<number>): Promise<GradResult> {
     const c = this.config;
     const per = c.numChannels * c.imageSize * c.imageSize;
-    if (pixels.length !== this.batch * per) throw new UserError(`gradient step: ${pixels.length} pixel values, expected batch ${this.batch} × ${per}`);
+    const count = pixels.length / per;
+    if (!Number.isInteger(count) || count < 1 || count > this.batch) {
+      throw new UserError(`gradient step: ${pixels.length} pixel values, expected 1 to ${this.batch} images × ${per}`);
+    }
+    let batchPixels = pixels;
+    if (count < this.batch) {
+      batchPixels = new Float32Array(this.batch * per);
+      batchPixels.set(pixels);
+    }
+    const rowWeights = new Float32Array(this.batch).fill(this.loss === 'log_likelihood' ? 1 : Math.fround(1 / count), 0, count);
     const classes = head.length / this.dim;
     if (!Number.isInteger(classes) || classes < 1 || classes > this.classes) {
       throw new UserError(`gradient step: the zero-shot head has ${head.length} values; expected [classes ≤ ${this.classes}, ${this.dim}]`);
@@ -117,15 +129,16 @@ export class ClipVisionGradSession {
     padded.set(head);
     const mask = new Float32Array(this.classes).fill(PAD_LOGIT, classes);
     const feeds: Record<string, ort.Tensor> = {
-      [VISION_INPUT]: new ort.Tensor('float32', pixels, [this.batch, c.numChannels, c.imageSize, c.imageSize]),
+      [VISION_INPUT]: new ort.Tensor('float32', batchPixels, [this.batch, c.numChannels, c.imageSize, c.imageSize]),
+      [ROW_WEIGHTS]: new ort.Tensor('float32', rowWeights, [this.batch]),
       [HEAD]: new ort.Tensor('float32', padded, [this.classes, this.dim]),
       [CLASS_MASK]: new ort.Tensor('float32', mask, [this.classes]),
     };
     for (const [k, dims] of this.keys) feeds[k] = new ort.Tensor('float32', weight(k), [...dims]);
     if (this.loss !== 'entropy') {
-      if (!labels || labels.length !== this.batch) throw new UserError(`gradient step: ${labels?.length ?? 0} labels for a batch of ${this.batch}`);
+      if (!labels || labels.length !== count) throw new UserError(`gradient step: ${labels?.length ?? 0} labels for ${count} images`);
       const onehot = new Float32Array(this.batch * this.classes);
-      for (let i = 0; i < this.batch; i++) {
+      for (let i = 0; i < count; i++) {
         const y = labels[i]!;
         if (!Number.isInteger(y) || y < 0 || y >= classes) throw new UserError(`gradient step: label ${y} is not a class index below ${classes}`);
         onehot[i * this.classes + y] = 1;
@@ -136,8 +149,8 @@ export class ClipVisionGradSession {
     const grads = new Map<string, Float32Array>();
     for (const k of this.trainable) grads.set(k, r[gradName(k)]!.data as Float32Array);
     const all = r[LOGITS]!.data as Float32Array;
-    const logits = new Float32Array(this.batch * classes);
-    for (let i = 0; i < this.batch; i++) logits.set(all.subarray(i * this.classes, i * this.classes + classes), i * classes);
+    const logits = new Float32Array(count * classes);
+    for (let i = 0; i < count; i++) logits.set(all.subarray(i * this.classes, i * this.classes + classes), i * classes);
     return { loss: Number(r[LOSS]!.data[0]), logits, grads };
   }
 

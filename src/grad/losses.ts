@@ -26,19 +26,27 @@ export function logLikelihoodRows(g: GraphBuilder, logits: string, onehot: strin
   return g.node('ReduceSum', [g.node('Mul', [onehot, logp]), g.int64s('last', [-1])], { keepdims: 0 });
 }
 
-/** F.cross_entropy(logits, labels) with mean reduction; labels as one-hot rows [rows, classes]. Scalar. */
-export function crossEntropy(g: GraphBuilder, logits: string, onehot: string): string {
-  return g.node('Neg', [g.node('ReduceMean', [logLikelihoodRows(g, logits, onehot)], { keepdims: 0 })]);
+/**
+ * Σ_r w_r · v_r for a per-row value v [rows] and row weights w [rows]: 1/n for the n real rows of a
+ * possibly padded batch gives the mean over them (padding rows weigh 0), 1 gives the sum.
+ */
+export function weightedRows(g: GraphBuilder, v: string, rowWeights: string): string {
+  return g.node('ReduceSum', [g.node('Mul', [v, rowWeights])], { keepdims: 0 });
 }
 
-/** AdaMerging's entropy_loss: −Σ p · log(p + eps) over classes, mean over rows (eps 1e-8). Scalar. */
-export function entropyLoss(g: GraphBuilder, logits: string, eps = 1e-8): string {
+/** F.cross_entropy(logits, labels) (mean reduction with weights 1/n); labels as one-hot rows [rows, classes]. Scalar. */
+export function crossEntropy(g: GraphBuilder, logits: string, onehot: string, rowWeights: string): string {
+  return g.node('Neg', [weightedRows(g, logLikelihoodRows(g, logits, onehot), rowWeights)]);
+}
+
+/** AdaMerging's entropy_loss: −Σ p · log(p + eps) over classes, mean over rows (weights 1/n; eps 1e-8). Scalar. */
+export function entropyLoss(g: GraphBuilder, logits: string, rowWeights: string, eps = 1e-8): string {
   const p = g.node('Softmax', [logits], { axis: -1 });
   const plogp = g.node('Mul', [p, g.node('Log', [g.node('Add', [p, g.floats('eps', [Math.fround(eps)])])])]);
-  return g.node('Neg', [g.node('ReduceMean', [g.node('ReduceSum', [plogp, g.int64s('last', [-1])], { keepdims: 0 })], { keepdims: 0 })]);
+  return g.node('Neg', [weightedRows(g, g.node('ReduceSum', [plogp, g.int64s('last', [-1])], { keepdims: 0 }), rowWeights)]);
 }
 
-/** Σ over rows of the log-likelihood of each row's label (Fisher information is built from its gradient). Scalar. */
-export function logLikelihood(g: GraphBuilder, logits: string, onehot: string): string {
-  return g.node('ReduceSum', [logLikelihoodRows(g, logits, onehot)], { keepdims: 0 });
+/** Σ over rows of w_r × the log-likelihood of each row's label (Fisher information is built from its gradient). Scalar. */
+export function logLikelihood(g: GraphBuilder, logits: string, onehot: string, rowWeights: string): string {
+  return weightedRows(g, logLikelihoodRows(g, logits, onehot), rowWeights);
 }

@@ -138,6 +138,28 @@ test('a head padded to more classes gives the same loss, logits and gradients (e
   }
 });
 
+test('a partial batch (rows padded with weight 0) gives the loss and gradients of a session of its own size', async () => {
+  const cfg = tinyCfg('gelu');
+  const sd = randomClipStateDict({ vision: cfg, projectionDim: 8 }, 5);
+  const head = l2NormalizeRows(uniform(4 * 8, 9), 8);
+  const pixels = uniform(2 * 3 * 16 * 16, 6, -2, 2);
+  for (const loss of ['entropy', 'cross_entropy', 'log_likelihood'] as VisionLoss[]) {
+    const results = [];
+    for (const batch of [2, 5]) {
+      const s = await ClipVisionGradSession.create(cfg, sd, { loss, batch, projection: sd.loadF32('visual_projection.weight'), classes: 4, logitScale: Math.log(100), threads: 1 });
+      try {
+        results.push(await s.run((k) => sd.loadF32(k), pixels, head, [1, 3]));
+      } finally {
+        await s.dispose();
+      }
+    }
+    const [a, b] = results as [Awaited<ReturnType<ClipVisionGradSession['run']>>, Awaited<ReturnType<ClipVisionGradSession['run']>>];
+    assertClose(b.logits, a.logits, `${loss} logits`, 1e-6, 1e-6);
+    assertClose([b.loss], [a.loss], `${loss} loss`, 1e-6, 1e-7);
+    for (const [k, g] of a.grads) assertClose(b.grads.get(k)!, g, `${loss} d/d ${k}`, 1e-5, 1e-7);
+  }
+});
+
 test('tiny-clip fixture (ft-a tower, tiny-clip head): cross-entropy gradients of every tensor = finite differences', needsShared(), async () => {
   const models = sharedPath('fixtures', 'clip', 'models');
   const clip = openCheckpoint(join(models, 'tiny-clip'));
