@@ -60,20 +60,28 @@ export class MergeCoefficients {
    * θ ← θ + τᵢ · λ (each product rounded, then the sum). `into` is reused when given.
    */
   merge(w: Float32Array, into?: Map<string, Float32Array>): Map<string, Float32Array> {
-    this.checkShape(w);
     const out = into ?? new Map<string, Float32Array>();
-    this.keys.forEach((k, layer) => {
-      const b = this.base.get(k)!;
-      let acc = out.get(k);
-      if (!acc || acc.length !== b.length) out.set(k, (acc = new Float32Array(b.length)));
-      acc.set(b);
-      for (let i = 0; i < this.models; i++) {
-        const lam = f(this.coefficient(w, i, layer));
-        const tv = this.taskVectors[i]!.get(k)!;
-        for (let e = 0; e < acc.length; e++) acc[e] = f(acc[e]! + f(tv[e]! * lam));
-      }
-    });
+    for (const k of this.keys) {
+      const acc = this.mergeTensor(w, k, out.get(k));
+      out.set(k, acc);
+    }
     return out;
+  }
+
+  /** One merged tensor (see merge), into `out` when it has the right length. */
+  mergeTensor(w: Float32Array, key: string, out?: Float32Array): Float32Array {
+    this.checkShape(w);
+    const layer = this.keys.indexOf(key);
+    if (layer < 0) throw new Error(`merge coefficients: ${key} is not a merged tensor`);
+    const b = this.base.get(key)!;
+    const acc = out && out.length >= b.length ? out.subarray(0, b.length) : new Float32Array(b.length);
+    acc.set(b);
+    for (let i = 0; i < this.models; i++) {
+      const lam = f(this.coefficient(w, i, layer));
+      const tv = this.taskVectors[i]!.get(key)!;
+      for (let e = 0; e < acc.length; e++) acc[e] = f(acc[e]! + f(tv[e]! * lam));
+    }
+    return acc;
   }
 
   /**

@@ -12,6 +12,7 @@ import { SlerpMergeAlgorithm } from './slerp.js';
 import { TaskArithmeticAlgorithm } from './task-arithmetic.js';
 import { TiesMergingAlgorithm } from './ties-merging.js';
 import { WeightedAverageAlgorithm } from './weighted-average.js';
+import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from './gradient/adamerging-clip.js';
 
 export type { MergeAlgorithm, MergeAlgorithmClass } from './base.js';
 export type { PoolInput } from './sources.js';
@@ -56,4 +57,10 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass>> = {
   'fusion_bench.method.ModelStock': ModelStock,
   'fusion_bench.method.model_stock.ModelStock': ModelStock,
   'fusion_bench.method.model_stock.model_stock.ModelStock': ModelStock,
+  'fusion_bench.method.CLIPTaskWiseAdaMergingAlgorithm': CLIPTaskWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.CLIPTaskWiseAdaMergingAlgorithm': CLIPTaskWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.clip_task_wise_adamerging.CLIPTaskWiseAdaMergingAlgorithm': CLIPTaskWiseAdaMergingAlgorithm,
+  'fusion_bench.method.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.clip_layer_wise_adamerging.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
 };
