@@ -16,6 +16,8 @@ export interface GradientOptions {
   readonly wrt: readonly string[];
   /** Concrete shapes of graph inputs with symbolic dims. */
   readonly inputDims?: Readonly<Record<string, readonly number[]>>;
+  /** Values treated as constants (torch's `.detach()`): no gradient flows through them. */
+  readonly stopGradient?: readonly string[];
 }
 
 export interface Gradients {
@@ -47,10 +49,11 @@ export function addGradients(g: GraphBuilder, opts: GradientOptions): Gradients 
     if (!isFloat(m(w).type)) throw new Error(`cannot differentiate with respect to ${w}: not a float tensor`);
     active.add(w);
   }
+  const stopped = new Set(opts.stopGradient ?? []);
   for (const n of nodes) {
     if (NON_DIFFERENTIABLE.has(n.opType)) continue;
     if (!n.inputs.some((i) => active.has(i))) continue;
-    for (const o of n.outputs) if (o && isFloat(m(o).type)) active.add(o);
+    for (const o of n.outputs) if (o && isFloat(m(o).type) && !stopped.has(o)) active.add(o);
   }
   if (!active.has(opts.loss)) throw new Error(`loss ${opts.loss} does not depend on ${opts.wrt.join(', ')}`);
 

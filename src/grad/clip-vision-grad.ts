@@ -16,9 +16,10 @@ import { type ClipSessionOptions, createSession, sessionOptions } from '../model
 import { addClipVisionTower, VISION_INPUT } from '../models/clip/vision-graph.js';
 import { WeightReader } from '../models/clip/weights.js';
 import { addGradients } from './autodiff.js';
-import { crossEntropy, entropyLoss, logLikelihood, zeroShotLogits } from './losses.js';
+import { crossEntropy, entropyLoss, fisherExpectedLogLikelihood, logLikelihood, zeroShotLogits } from './losses.js';
 
-export type VisionLoss = 'cross_entropy' | 'entropy' | 'log_likelihood';
+/** 'fisher': fusion_bench's Σ √p.detach() · log p (rows weighted 1); see losses.ts. */
+export type VisionLoss = 'cross_entropy' | 'entropy' | 'log_likelihood' | 'fisher';
 
 export interface VisionGradOptions extends Pick<ClipSessionOptions, 'threads' | 'executionProviders' | 'ortOptions' | 'prefix' | 'source'> {
   readonly loss: VisionLoss;
@@ -64,8 +65,13 @@ export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, o
   const logits = g.node('Add', [zeroShotLogits(g, tower.embeds!, head, opts.logitScale), mask]);
   const rows = g.input(ROW_WEIGHTS, DataType.FLOAT, [opts.batch]);
   let loss: string;
+  const stopGradient: string[] = [];
   if (opts.loss === 'entropy') loss = entropyLoss(g, logits, rows);
-  else {
+  else if (opts.loss === 'fisher') {
+    const f = fisherExpectedLogLikelihood(g, logits, rows);
+    loss = f.loss;
+    stopGradient.push(f.detached);
+  } else {
     const onehot = g.input(LABELS, DataType.FLOAT, [opts.batch, classes]);
     loss = opts.loss === 'cross_entropy' ? crossEntropy(g, logits, onehot, rows) : logLikelihood(g, logits, onehot, rows);
   }
@@ -75,6 +81,7 @@ export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, o
     loss,
     wrt: trainable,
     inputDims: { [VISION_INPUT]: [opts.batch, cfg.numChannels, cfg.imageSize, cfg.imageSize] },
+    stopGradient,
   });
   g.output(loss, LOSS, DataType.FLOAT, []);
   g.output(logits, LOGITS, DataType.FLOAT, [opts.batch, classes]);
@@ -120,7 +127,8 @@ export class ClipVisionGradSession {
       batchPixels = new Float32Array(this.batch * per);
       batchPixels.set(pixels);
     }
-    const rowWeights = new Float32Array(this.batch).fill(this.loss === 'log_likelihood' ? 1 : Math.fround(1 / count), 0, count);
+    const summed = this.loss === 'log_likelihood' || this.loss === 'fisher';
+    const rowWeights = new Float32Array(this.batch).fill(summed ? 1 : Math.fround(1 / count), 0, count);
     const classes = head.length / this.dim;
     if (!Number.isInteger(classes) || classes < 1 || classes > this.classes) {
       throw new UserError(`gradient step: the zero-shot head has ${head.length} values; expected [classes ≤ ${this.classes}, ${this.dim}]`);
@@ -135,7 +143,7 @@ export class ClipVisionGradSession {
       [CLASS_MASK]: new ort.Tensor('float32', mask, [this.classes]),
     };
     for (const [k, dims] of this.keys) feeds[k] = new ort.Tensor('float32', weight(k), [...dims]);
-    if (this.loss !== 'entropy') {
+    if (this.loss === 'cross_entropy' || this.loss === 'log_likelihood') {
       if (!labels || labels.length !== count) throw new UserError(`gradient step: ${labels?.length ?? 0} labels for ${count} images`);
       const onehot = new Float32Array(this.batch * this.classes);
       for (let i = 0; i < count; i++) {

@@ -46,7 +46,20 @@ export function entropyLoss(g: GraphBuilder, logits: string, rowWeights: string,
   return g.node('Neg', [weightedRows(g, g.node('ReduceSum', [plogp, g.int64s('last', [-1])], { keepdims: 0 }), rowWeights)]);
 }
 
-/** Σ over rows of w_r × the log-likelihood of each row's label (Fisher information is built from its gradient). Scalar. */
+/** Σ over rows of w_r × the log-likelihood of each row's label. Scalar. */
 export function logLikelihood(g: GraphBuilder, logits: string, onehot: string, rowWeights: string): string {
   return weightedRows(g, logLikelihoodRows(g, logits, onehot), rowWeights);
+}
+
+/**
+ * fusion_bench's Fisher objective (from MergeLM): Σ_rows Σ_classes √p.detach() · log p, the expected
+ * log-likelihood under the model's own predictions with the square root moved inside so that the
+ * squared gradient of a batch weighs each class by p. Returns the loss and the value whose gradient
+ * must be stopped (√p), to pass to addGradients as `stopGradient`.
+ */
+export function fisherExpectedLogLikelihood(g: GraphBuilder, logits: string, rowWeights: string): { loss: string; detached: string } {
+  const detached = g.node('Sqrt', [g.node('Softmax', [logits], { axis: -1 })]);
+  const logp = g.node('LogSoftmax', [logits], { axis: -1 });
+  const perRow = g.node('ReduceSum', [g.node('Mul', [detached, logp]), g.int64s('last', [-1])], { keepdims: 0 });
+  return { loss: weightedRows(g, perRow, rowWeights), detached };
 }

@@ -32,8 +32,12 @@ function weightsOf(sd: StateDict, keys: Iterable<string>): Map<string, Float32Ar
   return new Map([...keys].map((k) => [k, sd.loadF32(k)]));
 }
 
-/** Host-side loss from logits [batch, classes], in float64 (the reference for the session's loss output). */
-function hostLoss(loss: VisionLoss, logits: Float32Array, classes: number, labels: number[]): number {
+/**
+ * Host-side loss from logits [batch, classes], in float64 (the reference for the session's loss output).
+ * For 'fisher', `frozen` holds √p of the unperturbed logits: the gradient the session computes treats it
+ * as a constant (`.detach()`), so finite differences must too.
+ */
+function hostLoss(loss: VisionLoss, logits: Float32Array, classes: number, labels: number[], frozen?: number[]): number {
   let total = 0;
   const rows = logits.length / classes;
   for (let r = 0; r < rows; r++) {
@@ -41,9 +45,21 @@ function hostLoss(loss: VisionLoss, logits: Float32Array, classes: number, label
     const m = Math.max(...row);
     const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
     if (loss === 'entropy') total -= row.reduce((s, v) => s + Math.exp(v - lse) * Math.log(Math.exp(v - lse) + 1e-8), 0);
+    else if (loss === 'fisher') total += row.reduce((s, v, c) => s + (frozen ? frozen[r * classes + c]! : Math.sqrt(Math.exp(v - lse))) * (v - lse), 0);
     else total += row[labels[r]!]! - lse;
   }
   return loss === 'entropy' ? total / rows : loss === 'cross_entropy' ? -total / rows : total;
+}
+
+function sqrtSoftmax(logits: Float32Array, classes: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < logits.length / classes; r++) {
+    const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+    const m = Math.max(...row);
+    const z = row.reduce((s, v) => s + Math.exp(v - m), 0);
+    for (const v of row) out.push(Math.sqrt(Math.exp(v - m) / z));
+  }
+  return out;
 }
 
 interface TowerCase {
@@ -75,12 +91,16 @@ async function checkTower(c: TowerCase, loss: VisionLoss, padTo = 4): Promise<vo
     assertClose(base.logits, logits, `${c.what} logits`, 1e-4, 1e-4);
     assertClose([base.loss], [hostLoss(loss, logits, classes, labels)], `${c.what} ${loss}`, 1e-4, 1e-5);
 
-    // The backward half: every tensor's gradient along a random direction v (entries up to the tensor's
+    // The backward half, against the host-side loss of the perturbed logits (√p frozen for 'fisher'):
+    // every tensor's gradient along a random direction v (entries up to the tensor's
     // RMS, at least 0.02) vs (L(θ + h·v) − L(θ − h·v)) / 2h. float32 (Conv and Erf have no double
     // kernels): h = 1e-2 is a 1% change of the tensor, small enough for the O(h²) term and large enough
     // that the loss's rounding (~1e-7) stays far below the difference; tolerance 2e-3 relative to the
     // directional derivative's scale.
     const h = 1e-2;
+    const frozen = sqrtSoftmax(base.logits, classes);
+    const objective = async (k: string, sign: number, shifted: (s: number) => Float32Array) =>
+      hostLoss(loss, (await s.run((q) => (q === k ? shifted(sign) : w.get(q)!), pixels, textEmbeds, labels)).logits, classes, labels, frozen);
     let seed = 100;
     for (const [k, value] of w) {
       const g = base.grads.get(k)!;
@@ -93,8 +113,8 @@ async function checkTower(c: TowerCase, loss: VisionLoss, padTo = 4): Promise<vo
         scale += Math.abs(g[i]! * v[i]!);
       }
       const shifted = (sign: number) => Float32Array.from(value, (x, i) => x + sign * h * v[i]!);
-      const up = (await s.run((q) => (q === k ? shifted(1) : w.get(q)!), pixels, textEmbeds, labels)).loss;
-      const down = (await s.run((q) => (q === k ? shifted(-1) : w.get(q)!), pixels, textEmbeds, labels)).loss;
+      const up = await objective(k, 1, shifted);
+      const down = await objective(k, -1, shifted);
       const fd = (up - down) / (2 * h);
       const err = Math.abs(fd - analytic);
       assert.ok(err <= 2e-3 * (scale + Math.abs(base.loss)) + 1e-5, `${c.what} ${loss}: d/d ${k} along a random direction: analytic ${analytic}, finite differences ${fd}`);
@@ -106,7 +126,7 @@ async function checkTower(c: TowerCase, loss: VisionLoss, padTo = 4): Promise<vo
 }
 
 for (const act of ['quick_gelu', 'gelu'] as ClipActivation[]) {
-  for (const loss of ['cross_entropy', 'entropy', 'log_likelihood'] as VisionLoss[]) {
+  for (const loss of ['cross_entropy', 'entropy', 'log_likelihood', 'fisher'] as VisionLoss[]) {
     test(`random tiny tower (${act}): ${loss} gradients of every tensor = finite differences`, async () => {
       const cfg = tinyCfg(act);
       const sd = randomClipStateDict({ vision: cfg, projectionDim: 8 }, 3);
