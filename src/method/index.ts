@@ -13,6 +13,7 @@ import { TaskArithmeticAlgorithm } from './task-arithmetic.js';
 import { TiesMergingAlgorithm } from './ties-merging.js';
 import { WeightedAverageAlgorithm } from './weighted-average.js';
 import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from './gradient/adamerging-clip.js';
+import { FisherMergingForCLIPVisionModel } from './gradient/fisher-merging-clip.js';
 
 export type { MergeAlgorithm, MergeAlgorithmClass } from './base.js';
 export type { PoolInput } from './sources.js';
@@ -63,4 +64,7 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass>> = {
   'fusion_bench.method.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
   'fusion_bench.method.adamerging.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
   'fusion_bench.method.adamerging.clip_layer_wise_adamerging.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
+  'fusion_bench.method.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.fisher_merging.clip_fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
 };

@@ -13,21 +13,10 @@ import { UserError } from '../../src/errors.js';
 import { readTensorFile } from '../../src/grad/io/tensor-file.js';
 import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from '../../src/method/gradient/adamerging-clip.js';
 import { clipVisionParameterNames } from '../../src/models/clip/parameters.js';
-import { CLIPVisionModelPool } from '../../src/modelpool/index.js';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
-import { repoRoot } from '../helpers/paths.js';
+import { demoDataset as dataset, demoDir as demo, demoPool as pool0 } from './demo-pool.js';
 
-const demo = join(repoRoot, 'demo');
-const dataset = (name: string) => ({ _target_: 'datasets.load_dataset', path: 'parquet', data_files: { test: join(demo, 'data', name, 'data', 'test-00000-of-00001.parquet') }, split: 'test' });
-
-function demoPool(testDatasets: Record<string, unknown> = { mnist: dataset('mnist'), fashion_mnist: dataset('fashion_mnist') }): CLIPVisionModelPool {
-  return new CLIPVisionModelPool({
-    models: { _pretrained_: join(demo, 'models', 'tiny-clip'), mnist: join(demo, 'models', 'tiny-clip-mnist'), fashion_mnist: join(demo, 'models', 'tiny-clip-fashion_mnist') },
-    processor: join(demo, 'models', 'tiny-clip'),
-    test_datasets: testDatasets,
-    platform: 'hf',
-  });
-}
+const demoPool = (testDatasets: Record<string, unknown> = { mnist: dataset('mnist'), fashion_mnist: dataset('fashion_mnist') }) => pool0({ test_datasets: testDatasets });
 
 /** θ₀ + Σᵢ λᵢ,ₗ τᵢ in float64 for one tensor. */
 function reference(name: string, lambdas: number[]): Float64Array {
