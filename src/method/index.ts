@@ -14,6 +14,7 @@ import { TiesMergingAlgorithm } from './ties-merging.js';
 import { WeightedAverageAlgorithm } from './weighted-average.js';
 import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from './gradient/adamerging-clip.js';
 import { FisherMergingForCLIPVisionModel } from './gradient/fisher-merging-clip.js';
+import { ImageClassificationFineTuningForCLIP } from './gradient/clip-finetune.js';
 
 export type { MergeAlgorithm, MergeAlgorithmClass } from './base.js';
 export type { PoolInput } from './sources.js';
@@ -67,4 +68,7 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass>> = {
   'fusion_bench.method.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
   'fusion_bench.method.fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
   'fusion_bench.method.fisher_merging.clip_fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
+  'fusion_bench.method.classification.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
+  'fusion_bench.method.classification.clip_finetune.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
 };
