@@ -8,7 +8,7 @@
  */
 import { UserError } from '../../errors.js';
 import { adaMerging, type AdaMergingResult } from '../../grad/adamerging.js';
-import { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
+import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
 import { readTensorFile, writeTensorFile } from '../../grad/io/tensor-file.js';
 import { type CoefficientMode, MergeCoefficients } from '../../grad/merge-coefficients.js';
 import { clipVisionConfigFrom } from '../../models/clip/config.js';
@@ -128,11 +128,7 @@ class ClipAdaMerging {
       const heads = await ctx.heads(tasks);
       const loaders: ShuffledBatches[] = [];
       for (const [i, t] of tasks.entries()) loaders.push(await ctx.batches('test_datasets', t, this.batch_size, this.seed + i));
-      const projection = ctx.clip.visualProjection();
-      if (projection.shape[1] !== cfg.hiddenSize) throw new UserError(`${this.owner}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the vision tower has hidden_size ${cfg.hiddenSize}`);
-      const batch = Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length)));
-      const classes = Math.max(...[...heads.values()].map((h) => h.numClasses));
-      session = await ClipVisionGradSession.create(cfg, sd, { loss: 'entropy', batch, projection: projection.data, classes, logitScale: ctx.clip.logitScale(), source: this.owner });
+      session = await ctx.gradSession(cfg, sd, 'entropy', Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))), heads);
       const steps = this.fast_dev_run ? 1 : this.max_steps;
       const every = Math.max(1, Math.floor(steps / 20));
       const result: AdaMergingResult = await adaMerging(session, coeffs, tasks.map((t, i) => ({

@@ -10,7 +10,7 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
+import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
 import { Adam, CosineAnnealingLR } from '../../grad/optim.js';
 import { type ClipVisionConfig, clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
@@ -131,12 +131,7 @@ export class ImageClassificationFineTuningForCLIP {
       const heads = await ctx.heads(tasks);
       const loaders: ShuffledBatches[] = [];
       for (const [i, t] of tasks.entries()) loaders.push(await ctx.batches('train_datasets', t, this.batch_size, this.seed + i));
-      const projection = ctx.clip.visualProjection();
-      if (projection.shape[1] !== cfg.hiddenSize) throw new UserError(`${NAME}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the vision tower has hidden_size ${cfg.hiddenSize}`);
-      session = await ClipVisionGradSession.create(cfg, base.stateDict, {
-        loss: 'cross_entropy', batch: Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))),
-        projection: projection.data, classes: Math.max(...[...heads.values()].map((h) => h.numClasses)), logitScale: ctx.clip.logitScale(), source: NAME,
-      });
+      session = await ctx.gradSession(cfg, base.stateDict, 'cross_entropy', Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))), heads);
       const opt = new Adam({ lr: this.learning_rate, weightDecay: this.weight_decay });
       const sched = new CosineAnnealingLR(this.learning_rate, this.num_steps);
       const every = Math.max(1, Math.floor(this.num_steps / 20));

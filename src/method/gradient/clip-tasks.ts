@@ -7,7 +7,10 @@
 import { UserError } from '../../errors.js';
 import { loadDatasetOptionsFromCall, loadImageClassificationDataset, type LoadDatasetOptions } from '../../data/index.js';
 import type { ImageClassificationDataset } from '../../data/image-classification.js';
+import { ClipVisionGradSession, type VisionLoss } from '../../grad/clip-vision-grad.js';
+import type { ClipVisionConfig } from '../../models/clip/config.js';
 import type { BaseModelPool } from '../../modelpool/base-pool.js';
+import type { StateDict } from '../../tensor/types.js';
 import { CLIPImageProcessor } from '../../models/clip/image-processor.js';
 import { CLIPTokenizer } from '../../models/clip/tokenizer.js';
 import { getClassnamesAndTemplates, hasClassificationTask } from '../../tasks/clip-classification/index.js';
@@ -139,6 +142,17 @@ export class ClipTaskData {
     // Keep up to ~256 MB of preprocessed images per task in memory.
     const per = 3 * (this.processor.outputSize(224, 224).height ** 2);
     return new ShuffledBatches(ds, this.processor, batchSize, seed, Math.floor(256e6 / (4 * per)));
+  }
+
+  /**
+   * A gradient session for the vision tower `sd` under these heads (classes: the largest head), with the
+   * pretrained visual_projection and logit_scale; batches of at most `batch` images.
+   */
+  async gradSession(cfg: ClipVisionConfig, sd: StateDict, loss: VisionLoss, batch: number, heads: ReadonlyMap<string, ZeroShotHead>, trainable?: (key: string) => boolean): Promise<ClipVisionGradSession> {
+    const projection = this.clip.visualProjection();
+    if (projection.shape[1] !== cfg.hiddenSize) throw new UserError(`${this.owner}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the vision tower has hidden_size ${cfg.hiddenSize}`);
+    const classes = Math.max(...[...heads.values()].map((h) => h.numClasses));
+    return ClipVisionGradSession.create(cfg, sd, { loss, batch, projection: projection.data, classes, logitScale: this.clip.logitScale(), source: this.owner, ...(trainable ? { trainable } : {}) });
   }
 
   close(): void {

@@ -6,7 +6,7 @@
  * excluded parameters keep the pretrained values. The gradients come from the tower's ONNX graph.
  */
 import { UserError } from '../../errors.js';
-import { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
+import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
 import { diagonalFisher, fisherMergeTensor, fisherModelCoefficients } from '../../grad/fisher.js';
 import { clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
@@ -65,13 +65,7 @@ export class FisherMergingForCLIPVisionModel {
       const tasks = finetuned.map((m) => m.name);
       ctx = await ClipTaskData.open(pool, NAME);
       const heads = await ctx.heads(tasks);
-      const projection = ctx.clip.visualProjection();
-      if (projection.shape[1] !== cfg.hiddenSize) throw new UserError(`${NAME}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the vision tower has hidden_size ${cfg.hiddenSize}`);
-      const classes = Math.max(...[...heads.values()].map((h) => h.numClasses));
-      session = await ClipVisionGradSession.create(cfg, base.model.stateDict, {
-        loss: 'fisher', batch: Math.min(this.batch_size, this.num_fisher_examples), projection: projection.data, classes, logitScale: ctx.clip.logitScale(),
-        trainable: (k) => keys.includes(k), source: NAME,
-      });
+      session = await ctx.gradSession(cfg, base.model.stateDict, 'fisher', Math.min(this.batch_size, this.num_fisher_examples), heads, (k) => keys.includes(k));
       // Every task's train set is opened (and checked) before the first Fisher is computed.
       const loaders = [];
       for (const [i, ft] of finetuned.entries()) loaders.push(await ctx.batches('train_datasets', ft.name, session.batch, this.seed + i));
