@@ -44,6 +44,10 @@ export interface AdaMergingResult {
   readonly steps: number;
 }
 
+function addInto(acc: Float32Array, g: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i]! + g[i]!);
+}
+
 export async function adaMerging(session: ClipVisionGradSession, coeffs: MergeCoefficients, tasks: readonly AdaMergingTask[], opts: AdaMergingOptions): Promise<AdaMergingResult> {
   if (!(opts.lr > 0)) throw new UserError(`AdaMerging: lr must be positive, got ${opts.lr}`);
   if (!Number.isInteger(opts.maxSteps) || opts.maxSteps < 1) throw new UserError(`AdaMerging: max_steps must be an integer ≥ 1, got ${opts.maxSteps}`);
@@ -56,7 +60,9 @@ export async function adaMerging(session: ClipVisionGradSession, coeffs: MergeCo
   let lastFinite: number | null = null;
   for (let step = 1; step <= opts.maxSteps; step++) {
     const started = performance.now();
-    const acc = new Float32Array(w.length);
+    // ∂L/∂θ summed over tasks first, then one chain rule to the coefficients: ⟨Σₜ gₜ, τ⟩ = Σₜ ⟨gₜ, τ⟩
+    // (the clamp mask is the same for every task), eight times fewer dot products on TA8.
+    let summed: Map<string, Float32Array> | null = null;
     const stepLosses: number[] = [];
     for (const task of tasks) {
       if (opts.stopRequested?.()) return { weights: w, losses, steps: step - 1 };
@@ -67,9 +73,10 @@ export async function adaMerging(session: ClipVisionGradSession, coeffs: MergeCo
       }
       lastFinite = r.loss;
       stepLosses.push(r.loss);
-      const g = coeffs.gradient(w, r.grads);
-      for (let j = 0; j < acc.length; j++) acc[j] = Math.fround(acc[j]! + g[j]!);
+      if (summed === null) summed = new Map(r.grads);
+      else for (const [k, g] of r.grads) addInto(summed.get(k)!, g);
     }
+    const acc = coeffs.gradient(w, summed!);
     adam.step(params, new Map([['merge_weight', acc]]));
     merged = coeffs.merge(w, merged);
     losses.push(stepLosses);

@@ -14,6 +14,7 @@ import { type CoefficientMode, MergeCoefficients } from '../../grad/merge-coeffi
 import { clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
 import type { Model } from '../../modelpool/model.js';
+import { subInPlace } from '../f32.js';
 import { Params } from '../params.js';
 import { loadTaskVectorSources, mergedModel, type PoolInput } from '../sources.js';
 import { ClipTaskData, type ShuffledBatches } from './clip-tasks.js';
@@ -96,8 +97,7 @@ class ClipAdaMerging {
       const baseMap = new Map(keys.map((k) => [k, sd.loadF32(k)]));
       const tvs = finetuned.map((ft) => new Map(keys.map((k) => {
         const t = ft.model.stateDict.loadF32(k);
-        const b = baseMap.get(k)!;
-        for (let i = 0; i < t.length; i++) t[i] = t[i]! - b[i]!;
+        subInPlace(t, baseMap.get(k)!);
         return [k, t];
       })));
       const coeffs = new MergeCoefficients(this.mode, keys, baseMap, tvs, this.clamp_weights);

@@ -18,6 +18,7 @@ import type { BaseModelPool } from '../../modelpool/base-pool.js';
 import type { Model } from '../../modelpool/model.js';
 import { openCheckpoint } from '../../tensor/checkpoint.js';
 import { ComputedStateDict } from '../computed-state-dict.js';
+import { addInPlace } from '../f32.js';
 import { Params } from '../params.js';
 import { toPool, type PoolInput } from '../sources.js';
 import { ClipTaskData, type ShuffledBatches } from './clip-tasks.js';
@@ -150,10 +151,7 @@ export class ImageClassificationFineTuningForCLIP {
           loss += r.loss;
           images += b.labels.length;
           if (acc === null) acc = new Map([...r.grads].map(([k, g]) => [k, g.slice()]));
-          else for (const [k, g] of r.grads) {
-            const a = acc.get(k)!;
-            for (let e = 0; e < a.length; e++) a[e] = Math.fround(a[e]! + g[e]!);
-          }
+          else for (const [k, g] of r.grads) addInPlace(acc.get(k)!, g);
         }
         lastFinite = loss;
         this.losses.push(loss);
