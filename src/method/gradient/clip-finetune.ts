@@ -17,6 +17,7 @@ import { clipVisionParameterNames } from '../../models/clip/parameters.js';
 import type { BaseModelPool } from '../../modelpool/base-pool.js';
 import type { Model } from '../../modelpool/model.js';
 import { openCheckpoint } from '../../tensor/checkpoint.js';
+import { trackTemp, untrackTemp } from '../../util/cleanup.js';
 import { ComputedStateDict } from '../computed-state-dict.js';
 import { addInPlace } from '../f32.js';
 import { Params } from '../params.js';
@@ -177,6 +178,7 @@ export class ImageClassificationFineTuningForCLIP {
 async function saveFolder(pool: BaseModelPool, model: Model, dir: string): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  trackTemp(tmp);
   try {
     await pool.saveModel(model, tmp);
     if (existsSync(dir) && statSync(dir).isDirectory()) rmSync(dir, { recursive: true, force: true });
@@ -184,5 +186,7 @@ async function saveFolder(pool: BaseModelPool, model: Model, dir: string): Promi
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    untrackTemp(tmp);
   }
 }
