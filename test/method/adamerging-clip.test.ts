@@ -14,6 +14,7 @@ import { readTensorFile } from '../../src/grad/io/tensor-file.js';
 import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from '../../src/method/gradient/adamerging-clip.js';
 import { clipVisionParameterNames } from '../../src/models/clip/parameters.js';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
+import { writeHfParquetDataset } from '../helpers/datasets.js';
 import { demoDataset as dataset, demoDir as demo, demoPool as pool0 } from './demo-pool.js';
 
 const demoPool = (testDatasets: Record<string, unknown> = { mnist: dataset('mnist'), fashion_mnist: dataset('fashion_mnist') }) => pool0({ test_datasets: testDatasets });
@@ -104,4 +105,18 @@ test('AdaMerging: bad options and a task without a test set are UserErrors', asy
   assert.throws(() => new CLIPTaskWiseAdaMergingAlgorithm({ max_steps: 0 }), /'max_steps' must be an integer ≥ 1/);
   assert.throws(() => new CLIPTaskWiseAdaMergingAlgorithm({ name: 'clip_something' }), /option 'name'/);
   await assert.rejects(new CLIPTaskWiseAdaMergingAlgorithm({ max_steps: 1 }).run(demoPool({ mnist: dataset('mnist') })), (e: unknown) => e instanceof UserError && /no test_datasets entry for task 'fashion_mnist'/.test(e.message));
+});
+
+test('AdaMerging: a task without a zero-shot head and an empty test set are UserErrors', async () => {
+  const models = { _pretrained_: join(demo, 'models', 'tiny-clip'), foo: join(demo, 'models', 'tiny-clip-mnist'), mnist: join(demo, 'models', 'tiny-clip-mnist') };
+  const noHead = pool0({ models, test_datasets: { foo: dataset('mnist'), mnist: dataset('mnist') } });
+  await assert.rejects(new CLIPTaskWiseAdaMergingAlgorithm({ max_steps: 1 }).run(noHead), (e: unknown) => e instanceof UserError && /no zero-shot head for task 'foo'/.test(e.message));
+  const dir = mkdtempSync(join(tmpdir(), 'fb-adamerging-empty-'));
+  try {
+    writeHfParquetDataset(dir, { split: 'test', images: [], labels: [] });
+    const empty = { _target_: 'datasets.load_dataset', path: 'parquet', data_files: { test: join(dir, 'data', 'test-00000-of-00001.parquet') }, split: 'test' };
+    await assert.rejects(new CLIPTaskWiseAdaMergingAlgorithm({ max_steps: 1 }).run(demoPool({ mnist: empty, fashion_mnist: dataset('fashion_mnist') })), (e: unknown) => e instanceof UserError && /test_datasets of task 'mnist'.*is empty/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
