@@ -3,7 +3,7 @@ import type { CliIO } from './main.js';
 import { composeFor } from './commands.js';
 import { toYaml } from '../config/omegaconf/dump.js';
 import type { ConfigDict } from '../config/values.js';
-import type { ResultDefault } from '../config/defaults/build.js';
+import { renderDefaultsTree } from '../config/defaults/build.js';
 import { createBuiltinRegistry } from '../registry/builtins.js';
 import { VERSION } from '../version.js';
 
@@ -23,32 +23,6 @@ function pyBool(b: boolean): string {
   return b ? 'True' : 'False';
 }
 
-/** The defaults list as a tree of parents and children, from each entry's parent link. */
-function defaultsTree(defaults: ResultDefault[]): string {
-  const children = new Map<string, ResultDefault[]>();
-  for (const d of defaults) {
-    const p = d.parent ?? '<root>';
-    if (!children.has(p)) children.set(p, []);
-    children.get(p)!.push(d);
-  }
-  const lines: string[] = ['<root>:'];
-  const walk = (parent: string, depth: number, seen: Set<string>) => {
-    for (const d of children.get(parent) ?? []) {
-      const pad = '  '.repeat(depth);
-      if (d.isSelf) {
-        lines.push(`${pad}- _self_`);
-        continue;
-      }
-      const hasKids = children.has(d.configPath) && !seen.has(d.configPath);
-      const pkg = d.package ? ` (@${d.package})` : '';
-      lines.push(`${pad}${hasKids ? '' : '- '}${d.configPath}${pkg}${hasKids ? ':' : ''}`);
-      if (hasKids) walk(d.configPath, depth + 1, new Set([...seen, d.configPath]));
-    }
-  };
-  walk('<root>', 1, new Set());
-  return lines.join('\n') + '\n';
-}
-
 /** `--info [all|config|defaults|defaults-tree|plugins|searchpath|targets]`. */
 export function showInfo(args: CliArgs, io: CliIO): number {
   const what = args.info ?? 'all';
@@ -63,9 +37,16 @@ export function showInfo(args: CliArgs, io: CliIO): number {
     }
     const rows = [...aliases.keys()].sort().map((c) => [c, reg.get(c).summary ?? '', aliases.get(c)!.sort().join(', ')]);
     io.stdout.write(banner('Registered _target_ names') + table(['Target', 'What', 'Also known as'], rows));
+    // the parameters targets declare as data (merging methods): the keys a config may give them
+    const documented = [...aliases.keys()].sort().filter((c) => reg.get(c).paramsDoc !== undefined);
+    io.stdout.write('\n' + banner('Parameters'));
+    for (const c of documented) {
+      const docs = reg.get(c).paramsDoc!;
+      io.stdout.write(`\n${c}:\n` + (docs.length ? table(['Parameter', 'Type', 'Default', 'What'], docs.map((d) => [d.name, d.type, d.default, d.doc])) : '(no parameters)\n'));
+    }
     return 0;
   }
-  const { config, defaults, searchPath } = composeFor(args, io, 'RUN');
+  const { config, defaults, searchPath, tree } = composeFor(args, io, 'RUN');
   if (what === 'all') out.push(`fusion-bench ${VERSION} (Hydra 1.3.2 compatible)\n`);
   if (what === 'all' || what === 'searchpath') {
     out.push(banner('Config search path') + table(['Provider', 'Search path'], searchPath.map((e) => [e.provider, e.path])));
@@ -73,7 +54,7 @@ export function showInfo(args: CliArgs, io: CliIO): number {
   if (what === 'all' || what === 'plugins') {
     out.push(banner('Installed Hydra Plugins') + 'BasicLauncher (built in): runs jobs one after another in this process\nBasicSweeper (built in): cartesian product of the sweep overrides\n');
   }
-  if (what === 'all' || what === 'defaults-tree') out.push(banner('Defaults Tree') + defaultsTree(defaults));
+  if (what === 'all' || what === 'defaults-tree') out.push(banner('Defaults Tree') + renderDefaultsTree(tree).join('\n') + '\n');
   if (what === 'all' || what === 'defaults') {
     out.push(banner('Defaults List') + table(['Config path', 'Package', '_self_', 'Parent'], defaults.map((d) => [d.configPath, d.package, pyBool(d.isSelf), d.parent ?? ''])));
   }

@@ -2,13 +2,10 @@ import { VERSION } from '../version.js';
 import { isUserError, UserError } from '../errors.js';
 import { parseArgs, type CliArgs } from './args.js';
 import { pythonErrorClass } from '../config/hydra-errors.js';
+import type { AppIO } from '../hydra/io.js';
 
-export interface CliIO {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
+/** The command's streams, environment and folder: what Hydra's runner calls AppIO. */
+export type CliIO = AppIO;
 
 // Getters: process.stdout/stderr are built on first touch (loading the stream modules), and most
 // commands never write to stderr.

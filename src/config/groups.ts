@@ -14,6 +14,14 @@ export function listAllConfigGroups(repo: ConfigRepository, parent = ''): string
   return groups;
 }
 
+/** Every option of a group, those in its sub-folders as `sub/option` (selected as `method=dare/ties_merging`). */
+export function groupOptionsDeep(repo: ConfigRepository, group: string, prefix = ''): string[] {
+  const here = group + (prefix ? `/${prefix}` : '');
+  const out = repo.groupOptions(here, 'config').map((o) => (prefix ? `${prefix}/${o}` : o));
+  for (const sub of repo.groupOptions(here, 'group')) out.push(...groupOptionsDeep(repo, group, prefix ? `${prefix}/${sub}` : sub));
+  return out.sort();
+}
+
 /**
  * The groups matching `predicate`, sorted, one a line: `group: a, b, c` (compact) or the group then its
  * options indented by two spaces (Hydra's format_config_groups).

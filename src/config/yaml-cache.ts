@@ -10,11 +10,12 @@
  * Off until enableYamlCache is called (the `fusion-bench` binary does, unless FUSION_BENCH_NO_CACHE=1):
  * library users and tests parse every time, as before.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ConfigDict, type ConfigValue, Float } from './values.js';
 import { loadYaml, setOwn } from './omegaconf/yaml.js';
+import { ensureDir } from '../util/ensure-dir.js';
 
 export interface YamlCacheOptions {
   /** Names the loader's build; part of every key. */
@@ -98,7 +99,7 @@ export function loadYamlCached(text: string, source: string): ConfigValue {
   if (opts.writeDir !== null) {
     if (!writeDirReady) {
       try {
-        mkdirSync(opts.writeDir, { recursive: true });
+        ensureDir(opts.writeDir, 'the YAML cache folder');
       } catch {
         // a read-only home: run without writing
       }

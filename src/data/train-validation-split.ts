@@ -7,7 +7,6 @@
 import { isFloat } from '../config/values.js';
 import { UserError } from '../errors.js';
 import type { DecodedImage } from '../image/decode.js';
-import { runtime } from '../program/runtime.js';
 import { MT19937, torchRandperm } from './torch-random.js';
 
 /** What the evaluation reads of an image-classification dataset (ImageClassificationDataset has it). */
@@ -88,11 +87,11 @@ export function splitSizes(n: number, o: SplitOptions, where = WHERE): [number, 
 
 /**
  * The seed the split's generator gets: `random_seed`; when null, fusion_bench draws from torch's
- * default generator, which the program's `seed` seeds (runtime.seed); with neither, a random seed.
+ * default generator, which the program's `seed` seeds (`programSeed`); with neither, a random seed.
  */
-export function effectiveSplitSeed(o: SplitOptions): number {
+export function effectiveSplitSeed(o: SplitOptions, programSeed: number | null = null): number {
   if (o.random_seed !== null) return o.random_seed;
-  if (runtime.seed !== null) return runtime.seed;
+  if (programSeed !== null) return programSeed;
   return Math.floor(Math.random() * 2 ** 32);
 }
 
@@ -107,12 +106,12 @@ export function randomSplitIndices(n: number, lengths: readonly [number, number]
  * train_validation_split over a dataset: the part `return_split` names, or both as [train, val]
  * ('all', and 'both', which fusion_bench's signature defaults to but its body rejects).
  */
-export function trainValidationSplit<D extends ImageRows>(dataset: D, o: SplitOptions, where = WHERE): SubsetDataset<D> | [SubsetDataset<D>, SubsetDataset<D>] {
+export function trainValidationSplit<D extends ImageRows>(dataset: D, o: SplitOptions, where = WHERE, programSeed: number | null = null): SubsetDataset<D> | [SubsetDataset<D>, SubsetDataset<D>] {
   if (!dataset || typeof (dataset as ImageRows).getRGB !== 'function' || typeof (dataset as ImageRows).length !== 'number') {
     throw new UserError(`${where}.dataset: expected a dataset (e.g. {_target_: datasets.load_dataset, ...}), got ${describe(dataset)}`);
   }
   const sizes = splitSizes(dataset.length, o, where);
-  const seed = effectiveSplitSeed(o);
+  const seed = effectiveSplitSeed(o, programSeed);
   const [train, val] = randomSplitIndices(dataset.length, sizes, seed);
   const label = (part: string) => `${dataset.name} [${part} part of train_validation_split, seed ${seed}]`;
   const t = new SubsetDataset(dataset, train, label('train'), seed);

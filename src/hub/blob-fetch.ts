@@ -150,7 +150,8 @@ export async function fetchBlob(job: BlobJob): Promise<void> {
           headers: { ...(sameHost ? authHeaders(job.s.token) : {}), 'accept-encoding': 'identity', ...(range > 0 ? { range: `bytes=${range}-` } : {}) },
           timeoutMs: job.s.downloadTimeoutMs,
           redirects: 'all',
-          retry: { attempts: 3, baseMs: job.s.retryBaseMs },
+          retry: job.s.backoff,
+          minBytesPerSec: job.s.minBytesPerSec,
         });
       let res = await get(have);
       if (have > 0 && !(res.status === 206 && contentRangeStart(res) === have)) {

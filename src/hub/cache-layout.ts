@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { UserError } from '../errors.js';
 import { COMMIT_HASH, repoFolderName, type RepoRef } from './repo-id.js';
 import { writeFileAtomic as writeAtomic } from '../util/atomic-write.js';
+import { ensureDir } from '../util/ensure-dir.js';
 
 /**
  * huggingface_hub's cache layout, byte for byte, so a Python user's cache serves us and ours serves Python:
@@ -28,7 +30,9 @@ export function repoCache(hubCache: string, ref: RepoRef): RepoCache {
 
 export function blobPath(c: RepoCache, etag: string): string {
   // The ETag comes from the server and becomes a file name: it must be one plain name.
-  if (etag === '' || etag === '.' || etag === '..' || /[/\\\0]/.test(etag)) throw new Error(`unusable ETag as a blob name: ${JSON.stringify(etag)}`);
+  if (etag === '' || etag === '.' || etag === '..' || /[/\\\0]/.test(etag)) {
+    throw new UserError(`The hub named a file of ${c.folderName} by an unusable ETag or LFS oid ${JSON.stringify(etag)} (a blob name cannot hold path characters): refusing to write it into the cache.`);
+  }
   return join(c.storage, 'blobs', etag);
 }
 
@@ -40,7 +44,9 @@ export function snapshotDir(c: RepoCache, commit: string): string {
 export function pointerPath(c: RepoCache, commit: string, filename: string): string {
   const base = resolve(c.storage, 'snapshots');
   const p = resolve(base, commit, ...filename.split('/'));
-  if (!p.startsWith(base + sep)) throw new Error(`pointer path escapes the snapshot folder: ${commit}/${filename}`);
+  if (!p.startsWith(base + sep) || filename.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    throw new UserError(`The hub listed a file ${JSON.stringify(filename)} in ${c.folderName} at ${commit} whose name leaves its folder: refusing to write it into the cache.`);
+  }
   return p;
 }
 
@@ -68,7 +74,7 @@ function tmpSibling(path: string, suffix = '.tmp'): string {
 
 /** util's atomic write, creating the folder first (cache folders appear on demand). */
 function writeFileAtomic(path: string, data: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path), 'the hub cache folder');
   writeAtomic(path, data);
 }
 
@@ -103,7 +109,7 @@ export function writeRef(c: RepoCache, revision: string, commit: string): void {
  * half-made once it has existed.
  */
 export function linkSnapshotFile(blob: string, pointer: string): void {
-  mkdirSync(dirname(pointer), { recursive: true });
+  ensureDir(dirname(pointer), 'the snapshot folder');
   const target = relative(dirname(pointer), blob);
   const tmp = tmpSibling(pointer, '.link');
   symlinkSync(target, tmp);

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { ensureDir } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
 import { createProgress } from '../util/progress.js';
 import {
@@ -18,7 +19,7 @@ import {
 } from './cache-layout.js';
 import { fetchBlob, tempActivity } from './blob-fetch.js';
 import { withFileLock } from './file-lock.js';
-import { hubRefusal, isDefiniteAnswer, offlineMiss, unreachableMiss } from './hub-errors.js';
+import { cacheWriteError, hubRefusal, isDefiniteAnswer, offlineMiss, unreachableMiss, type ErrorContext } from './hub-errors.js';
 import { authHeaders, header, hubRequest, HubHttpError, HubNetworkError, throwForStatus } from './http.js';
 import { COMMIT_HASH, resolveUrl, validateFilename, type RepoType } from './repo-id.js';
 import { resolveSettings, type HubCallOptions, type Settings } from './settings.js';
@@ -63,6 +64,7 @@ async function headMetadata(url: string, s: Settings): Promise<FileMetadata> {
     headers: { ...authHeaders(s.token), 'accept-encoding': 'identity' },
     timeoutMs: s.etagTimeoutMs,
     redirects: 'relative',
+    minBytesPerSec: s.minBytesPerSec,
   });
   res.body.resume();
   await throwForStatus(res);
@@ -85,7 +87,7 @@ function recordMissing(c: RepoCache, e: HubHttpError, revision: string, filename
   if (commit === null || !COMMIT_HASH.test(commit)) return;
   try {
     const p = noExistPath(c, commit, filename);
-    mkdirSync(dirname(p), { recursive: true });
+    ensureDir(dirname(p), 'the hub cache folder');
     writeFileSync(p, '');
     writeRef(c, revision, commit);
   } catch {
@@ -162,11 +164,29 @@ export async function downloadWithSettings(s: Settings, o: Omit<HfHubDownloadOpt
     }
     return pointer;
   }
-  mkdirSync(dirname(blob), { recursive: true });
-  tagCacheDir(s.hubCache);
-  writeRef(c, revision, meta.commit);
-
   const m = meta;
+  try {
+    await fetchIntoCache(s, o, c, ctx, m, revision, blob, pointer, force);
+  } catch (e) {
+    throw cacheWriteError(e, ctx);
+  }
+  return pointer;
+}
+
+async function fetchIntoCache(
+  s: Settings,
+  o: Omit<HfHubDownloadOptions, keyof HubCallOptions>,
+  c: RepoCache,
+  ctx: ErrorContext,
+  m: FileMetadata,
+  revision: string,
+  blob: string,
+  pointer: string,
+  force: boolean,
+): Promise<void> {
+  ensureDir(dirname(blob), 'the hub cache folder');
+  tagCacheDir(s.hubCache);
+  writeRef(c, revision, m.commit);
   await withFileLock(
     lockPath(c, m.etag),
     async () => {
@@ -196,5 +216,4 @@ export async function downloadWithSettings(s: Settings, o: Omit<HfHubDownloadOpt
     },
     { staleMs: STALE_MS, activityMs: () => tempActivity(blob), onWait: () => s.quiet || (s.progressStream ?? process.stderr).write(`waiting for another process downloading ${o.filename} (lock ${lockPath(c, m.etag)})\n`) },
   );
-  return pointer;
 }

@@ -21,6 +21,11 @@ export interface HubEnv {
   etagTimeoutMs: number;
   /** `HF_HUB_DOWNLOAD_TIMEOUT` in ms: how long a download may go without receiving a byte. */
   downloadTimeoutMs: number;
+  /**
+   * `FUSION_BENCH_HUB_MIN_SPEED` (ours): bytes per second below which a transfer is abandoned, measured over
+   * each timeout window; 0 (the default, as huggingface_hub has no such limit) never abandons one.
+   */
+  minBytesPerSec: number;
   /** `HF_HUB_DISABLE_PROGRESS_BARS`. */
   disableProgressBars: boolean;
 }
@@ -83,6 +88,7 @@ export function readHubEnv(env: EnvVars = process.env, userHome: string = homedi
     offline: isTrue(nonEmpty('HF_HUB_OFFLINE') ?? env.TRANSFORMERS_OFFLINE),
     etagTimeoutMs: seconds(env.HF_HUB_ETAG_TIMEOUT, 10) * 1000,
     downloadTimeoutMs: seconds(env.HF_HUB_DOWNLOAD_TIMEOUT, 10) * 1000,
+    minBytesPerSec: seconds(env.FUSION_BENCH_HUB_MIN_SPEED, 0),
     disableProgressBars: isTrue(env.HF_HUB_DISABLE_PROGRESS_BARS),
   };
 }

@@ -1,4 +1,5 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { ensureDir } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -109,7 +110,7 @@ function isStale(path: string, staleMs: number, activityMs: (() => number) | und
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const staleMs = opts.staleMs ?? 30_000;
   const pollMs = opts.pollMs ?? 100;
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDir(dirname(path), 'the lock folder');
   const started = Date.now();
   let told = false;
   let ino: number | null;

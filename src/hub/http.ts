@@ -50,20 +50,47 @@ export interface RequestOptions {
    */
   redirects: 'none' | 'relative' | 'all';
   /**
-   * Retries on 429 and 5xx answers (huggingface_hub's http_backoff for downloads): up to `attempts` more
-   * tries, waiting `baseMs`·2ⁿ or the server's Retry-After, at most 10 s. Metadata requests do not retry:
-   * during an outage they fall back to the cache at once.
+   * Retries on 429 and 5xx answers (huggingface_hub's http_backoff for downloads). Metadata requests do not
+   * retry: during an outage they fall back to the cache at once.
    */
-  retry?: { attempts: number; baseMs: number };
+  retry?: Backoff;
+  /**
+   * Abandon a response whose body arrives slower than this many bytes per second, measured over each
+   * `timeoutMs` window (0 or absent: never, as huggingface_hub, whose timeouts only bound each pause).
+   */
+  minBytesPerSec?: number;
+}
+
+/**
+ * huggingface_hub's http_backoff: up to `attempts` retries, waiting `baseMs`, then twice as long each time up
+ * to `maxMs` (its defaults: 5 retries, 1 s, 8 s). We add jitter — each wait is drawn from [d/2, d] — so
+ * clients that failed together do not come back together; a server's Retry-After is obeyed as given
+ * (at most 60 s). `sleep` and `random` are injectable so tests can check the waits without waiting.
+ */
+export interface Backoff {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
 }
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 
-function retryDelayMs(res: HubResponse, attempt: number, baseMs: number): number {
-  const after = Number(header(res.headers, 'retry-after'));
-  const ms = Number.isFinite(after) && after >= 0 ? after * 1000 : baseMs * 2 ** attempt;
-  return Math.min(ms, 10_000);
+/** The wait before retry number `attempt` (0-based), without a Retry-After. */
+export function backoffDelayMs(b: Backoff, attempt: number, random: () => number = Math.random): number {
+  const d = Math.min(b.maxMs, b.baseMs * 2 ** attempt);
+  return d / 2 + (d / 2) * random();
 }
+
+function retryDelayMs(res: HubResponse, attempt: number, b: Backoff): number {
+  const raw = header(res.headers, 'retry-after');
+  const after = raw === null || raw.trim() === '' ? NaN : Number(raw);
+  if (Number.isFinite(after) && after >= 0) return Math.min(after * 1000, 60_000);
+  return backoffDelayMs(b, attempt, b.random);
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const USER_AGENT = `fusion-bench/${VERSION}; node/${process.versions.node}`;
 
@@ -87,6 +114,7 @@ function once(url: string, opts: RequestOptions, headers: Record<string, string>
       res.on('error', () => {
         /* surfaced through the body's consumer */
       });
+      if (opts.minBytesPerSec !== undefined && opts.minBytesPerSec > 0) watchThroughput(res, url, opts.timeoutMs, opts.minBytesPerSec);
       resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
     });
     req.setTimeout(opts.timeoutMs, () => {
@@ -102,27 +130,69 @@ function once(url: string, opts: RequestOptions, headers: Record<string, string>
   });
 }
 
+/**
+ * Destroys `res` when, over a window of `windowMs`, fewer than `minBytesPerSec` bytes per second arrived
+ * (a server that drips bytes would otherwise hold a download forever, each pause under the timeout).
+ * Windows in which the reader was not taking data (its buffer full) do not count. The check runs after
+ * pending I/O (setImmediate), so a process stalled by load reads what arrived before judging the server.
+ */
+function watchThroughput(res: IncomingMessage, url: string, windowMs: number, minBytesPerSec: number): void {
+  const socket = res.socket;
+  let last = socket.bytesRead;
+  const need = (minBytesPerSec * windowMs) / 1000;
+  const timer = setInterval(() => {
+    setImmediate(() => {
+      if (res.complete || res.destroyed) return;
+      const got = socket.bytesRead - last;
+      last = socket.bytesRead;
+      if (res.readableLength >= res.readableHighWaterMark) return;
+      if (got < need) {
+        res.destroy(new HubNetworkError(url, `transfer too slow: ${got} bytes in ${windowMs / 1000}s from ${new URL(url).host}, below the minimum of ${minBytesPerSec} bytes/s (FUSION_BENCH_HUB_MIN_SPEED)`));
+      }
+    });
+  }, windowMs);
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
+}
+
 /** One hub request with huggingface_hub's redirect rules; any status comes back (callers decide). */
 export async function hubRequest(url: string, opts: RequestOptions): Promise<HubResponse> {
   for (let attempt = 0; ; attempt++) {
     const res = await followRedirects(url, opts);
-    if (!opts.retry || attempt >= opts.retry.attempts || !RETRY_STATUSES.has(res.status)) return res;
+    const b = opts.retry;
+    if (!b || attempt >= b.attempts || !RETRY_STATUSES.has(res.status)) return res;
     res.body.resume();
-    await new Promise((r) => setTimeout(r, retryDelayMs(res, attempt, opts.retry!.baseMs)));
+    await (b.sleep ?? realSleep)(retryDelayMs(res, attempt, b));
   }
 }
+
+/** As many redirects as requests (and browsers) follow at most. */
+export const MAX_REDIRECTS = 10;
 
 async function followRedirects(url: string, opts: RequestOptions): Promise<HubResponse> {
   let current = url;
   let headers = { ...opts.headers };
+  const seen = new Set<string>([url]);
   for (let hop = 0; ; hop++) {
     const res = await once(current, opts, headers);
     const location = header(res.headers, 'location');
     const isRedirect = res.status >= 300 && res.status < 400 && location !== null;
-    if (!isRedirect || opts.redirects === 'none' || hop >= 10) return res;
+    if (!isRedirect || opts.redirects === 'none') return res;
     const absolute = /^[a-z][a-z0-9+.-]*:/i.test(location);
     if (absolute && opts.redirects === 'relative') return res;
-    const next = new URL(location, current);
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch (e) {
+      res.body.resume();
+      throw new HubNetworkError(current, `${current} redirected to an invalid URL ${JSON.stringify(location)}`, { cause: e });
+    }
+    if (seen.has(next.toString()) || hop >= MAX_REDIRECTS) {
+      res.body.resume();
+      const why = seen.has(next.toString()) ? `redirects back to ${next.toString()}` : `redirected more than ${MAX_REDIRECTS} times`;
+      throw new HubNetworkError(url, `redirect loop: ${url} ${why}`);
+    }
+    seen.add(next.toString());
     if (next.host !== new URL(current).host) {
       headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
     }
@@ -160,8 +230,8 @@ export function authHeaders(token: string | null): Record<string, string> {
 }
 
 /** GET a JSON document from the hub API (follows redirects), with the `Link` header for pagination. */
-export async function getJson(url: string, token: string | null, timeoutMs: number): Promise<{ data: unknown; headers: IncomingHttpHeaders }> {
-  const res = await hubRequest(url, { method: 'GET', headers: { ...authHeaders(token), accept: 'application/json' }, timeoutMs, redirects: 'relative' });
+export async function getJson(url: string, token: string | null, timeoutMs: number, minBytesPerSec = 0): Promise<{ data: unknown; headers: IncomingHttpHeaders }> {
+  const res = await hubRequest(url, { method: 'GET', headers: { ...authHeaders(token), accept: 'application/json' }, timeoutMs, redirects: 'relative', minBytesPerSec });
   await throwForStatus(res);
   let body: string;
   try {

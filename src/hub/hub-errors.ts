@@ -67,3 +67,27 @@ export function unreachableMiss(e: unknown, ctx: ErrorContext): UserError {
     { cause: e },
   );
 }
+
+const CANNOT_WRITE = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * A file-system error while writing into the cache, as one message: a cache that cannot be written (a
+ * read-only mount, a shared cache owned by someone else) says so and how to use it anyway; a full disk
+ * names the cache. Anything else is returned unchanged.
+ */
+export function cacheWriteError(e: unknown, ctx: ErrorContext): unknown {
+  const errno = ((e instanceof UserError ? e.cause : e) ?? null) as NodeJS.ErrnoException | null;
+  const code = errno?.code;
+  if (code !== undefined && CANNOT_WRITE.has(code)) {
+    return new UserError(
+      `Cannot download ${what(ctx)}: the hub cache ${ctx.hubCache} is read-only (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}` +
+        `${errno?.path ? ` at ${errno.path}` : ''}). ` +
+        `Point HF_HUB_CACHE (or HF_HOME) at a writable folder, or set HF_HUB_OFFLINE=1 to use only the files already in it.`,
+      { cause: e },
+    );
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new UserError(`Cannot download ${what(ctx)}: no space left in the hub cache ${ctx.hubCache} (${code}).`, { cause: e });
+  }
+  return e;
+}

@@ -4,14 +4,14 @@ import { UserError } from '../errors.js';
 import { readRef, readTreeCache, snapshotDir, writeRef, writeTreeCache, type RepoCache, type TreeEntry } from './cache-layout.js';
 import { hubRefusal, isDefiniteAnswer, offlineMiss, unreachableMiss, type ErrorContext } from './hub-errors.js';
 import { getJson, HubHttpError, HubNetworkError, nextLink } from './http.js';
-import { COMMIT_HASH, repoInfoUrl, treeUrl, type RepoRef, type RepoType } from './repo-id.js';
+import { COMMIT_HASH, describeRepo, repoInfoUrl, treeUrl, type RepoRef, type RepoType } from './repo-id.js';
 import { resolveSettings, type HubCallOptions, type Settings } from './settings.js';
 import { repoCall } from './repo-call.js';
 
 /** The commit a branch or tag points to now (`HfApi.repo_info(...).sha`). */
 export async function fetchCommit(ref: RepoRef, revision: string, s: Settings): Promise<string> {
   const url = repoInfoUrl(s.endpoint, ref, revision);
-  const { data } = await getJson(url, s.token, s.etagTimeoutMs);
+  const { data } = await getJson(url, s.token, s.etagTimeoutMs, s.minBytesPerSec);
   const sha = (data as { sha?: unknown } | null)?.sha;
   if (typeof sha !== 'string' || !COMMIT_HASH.test(sha)) throw new HubNetworkError(url, `${url} answered without a commit sha`);
   return sha;
@@ -30,11 +30,15 @@ interface RawTreeEntry {
 export async function fetchTree(ref: RepoRef, commit: string, s: Settings): Promise<Map<string, TreeEntry>> {
   const out = new Map<string, TreeEntry>();
   let url: string | null = treeUrl(s.endpoint, ref, commit);
+  const seen = new Set<string>();
   for (let page = 0; url !== null; page++) {
-    if (page > 100_000) throw new HubNetworkError(url, 'tree listing does not end');
+    // A next-page link that points back (or pages without end) would be followed forever.
+    if (seen.has(url)) throw new HubNetworkError(url, `the tree listing of ${ref.repoId} repeats itself: its next page ${url} was already read`);
+    if (page >= s.maxListPages) throw new HubNetworkError(url, `the tree listing of ${ref.repoId} goes on for more than ${s.maxListPages} pages`);
+    seen.add(url);
     // the token goes to the hub's own host only, never to a host a next-page link names
     const sameHost = new URL(url).host === new URL(s.endpoint).host;
-    const { data, headers } = await getJson(url, sameHost ? s.token : null, s.etagTimeoutMs);
+    const { data, headers } = await getJson(url, sameHost ? s.token : null, s.etagTimeoutMs, s.minBytesPerSec);
     if (!Array.isArray(data)) throw new HubNetworkError(url, `${url} did not answer with a list of files`);
     for (const e of data as RawTreeEntry[]) {
       if (e.type !== 'file' || typeof e.path !== 'string') continue;
@@ -45,12 +49,27 @@ export async function fetchTree(ref: RepoRef, commit: string, s: Settings): Prom
         entry.lfs_size = e.lfs.size ?? e.size ?? 0;
       }
       if (e.xetHash) entry.xet_hash = e.xetHash;
+      checkTreeEntry(ref, commit, e.path, entry);
       out.set(e.path, entry);
     }
     const next = nextLink(headers);
     url = next === null ? null : new URL(next, url).toString();
   }
   return out;
+}
+
+const PLAIN_NAME = (n: string) => n !== '' && n !== '.' && n !== '..' && !/[/\\\0]/.test(n);
+
+/** A listing names files and blobs that become paths in the cache: a hostile or broken hub must not pick them. */
+function checkTreeEntry(ref: RepoRef, commit: string, path: string, e: TreeEntry): void {
+  const bad = (what: string) =>
+    new UserError(`The hub's file listing of ${describeRepo(ref)} at ${commit} is unusable: ${what}. Nothing was written to the cache.`);
+  if (path === '' || path.startsWith('/') || path.includes('\\') || path.split('/').some((p) => !PLAIN_NAME(p))) {
+    throw bad(`it names a file ${JSON.stringify(path)}, which is not a plain relative path`);
+  }
+  for (const [k, v] of [['oid', e.blob_id], ['LFS oid', e.lfs_sha256]] as const) {
+    if (v !== undefined && v !== '' && !PLAIN_NAME(v)) throw bad(`the ${k} of ${JSON.stringify(path)} is ${JSON.stringify(v)}, not a hash`);
+  }
 }
 
 /** The listing of a commit: from trees/<commit>.json when there, else from the hub (then cached). */

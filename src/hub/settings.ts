@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js';
 import type { ProgressStream } from '../util/progress.js';
 import { readHubEnv, type EnvVars, type HubEnv } from './env.js';
+import type { Backoff } from './http.js';
 
 /** Options every hub call takes: where the environment comes from, and per-call overrides of it. */
 export interface HubCallOptions {
@@ -20,8 +21,14 @@ export interface HubCallOptions {
   quiet?: boolean;
   /** Where progress goes (default process.stderr). */
   progressStream?: ProgressStream;
-  /** First wait before retrying a download that got 429/5xx (doubles each time; default 1000 ms). */
+  /** First wait before retrying a download that got 429/5xx (doubles each time up to 8×; default 1000 ms). */
   retryBaseMs?: number;
+  /** How retries wait (tests record the waits instead). */
+  sleep?: (ms: number) => Promise<void>;
+  /** The jitter's random source in [0, 1) (default Math.random). */
+  random?: () => number;
+  /** Most pages of a tree listing followed (default 10 000 pages, i.e. millions of files). */
+  maxListPages?: number;
 }
 
 export interface Settings {
@@ -34,6 +41,10 @@ export interface Settings {
   quiet: boolean;
   progressStream: ProgressStream | undefined;
   retryBaseMs: number;
+  backoff: Backoff;
+  /** FUSION_BENCH_HUB_MIN_SPEED: bytes per second below which a transfer is abandoned (0: never). */
+  minBytesPerSec: number;
+  maxListPages: number;
 }
 
 function checkEndpoint(endpoint: string): string {
@@ -49,8 +60,11 @@ function checkEndpoint(endpoint: string): string {
   return endpoint.replace(/\/+$/, '');
 }
 
+export const DEFAULT_MAX_LIST_PAGES = 10_000;
+
 export function resolveSettings(o: HubCallOptions): Settings {
   const h = o.hubEnv ?? readHubEnv(o.env ?? process.env);
+  const retryBaseMs = o.retryBaseMs ?? 1000;
   return {
     endpoint: checkEndpoint(o.endpoint ?? h.endpoint),
     token: o.token !== undefined ? o.token : h.token,
@@ -60,6 +74,10 @@ export function resolveSettings(o: HubCallOptions): Settings {
     downloadTimeoutMs: h.downloadTimeoutMs,
     quiet: o.quiet ?? h.disableProgressBars,
     progressStream: o.progressStream,
-    retryBaseMs: o.retryBaseMs ?? 1000,
+    retryBaseMs,
+    // huggingface_hub's http_backoff defaults: 5 retries, 1 s doubling up to 8 s
+    backoff: { attempts: 5, baseMs: retryBaseMs, maxMs: 8 * retryBaseMs, sleep: o.sleep, random: o.random },
+    minBytesPerSec: h.minBytesPerSec,
+    maxListPages: o.maxListPages ?? DEFAULT_MAX_LIST_PAGES,
   };
 }

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { ensureDir } from '../util/ensure-dir.js';
 import { createProgress } from '../util/progress.js';
 import { exists, pointerPath, readTreeCache, snapshotDir, writeRef } from './cache-layout.js';
 import { downloadWithSettings } from './download.js';
@@ -129,6 +129,6 @@ export async function snapshotDownload(o: SnapshotDownloadOptions): Promise<stri
     report();
   });
   bar?.finish();
-  mkdirSync(snapshotDir(c, commit), { recursive: true });
+  ensureDir(snapshotDir(c, commit), 'the snapshot folder');
   return snapshotDir(c, commit);
 }

@@ -1,13 +1,13 @@
 /**
- * Image decoding (PNG through fast-png, JPEG through jpeg-js) into PIL-like modes, and PIL's
+ * Image decoding (PNG through fast-png, JPEG through ./jpeg, libjpeg-exact) into PIL-like modes, and PIL's
  * `convert("RGB")`. The modes are those Pillow 9.4 opens the same files in, so that the RGB conversion
  * gives PIL's bytes: 1-bit grey is "1", 2/4/8-bit grey "L" (scaled to 0..255), 16-bit grey "I;16"
  * (converted to RGB by clamping at 255, not by scaling), 16-bit colour keeps its high byte, palettes
  * stay "P" until converted.
  */
 import { decode as decodePng } from 'fast-png';
-import jpeg from 'jpeg-js';
 import { UserError } from '../errors.js';
+import { decodeJpeg } from './jpeg/index.js';
 
 export type ImageMode = '1' | 'L' | 'LA' | 'P' | 'RGB' | 'RGBA' | 'I;16';
 
@@ -39,7 +39,7 @@ export function decodeImage(bytes: Uint8Array, what = 'image'): DecodedImage {
   const format = sniffImageFormat(bytes);
   if (format === null) throw new UserError(`${what}: not a PNG or JPEG image (unrecognised ${bytes.length}-byte header)`);
   try {
-    return format === 'png' ? decodePngImage(bytes) : decodeJpegImage(bytes);
+    return format === 'png' ? decodePngImage(bytes) : decodeJpegImage(bytes, what);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${what}: corrupt ${format.toUpperCase()} data (${(e as Error).message})`, { cause: e });
@@ -145,11 +145,10 @@ function unpackSamples(data: Uint8Array | Uint8ClampedArray | Uint16Array, width
   return out;
 }
 
-function decodeJpegImage(bytes: Uint8Array): DecodedImage {
-  // jpeg-js always yields RGB (greyscale replicated, as PIL's L → RGB does).
-  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxMemoryUsageInMB: 1024 });
-  if (img.width <= 0 || img.height <= 0 || img.data.length < img.width * img.height * 3) throw new Error('truncated pixel data');
-  return { width: img.width, height: img.height, channels: 3, mode: 'RGB', data: img.data };
+function decodeJpegImage(bytes: Uint8Array, what: string): DecodedImage {
+  // Greyscale stays "L" as in Pillow; CMYK comes back already converted as Pillow's convert("RGB").
+  const img = decodeJpeg(bytes, { maxPixels: MAX_IMAGE_PIXELS, what });
+  return { width: img.width, height: img.height, channels: img.channels, mode: img.channels === 1 ? 'L' : 'RGB', data: img.data };
 }
 
 /** PIL's `image.convert("RGB")`: alpha is dropped (not composited), palettes looked up, I;16 clamped at 255. */

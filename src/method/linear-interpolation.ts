@@ -5,7 +5,7 @@
  */
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
-import { Params } from './params.js';
+import { readParams, type ParamDef } from './param-def.js';
 import { loadTwoModels, mergedModel, type PoolInput } from './sources.js';
 
 const NAME = 'LinearInterpolationAlgorithm';
@@ -22,11 +22,13 @@ export function accumulateWeighted(acc: Float32Array, x: Float32Array, w: number
 }
 
 export class LinearInterpolationAlgorithm {
-  static readonly configKeys: readonly string[] = ['t'];
+  static readonly params: readonly ParamDef[] = [{ name: 't', type: 'float', min: 0, max: 1, doc: 'interpolation factor: (1 − t)·θa + t·θb' }];
+  static readonly configKeys: readonly string[] = LinearInterpolationAlgorithm.params.map((d) => d.name);
+  static readonly summary = 'linear interpolation of two models';
   readonly t: number;
 
   constructor(config: Record<string, unknown>) {
-    this.t = new Params(config, NAME).number('t', { min: 0, max: 1 });
+    this.t = readParams(NAME, LinearInterpolationAlgorithm.params, config).t as number;
   }
 
   async run(input: PoolInput): Promise<Model> {

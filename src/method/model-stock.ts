@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { addInPlace, f32 } from './f32.js';
-import { Params } from './params.js';
+import { readParams, type ParamDef } from './param-def.js';
 import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
 
 const NAME = 'ModelStock';
@@ -37,14 +37,20 @@ export function stockRatio(angleDeg: number, k: number): number {
 }
 
 export class ModelStock {
-  static readonly configKeys: readonly string[] = ['ignore_keys', 'model_save_path', 'model_save_kwargs'];
+  static readonly params: readonly ParamDef[] = [
+    { name: 'ignore_keys', type: 'str[]', default: [], doc: 'tensors that get the plain fine-tuned average' },
+    { name: 'model_save_path', type: 'str', default: null, doc: 'also save the merged model here' },
+    { name: 'model_save_kwargs', type: 'any', default: null, doc: 'accepted as fusion_bench does; not used' },
+  ];
+  static readonly configKeys: readonly string[] = ModelStock.params.map((d) => d.name);
+  static readonly summary = 'Model Stock: per-tensor interpolation by the angle between task vectors';
   readonly ignore_keys: readonly string[];
   readonly model_save_path: string | null;
 
   constructor(config: Record<string, unknown> = {}) {
-    const p = new Params(config, NAME);
-    this.ignore_keys = p.stringList('ignore_keys');
-    this.model_save_path = p.optionalString('model_save_path');
+    const v = readParams(NAME, ModelStock.params, config);
+    this.ignore_keys = v.ignore_keys as string[];
+    this.model_save_path = v.model_save_path as string | null;
   }
 
   async run(input: PoolInput): Promise<Model> {

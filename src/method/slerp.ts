@@ -6,7 +6,7 @@
  */
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
-import { Params } from './params.js';
+import { readParams, type ParamDef } from './param-def.js';
 import { loadTwoModels, mergedModel, type PoolInput } from './sources.js';
 
 const NAME = 'SlerpMergeAlgorithm';
@@ -45,16 +45,22 @@ export function slerpTensor(t: number, v0: Float32Array, v1: Float32Array, dotTh
 }
 
 export class SlerpMergeAlgorithm {
-  static readonly configKeys: readonly string[] = ['t', 'DOT_THRESHOLD', 'epsilon'];
+  static readonly params: readonly ParamDef[] = [
+    { name: 't', type: 'float', doc: 'interpolation factor from the first model (0) to the second (1)' },
+    { name: 'DOT_THRESHOLD', type: 'float', default: 0.9995, doc: 'above this absolute cosine the models are interpolated linearly' },
+    { name: 'epsilon', type: 'float', default: 1e-8, min: 0, doc: 'added to norms before normalising' },
+  ];
+  static readonly configKeys: readonly string[] = SlerpMergeAlgorithm.params.map((d) => d.name);
+  static readonly summary = 'spherical linear interpolation of two models';
   readonly t: number;
   readonly DOT_THRESHOLD: number;
   readonly epsilon: number;
 
   constructor(config: Record<string, unknown>) {
-    const p = new Params(config, NAME);
-    this.t = p.number('t');
-    this.DOT_THRESHOLD = p.number('DOT_THRESHOLD', { dflt: 0.9995 });
-    this.epsilon = p.number('epsilon', { dflt: 1e-8, min: 0 });
+    const v = readParams(NAME, SlerpMergeAlgorithm.params, config);
+    this.t = v.t as number;
+    this.DOT_THRESHOLD = v.DOT_THRESHOLD as number;
+    this.epsilon = v.epsilon as number;
   }
 
   async run(input: PoolInput): Promise<Model> {

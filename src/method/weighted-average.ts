@@ -5,22 +5,29 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
-import { Params } from './params.js';
-import { loadChecked, mergedModel, Scratch, toPool, type PoolInput } from './sources.js';
+import { readParams, type ParamDef } from './param-def.js';
+import { toPool, type PoolInput } from './sources.js';
+import { runTensorMerge } from './tensor-merge.js';
 
 const NAME = 'WeightedAverageAlgorithm';
 
 export class WeightedAverageAlgorithm {
-  static readonly configKeys: readonly string[] = ['normalize', 'weights', 'verbose'];
+  static readonly params: readonly ParamDef[] = [
+    { name: 'normalize', type: 'bool', doc: 'divide the weights by their sum first' },
+    { name: 'weights', type: 'float[]', doc: 'one weight per model, in the pool order' },
+    { name: 'verbose', type: 'bool', default: true, doc: 'log the weights' },
+  ];
+  static readonly configKeys: readonly string[] = WeightedAverageAlgorithm.params.map((d) => d.name);
+  static readonly summary = 'weighted average Σ wᵢ·θᵢ of the models';
   readonly normalize: boolean;
   readonly weights: readonly number[];
   readonly verbose: boolean;
 
   constructor(config: Record<string, unknown>) {
-    const p = new Params(config, NAME);
-    this.normalize = p.bool('normalize');
-    this.weights = p.numberList('weights');
-    this.verbose = p.bool('verbose', true);
+    const v = readParams(NAME, WeightedAverageAlgorithm.params, config);
+    this.normalize = v.normalize as boolean;
+    this.weights = v.weights as number[];
+    this.verbose = v.verbose as boolean;
   }
 
   async run(input: PoolInput): Promise<Model> {
@@ -36,19 +43,18 @@ export class WeightedAverageAlgorithm {
       if (total === 0) throw new UserError(`${NAME}: cannot normalize weights that sum to zero`);
       w = w.map((x) => x / total);
     }
-    const set = await loadChecked(NAME, pool, names);
-    const models = set.list;
-    const scratch = new Scratch();
-    return mergedModel(NAME, models[0]!, set, (name) => {
-      const acc = models[0]!.model.stateDict.loadF32(name);
-      const w0 = f32(w[0]!);
-      for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
-      for (let k = 1; k < models.length; k++) {
-        const x = scratch.read(models[k]!.model.stateDict, name, 0);
-        const wk = f32(w[k]!);
-        for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
-      }
-      return acc;
+    return runTensorMerge(NAME, pool, 'models', {
+      combine(t, out) {
+        const acc = t.model(0, out ?? new Float32Array(t.numel));
+        const w0 = f32(w[0]!);
+        for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
+        for (let k = 1; k < t.count; k++) {
+          const x = t.model(k, 1);
+          const wk = f32(w[k]!);
+          for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
+        }
+        return acc;
+      },
     });
   }
 }

@@ -15,6 +15,7 @@ import { checkPlatform, resolveModelDir, type Platform } from './resolve-model-d
 import { DtypeViewStateDict, parseTorchDtype } from './dtype-view.js';
 import { savePretrained, savePretrainedOptions } from './save-pretrained.js';
 import { SubsetStateDict } from './subset-state-dict.js';
+import { runContext, type RunContext } from '../run-context.js';
 
 export interface BaseModelPoolConfig {
   models: unknown;
@@ -61,8 +62,10 @@ export class BaseModelPool {
   protected readonly platform: Platform;
   /** Prefix of error messages. */
   protected readonly where: string = 'modelpool';
+  /** The floating dtype of a model whose entry sets no `torch_dtype` (null: as stored). */
+  protected readonly defaultTorchDtype: DType | null = null;
 
-  constructor(config: BaseModelPoolConfig) {
+  constructor(config: BaseModelPoolConfig, protected readonly ctx: RunContext = runContext()) {
     if (!isDictLike(config)) throw new UserError(`modelpool: expected a mapping of options with 'models', got ${JSON.stringify(config)}`);
     this.config = config;
     let models = config.models;
@@ -140,7 +143,8 @@ export class BaseModelPool {
     const e = this.entry(name);
     if (e.kind === 'instance') return e.model;
     const where = `${this.where}.models.${name}`;
-    const dtype = e.kind === 'target' ? parseTorchDtype(e.options.torch_dtype, where) : null;
+    const given = e.kind === 'target' ? e.options.torch_dtype : undefined;
+    const dtype = given === undefined || given === null ? this.defaultTorchDtype : parseTorchDtype(given, where);
     const dir = await resolveModelDir(e.spec, { platform: this.platform, where });
     const model = this.openModel(name, e, dir);
     return dtype === null ? model : { ...model, stateDict: new DtypeViewStateDict(model.stateDict, dtype) };
@@ -168,7 +172,7 @@ export class BaseModelPool {
       await writeSafetensors(path, model.stateDict, { metadata: { format: 'pt' } });
       return;
     }
-    await savePretrained(path, model.stateDict, model.config ? pythonJson(model.config) : null, savePretrainedOptions(kwargs));
+    await savePretrained(path, model.stateDict, model.config ? pythonJson(model.config) : null, { ...savePretrainedOptions(kwargs), status: this.ctx.status });
   }
 
   /** Opens a resolved model directory (or file). Subclasses shape what a model is. */

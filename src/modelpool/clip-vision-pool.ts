@@ -5,14 +5,16 @@
  */
 import { UserError } from '../errors.js';
 import { openCheckpoint } from '../tensor/checkpoint.js';
-import type { StateDict } from '../tensor/types.js';
+import type { DType, StateDict } from '../tensor/types.js';
 import { BaseModelPool, readConfigJson, torchDtypeName, type BaseModelPoolConfig } from './base-pool.js';
 import { CLIP_FLOAT_KEYS, visionConfigJson } from './clip-vision-config.js';
+import { spelledForSaving, visionTensorNames, type VisionKeySpelling } from './clip-vision-keys.js';
 import type { ModelEntry } from './model-entry.js';
 import type { Model, ModelConfig } from './model.js';
 import { pythonJson } from './python-json.js';
 import { resolveModelDir } from './resolve-model-dir.js';
 import { savePretrained, savePretrainedOptions } from './save-pretrained.js';
+import type { RunContext } from '../run-context.js';
 import { SubsetStateDict } from './subset-state-dict.js';
 
 export interface CLIPVisionModelPoolConfig extends BaseModelPoolConfig {
@@ -22,8 +24,6 @@ export interface CLIPVisionModelPoolConfig extends BaseModelPoolConfig {
 /** Written when the model's config does not say which transformers produced it. */
 const DEFAULT_TRANSFORMERS_VERSION = '4.45.0';
 
-const VISION_PREFIX = 'vision_model.';
-
 /** Buffers that old checkpoints carry and transformers no longer loads: never merged. */
 export function isPositionIdsBuffer(name: string): boolean {
   return name.endsWith('.position_ids');
@@ -31,9 +31,16 @@ export function isPositionIdsBuffer(name: string): boolean {
 
 export class CLIPVisionModelPool extends BaseModelPool {
   protected override readonly where: string = 'modelpool (CLIPVisionModelPool)';
+  /** How each opened model's checkpoint spells its tensor names (transformers < 5 or ≥ 5). */
+  private readonly spellings = new Map<string, VisionKeySpelling>();
+  /**
+   * fusion_bench loads each model with `CLIPVisionModel.from_pretrained`, float32 unless the entry sets
+   * `torch_dtype`: merges compute and save in that dtype, whatever the checkpoint stores.
+   */
+  protected override readonly defaultTorchDtype: DType | null = 'F32';
 
-  constructor(config: CLIPVisionModelPoolConfig) {
-    super(config);
+  constructor(config: CLIPVisionModelPoolConfig, ctx?: RunContext) {
+    super(config, ctx);
     const p = config.processor;
     if (p !== undefined && p !== null && typeof p !== 'string' && (typeof p !== 'object' || Array.isArray(p))) {
       throw new UserError(`modelpool.processor: expected a path or repo id (or a config mapping), got ${JSON.stringify(p)}`);
@@ -64,9 +71,18 @@ export class CLIPVisionModelPool extends BaseModelPool {
     return { stateDict: new SubsetStateDict(ckpt, ckpt.names().filter((n) => !isPositionIdsBuffer(n))), config, source: dir };
   }
 
-  /** Writes `config.json` (architectures CLIPVisionModel) and `model.safetensors` into the directory `path`. */
+  /**
+   * Writes `config.json` (architectures CLIPVisionModel) and `model.safetensors` into the directory
+   * `path`, with tensor names spelled as the pool's inputs spell them.
+   */
   override async saveModel(model: Model, path: string, kwargs?: Record<string, unknown>): Promise<void> {
-    await savePretrained(path, model.stateDict, pythonJson(clipVisionSaveConfig(model), CLIP_FLOAT_KEYS), savePretrainedOptions(kwargs));
+    const stateDict = spelledForSaving(model.stateDict, this.inputSpelling());
+    await savePretrained(path, stateDict, pythonJson(clipVisionSaveConfig(model), CLIP_FLOAT_KEYS), { ...savePretrainedOptions(kwargs), status: this.ctx.status });
+  }
+
+  /** The spelling of `_pretrained_` if it was opened, else of the first model opened; prefixed if none was. */
+  private inputSpelling(): VisionKeySpelling {
+    return this.spellings.get('_pretrained_') ?? this.spellings.values().next().value ?? 'prefixed';
   }
 
   protected override openModel(name: string, entry: ModelEntry, dir: string): Model {
@@ -76,12 +92,13 @@ export class CLIPVisionModelPool extends BaseModelPool {
     // from_pretrained records the name it was given, which save_pretrained writes back.
     const config: ModelConfig = { ...visionConfigJson(json, `${dir}/config.json`), _name_or_path: entry.kind === 'instance' ? dir : entry.spec };
     const ckpt = openCheckpoint(dir);
-    const names = ckpt.names().filter((n) => n.startsWith(VISION_PREFIX) && !isPositionIdsBuffer(n));
-    if (names.length === 0) {
+    const vision = visionTensorNames(ckpt.names(), (n) => !isPositionIdsBuffer(n));
+    if (vision === null) {
       ckpt.close();
-      throw new UserError(`${where}: the checkpoint has no vision_model.* tensors; is it a CLIP model?`);
+      throw new UserError(`${where}: the checkpoint has no vision tower tensors (vision_model.*, or embeddings.*/encoder.* as transformers ≥ 5 saves a CLIPVisionModel); is it a CLIP model?`);
     }
-    const stateDict: StateDict = new SubsetStateDict(ckpt, names);
+    if (!this.spellings.has(name)) this.spellings.set(name, vision.spelling);
+    const stateDict: StateDict = new SubsetStateDict(ckpt, vision.names, vision.fileNames);
     return { stateDict, config, source: dir };
   }
 }

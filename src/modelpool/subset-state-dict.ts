@@ -1,16 +1,22 @@
-/** A view of some tensors of another state dict (e.g. a CLIPModel file's `vision_model.*`). */
+/**
+ * A view of some tensors of another state dict (e.g. a CLIPModel file's `vision_model.*`), optionally
+ * under other names (a transformers ≥ 5 CLIPVisionModel file's bare keys seen as `vision_model.*`).
+ */
 import { encodeFromF32 } from '../tensor/dtype.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { canReadInto, F32FileReader, type ReadIntoStateDict } from './read-into.js';
 
 export class SubsetStateDict implements ReadIntoStateDict {
   private readonly order: readonly string[];
-  private readonly members: ReadonlySet<string>;
+  /** Our name → the inner state dict's name. */
+  private readonly members: ReadonlyMap<string, string>;
   private readonly files = new F32FileReader();
 
-  constructor(private readonly inner: StateDict, names: readonly string[]) {
+  /** `innerNames[i]` is what `names[i]` is called in `inner` (default: the same). */
+  constructor(private readonly inner: StateDict, names: readonly string[], innerNames: readonly string[] = names) {
+    if (innerNames.length !== names.length) throw new Error('SubsetStateDict: names and innerNames differ in length');
     this.order = Object.freeze([...names]);
-    this.members = new Set(names);
+    this.members = new Map(names.map((n, i) => [n, innerNames[i]!]));
   }
 
   names(): readonly string[] {
@@ -22,26 +28,24 @@ export class SubsetStateDict implements ReadIntoStateDict {
   }
 
   info(name: string): TensorInfo {
-    this.check(name);
-    return this.inner.info(name);
+    return this.inner.info(this.innerName(name));
   }
 
   loadF32(name: string): Float32Array {
-    this.check(name);
-    return this.inner.loadF32(name);
+    return this.inner.loadF32(this.innerName(name));
   }
 
   loadRaw(name: string): Uint8Array {
-    this.check(name);
-    return this.inner.loadRaw ? this.inner.loadRaw(name) : encodeFromF32(this.inner.info(name).dtype, this.inner.loadF32(name), `tensor '${name}'`);
+    const n = this.innerName(name);
+    return this.inner.loadRaw ? this.inner.loadRaw(n) : encodeFromF32(this.inner.info(n).dtype, this.inner.loadF32(n), `tensor '${name}'`);
   }
 
   loadF32Into(name: string, out: Float32Array): Float32Array {
-    this.check(name);
-    if (canReadInto(this.inner)) return this.inner.loadF32Into(name, out);
-    const got = this.files.read(this.inner, name, out);
+    const n = this.innerName(name);
+    if (canReadInto(this.inner)) return this.inner.loadF32Into(n, out);
+    const got = this.files.read(this.inner, n, out);
     if (got !== null) return got;
-    const data = this.inner.loadF32(name);
+    const data = this.inner.loadF32(n);
     out.set(data);
     return out.subarray(0, data.length);
   }
@@ -51,7 +55,9 @@ export class SubsetStateDict implements ReadIntoStateDict {
     this.inner.close?.();
   }
 
-  private check(name: string): void {
-    if (!this.members.has(name)) throw new Error(`no tensor named '${name}' in this state dict`);
+  private innerName(name: string): string {
+    const n = this.members.get(name);
+    if (n === undefined) throw new Error(`no tensor named '${name}' in this state dict`);
+    return n;
   }
 }

@@ -1,26 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isEnsemble, isPerTaskModels } from '../method/result.js';
 import { UserError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { instantiate } from '../registry/instantiate.js';
-import { runtime } from './runtime.js';
+import { instantiate, type InstantiateHooks } from '../registry/instantiate.js';
+import { bordered, callText } from '../util/bordered.js';
+import type { RunContext } from '../run-context.js';
+import { snapshotRevision } from '../hub/snapshot-revision.js';
+import type { RunInfoSource, TaskPool } from '../taskpool/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ensureDir } from '../util/ensure-dir.js';
+import { refuseOverwritingInputs, type InputPath } from './output-guard.js';
+import { reportScalars, type ExperimentLogger } from '../report/loggers/experiment-logger.js';
 import { formatConfigTree } from './config-tree.js';
 import { isFloat, toPlain, type ConfigValue } from '../config/values.js';
 import { VERSION } from '../version.js';
 
-/** Where a model or data set came from, for the run record: the configured path or repo id, and the commit. */
-export interface RunInfoSource {
-  source: string;
-  revision: string | null;
-}
-
-const SNAPSHOT_COMMIT = /[\\/]snapshots[\\/]([0-9a-f]{40})(?:[\\/]|$)/;
-
-/** The commit of a Hugging Face cache snapshot path (`…/snapshots/<commit>/…`); null for other paths. */
-export function snapshotRevision(path: string): string | null {
-  return SNAPSHOT_COMMIT.exec(path)?.[1] ?? null;
-}
+export { snapshotRevision };
+export type { RunInfoSource };
 
 /** The extra top-level report key: what is needed to reproduce the run (the sweep summary ignores it). */
 export interface RunInfo {
@@ -41,9 +37,6 @@ export interface Algorithm {
 }
 export interface ModelPoolLike {
   saveModel?(model: unknown, path: string, kwargs?: Record<string, unknown>): unknown;
-}
-export interface TaskPoolLike {
-  evaluate(model: unknown): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
 export interface FusionProgramOptions {
@@ -71,8 +64,8 @@ export interface FusionProgramResult {
 }
 
 /** `{log_dir}` in a path, as fusion_bench's str.format, when the run has a log directory. */
-function withLogDir(p: string): string {
-  return p.includes('{log_dir}') && runtime.logDir !== null ? p.replaceAll('{log_dir}', runtime.logDir) : p;
+function withLogDir(p: string, logDir: string | null): string {
+  return p.includes('{log_dir}') && logDir !== null ? p.replaceAll('{log_dir}', logDir) : p;
 }
 
 /**
@@ -85,27 +78,37 @@ export class FabricModelFusionProgram {
   readonly options: FusionProgramOptions;
   modelpool: unknown = null;
   method: Algorithm | null = null;
-  taskpool: TaskPoolLike | null = null;
+  taskpool: TaskPool | null = null;
+  /** `print_function_call` (default true, as fusion_bench's): each component's construction is shown as a call. */
+  private readonly hooks: InstantiateHooks;
+  /** The context the components get: the runner's (status, profiler, sweep cache, log dir) with this config's seed, fast_dev_run and cache dir. */
+  readonly ctx: RunContext;
 
-  constructor(options: FusionProgramOptions, private readonly registry: Registry, private readonly out: NodeJS.WritableStream = process.stdout) {
+  constructor(options: FusionProgramOptions, private readonly registry: Registry, runner: RunContext, private readonly out: NodeJS.WritableStream = process.stdout) {
     for (const k of ['method', 'modelpool'] as const) {
       if (options[k] === undefined || options[k] === null) throw new UserError(`The program config has no '${k}': choose one, e.g. ${k}=${k === 'method' ? 'task_arithmetic' : 'CLIPVisionModelPool/clip-vit-base-patch32_svhn_and_mnist'}`);
     }
     this.options = options;
-    runtime.debug = Boolean(options.fast_dev_run);
+    const show = options.print_function_call;
+    if (show !== undefined && show !== null && typeof show !== 'boolean') throw new UserError(`print_function_call: expected true or false, got ${JSON.stringify(show)}`);
+    this.hooks = show === false ? {} : { onCall: (target, kwargs, partial) => this.out.write(bordered(callText(target, kwargs, partial), `Instantiate by calling ${/^[A-Z]/.test(target.slice(target.lastIndexOf('.') + 1)) ? 'class' : 'function'}`)) };
     const cacheDir = options.path?.cache_dir;
-    if (typeof cacheDir === 'string') runtime.cacheDir = cacheDir;
     const logDir = options.path?.log_dir;
-    if (typeof logDir === 'string' && runtime.logDir === null) runtime.logDir = logDir;
-    runtime.seed = seedOf(options.seed);
+    this.ctx = {
+      ...runner,
+      seed: seedOf(options.seed),
+      fastDevRun: Boolean(options.fast_dev_run),
+      cacheDir: typeof cacheDir === 'string' ? cacheDir : runner.cacheDir,
+      logDir: runner.logDir ?? (typeof logDir === 'string' ? logDir : null),
+    };
   }
 
   async run(): Promise<FusionProgramResult> {
     const o = this.options;
-    const prof = runtime.profiler;
+    const { profiler: prof, status, logDir } = this.ctx;
     if (o.print_config !== false) this.out.write(formatConfigTree(o as Record<string, unknown>, ['method', 'modelpool', 'taskpool']));
     if (o.dry_run) {
-      runtime.progress?.write('The program is running in dry-run mode. Exiting.\n');
+      status?.write('The program is running in dry-run mode. Exiting.\n');
       return { merged_model: null, report: null, report_path: null, merged_model_path: null };
     }
     const startedAt = new Date();
@@ -116,40 +119,74 @@ export class FabricModelFusionProgram {
       }
       // fusion_bench instantiates components with _recursive_ defaulting to false
       const recursive = cfg._recursive_ ?? false;
-      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key);
+      return instantiate(this.registry, { ...cfg, _recursive_: recursive }, {}, key, this.ctx, this.hooks);
     };
     this.modelpool = await prof.time('loading model pool', () => setup('modelpool'));
     const loaded = recordLoads(this.modelpool);
     this.method = (await prof.time('loading method', () => setup('method'))) as Algorithm;
-    if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPoolLike;
+    if (o.taskpool) this.taskpool = (await prof.time('loading task pool', () => setup('taskpool'))) as TaskPool;
+    const loggers = o.taskpool ? await this.experimentLoggers() : [];
 
     // the report's folder first: a path that cannot be written fails now, not after the evaluation
     const rp0 = o.report_save_path;
-    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) mkdirSync(dirname(withLogDir(rp0)), { recursive: true });
+    const inputs = () => inputPathsOf(this.modelpool, loaded, this.taskpool);
+    if (o.taskpool && typeof rp0 === 'string' && rp0.length > 0) {
+      refuseOverwritingInputs('report_save_path', withLogDir(rp0, logDir), inputs());
+      ensureDir(dirname(withLogDir(rp0, logDir)), 'the folder of report_save_path');
+    }
+    const mp = o.merged_model_save_path;
+    if (typeof mp === 'string' && mp.length > 0) refuseOverwritingInputs('merged_model_save_path', withLogDir(mp, logDir), inputs());
     const merged = await prof.time('merging', () => this.method!.run(this.modelpool));
     let report: unknown = null;
     let reportPath: string | null = null;
     let modelPath: string | null = null;
     if (merged === null || merged === undefined) {
-      runtime.progress?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
+      status?.write('No merged model returned by the method. Skipping saving and evaluation.\n');
     } else {
-      modelPath = await this.saveMergedModel(merged);
+      modelPath = await this.saveMergedModel(merged, inputs);
       if (this.taskpool) {
         report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
         this.out.write(JSON.stringify(report, null, 2) + '\n');
         // The record goes into the saved and returned report, not on stdout (which stays fusion_bench's).
+        for (const logger of loggers) {
+          logger.logMetrics(reportScalars(report), 0);
+          for (const f of logger.finalize()) status?.write(`Logged the metrics to ${f}\n`);
+        }
         if (isPlainObject(report)) report = { ...report, [RUN_INFO_KEY]: await this.runInfo(loaded, startedAt) };
         const rp = o.report_save_path;
         if (typeof rp === 'string' && rp.length > 0) {
-          reportPath = withLogDir(rp);
-          mkdirSync(dirname(reportPath), { recursive: true });
+          reportPath = withLogDir(rp, logDir);
+          refuseOverwritingInputs('report_save_path', reportPath, inputs());
+          ensureDir(dirname(reportPath), 'the folder of report_save_path');
           writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
         }
       } else {
-        runtime.progress?.write('No task pool specified. Skipping evaluation.\n');
+        status?.write('No task pool specified. Skipping evaluation.\n');
       }
     }
     return { merged_model: merged, report, report_path: reportPath, merged_model_path: modelPath };
+  }
+
+  /**
+   * `fabric.loggers` (one logger or a list), built through the registry. Their `root_dir` is fusion_bench's
+   * `${path.log_dir}`; where the run's log dir differs (each job of a sweep has its own), they follow it,
+   * as `{log_dir}` in output paths does, so every job is its own run in `tensorboard --logdir`.
+   */
+  private async experimentLoggers(): Promise<ExperimentLogger[]> {
+    const fabric = this.options.fabric;
+    if (!isPlainObject(fabric) || fabric.loggers === undefined || fabric.loggers === null) return [];
+    const list = Array.isArray(fabric.loggers) ? fabric.loggers : [fabric.loggers];
+    const pathLogDir = this.options.path?.log_dir;
+    const out: ExperimentLogger[] = [];
+    for (const [i, cfg] of list.entries()) {
+      const where = Array.isArray(fabric.loggers) ? `fabric.loggers[${i}]` : 'fabric.loggers';
+      if (!isPlainObject(cfg) || typeof cfg._target_ !== 'string') throw new UserError(`${where}: expected a logger config with a _target_ (e.g. fabric/loggers=tensorboard_logger), got ${JSON.stringify(cfg)}`);
+      const root = cfg.root_dir === pathLogDir && this.ctx.logDir !== null ? { root_dir: this.ctx.logDir } : {};
+      const logger = (await instantiate(this.registry, cfg, root, where, this.ctx, this.hooks)) as ExperimentLogger;
+      if (typeof logger?.logMetrics !== 'function') throw new UserError(`${where}: '${cfg._target_}' is not an experiment logger`);
+      out.push(logger);
+    }
+    return out;
   }
 
   /**
@@ -169,7 +206,7 @@ export class FabricModelFusionProgram {
       models[name] = { source, revision: snapshotRevision(dir) };
     }
     let datasets: Record<string, unknown> = {};
-    const tp = this.taskpool as { runInfo?: () => Promise<{ models?: Record<string, RunInfoSource>; datasets?: Record<string, unknown> }> } | null;
+    const tp = this.taskpool;
     if (tp && typeof tp.runInfo === 'function') {
       const info = await tp.runInfo();
       Object.assign(models, info.models ?? {});
@@ -177,7 +214,7 @@ export class FabricModelFusionProgram {
     }
     return {
       fusion_bench_version: VERSION,
-      seed: runtime.seed,
+      seed: this.ctx.seed,
       config: plainConfig(this.options),
       models,
       datasets,
@@ -186,19 +223,41 @@ export class FabricModelFusionProgram {
     };
   }
 
-  private async saveMergedModel(merged: unknown): Promise<string | null> {
+  private async saveMergedModel(merged: unknown, inputs: () => InputPath[]): Promise<string | null> {
     const p = this.options.merged_model_save_path;
     if (p === null || p === undefined || p === '') return null;
     const pool = this.modelpool as ModelPoolLike;
     if (typeof pool?.saveModel !== 'function') throw new UserError(`merged_model_save_path is set, but the model pool '${String((this.options.modelpool as Record<string, unknown>)._target_)}' cannot save models`);
-    const savePath = withLogDir(p);
-    await runtime.profiler.time('saving', () => pool.saveModel!(merged, savePath, this.options.merged_model_save_kwargs ?? {}));
-    runtime.progress?.write(`Saved the merged model to ${savePath}\n`);
+    const savePath = withLogDir(p, this.ctx.logDir);
+    // again now that the models are loaded: a hub model's snapshot folder is known only now
+    refuseOverwritingInputs('merged_model_save_path', savePath, inputs());
+    const kwargs = this.options.merged_model_save_kwargs ?? {};
+    if (isEnsemble(merged)) throw new UserError(`merged_model_save_path is set, but the method returned an ensemble of ${merged.members.length} models, not one model to save; unset merged_model_save_path`);
+    if (isPerTaskModels(merged)) {
+      // one model per task, each in its own folder <path>/<task>/
+      await this.ctx.profiler.time('saving', async () => {
+        for (const task of merged.tasks) await pool.saveModel!(merged.model(task), join(savePath, task), kwargs);
+      });
+      this.ctx.status?.write(`Saved ${merged.tasks.length} per-task models to ${savePath}/<task>\n`);
+      return savePath;
+    }
+    await this.ctx.profiler.time('saving', () => pool.saveModel!(merged, savePath, kwargs));
+    this.ctx.status?.write(`Saved the merged model to ${savePath}\n`);
     return savePath;
   }
 
-  /** A model, or a dict of models (`models` nests) with metadata, as fusion_bench's evaluate_merged_model. */
-  async evaluate(taskpool: TaskPoolLike, merged: unknown): Promise<unknown> {
+  /**
+   * A model, or a dict of models (`models` nests) with metadata, as fusion_bench's evaluate_merged_model.
+   * Per-task models evaluated each on every task report under `models` (fusion_bench's TALL shape);
+   * per-task models evaluated each on its own task, and ensembles, go to the task pool as they are.
+   */
+  async evaluate(taskpool: TaskPool, merged: unknown): Promise<unknown> {
+    if (isPerTaskModels(merged) && merged.evaluation !== 'own-task') {
+      const models: Record<string, unknown> = {};
+      for (const task of merged.tasks) models[task] = await taskpool.evaluate(merged.model(task));
+      return merged.evaluation === 'every-task' ? { models, metadata: null } : models;
+    }
+    if (isPerTaskModels(merged) || isEnsemble(merged)) return taskpool.evaluate(merged);
     if (isModelDict(merged)) {
       const report: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(merged)) {
@@ -215,6 +274,22 @@ export class FabricModelFusionProgram {
     }
     return taskpool.evaluate(merged);
   }
+}
+
+/** Every local path the run reads: the pool's models (as configured and as loaded) and the task pool's inputs. */
+function inputPathsOf(pool: unknown, loaded: ReadonlyMap<string, string>, taskpool: TaskPool | null): InputPath[] {
+  const out: InputPath[] = [];
+  const p = pool as { allModelNames?: string[]; getModelPath?: (n: string) => string } | null;
+  for (const name of p?.allModelNames ?? []) {
+    try {
+      out.push({ what: `model '${name}'`, path: p!.getModelPath!(name) });
+    } catch {
+      // a model given as an object has no path
+    }
+  }
+  for (const [name, dir] of loaded) out.push({ what: `model '${name}'`, path: dir });
+  for (const i of taskpool?.inputPaths?.() ?? []) out.push(i);
+  return out;
 }
 
 /** fusion_bench's `seed`: an integer or null (Lightning's seed_everything takes an int). */
@@ -257,7 +332,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** A model is anything with a state dict; a plain object without one is a dict of results. */
 function isModel(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && 'stateDict' in v;
+  return typeof v === 'object' && v !== null && ('stateDict' in v || isPerTaskModels(v) || isEnsemble(v));
 }
 function isModelDict(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !isModel(v);

@@ -1,7 +1,7 @@
 import type { Registry, TargetSpec } from '../registry/registry.js';
-import { runtime } from './runtime.js';
+import type { RunContext, SweepCache } from '../run-context.js';
 
-/** Prefix of the runtime.memo keys that hold shared component instances. */
+/** Prefix of the sweep cache keys that hold shared component instances. */
 export const INSTANCE_KEY_PREFIX = 'sweep-instance:';
 
 /**
@@ -11,8 +11,10 @@ export const INSTANCE_KEY_PREFIX = 'sweep-instance:';
  * the predicate names are shared, and only when their arguments are plain config data.
  *
  * The program's registry is the one it was built with, so the sharing is installed on that instance.
+ * A shared instance is handed each job's context (`attach`), so its status lines and profile go to the
+ * job that uses it; the seed is part of the key, since seeded splits depend on it.
  */
-export function shareInstances(registry: Registry, share: (canonicalName: string) => boolean): void {
+export function shareInstances(registry: Registry, share: (canonicalName: string) => boolean, cache: SweepCache): void {
   const get = registry.get.bind(registry);
   registry.get = (name: string, where?: string): TargetSpec => {
     const spec = get(name, where);
@@ -22,14 +24,14 @@ export function shareInstances(registry: Registry, share: (canonicalName: string
       ...spec,
       load: async () => {
         const factory = await spec.load();
-        return (kwargs) => {
-          const key = instanceKey(canonical, kwargs);
-          if (key === null) return factory(kwargs);
-          if (runtime.memo.has(key)) return runtime.memo.get(key);
-          const made = factory(kwargs);
+        return (kwargs, ctx) => {
+          const key = instanceKey(canonical, { kwargs, seed: ctx.seed });
+          if (key === null) return factory(kwargs, ctx);
+          if (cache.has(key)) return Promise.resolve(cache.get(key)).then((inst) => attach(inst, ctx));
+          const made = factory(kwargs, ctx);
           // A failed construction is not kept: the next job reports its own error.
-          runtime.memo.set(key, made);
-          if (made instanceof Promise) made.catch(() => runtime.memo.delete(key));
+          cache.set(key, made);
+          if (made instanceof Promise) made.catch(() => cache.delete(key));
           return made;
         };
       },
@@ -72,11 +74,17 @@ function stableJson(v: unknown): string | null {
   return null;
 }
 
+function attach(inst: unknown, ctx: RunContext): unknown {
+  const a = inst as { attach?: (c: RunContext) => void } | null;
+  if (a && typeof a.attach === 'function') a.attach(ctx);
+  return inst;
+}
+
 /** Closes the shared instances (releasing file handles) and forgets them. */
-export async function releaseSharedInstances(): Promise<void> {
-  for (const [key, value] of [...runtime.memo.entries()]) {
+export async function releaseSharedInstances(cache: SweepCache): Promise<void> {
+  for (const [key, value] of [...cache.entries()]) {
     if (!key.startsWith(INSTANCE_KEY_PREFIX)) continue;
-    runtime.memo.delete(key);
+    cache.delete(key);
     try {
       const inst = (await value) as { close?: () => unknown } | null;
       if (inst && typeof inst.close === 'function') await inst.close();

@@ -2,20 +2,36 @@ import { UserError } from '../errors.js';
 import { Registry, type TargetSpec } from './registry.js';
 import { METHODS } from '../method/index.js';
 import { MODELPOOLS } from '../modelpool/index.js';
+import type { RunContext } from '../run-context.js';
+import { defaultText, paramNames, typeText, type ParamDef } from '../method/param-def.js';
 
-type Ctor = new (kwargs: Record<string, unknown>) => unknown;
+type Ctor = new (kwargs: Record<string, unknown>, ctx: RunContext) => unknown;
 
 /** A class whose constructor takes one keyword object, as every class of this library does. */
 function cls(load: () => Promise<Ctor> | Ctor, summary?: string, params: string[] = []): TargetSpec {
-  return { params, summary, load: async () => { const C = await load(); return (kw) => new C(kw); } };
+  return { params, summary, load: async () => { const C = await load(); return (kw, ctx) => new C(kw, ctx); } };
+}
+
+/** A class that declares its parameters (merging methods): they give `_args_` names, the unknown-key check and the listing. */
+type Declared = Ctor & { readonly params?: readonly ParamDef[]; readonly configKeys?: readonly string[]; readonly summary?: string };
+
+function declaredSpec(C: Declared, summary: string): TargetSpec {
+  const spec = cls(() => C, C.summary ?? summary, [...(C.configKeys ?? [])]);
+  if (C.params === undefined) return spec;
+  return {
+    ...spec,
+    params: paramNames(C.params),
+    acceptsExtra: false,
+    paramsDoc: C.params.map((d) => ({ name: d.name, type: typeText(d), default: defaultText(d), doc: d.doc })),
+  };
 }
 
 /**
  * Registers a table `{ 'fusion_bench.x.Name': Class }`: the first name of each class is its canonical
  * name, the others (module paths) and the bare class name are aliases.
  */
-function registerTable(r: Registry, table: Readonly<Record<string, Ctor>>, summary: (name: string) => string): void {
-  const byClass = new Map<Ctor, string[]>();
+function registerTable(r: Registry, table: Readonly<Record<string, Declared>>, summary: (name: string) => string): void {
+  const byClass = new Map<Declared, string[]>();
   for (const [name, C] of Object.entries(table)) {
     if (!byClass.has(C)) byClass.set(C, []);
     byClass.get(C)!.push(name);
@@ -23,7 +39,7 @@ function registerTable(r: Registry, table: Readonly<Record<string, Ctor>>, summa
   for (const [C, names] of byClass) {
     const short = names[0].slice(names[0].lastIndexOf('.') + 1);
     const aliases = [...names.slice(1), ...(r.has(short) || names.includes(short) ? [] : [short])];
-    r.register(names[0], cls(() => C, summary(short)), aliases);
+    r.register(names[0], declaredSpec(C, summary(short)), aliases);
   }
 }
 
@@ -41,7 +57,7 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
     summary: 'merge the model pool with the method, then evaluate on the task pool',
     load: async () => {
       const { FabricModelFusionProgram } = await import('../program/fusion-program.js');
-      return (kw) => new FabricModelFusionProgram(kw as never, r, opts.stdout);
+      return (kw, ctx) => new FabricModelFusionProgram(kw as never, r, ctx, opts.stdout);
     },
   };
   r.register('fusion_bench.programs.FabricModelFusionProgram', program, ['FabricModelFusionProgram', 'fusion_bench.programs.fabric_fusion_program.FabricModelFusionProgram']);
@@ -90,6 +106,19 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
     },
   });
 
+  // Lightning's experiment loggers (fabric.loggers): metrics as TensorBoard event files or metrics.csv
+  const LOGGER_PARAMS = ['root_dir', 'name', 'version', 'sub_dir', 'prefix', 'flush_logs_every_n_steps', 'default_hp_metric'];
+  for (const [cls, what] of [['TensorBoardLogger', 'TensorBoard event files'], ['CSVLogger', 'metrics.csv']] as const) {
+    r.register(`lightning.fabric.loggers.${cls}`, {
+      params: LOGGER_PARAMS,
+      summary: `${what} with each task's accuracy and loss`,
+      load: async () => {
+        const loggers = await import('../report/loggers/experiment-logger.js');
+        return (kw) => new loggers[cls](kw);
+      },
+    }, [cls, `lightning.pytorch.loggers.${cls}`]);
+  }
+
   r.register('datasets.load_dataset', {
     params: LOAD_DATASET_PARAMS,
     summary: 'an image classification dataset from the hub or local parquet files',
@@ -106,7 +135,7 @@ export function createBuiltinRegistry(opts: { stdout?: NodeJS.WritableStream } =
     summary: 'a seeded train/validation split of a dataset (torch random_split, same rows as fusion_bench)',
     load: async () => {
       const { parseSplitOptions, trainValidationSplit } = await import('../data/train-validation-split.js');
-      return (kw) => trainValidationSplit(kw.dataset as never, parseSplitOptions(kw));
+      return (kw, ctx) => trainValidationSplit(kw.dataset as never, parseSplitOptions(kw), undefined, ctx.seed);
     },
   }, ['train_validation_split']);
   return r;

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js';
 import { Float } from '../config/values.js';
-import type { Registry, TargetSpec } from './registry.js';
+import type { Registry, TargetFactory, TargetSpec } from './registry.js';
+import { runContext, type RunContext } from '../run-context.js';
 
 const SPECIAL = new Set(['_target_', '_args_', '_recursive_', '_partial_', '_convert_']);
 const CONVERT_MODES = new Set(['none', 'partial', 'object', 'all']);
@@ -44,12 +45,17 @@ function flag(node: Plain, key: string, dflt: boolean, path: string): boolean {
  * `_args_` binds to the target's declared parameter names; `_partial_` returns a function taking the
  * remaining keyword arguments. `_convert_` is validated and otherwise moot: Python distinguishes
  * DictConfig from dict, while here every target receives plain objects, which is what `_convert_: all`
- * gives in Python.
+ * gives in Python. Every factory receives `ctx`, the run's context (seed, status stream, sweep cache).
  */
-export async function instantiate(registry: Registry, config: unknown, overrides: Plain = {}, path = ''): Promise<unknown> {
+export interface InstantiateHooks {
+  /** Called before each target is called (fusion_bench's `print_function_call`). */
+  onCall?(target: string, kwargs: Plain, partial: boolean): void;
+}
+
+export async function instantiate(registry: Registry, config: unknown, overrides: Plain = {}, path = '', ctx: RunContext = runContext(), hooks: InstantiateHooks = {}): Promise<unknown> {
   if (Array.isArray(config)) {
     const out: unknown[] = [];
-    for (let i = 0; i < config.length; i++) out.push(await instantiate(registry, config[i], {}, `${path}[${i}]`));
+    for (let i = 0; i < config.length; i++) out.push(await instantiate(registry, config[i], {}, `${path}[${i}]`, ctx, hooks));
     return out;
   }
   if (!isPlainObject(config)) return plainScalar(config);
@@ -67,7 +73,7 @@ export async function instantiate(registry: Registry, config: unknown, overrides
     if (SPECIAL.has(k)) continue;
     const child = node[k];
     const childPath = path ? `${path}.${k}` : k;
-    kwargs[k] = recursive ? await instantiate(registry, child, {}, childPath) : copyPlain(child);
+    kwargs[k] = recursive ? await instantiate(registry, child, {}, childPath, ctx, hooks) : copyPlain(child);
   }
 
   const target = node._target_;
@@ -80,16 +86,17 @@ export async function instantiate(registry: Registry, config: unknown, overrides
   const rawArgs = node._args_;
   if (rawArgs !== undefined && rawArgs !== null) {
     if (!Array.isArray(rawArgs)) throw new InstantiationError(`_args_ must be a list (at ${path || '<root>'}._args_)`);
-    args = recursive ? ((await instantiate(registry, rawArgs, {}, `${path}._args_`)) as unknown[]) : rawArgs.map(copyPlain);
+    args = recursive ? ((await instantiate(registry, rawArgs, {}, `${path}._args_`, ctx, hooks)) as unknown[]) : rawArgs.map(copyPlain);
   }
 
   const spec = registry.get(target, path || undefined);
   const bound = bindArguments(target, spec, args, kwargs, path);
   const factory = await spec.load();
+  hooks.onCall?.(target, bound, partial);
   if (partial) {
-    return (more: Plain = {}) => callTarget(target, factory, { ...bound, ...more }, path);
+    return (more: Plain = {}) => callTarget(target, factory, { ...bound, ...more }, path, ctx);
   }
-  return callTarget(target, factory, bound, path);
+  return callTarget(target, factory, bound, path, ctx);
 }
 
 /** Python's argument binding: positional values fill the declared parameters in order. */
@@ -111,16 +118,16 @@ export function bindArguments(target: string, spec: TargetSpec, args: unknown[],
     const extra = Object.keys(out).filter((k) => !params.includes(k));
     if (extra.length) {
       throw new InstantiationError(
-        `Error in call to target '${target}'${at}:\nunexpected keyword argument(s) ${extra.map((e) => `'${e}'`).join(', ')}; it takes ${params.map((p) => `'${p}'`).join(', ')}`,
+        `Error in call to target '${target}'${at}:\nunexpected keyword argument(s) ${extra.map((e) => `'${e}'`).join(', ')}; it takes ${params.filter((p) => !/^_.+_$/.test(p)).map((p) => `'${p}'`).join(', ') || 'no arguments'}`,
       );
     }
   }
   return out;
 }
 
-async function callTarget(target: string, factory: (kwargs: Plain) => unknown, kwargs: Plain, path: string): Promise<unknown> {
+async function callTarget(target: string, factory: TargetFactory, kwargs: Plain, path: string, ctx: RunContext): Promise<unknown> {
   try {
-    return await factory(kwargs);
+    return await factory(kwargs, ctx);
   } catch (e) {
     if (e instanceof UserError) throw e;
     const at = path ? ` (at ${path})` : '';

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { closestMatches } from '../util/suggest.js';
+import type { RunContext } from '../run-context.js';
 
 /**
  * What a config's `_target_` may name. Python calls targets with positional and keyword arguments; here a
@@ -11,11 +12,25 @@ export interface TargetSpec {
   params?: readonly string[];
   /** Whether extra keyword arguments are accepted (Python's **kwargs). Default true. */
   acceptsExtra?: boolean;
-  /** Creates the object. Loaded lazily so that start-up imports nothing heavy. */
-  load: () => Promise<(kwargs: Record<string, unknown>) => unknown>;
+  /**
+   * Creates the object from its keyword arguments and the run's context. Loaded lazily so that start-up
+   * imports nothing heavy.
+   */
+  load: () => Promise<TargetFactory>;
   /** One line for --help and error messages. */
   summary?: string;
+  /** Each parameter's type, default and meaning, for `--info targets` (methods declare them as data). */
+  paramsDoc?: readonly ParamDoc[];
 }
+
+export interface ParamDoc {
+  readonly name: string;
+  readonly type: string;
+  readonly default: string;
+  readonly doc: string;
+}
+
+export type TargetFactory = (kwargs: Record<string, unknown>, ctx: RunContext) => unknown;
 
 export class UnknownTargetError extends UserError {
   override name = 'UnknownTargetError';

@@ -18,8 +18,8 @@ export interface PlotSpec {
   series: Series[];
   /** Category names at x = 0, 1, 2, … when x is not numeric. */
   xCategories?: string[];
-  /** A vertical marker (the selected job), at data x. */
-  marker?: { x: number; label: string };
+  /** The best job: a vertical line at data x and, with y, a ring around its point. */
+  marker?: { x: number; y?: number; label: string };
   width?: number;
   height?: number;
 }
@@ -52,7 +52,7 @@ export interface PlotLayout {
   yTicks: Tick[];
   series: LaidOutSeries[];
   legend: { x: number; y: number; lineHeight: number };
-  marker: { px: number; label: string } | null;
+  marker: { px: number; py: number | null; label: string } | null;
   xToPx(x: number): number;
   yToPx(y: number): number;
 }
@@ -87,10 +87,23 @@ function tickLabel(v: number): string {
   return String(Number(v.toPrecision(6)));
 }
 
+/**
+ * Width of a label in pixels, an upper bound for both outputs: 12 px sans-serif averages under 7 px a
+ * character, the PNG's bitmap font takes 6.
+ */
+export function labelWidthPx(s: string): number {
+  return s.length * 7;
+}
+
+const LEGEND_MIN = 190;
+const LEGEND_LINE = 18;
+
 export function layoutLinePlot(spec: PlotSpec): PlotLayout {
-  const width = spec.width ?? 760;
-  const height = spec.height ?? 440;
-  const legendWidth = 190;
+  // The legend sits right of the plot: the canvas grows to fit its longest label (two swept keys make
+  // labels such as `average (method.threshold=20)`) and its rows, so no label is cut off.
+  const legendWidth = Math.max(LEGEND_MIN, 28 + Math.max(0, ...spec.series.map((s) => labelWidthPx(s.label))) + 8);
+  const width = (spec.width ?? 760) + (legendWidth - LEGEND_MIN);
+  const height = Math.max(spec.height ?? 440, 40 + 8 + spec.series.length * LEGEND_LINE + 10);
   const area = { left: 70, top: 40, right: width - legendWidth - 20, bottom: height - 56 };
   const xs = spec.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = spec.series.flatMap((s) => s.points.map((p) => p[1]));
@@ -134,8 +147,10 @@ export function layoutLinePlot(spec: PlotSpec): PlotLayout {
     xTicks: xTickValues.map((v, i) => ({ value: v, px: round2(xToPx(v)), label: cats ? cats[i] : tickLabel(v) })),
     yTicks: yTickValues.map((v) => ({ value: v, px: round2(yToPx(v)), label: tickLabel(v) })),
     series,
-    legend: { x: area.right + 20, y: area.top + 8, lineHeight: 18 },
-    marker: spec.marker ? { px: round2(xToPx(spec.marker.x)), label: spec.marker.label } : null,
+    legend: { x: area.right + 20, y: area.top + 8, lineHeight: LEGEND_LINE },
+    marker: spec.marker
+      ? { px: round2(xToPx(spec.marker.x)), py: spec.marker.y === undefined ? null : round2(yToPx(spec.marker.y)), label: spec.marker.label }
+      : null,
     xToPx,
     yToPx,
   };

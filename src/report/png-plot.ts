@@ -97,6 +97,16 @@ class Canvas {
 }
 
 const BLACK: RGB = [0, 0, 0];
+
+/** A circle outline of 2 px, as 32 short segments. */
+function ring(c: Canvas, cx: number, cy: number, r: number, rgb: RGB): void {
+  const n = 32;
+  for (let i = 0; i < n; i++) {
+    const a0 = (2 * Math.PI * i) / n;
+    const a1 = (2 * Math.PI * (i + 1)) / n;
+    c.line(cx + r * Math.cos(a0), cy + r * Math.sin(a0), cx + r * Math.cos(a1), cy + r * Math.sin(a1), rgb, 2);
+  }
+}
 const GRID: RGB = [224, 224, 224];
 
 export function plotPng(p: PlotLayout): Uint8Array {
@@ -125,6 +135,7 @@ export function plotPng(p: PlotLayout): Uint8Array {
     for (let i = 1; i < s.pixels.length; i++) c.line(s.pixels[i - 1][0], s.pixels[i - 1][1], s.pixels[i][0], s.pixels[i][1], s.rgb, s.width);
     for (const [x, y] of s.pixels) c.disk(x, y, s.width + 1, s.rgb);
   }
+  if (p.marker && p.marker.py !== null) ring(c, p.marker.px, p.marker.py, 7, [214, 39, 40]);
   p.series.forEach((s, i) => {
     const y = p.legend.y + i * p.legend.lineHeight;
     c.line(p.legend.x, y, p.legend.x + 22, y, s.rgb, s.width);

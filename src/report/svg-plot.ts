@@ -1,5 +1,8 @@
 import type { PlotLayout } from './line-plot.js';
 
+/** The best point's ring (matplotlib's tab:red). */
+const BEST = '#d62728';
+
 function esc(s: string): string {
   return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 }
@@ -39,6 +42,9 @@ export function plotSvg(p: PlotLayout): string {
     for (const [x, y] of s.pixels) out.push(`<circle cx="${x}" cy="${y}" r="${s.width + 1}" fill="${s.color}"/>`);
   }
   out.push(`</g>`);
+  if (p.marker && p.marker.py !== null) {
+    out.push(`<circle class="best-point" cx="${p.marker.px}" cy="${p.marker.py}" r="7" fill="none" stroke="${BEST}" stroke-width="2"/>`);
+  }
   out.push(`<g class="legend">`);
   p.series.forEach((s, i) => {
     const y = p.legend.y + i * p.legend.lineHeight;

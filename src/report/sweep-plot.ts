@@ -50,10 +50,13 @@ export function sweepPlotSpec(s: SweepSummary): PlotSpec | null {
       if (l) series.push(l);
     }
   }
-  const best = rows.find((r) => r.best);
+  // The selected job; without a selection, the job with the highest average accuracy: every plot shows
+  // where the best point is (on its own line when other keys are swept too).
+  const best = rows.find((r) => r.best) ?? rows.reduce((a, b) => ((b.average?.accuracy ?? -Infinity) > (a.average?.accuracy ?? -Infinity) ? b : a));
+  const bestLabel = rows.some((r) => r.best) ? 'best' : 'best average';
   return {
     title: `Accuracy by ${xKey}`,
-    marker: best ? { x: xOf(best), label: 'best' } : undefined,
+    marker: { x: xOf(best), y: best.average?.accuracy ?? undefined, label: bestLabel },
     xLabel: xKey,
     yLabel: 'accuracy',
     series,

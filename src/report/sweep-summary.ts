@@ -145,9 +145,18 @@ export function formatMetric(x: number | null | undefined): string {
   return String(Number(x.toFixed(4)));
 }
 
-/** "Best: method.scaling_factor=0.3 (average accuracy 0.71)", or null when nothing was selected. */
+/**
+ * "Best: method.scaling_factor=0.3 (average accuracy 0.71)"; for a sweep that selected nothing (it was
+ * evaluated on test data), the highest accuracy with a note saying it was not selected and how to; null
+ * when no job has an accuracy.
+ */
 export function bestLine(s: SweepSummary): string | null {
-  if (s.selection.best_job === null) return null;
+  if (s.selection.best_job === null) {
+    const top = bestRow(s.rows);
+    if (top === null) return null;
+    const what = s.swept_keys.filter((k) => k in top.swept).map((k) => `${k}=${top.swept[k]}`).join(' ') || `job #${top.job}`;
+    return `Highest average accuracy: ${what} (${formatMetric(top.average!.accuracy)}), not selected: these task pools are not validation splits, and choosing λ on test data overstates it. Sweep on a validation task pool, or add +sweep.select=best to select anyway.`;
+  }
   const what = s.selection.best_overrides.length > 0 ? s.selection.best_overrides.join(' ') : `job #${s.selection.best_job}`;
   return `Best: ${what} (average accuracy ${formatMetric(s.selection.best_value)})`;
 }

@@ -1,12 +1,12 @@
 import { UserError } from '../errors.js';
-import type { TaskPoolLike } from '../program/fusion-program.js';
+import type { TaskPool } from './types.js';
 
 /**
  * fusion_bench's DummyTaskPool: evaluates nothing and reports the model's parameter counts.
  * `model_save_path` is accepted so fusion_bench configs load; the merged model is saved with the
  * program's `merged_model_save_path`, which writes through the model pool (config.json + safetensors).
  */
-export class DummyTaskPool implements TaskPoolLike {
+export class DummyTaskPool implements TaskPool {
   readonly model_save_path: string | null;
   constructor(opts: { model_save_path?: string | null } = {}) {
     const p = opts.model_save_path ?? null;

@@ -12,6 +12,8 @@
  * the temporary files are removed.
  */
 import { trackTemp, untrackTemp } from '../util/cleanup.js';
+import { fsReason, isDiskError } from '../util/ensure-dir.js';
+import { removeDeadTemps } from '../util/stale-temps.js';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -229,6 +231,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
   const dir = dirname(path);
   const base = basename(path);
   if (!existsSync(dir)) throw new UserError(`${path}: output directory ${dir} does not exist`);
+  removeDeadTemps(dir);
   const stem = base.endsWith('.safetensors') ? base.slice(0, -'.safetensors'.length) : base;
   const metadata = { ...(opts.metadata ?? {}), format: 'pt' };
   const maxShard = opts.maxShardBytes === undefined ? undefined : parseShardSize(opts.maxShardBytes);
@@ -246,8 +249,10 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
   let written = 0;
   let fd: number | null = null;
   let committed = false;
+  let writing = path;
   try {
     for (let s = 0; s < shards.length; s++) {
+      writing = finals[s]!;
       const { order, header } = fileLayout(shards[s]!, metadata);
       const tmp = tempName(finals[s]!);
       temps.push(tmp);
@@ -268,6 +273,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
     if (indexPath !== null) {
       const weightMap = new Map<string, string>();
       shards.forEach((shard, i) => shard.forEach((t) => weightMap.set(t.name, basename(finals[i]!))));
+      writing = indexPath;
       indexTmp = tempName(indexPath);
       temps.push(indexTmp);
       trackTemp(indexTmp);
@@ -283,6 +289,9 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
     committed = true;
     removeStale(dir, base, stem, new Set(finals.map((f) => basename(f))), sharded);
     return { files: finals, indexPath, totalBytes };
+  } catch (e) {
+    if (isDiskError(e)) throw new UserError(`cannot write ${writing}: ${fsReason(e)}`, { cause: e });
+    throw e;
   } finally {
     if (fd !== null) closeSync(fd);
     if (!committed) for (const t of temps) removeQuietly(t);

@@ -1,6 +1,9 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { trackTemp, untrackTemp } from './cleanup.js';
+import { UserError } from '../errors.js';
+import { fsReason, isDiskError } from './ensure-dir.js';
+import { removeDeadTempsOnce } from './stale-temps.js';
 
 /** A temporary name beside `path`, so the final rename stays on one file system. */
 export function tempPathFor(path: string): string {
@@ -13,18 +16,22 @@ export function tempPathFor(path: string): string {
  * against power loss, and an fsync here would flush a freshly written model with it).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  removeDeadTempsOnce(dirname(path));
   const tmp = tempPathFor(path);
   trackTemp(tmp);
   try {
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      // writeSync may write less than asked (a file size limit, a signal): write the rest until done or an error
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    if (isDiskError(e)) throw new UserError(`cannot write ${path}: ${fsReason(e)}`, { cause: e });
     throw e;
   } finally {
     untrackTemp(tmp);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { binPath, needsShared, sharedDir, sharedPath } from '../helpers/paths.js';
 import { main } from '../../src/cli/main.js';
-import { assertSameConfig, listCases, parseErrorReport, readBulk, readCase } from '../helpers/conformance.js';
+import { assertCaseCount, assertSameConfig, listCases, parseErrorReport, readBulk, readCase } from '../helpers/conformance.js';
 
 interface Run {
   status: number | null;
@@ -75,6 +75,7 @@ function assertCleanFailure(r: Run, what: string, expectedMessage?: string): voi
 
 const casesDir = sharedDir ? sharedPath('conformance', 'hydra', 'cases') : null;
 const cases = casesDir ? listCases(casesDir).map(readCase).filter((c) => c.mode === 'compose') : [];
+if (casesDir !== null) test('the compose cases are there', () => assertCaseCount('CLI conformance', cases.length, 40));
 
 for (const c of cases) {
   test(`case ${c.id}: ${c.description}`, { ...needsShared(), concurrency: true }, async () => {

@@ -1,15 +1,33 @@
 /**
  * The binary's fast start (bundle of the composition path + parsed-config cache, scripts/bundle.mjs) must
  * answer exactly as dist/src does: same output, same errors, same exit status, cold and warm cache.
- * Where no bundle was built (plain `tsc`), both sides run dist/src and this still checks the cache.
+ * A missing or stale bundle (a plain `tsc` after `npm run build`) fails here: the bin would then run
+ * dist/src on both sides and the comparison would check nothing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binPath } from '../helpers/paths.js';
+import { binPath, repoRoot } from '../helpers/paths.js';
+
+const bundleDir = join(repoRoot, 'dist', 'src', '_bundle');
+
+/** The inputs of the bundle that changed since it was built, as bin/fusion-bench.js checks them. */
+function staleInputs(): string[] {
+  const m = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { inputs: [string, number, number][] };
+  assert.ok(m.inputs.length > 10, 'the manifest lists the bundled modules');
+  return m.inputs.filter(([p, mtime, size]) => {
+    try {
+      const st = statSync(join(repoRoot, p));
+      return st.mtimeMs !== mtime || st.size !== size;
+    } catch {
+      return true;
+    }
+  }).map(([p]) => p);
+}
 
 function run(args: string[], env: Record<string, string>, cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [binPath, ...args], { cwd, encoding: 'utf8', env: { ...process.env, HYDRA_FULL_ERROR: '', ...env } });
@@ -32,6 +50,10 @@ test('fast start answers as dist/src does, with a cold and a warm parsed-config 
     ['--help'],
     ['--version'],
   ];
+  assert.deepEqual(staleInputs(), [], 'the bundle is stale: run `npm run build` (this test compares the bundle with dist/src)');
+  const bundle = createRequire(import.meta.url)(join(bundleDir, 'cli.cjs')) as { servesArgs(a: string[]): boolean };
+  const served = cases.filter((a) => bundle.servesArgs(a));
+  assert.ok(served.length >= 5, `the bundle serves only ${served.length} of the cases: the rest compares dist/src with itself`);
   for (const args of cases) {
     const reference = run(args, { FUSION_BENCH_NO_BUNDLE: '1', FUSION_BENCH_NO_CACHE: '1' }, dir);
     for (const pass of ['cold', 'warm']) {

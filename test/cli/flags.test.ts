@@ -1,26 +1,14 @@
 /** The flags other than --cfg: --help, --hydra-help, --info, --shell-completion, argument errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../helpers/cli-main.js';
 import { parseArgs } from '../../src/cli/args.js';
 import { substituteTemplate } from '../../src/cli/help.js';
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  const cwd = mkdtempSync(join(tmpdir(), 'fb-flags-'));
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) => new Writable({ write(c, _e, cb) { f(String(c)); cb(); } });
-  try {
-    const status = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: { PATH: process.env.PATH ?? '', ...env }, cwd });
-    return { status, stdout, stderr };
-  } finally {
-    rmSync(cwd, { recursive: true, force: true });
-  }
-}
+const cli = runMain;
 
 test('argv: flags with aliases, optional --info value, overrides kept in order', () => {
   const a = parseArgs(['-cn', 'model_fusion', '-c', 'job', '--resolve', 'method=x', '+a.b=1', '~c', '++d=[1,2]', '-p', 'method']);
@@ -42,7 +30,7 @@ test('bad flags are one clear error', async () => {
     [['--info', 'nope'], /.+/],
     [['--cfg', 'job', '-m'], /Only one of --run, --multirun, --cfg, --info and --shell_completion can be specified/],
     [['--info', 'bogus'], /argument --info\/-i: invalid choice: 'bogus'/],
-    [['-sc', 'foo'], /--shell-completion takes install=bash, uninstall=bash or query=bash, not 'foo'/],
+    [['-sc', 'foo'], /--shell-completion takes install=SHELL, uninstall=SHELL or query=SHELL with SHELL one of bash, zsh, fish, not 'foo'/],
     [['--resolve', 'dry_run=true'], /The --resolve flag can only be used in conjunction with --cfg or --help/],
   ] as const) {
     const r = await cli([...args]);
@@ -75,6 +63,9 @@ test('--info shows the search path, the defaults list and tree, and the register
   const t = await cli(['--info', 'targets']);
   assert.match(t.stdout, /fusion_bench\.method\.TaskArithmeticAlgorithm/);
   assert.match(t.stdout, /fusion_bench\.taskpool\.CLIPVisionModelTaskPool/);
+  // each method's declared parameters, with type, default and meaning
+  assert.match(t.stdout, /^fusion_bench\.method\.TaskArithmeticAlgorithm:\n\| Parameter +\| Type +\| Default +\| What/m);
+  assert.match(t.stdout, /\| threshold +\| float \(0 ≤ x ≤ 100\) \| required \|/);
 });
 
 test('--shell-completion: the bash script, and completions for groups, options and keys', async () => {
@@ -105,7 +96,7 @@ test('a run directory that cannot be created is one clear line naming the path, 
     writeFileSync(file, 'x');
     const r = await cli(['--config-name', 'demo', `hydra.run.dir=${file}/run`]);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, new RegExp(`cannot mkdir ${file}/run: ENOTDIR`));
+    assert.match(r.stderr, new RegExp(`cannot create the run directory ${file}/run: ${file} is a file, not a folder`));
     assert.doesNotMatch(r.stderr, /^\s+at /m);
   } finally {
     rmSync(dir, { recursive: true, force: true });

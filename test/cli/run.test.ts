@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binPath } from '../helpers/paths.js';
@@ -78,6 +78,10 @@ test('task arithmetic through the CLI writes the merged model θ0 + λΣ(θi −
     const params = [...m0.names()].reduce((s, n) => s + m0.info(n).shape.reduce((x, y) => x * y, 1), 0);
     assert.equal(report.model_info.all_params, params);
     assert.match(r.stdout, /Profiler Report/);
+    // the run ends by saying where its outputs went (stderr and the log)
+    const where = `Run directory: ${runDir}\nReport: ${join(runDir, 'program_report.json')}\nMerged model: ${out}\n`;
+    assert.ok(r.stderr.endsWith(where), r.stderr.slice(-400));
+    assert.ok(readFileSync(join(runDir, 'cli.log'), 'utf8').endsWith(where));
   } finally {
     cleanup();
   }
@@ -106,6 +110,50 @@ test('a config that sets hydra.mode: MULTIRUN sweeps without -m', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /\[HYDRA\] Launching 2 jobs locally/);
     assert.ok(existsSync(join(sweepDir, 'multirun.yaml')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('outputs that would overwrite inputs are refused before anything is written; the inputs stay as they were', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const ftA = join(dir, 'models', 'ft-a');
+    const before = readFileSync(join(ftA, 'model.safetensors'));
+    const cfgBefore = readFileSync(join(ftA, 'config.json'));
+    symlinkSync(ftA, join(dir, 'link-to-a'));
+    const cases: [string, RegExp][] = [
+      [`merged_model_save_path=${ftA}`, /merged_model_save_path: .* is the input model 'task_a'/],
+      [`merged_model_save_path=${join(ftA, 'sub')}`, /lies inside the input model 'task_a'/],
+      [`merged_model_save_path=${join(dir, 'models')}`, /contains the input model/],
+      [`merged_model_save_path=${join(dir, 'link-to-a')}`, /is the input model 'task_a'/],
+      [`report_save_path=${join(ftA, 'config.json')}`, /report_save_path: .* lies inside the input model 'task_a'/],
+    ];
+    for (const [override, pattern] of cases) {
+      const r = run(dir, ['method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', override, 'print_config=false']);
+      assert.notEqual(r.status, 0, override);
+      assert.match(r.stderr, pattern, override);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+    }
+    assert.ok(before.equals(readFileSync(join(ftA, 'model.safetensors'))), 'the input weights are unchanged');
+    assert.ok(cfgBefore.equals(readFileSync(join(ftA, 'config.json'))), "the input's config.json is unchanged");
+  } finally {
+    cleanup();
+  }
+});
+
+test('a report path no folder can be made for (procfs) fails at once with one line; an interpolation error names its key', () => {
+  const { dir, cleanup } = setup();
+  try {
+    const r = spawnSync(process.execPath, [binPath, '--config-dir', join(dir, 'conf'), 'method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', 'report_save_path=/proc/nope/x.json', 'print_config=false'], { cwd: dir, encoding: 'utf8', env: { ...process.env, FUSION_BENCH_PROJECT_ROOT: dir }, timeout: 60_000 });
+    assert.equal(r.signal, null, 'it did not hang');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /report_save_path.*\/proc/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    const bad = run(dir, ['method=task_arithmetic', 'method.scaling_factor=0.3', 'modelpool=local_pool', 'taskpool=dummy', '+foo=${oc.env:FUSION_BENCH_SURELY_UNSET_VAR}', 'print_config=false']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /FUSION_BENCH_SURELY_UNSET_VAR/);
+    assert.match(bad.stderr, /full_key: foo/);
   } finally {
     cleanup();
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { needsShared, sharedDir, sharedPath } from '../helpers/paths.js';
+import { needsShared, sharedPath } from '../helpers/paths.js';
 import { readNpy } from '../helpers/npy.js';
 import { openSafetensors } from '../../src/tensor/safetensors-read.js';
 import { clipVisionConfigFrom, readClipConfig } from '../../src/models/clip/config.js';
@@ -166,6 +166,22 @@ test('fine-tuned and merged CLIPVisionModel towers, projected with the pretraine
   }
 });
 
-test('golden tests see the fixtures', needsShared(), () => {
-  assert.ok(sharedDir);
+// The comparisons above are only as strong as the goldens: all-zero or constant arrays (a broken export)
+// would let a tower that outputs zeros pass.
+test('the goldens are real outputs: finite, varied, and the towers\' outputs differ', needsShared(), () => {
+  const spread = (a: Float32Array) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of a) {
+      assert.ok(Number.isFinite(v));
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    return hi - lo;
+  };
+  for (const name of ['vision_last_hidden_state', 'vision_pooled', 'image_embeds', 'text_last_hidden_state', 'text_pooled', 'text_embeds', 'logits_per_image']) {
+    const g = f32('tiny-clip', name);
+    assert.ok(g.length > 0 && spread(g) > 1e-3, `${name}: ${g.length} values, spread ${spread(g)}`);
+  }
+  assert.ok(maxAbsDiff(f32('tiny-clip', 'image_embeds'), f32('tiny-clip', 'text_embeds').subarray(0, f32('tiny-clip', 'image_embeds').length)) > 1e-3);
 });

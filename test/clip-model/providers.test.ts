@@ -12,6 +12,13 @@ test('FUSION_BENCH_ORT_PROVIDERS names the providers; the CPU otherwise', () => 
   assert.deepEqual(defaultExecutionProviders({ FUSION_BENCH_ORT_PROVIDERS: ' cuda , cpu ' }), ['cuda', 'cpu']);
 });
 
+test('an unknown provider, in FUSION_BENCH_ORT_PROVIDERS or given to a session, is one UserError listing the known ones', async () => {
+  const known = /unknown onnxruntime execution provider 'bogus' \(expected a comma-separated list of cpu, .*cuda.*\)/;
+  assert.throws(() => defaultExecutionProviders({ FUSION_BENCH_ORT_PROVIDERS: 'bogus,cpu' }), (e: unknown) => e instanceof UserError && /^FUSION_BENCH_ORT_PROVIDERS=bogus,cpu: /.test(e.message) && known.test(e.message));
+  const cfg = clipVisionConfigFrom({ hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, image_size: 16, patch_size: 8 });
+  await assert.rejects(ClipVisionSession.create(cfg, randomClipStateDict({ vision: cfg }, 1), { executionProviders: ['bogus'] }), (e: unknown) => e instanceof UserError && known.test(e.message));
+});
+
 test('a CUDA provider that onnxruntime-node cannot load is a UserError that says how to get it', async (t) => {
   const cfg = clipVisionConfigFrom({ hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, image_size: 16, patch_size: 8 });
   const sd = randomClipStateDict({ vision: cfg }, 1);

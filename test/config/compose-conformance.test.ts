@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsShared, sharedDir, sharedPath } from '../helpers/paths.js';
-import { assertSameConfig, listCases, parseErrorReport, readBulk, readCase } from '../helpers/conformance.js';
+import { assertCaseCount, assertSameConfig, listCases, parseErrorReport, readBulk, readCase } from '../helpers/conformance.js';
 import { composeConfig } from '../../src/config/compose.js';
 import { pythonErrorClass } from '../../src/config/hydra-errors.js';
 import { ConfigFileCache } from '../../src/config/repository.js';
@@ -44,8 +44,10 @@ function checkError(run: () => unknown, reportText: string, configDir: string): 
   for (const [k, v] of Object.entries(expected)) assert.equal(got[k], v, `${k} of ${String((thrown as Error).stack)}`);
 }
 
-for (const c of root === null ? [] : listCases(`${root}/cases`).map(readCase)) {
-  if (c.mode !== 'compose') continue;
+const composeCases = root === null ? [] : listCases(`${root}/cases`).map(readCase).filter((c) => c.mode === 'compose');
+if (root !== null) test('the compose cases are there', () => assertCaseCount('compose conformance', composeCases.length, 40));
+
+for (const c of composeCases) {
   const compose = () =>
     composeConfig({ configPath: c.configPath, configName: c.configName, overrides: c.overrides, runMode: 'RUN' });
   test(`compose case ${c.id}: ${c.description}`, () => {

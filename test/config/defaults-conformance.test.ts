@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsShared, sharedDir, sharedPath } from '../helpers/paths.js';
-import { listCases, readCase } from '../helpers/conformance.js';
+import { assertCaseCount, listCases, readCase } from '../helpers/conformance.js';
 import { createDefaultsList } from '../../src/config/defaults/build.js';
 import { ConfigRepository } from '../../src/config/repository.js';
 import { buildSearchPath } from '../../src/config/search-path.js';
@@ -14,6 +14,7 @@ import { parseOverrides } from '../../src/config/overrides/index.js';
  */
 const cases = sharedDir === null ? [] : listCases(sharedPath('conformance', 'hydra', 'cases')).map(readCase);
 if (sharedDir === null) test('defaults-list conformance cases', needsShared(), () => {});
+else test('the defaults-list cases are there', () => assertCaseCount('defaults-list conformance', cases.filter((x) => x.files['expected_defaults.yaml'] !== undefined).length, 25));
 
 for (const c of cases.filter((x) => x.files['expected_defaults.yaml'] !== undefined)) {
   test(`defaults list of case ${c.id}: ${c.description}`, () => {

@@ -23,7 +23,6 @@ import { UserError } from '../../src/errors.js';
 import type { DecodedImage } from '../../src/image/decode.js';
 import { createBuiltinRegistry } from '../../src/registry/builtins.js';
 import { instantiate } from '../../src/registry/instantiate.js';
-import { resetRuntime, runtime } from '../../src/program/runtime.js';
 import { writeHfParquetDataset } from '../helpers/datasets.js';
 
 test('MT19937 matches the reference sequence and an independent implementation across reloads', () => {
@@ -111,14 +110,9 @@ test('train_validation_split returns views of the permuted rows; the seed falls 
   assert.throws(() => val.sourceRow(5), RangeError);
 
   // random_seed null: fusion_bench draws from torch's default generator, which the program's seed seeds.
-  resetRuntime({ progress: null, seed: 7 });
-  try {
-    const s = trainValidationSplit(ds, parseSplitOptions({ validation_fraction: 0.25, random_seed: null, return_split: 'val' })) as SubsetDataset;
-    assert.equal(s.seed, 7);
-    assert.deepEqual(await labels(s), Array.from(torchRandperm(20, new MT19937(7))).slice(15));
-  } finally {
-    runtime.seed = null;
-  }
+  const s = trainValidationSplit(ds, parseSplitOptions({ validation_fraction: 0.25, random_seed: null, return_split: 'val' }), undefined, 7) as SubsetDataset;
+  assert.equal(s.seed, 7);
+  assert.deepEqual(await labels(s), Array.from(torchRandperm(20, new MT19937(7))).slice(15));
   assert.throws(() => trainValidationSplit({} as ImageRows, parseSplitOptions({ validation_fraction: 0.1 })), /expected a dataset/);
 });
 

@@ -64,6 +64,12 @@ export interface Faults {
   failMethod: 'GET' | 'HEAD' | null;
   /** Range headers are ignored (a full 200 answer), as some proxies do. */
   ignoreRange: boolean;
+  /** Content bodies stop after this many bytes and the connection stays open, silent, until the client leaves. */
+  stallAfterBytes: number | null;
+  /** Rewrites each tree listing page (a hostile or broken hub). */
+  treeRewrite: ((entries: Record<string, unknown>[]) => Record<string, unknown>[]) | null;
+  /** Every tree page says its next page is itself. */
+  selfNextLink: boolean;
 }
 
 export interface FakeHub {
@@ -106,7 +112,17 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const lfsRule = opts.lfs ?? DEFAULT_LFS;
   const pageSize = opts.pageSize ?? 50;
   const requests: RequestRecord[] = [];
-  const faults: Faults = { cutAfterBytes: null, throttle: null, failStatus: null, failCount: null, failMethod: null, ignoreRange: false };
+  const faults: Faults = {
+    cutAfterBytes: null,
+    throttle: null,
+    failStatus: null,
+    failCount: null,
+    failMethod: null,
+    ignoreRange: false,
+    stallAfterBytes: null,
+    treeRewrite: null,
+    selfNextLink: false,
+  };
   const fileCache = new Map<string, { mtime: number; info: FileInfo }>();
 
   const repoDir = (key: string) => join(opts.root, ...key.split('/'));
@@ -224,7 +240,8 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     }
     const body = readFileSync(f.abs).subarray(start, end + 1);
     const cut = faults.cutAfterBytes;
-    const limit = cut === null ? body.length : Math.min(cut, body.length);
+    const stall = faults.stallAfterBytes;
+    const limit = Math.min(cut ?? body.length, stall ?? body.length, body.length);
     const step = faults.throttle?.chunkBytes ?? Math.max(1, limit);
     for (let off = 0; off < limit; off += step) {
       if (res.destroyed) return status;
@@ -232,6 +249,10 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
       // Wait until each chunk is handed to the socket, so a cut really happens after `limit` bytes.
       await new Promise<void>((r) => res.write(chunk, () => r()));
       if (faults.throttle && off + step < limit) await new Promise((r) => setTimeout(r, faults.throttle?.delayMs ?? 0));
+    }
+    if (stall !== null && stall < body.length) {
+      if (!res.destroyed) await new Promise((r) => res.once('close', r));
+      return status;
     }
     if (cut !== null && cut < body.length) {
       if (limit === 0) res.flushHeaders();
@@ -303,9 +324,12 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
           });
         }
         const cursor = Number(u.searchParams.get('cursor') ?? '0');
-        const page = entries.slice(cursor, cursor + pageSize);
+        let page = entries.slice(cursor, cursor + pageSize) as Record<string, unknown>[];
+        if (faults.treeRewrite) page = faults.treeRewrite(page);
         const headers: Record<string, string> = {};
-        if (cursor + pageSize < entries.length) {
+        if (faults.selfNextLink) {
+          headers.link = `<${hubUrl}${u.pathname}${u.search}>; rel="next"`;
+        } else if (cursor + pageSize < entries.length) {
           const next = new URL(u.toString());
           next.searchParams.set('cursor', String(cursor + pageSize));
           headers.link = `<${hubUrl}${next.pathname}${next.search}>; rel="next"`;

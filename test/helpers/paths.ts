@@ -18,11 +18,14 @@ export const binPath = join(repoRoot, 'bin', 'fusion-bench.js');
 
 /**
  * The read-only reference material next to the checkout (`../shared`), or null where it is absent
- * (a user's clone). FUSION_BENCH_SHARED_DIR points elsewhere.
+ * (a user's clone). FUSION_BENCH_SHARED_DIR points elsewhere (and then must be there). A `../shared` with
+ * any of its parts counts as present: a partial copy makes the suites that read it fail, never skip.
  */
 export const sharedDir: string | null = (() => {
-  const p = process.env.FUSION_BENCH_SHARED_DIR ?? resolve(repoRoot, '..', 'shared');
-  return existsSync(join(p, 'README.md')) ? p : null;
+  const given = process.env.FUSION_BENCH_SHARED_DIR;
+  if (given !== undefined && given !== '') return given;
+  const p = resolve(repoRoot, '..', 'shared');
+  return ['README.md', 'conformance', 'fixtures', 'data'].some((part) => existsSync(join(p, part))) ? p : null;
 })();
 
 /** Options for node:test's `test(name, options, fn)`: skips with a message when ../shared is absent. */

@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { hfHubDownload } from '../../src/hub/download.js';
 import { UserError } from '../../src/errors.js';
 import { startFakeHub, type FakeHub } from '../helpers/hub-server.js';
-import { CLIP, DATASET, TOKEN, envFor, gitBlobSha1, makeFixture, sha256, type Fixture } from './fixtures.js';
+import { CLIP, DATASET, TOKEN, freshEnvFor, gitBlobSha1, makeFixture, sha256, type Fixture } from './fixtures.js';
 
 let fx: Fixture;
 let hub: FakeHub;
@@ -20,12 +20,7 @@ after(async () => {
 });
 
 /** A fresh HF_HOME per test, so tests do not share a cache. */
-let n = 0;
-function freshEnv(extra: Record<string, string | undefined> = {}) {
-  const home = join(fx.dir, `home-${++n}`);
-  mkdirSync(home);
-  return { ...envFor(fx, hub.url, extra), HF_HOME: home };
-}
+const freshEnv = (extra: Record<string, string | undefined> = {}) => freshEnvFor(fx, hub.url, extra);
 const since = (mark: number) => hub.requests.slice(mark);
 
 test('downloads a small file into the Python cache layout: blob by ETag, relative snapshot symlink, refs/main', async () => {

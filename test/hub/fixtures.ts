@@ -72,3 +72,11 @@ export function makeFixture(): Fixture {
 export function envFor(fx: Fixture, endpoint: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return { HF_HOME: fx.home, HF_ENDPOINT: endpoint, HF_HUB_DISABLE_PROGRESS_BARS: '1', HF_HUB_ETAG_TIMEOUT: '5', HF_HUB_DOWNLOAD_TIMEOUT: '5', ...extra };
 }
+
+let homes = 0;
+/** envFor with a new, empty HF_HOME of its own (each test starts from an empty cache). */
+export function freshEnvFor(fx: Fixture, endpoint: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> & { HF_HOME: string } {
+  const home = join(fx.dir, `home-${++homes}`);
+  mkdirSync(home);
+  return { ...envFor(fx, endpoint, extra), HF_HOME: home };
+}

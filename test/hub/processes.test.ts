@@ -1,13 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hfHubDownload } from '../../src/hub/download.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startFakeHub, type FakeHub } from '../helpers/hub-server.js';
-import { CLIP, envFor, makeFixture, sha256, type Fixture } from './fixtures.js';
+import { CLIP, freshEnvFor, makeFixture, sha256, type Fixture } from './fixtures.js';
 
 let fx: Fixture;
 let hub: FakeHub;
@@ -50,12 +50,7 @@ function child(args: object): { proc: ChildProcess; lines: string[]; nextLine: (
   return { proc, lines, nextLine, exited };
 }
 
-let n = 0;
-function freshEnv() {
-  const home = join(fx.dir, `home-${++n}`);
-  mkdirSync(home);
-  return { ...envFor(fx, hub.url), HF_HOME: home };
-}
+const freshEnv = (extra: Record<string, string | undefined> = {}) => freshEnvFor(fx, hub.url, extra);
 
 test('two processes downloading the same file at once produce one intact blob, fetched once', async () => {
   const env = freshEnv();
@@ -85,36 +80,42 @@ test('two processes downloading the same file at once produce one intact blob, f
 });
 
 test('a process killed mid-download leaves no finished file, and its stale lock does not block the next download', async () => {
-  const env = freshEnv();
-  hub.faults.throttle = { chunkBytes: 8_192, delayMs: 40 };
+  // a long read timeout: however slowly this test gets to it, the child is still waiting when it is killed
+  const env = { ...freshEnv(), HF_HUB_DOWNLOAD_TIMEOUT: '3600' };
   const storage = join(env.HF_HOME, 'hub', 'models--openai--clip-vit-base-patch32');
   const etag = sha256(fx.files.weights as Buffer);
+  const sent = 50_000;
+  // The server sends `sent` bytes and then holds the connection, silent: the child cannot finish, and the
+  // test knows exactly how much it can have written before it is killed.
+  hub.faults.stallAfterBytes = sent;
   try {
     const c = child({ repoId: CLIP, filename: 'model.safetensors', env });
     assert.equal(await c.nextLine(), 'ready');
-    const deadline = Date.now() + 10_000;
-    // Wait until the child's temp file has received some bytes, then kill it hard.
+    // Wait (without a deadline: the test runner's timeout is the only one) until all of it is on disk.
+    let exited = false;
+    void c.exited.then(() => (exited = true));
     for (;;) {
-      const temps = existsSync(join(storage, 'blobs')) ? readdirSync(join(storage, 'blobs')).filter((f) => f.endsWith('.incomplete')) : [];
-      if (temps.length > 0) break;
-      assert.ok(Date.now() < deadline, 'child never started downloading');
+      assert.ok(!exited, 'the child exited before it was killed');
+      const blobs = join(storage, 'blobs');
+      const temps = existsSync(blobs) ? readdirSync(blobs).filter((f) => f.endsWith('.incomplete')) : [];
+      if (temps.some((f) => statSync(join(blobs, f)).size === sent)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     c.proc.kill('SIGKILL');
     await c.exited;
   } finally {
-    hub.faults.throttle = null;
+    hub.faults.stallAfterBytes = null;
   }
   const left = readdirSync(join(storage, 'blobs'));
   assert.ok(!left.includes(etag), 'no blob under the final name');
   assert.ok(left.every((f) => f.endsWith('.incomplete')));
   assert.ok(existsSync(join(env.HF_HOME, 'hub', '.locks', 'models--openai--clip-vit-base-patch32', `${etag}.lock`)), 'the dead process left its lock');
-  const t0 = Date.now();
   const mark = hub.requests.length;
-  const path = await hfHubDownload({ repoId: CLIP, filename: 'model.safetensors', env });
-  assert.ok(Date.now() - t0 < 5_000, 'the lock of a dead process is broken at once');
+  const said: string[] = [];
+  const path = await hfHubDownload({ repoId: CLIP, filename: 'model.safetensors', env, progressStream: { write: (s: string) => said.push(s) } });
+  assert.deepEqual(said.filter((s) => s.includes('waiting for another process')), [], 'the lock of a dead process is broken at once, without waiting');
   assert.equal(sha256(readFileSync(path)), etag);
   const cdnGet = hub.requests.slice(mark).find((r) => r.server === 'cdn' && r.method === 'GET');
-  assert.match(cdnGet?.range ?? '', /^bytes=[1-9]\d*-$/, 'the dead process\'s partial download was resumed');
+  assert.equal(cdnGet?.range, `bytes=${sent}-`, "the dead process's partial download was resumed where it stopped");
   assert.deepEqual(readdirSync(join(storage, 'blobs')), [etag], 'its temp file was taken over');
 });

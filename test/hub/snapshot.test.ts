@@ -8,7 +8,7 @@ import { listRepoFiles, listRepoTree } from '../../src/hub/repo-listing.js';
 import { resolveRepoPath } from '../../src/hub/resolve-spec.js';
 import { UserError } from '../../src/errors.js';
 import { startFakeHub, type FakeHub } from '../helpers/hub-server.js';
-import { CLIP, DATASET, envFor, gitBlobSha1, makeFixture, sha256, type Fixture } from './fixtures.js';
+import { CLIP, DATASET, envFor, freshEnvFor, gitBlobSha1, makeFixture, sha256, type Fixture } from './fixtures.js';
 
 let fx: Fixture;
 let hub: FakeHub;
@@ -21,12 +21,7 @@ after(async () => {
   fx.cleanup();
 });
 
-let n = 0;
-function freshEnv(extra: Record<string, string> = {}) {
-  const home = join(fx.dir, `home-${++n}`);
-  mkdirSync(home);
-  return { ...envFor(fx, hub.url, extra), HF_HOME: home };
-}
+const freshEnv = (extra: Record<string, string | undefined> = {}) => freshEnvFor(fx, hub.url, extra);
 const since = (mark: number) => hub.requests.slice(mark);
 
 test('snapshotDownload fetches every file of the revision, lists pages, caches the listing and refs/main', async () => {
@@ -121,7 +116,7 @@ test("a cache written by Python's layout is read as is (offline and by commit, w
 
 test('HF_HUB_CACHE puts the cache elsewhere than $HF_HOME/hub', async () => {
   const env = freshEnv();
-  const cache = join(fx.dir, `custom-cache-${n}`);
+  const cache = join(fx.dir, `custom-cache`);
   const p = await hfHubDownload({ repoId: CLIP, filename: 'config.json', env: { ...env, HF_HUB_CACHE: cache } });
   assert.ok(p.startsWith(join(cache, 'models--openai--clip-vit-base-patch32', 'snapshots')));
   assert.equal(existsSync(join(env.HF_HOME, 'hub')), false);

@@ -1,5 +1,5 @@
 /**
- * Task arithmetic inside a sweep keeps Σᵢ(θᵢ − θ₀) in runtime.memo: a later job with another λ reads no
+ * Task arithmetic inside a sweep keeps Σᵢ(θᵢ − θ₀) in the sweep cache: a later job with another λ reads no
  * fine-tuned tensor and gives bit-identical results to an uncached merge; a single run keeps nothing.
  */
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { TaskArithmeticAlgorithm } from '../../src/method/index.js';
 import { BaseModelPool } from '../../src/modelpool/index.js';
 import type { Model } from '../../src/modelpool/model.js';
-import { resetRuntime, runtime } from '../../src/program/runtime.js';
+import { runContext, type RunContext } from '../../src/run-context.js';
 import { writeSafetensorsSync } from '../../src/tensor/safetensors-write.js';
 import type { StateDict, TensorInfo } from '../../src/tensor/types.js';
 import { randomArrays, toStateDict } from './helpers.js';
@@ -53,8 +53,8 @@ function writeModels(dir: string): Record<string, string> {
   return paths;
 }
 
-async function merge(pool: BaseModelPool, lambda: number): Promise<Map<string, Float32Array>> {
-  const merged = await new TaskArithmeticAlgorithm({ scaling_factor: lambda }).run(pool);
+async function merge(pool: BaseModelPool, lambda: number, ctx: RunContext = runContext({ status: null })): Promise<Map<string, Float32Array>> {
+  const merged = await new TaskArithmeticAlgorithm({ scaling_factor: lambda }, ctx).run(pool);
   const out = new Map<string, Float32Array>();
   for (const n of merged.stateDict.names()) out.set(n, merged.stateDict.loadF32(n));
   merged.stateDict.close?.();
@@ -72,24 +72,22 @@ test('a sweep reuses the task vector sums: bit-identical, no fine-tuned tensor r
   const dir = mkdtempSync(join(tmpdir(), 'ta-cache-'));
   try {
     const models = writeModels(dir);
-    // Uncached references, each in a fresh process-like runtime.
+    // Uncached references, each without a sweep cache.
     const reference = new Map<number, Map<string, Float32Array>>();
-    for (const l of [0.3, 0.7, 1.25]) {
-      resetRuntime({ progress: null, memo: new Map(), reuse: false });
-      reference.set(l, await merge(new BaseModelPool({ models }), l));
-    }
+    for (const l of [0.3, 0.7, 1.25]) reference.set(l, await merge(new BaseModelPool({ models }), l));
 
-    resetRuntime({ progress: null, memo: new Map(), reuse: true });
+    const sweepCache = new Map<string, unknown>();
+    const ctx = runContext({ status: null, sweepCache });
     const first = new CountingPool({ models });
-    assertBitIdentical(await merge(first, 0.3), reference.get(0.3)!);
+    assertBitIdentical(await merge(first, 0.3, ctx), reference.get(0.3)!);
     const tensors = reference.get(0.3)!.size;
     assert.equal(first.latestLoads(FINETUNED), tensors * FINETUNED.length, 'the first job reads every fine-tuned tensor');
-    assert.equal([...runtime.memo.keys()].filter((k) => k.startsWith('task-vector-sum')).length, 1);
+    assert.equal([...sweepCache.keys()].filter((k) => k.startsWith('task-vector-sum')).length, 1);
 
     for (const l of [0.7, 1.25]) {
       // A new pool instance per job, as the program builds one per job.
       const pool = new CountingPool({ models });
-      assertBitIdentical(await merge(pool, l), reference.get(l)!);
+      assertBitIdentical(await merge(pool, l, ctx), reference.get(l)!);
       assert.equal(pool.latestLoads(FINETUNED), 0, `λ=${l}: no fine-tuned tensor is read`);
       assert.equal(pool.latestLoads(['_pretrained_']), tensors, `λ=${l}: θ₀ is read once per tensor`);
     }
@@ -98,10 +96,9 @@ test('a sweep reuses the task vector sums: bit-identical, no fine-tuned tensor r
     const later = new Date(Date.now() + 5000);
     utimesSync(join(models.b!, 'model.safetensors'), later, later);
     const edited = new CountingPool({ models });
-    assertBitIdentical(await merge(edited, 0.7), reference.get(0.7)!);
+    assertBitIdentical(await merge(edited, 0.7, ctx), reference.get(0.7)!);
     assert.equal(edited.latestLoads(FINETUNED), tensors * FINETUNED.length);
   } finally {
-    resetRuntime({ memo: new Map(), reuse: false });
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -110,7 +107,6 @@ test('outside a sweep nothing is kept, however often the same models are merged'
   const dir = mkdtempSync(join(tmpdir(), 'ta-cache-'));
   try {
     const models = writeModels(dir);
-    resetRuntime({ progress: null, memo: new Map(), reuse: false });
     const once = new CountingPool({ models });
     const r1 = await merge(once, 0.5);
     for (let i = 0; i < 2; i++) {
@@ -118,9 +114,7 @@ test('outside a sweep nothing is kept, however often the same models are merged'
       assertBitIdentical(await merge(again, 0.5), r1);
       assert.ok(again.latestLoads(FINETUNED) > 0, 'each merge reads the fine-tuned models');
     }
-    assert.equal([...runtime.memo.keys()].filter((k) => k.startsWith('task-vector-sum')).length, 0, 'no sums kept');
   } finally {
-    resetRuntime({ memo: new Map(), reuse: false });
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -119,3 +119,17 @@ test('the registry map', () => {
   assert.equal(MODELPOOLS['fusion_bench.modelpool.CLIPVisionModelPool'], CLIPVisionModelPool);
   assert.equal(MODELPOOLS['fusion_bench.modelpool.BaseModelPool'], BaseModelPool);
 });
+
+test('merged_model_save_kwargs: max_shard_size is honoured; unknown keys, pickles and push_to_hub are refused by name', async () => {
+  const { savePretrainedOptions } = await import('../../src/modelpool/save-pretrained.js');
+  const { isUserError } = await import('../../src/errors.js');
+  assert.deepEqual(savePretrainedOptions({ max_shard_size: '1MB', safe_serialization: true, push_to_hub: false }), { maxShardBytes: 1_000_000 });
+  assert.deepEqual(savePretrainedOptions(undefined), {});
+  for (const [kw, pattern] of [
+    [{ max_shard_sizes: '1MB' }, /merged_model_save_kwargs\.max_shard_sizes: not an option .* takes max_shard_size, safe_serialization, push_to_hub/],
+    [{ safe_serialization: false }, /would write a pickle/],
+    [{ push_to_hub: true }, /push_to_hub: uploading to the hub is not supported yet/],
+  ] as const) {
+    assert.throws(() => savePretrainedOptions(kw as Record<string, unknown>), (e) => isUserError(e) && pattern.test((e as Error).message));
+  }
+});

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Float } from '../../src/config/values.js';
 import { UserError } from '../../src/errors.js';
 import { FabricModelFusionProgram, snapshotRevision } from '../../src/program/fusion-program.js';
-import { resetRuntime, runtime } from '../../src/program/runtime.js';
+import { runContext } from '../../src/run-context.js';
 import { createBuiltinRegistry } from '../../src/registry/builtins.js';
 import { metricsOfReport } from '../../src/report/sweep-summary.js';
 import { writeSafetensorsSync } from '../../src/tensor/safetensors-write.js';
@@ -52,7 +52,6 @@ test('the report keeps fusion_bench keys and adds run_info; the sweep summary ig
   const dir = mkdtempSync(join(tmpdir(), 'run-info-'));
   try {
     const models = writeModels(dir);
-    resetRuntime({ progress: null, memo: new Map() });
     const reportPath = join(dir, 'out', 'program_report.json');
     const out = sink();
     const options = {
@@ -62,10 +61,11 @@ test('the report keeps fusion_bench keys and adds run_info; the sweep summary ig
       taskpool: { _target_: 'fusion_bench.taskpool.DummyTaskPool' },
       report_save_path: reportPath,
       print_config: false,
+      print_function_call: false,
       seed: 7,
     };
     const before = Date.now();
-    const result = await new FabricModelFusionProgram(options, createBuiltinRegistry(), out).run();
+    const result = await new FabricModelFusionProgram(options, createBuiltinRegistry(), runContext({ status: null }), out).run();
     const saved = JSON.parse(readFileSync(reportPath, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(saved), ['model_info', 'run_info']);
     assert.deepEqual(saved, JSON.parse(JSON.stringify(result.report)));
@@ -86,7 +86,6 @@ test('the report keeps fusion_bench keys and adds run_info; the sweep summary ig
     // The sweep summary reads the tasks and the average only.
     assert.deepEqual(metricsOfReport({ mnist: { accuracy: 0.5, loss: 1 }, model_info: {}, run_info: info }), { tasks: { mnist: { accuracy: 0.5, loss: 1 } }, average: { accuracy: 0.5, loss: 1 } });
   } finally {
-    resetRuntime({ memo: new Map() });
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -97,23 +96,21 @@ test('seed: an integer or null, the default seed of DARE methods', async () => {
     const models = writeModels(dir);
     const dare = (extra: Record<string, unknown> = {}) => ({ _target_: 'fusion_bench.method.DareTaskArithmetic', scaling_factor: new Float(0.3), sparsity_ratio: new Float(0.5), only_on_linear_weights: false, rescale: true, ...extra });
     const run = async (seed: unknown, method: Record<string, unknown>) => {
-      resetRuntime({ progress: null, memo: new Map() });
-      const p = new FabricModelFusionProgram({ method, modelpool: { _target_: 'fusion_bench.modelpool.BaseModelPool', models }, taskpool: null, print_config: false, seed: seed as number }, createBuiltinRegistry(), sink());
+        const p = new FabricModelFusionProgram({ method, modelpool: { _target_: 'fusion_bench.modelpool.BaseModelPool', models }, taskpool: null, print_config: false, seed: seed as number }, createBuiltinRegistry(), runContext({ status: null }), sink());
       const r = await p.run();
       const sd = (r.merged_model as { stateDict: { names(): readonly string[]; loadF32(n: string): Float32Array } }).stateDict;
+      assert.equal(p.ctx.seed, seed ?? null);
       return { seed: (p.method as unknown as { dare: { seed: number } }).dare.seed, weights: sd.loadF32(sd.names()[0]!) };
     };
     const seeded = await run(7, dare());
     assert.equal(seeded.seed, 7);
-    assert.equal(runtime.seed, 7);
     assert.deepEqual(await run(null, dare({ seed: 7 })), seeded, "the program's seed acts as the method's own");
     const unseeded = await run(null, dare());
     assert.equal(unseeded.seed, 0);
     assert.notDeepEqual(unseeded.weights, seeded.weights);
     assert.equal((await run(7, dare({ seed: 3 }))).seed, 3, "the method's own seed wins");
-    assert.throws(() => new FabricModelFusionProgram({ method: dare(), modelpool: { models }, seed: 'abc' as never }, createBuiltinRegistry(), sink()), (e: Error) => e instanceof UserError && /seed: expected an integer/.test(e.message));
+    assert.throws(() => new FabricModelFusionProgram({ method: dare(), modelpool: { models }, seed: 'abc' as never }, createBuiltinRegistry(), runContext({ status: null }), sink()), (e: Error) => e instanceof UserError && /seed: expected an integer/.test(e.message));
   } finally {
-    resetRuntime({ memo: new Map() });
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -68,7 +68,9 @@ test('the best job by average accuracy is marked only when selection is on; fail
   const off = summarizeSweep('/sweep', ['method.scaling_factor'], jobs(), null);
   assert.equal(off.selection.best_job, null);
   assert.ok(off.rows.every((r) => !r.best));
-  assert.equal(bestLine(off), null);
+  // unselected, the highest accuracy is still named, with why it is not selected and how to select it
+  assert.equal(bestLine(off), `Highest average accuracy: method.scaling_factor=${LAMBDAS[best]} (${Number(averages[best].toFixed(4))}), not selected: these task pools are not validation splits, and choosing λ on test data overstates it. Sweep on a validation task pool, or add +sweep.select=best to select anyway.`);
+  assert.equal(bestLine(summarizeSweep('/sweep', ['method.scaling_factor'], jobs().map((j) => ({ ...j, report: { model_info: {} } })), null)), null, 'no accuracy, no line');
 });
 
 test('CSV: one row per job, full-precision metrics, RFC 4180 quoting', () => {
@@ -211,5 +213,58 @@ test('writeSweepReports writes the JSON, CSV, Markdown, SVG and PNG files', () =
     assert.equal(sweepPlotSpec(none), null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Jobs of a two-key sweep: λ × a long-named second key, so the legend labels are long. */
+function twoKeyJobs(): JobResult[] {
+  const out: JobResult[] = [];
+  for (const [k, t] of ['10', '20', '30'].entries()) {
+    for (const [i, l] of LAMBDAS.slice(0, 3).entries()) {
+      const num = k * 3 + i;
+      const swept = { 'method.scaling_factor': l, 'method.ties_merging_threshold_percentage': t };
+      out.push({ num, swept, overrides: Object.entries(swept).map(([a, b]) => `${a}=${b}`), status: 'completed', error: null, outputDir: `/s/${num}`, reportPath: null, report: report({ svhn: ACCS[i].svhn - k * 0.1, mnist: ACCS[i].mnist }) } as JobResult);
+    }
+  }
+  return out;
+}
+
+test('with two swept keys every legend label fits inside the SVG and the PNG', () => {
+  const s = summarizeSweep('/sweep', ['method.scaling_factor', 'method.ties_merging_threshold_percentage'], twoKeyJobs(), null);
+  const layout = layoutLinePlot(sweepPlotSpec(s)!);
+  assert.equal(layout.series.length, 3);
+  const svg = parseSvg(plotSvg(layout));
+  const width = Number(svg[0].attrs.width);
+  assert.equal(width, layout.width);
+  for (const t of svg.filter((e) => e.name === 'text' && e.text.startsWith('average ('))) {
+    // 7 px a character bounds 12 px sans-serif; the PNG font takes 6
+    assert.ok(Number(t.attrs.x) + t.text.length * 7 <= width, `"${t.text}" ends past the right edge ${width}`);
+  }
+  const png = decode(plotPng(layout));
+  assert.equal(png.width, layout.width);
+  const longest = layout.series.reduce((a, b) => (b.label.length > a.label.length ? b : a));
+  assert.ok(layout.legend.x + 28 + longest.label.length * 6 <= png.width);
+});
+
+test('every plot marks its best point: the selected job, else the best average, on its own line', () => {
+  for (const [keys, js, selection] of [
+    [['method.scaling_factor'], jobs(), null],
+    [['method.scaling_factor'], jobs(), 'sweep.select=best'],
+    [['method.scaling_factor', 'method.ties_merging_threshold_percentage'], twoKeyJobs(), null],
+  ] as const) {
+    const s = summarizeSweep('/sweep', [...keys], js, selection);
+    const layout = layoutLinePlot(sweepPlotSpec(s)!);
+    const done = s.rows.filter((r) => r.status !== 'failed');
+    const best = done.reduce((a, b) => (b.average!.accuracy! > a.average!.accuracy! ? b : a));
+    const ring = parseSvg(plotSvg(layout)).find((e) => e.name === 'circle' && e.attrs.class === 'best-point');
+    assert.ok(ring, `no best point marked (${keys.join(', ')}, selection ${selection})`);
+    // the ring sits on a drawn point of an average line, at the best job's λ and average accuracy
+    const px = layout.xToPx(Number(best.swept['method.scaling_factor']));
+    const py = layout.yToPx(best.average!.accuracy!);
+    assert.ok(Math.abs(Number(ring.attrs.cx) - px) < 0.02 && Math.abs(Number(ring.attrs.cy) - py) < 0.02, `ring at ${ring.attrs.cx},${ring.attrs.cy}, best at ${px},${py}`);
+    assert.ok(layout.series.some((l) => l.label.startsWith('average') && l.pixels.some(([x, y]) => Math.abs(x - px) < 0.02 && Math.abs(y - py) < 0.02)));
+    const png = decode(plotPng(layout));
+    const i = (Math.round(py) * png.width + Math.round(px + 7)) * 4; // on the ring, right of the point
+    assert.ok(png.data[i] > 150 && png.data[i + 1] < 120, `PNG ring pixel ${[png.data[i], png.data[i + 1], png.data[i + 2]]}`);
   }
 });

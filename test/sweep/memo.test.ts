@@ -1,9 +1,9 @@
-/** Task pools shared across a sweep's jobs: same target and arguments → one instance, kept in runtime.memo. */
+/** Task pools shared across a sweep's jobs: same target and arguments → one instance, kept in the sweep cache. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from '../../src/registry/registry.js';
 import { instantiate } from '../../src/registry/instantiate.js';
-import { runtime } from '../../src/program/runtime.js';
+import { runContext } from '../../src/run-context.js';
 import { INSTANCE_KEY_PREFIX, instanceKey, isTaskPoolTarget, releaseSharedInstances, shareInstances } from '../../src/program/sweep-memo.js';
 
 class Pool {
@@ -18,11 +18,13 @@ class Pool {
   }
 }
 
+const cache = new Map<string, unknown>();
+
 function registry(): Registry {
   const r = new Registry();
   r.register('fusion_bench.taskpool.Pool', { load: async () => (kw) => new Pool(kw) }, ['Pool']);
   r.register('fusion_bench.method.M', { load: async () => (kw) => ({ kw }) });
-  shareInstances(r, isTaskPoolTarget);
+  shareInstances(r, isTaskPoolTarget, cache);
   return r;
 }
 
@@ -38,9 +40,12 @@ test('same arguments share one instance across registries (jobs); others get the
   const m1 = await instantiate(registry(), { _target_: 'fusion_bench.method.M', s: 1 });
   const m2 = await instantiate(registry(), { _target_: 'fusion_bench.method.M', s: 1 });
   assert.notEqual(m1, m2);
-  await releaseSharedInstances();
-  assert.ok(a.closed && c.closed);
-  assert.equal([...runtime.memo.keys()].filter((k) => k.startsWith(INSTANCE_KEY_PREFIX)).length, 0);
+  // another seed (seeded validation splits) is another instance
+  const d = (await instantiate(registry(), { _target_: 'Pool', x: 1, nested: { b: [1, 2] } }, {}, '', runContext({ seed: 3 }))) as Pool;
+  assert.notEqual(a, d);
+  await releaseSharedInstances(cache);
+  assert.ok(a.closed && c.closed && d.closed);
+  assert.equal([...cache.keys()].filter((k) => k.startsWith(INSTANCE_KEY_PREFIX)).length, 0);
 });
 
 test('a failed construction is not kept; non-data arguments are not shared', async () => {
@@ -50,5 +55,5 @@ test('a failed construction is not kept; non-data arguments are not shared', asy
   assert.equal(Pool.made, 2);
   assert.equal(instanceKey('t', { f: () => 1 }), null);
   assert.equal(instanceKey('t', { a: 1, b: 'x' }), instanceKey('t', { b: 'x', a: 1 }));
-  await releaseSharedInstances();
+  await releaseSharedInstances(cache);
 });

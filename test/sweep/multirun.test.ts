@@ -70,6 +70,9 @@ test('jobs run in itertools.product order, each in its own run directory with it
   assert.deepEqual(summary.swept_keys, ['method.scaling_factor', 'seed']);
   assert.deepEqual(summary.rows.map((row: any) => [row.swept['method.scaling_factor'], row.swept.seed, row.status]), expected.map(([l, s]) => [l, s, 'completed']));
   assert.match(r.stdout, /\| job \| method\.scaling_factor \| seed \| status \|/);
+  // the sweep ends by saying where its summary went
+  for (const ext of ['json', 'csv', 'md']) assert.ok(r.stderr.includes(`Summary: ${join(w.sweepDir, `sweep_summary.${ext}`)}\n`), r.stderr.slice(-600));
+  assert.ok(r.stderr.includes(`Sweep directory: ${w.sweepDir}\n`));
 }));
 
 test('a failing job is recorded and the sweep goes on; the exit status says so', withWorld(async (w) => {

@@ -17,7 +17,9 @@ import { clipLogits, l2NormalizeRows } from '../../src/models/clip/head.js';
 import { CLIPImageProcessor } from '../../src/models/clip/image-processor.js';
 import { ClipVisionSession } from '../../src/models/clip/session.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
-import { resetRuntime, runtime } from '../../src/program/runtime.js';
+import { runContext, type RunContext } from '../../src/run-context.js';
+
+let ctx: RunContext = runContext({ status: null });
 import { CLIPVisionModelTaskPool } from '../../src/taskpool/clip-vision/taskpool.js';
 import { openSafetensors } from '../../src/tensor/safetensors-read.js';
 import { fixtureModel, golden, goldenInputPngs, openModel, referenceMetrics, VISION_TOWERS, ZS } from './support.js';
@@ -42,7 +44,6 @@ before(() => {
 
 after(() => {
   rmSync(tmp, { recursive: true, force: true });
-  resetRuntime();
 });
 
 /** Logits of the MNIST slice for a vision tower, computed without the task pool: G's preprocessing, H's session, the golden head. */
@@ -87,13 +88,13 @@ function close(actual: number, expected: number, tol: number, what: string): voi
 
 test('evaluate: report shape, accuracy and loss, head cache across task pools, fast_dev_run', needsShared(), async () => {
   const lines: string[] = [];
-  resetRuntime({ cacheDir: join(tmp, 'cache'), progress: { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream });
+  ctx = runContext({ cacheDir: join(tmp, 'cache'), status: { write: (s: string) => (lines.push(s), true) } as unknown as NodeJS.WritableStream });
   const merged = openModel(VISION_TOWERS.merged!());
   const expectedSvhn = referenceMetrics(await sliceLogits('merged'), mnistSlice.labels, 10, 8);
   const goldenLogits = golden(ZS, 'zeroshot_logits_merged');
 
   // First run: heads computed with one text session and written to the cache.
-  const pool = new CLIPVisionModelTaskPool(poolConfig() as never);
+  const pool = new CLIPVisionModelTaskPool(poolConfig() as never, ctx);
   const report = await pool.evaluate(merged);
   assert.deepEqual(Object.keys(report), ['model_info', 'svhn', 'mnist', 'average']);
   let params = 0;
@@ -113,7 +114,7 @@ test('evaluate: report shape, accuracy and loss, head cache across task pools, f
   assert.ok(lines.some((l) => l.includes('Evaluating svhn') && l.includes('20 images / 20 images') && l.includes('images/s')), lines.join(''));
 
   // A second task pool (batch size 2) reads both heads from the cache: no text session at all.
-  const pool2 = new CLIPVisionModelTaskPool(poolConfig({ dataloader_kwargs: { batch_size: 2 } }) as never);
+  const pool2 = new CLIPVisionModelTaskPool(poolConfig({ dataloader_kwargs: { batch_size: 2 } }) as never, ctx);
   const report2 = await pool2.evaluate(merged, 'merged');
   assert.deepEqual(pool2.stats, { textSessionsBuilt: 0, visionSessionsBuilt: 1, headsComputed: 0, headsFromDiskCache: 2 });
   assert.deepEqual((await pool2.zeroShotHead('mnist')).weights, (await pool.zeroShotHead('mnist')).weights);
@@ -128,23 +129,22 @@ test('evaluate: report shape, accuracy and loss, head cache across task pools, f
   // A damaged cache file is a miss: recomputed and rewritten.
   const dir = join(tmp, 'cache', 'clip_zeroshot_heads');
   for (const f of readdirSync(dir)) writeFileSync(join(dir, f), '{"format": "broken"');
-  const pool3 = new CLIPVisionModelTaskPool(poolConfig() as never);
+  const pool3 = new CLIPVisionModelTaskPool(poolConfig() as never, ctx);
   await pool3.zeroShotHead('mnist');
   assert.deepEqual(pool3.stats, { textSessionsBuilt: 1, visionSessionsBuilt: 0, headsComputed: 1, headsFromDiskCache: 0 });
 
-  // fast_dev_run: the first batch of each task only (from the option, or from runtime.debug).
+  // fast_dev_run: the first batch of each task only (from the option, or from the run context).
   const expectedFirst = referenceMetrics((await sliceLogits('merged')).subarray(0, 8 * 10), mnistSlice.labels.slice(0, 8), 10, 8);
   for (const [cfg, debug] of [[{ fast_dev_run: true }, false], [{}, true]] as const) {
-    runtime.debug = debug;
-    const fast = await new CLIPVisionModelTaskPool(poolConfig(cfg) as never).evaluate(merged);
+    const fastCtx = { ...ctx, fastDevRun: debug };
+    const fast = await new CLIPVisionModelTaskPool(poolConfig(cfg) as never, fastCtx).evaluate(merged);
     const s = fast.svhn as { accuracy: number; loss: number };
     assert.equal(s.accuracy, expectedFirst.accuracy);
     close(s.loss, expectedFirst.loss, 1e-5 * Math.max(1, expectedFirst.loss), 'fast_dev_run loss');
   }
-  runtime.debug = false;
 
   // drop_last: 20 images in batches of 8 → two full batches, the last 4 left out, as torch's DataLoader does
-  const dropped = await new CLIPVisionModelTaskPool(poolConfig({ dataloader_kwargs: { batch_size: 8, drop_last: true } }) as never).evaluate(merged);
+  const dropped = await new CLIPVisionModelTaskPool(poolConfig({ dataloader_kwargs: { batch_size: 8, drop_last: true } }) as never, ctx).evaluate(merged);
   const expectedDrop = referenceMetrics((await sliceLogits('merged')).subarray(0, 16 * 10), mnistSlice.labels.slice(0, 16), 10, 8);
   assert.equal((dropped.svhn as { accuracy: number }).accuracy, expectedDrop.accuracy);
   close((dropped.svhn as { loss: number }).loss, expectedDrop.loss, 1e-5 * Math.max(1, expectedDrop.loss), 'drop_last loss');
@@ -153,8 +153,8 @@ test('evaluate: report shape, accuracy and loss, head cache across task pools, f
 });
 
 test('evaluate: the pretrained, fine-tuned and merged towers give their golden accuracy and loss', needsShared(), async () => {
-  resetRuntime({ progress: null });
-  const pool = new CLIPVisionModelTaskPool(poolConfig({ test_datasets: { mnist: { _target_: 'datasets.load_dataset', path: join(tmp, 'golden-images'), split: 'test' } } }) as never);
+  ctx = runContext({ status: null });
+  const pool = new CLIPVisionModelTaskPool(poolConfig({ test_datasets: { mnist: { _target_: 'datasets.load_dataset', path: join(tmp, 'golden-images'), split: 'test' } } }) as never, ctx);
   for (const tower of ['pretrained', 'ft-a', 'ft-b']) {
     const model = openModel(VISION_TOWERS[tower]!());
     const r = (await pool.evaluate(model)).mnist as { accuracy: number; loss: number };
@@ -170,14 +170,14 @@ test('evaluate: the pretrained, fine-tuned and merged towers give their golden a
 });
 
 test('evaluate: bad labels and corrupt images are UserErrors naming the data set and row', needsShared(), async () => {
-  resetRuntime({ progress: null });
+  ctx = runContext({ status: null });
   const pngs = goldenInputPngs();
   writeHfParquetDataset(join(tmp, 'bad-label'), { split: 'test', images: pngs, labels: [1, 12, 3] });
   const junk = new Uint8Array(64).fill(7);
   writeHfParquetDataset(join(tmp, 'bad-image'), { split: 'test', images: [pngs[0]!, pngs[1]!, junk], labels: [1, 2, 3] });
   const merged = openModel(VISION_TOWERS.merged!());
   for (const [name, pattern] of [['bad-label', /row 1: label 12 is outside the task's 10 classes/], ['bad-image', /row 2: not a PNG or JPEG/]] as const) {
-    const pool = new CLIPVisionModelTaskPool(poolConfig({ test_datasets: { mnist: { _target_: 'datasets.load_dataset', path: join(tmp, name), split: 'test' } } }) as never);
+    const pool = new CLIPVisionModelTaskPool(poolConfig({ test_datasets: { mnist: { _target_: 'datasets.load_dataset', path: join(tmp, name), split: 'test' } } }) as never, ctx);
     await assert.rejects(pool.evaluate(merged), (e: Error) => e instanceof UserError && pattern.test(e.message) && e.message.includes(name), name);
     await pool.close();
   }
@@ -196,7 +196,7 @@ test('evaluate: a hub clip_model is fetched without pickles and keys the head ca
   delete process.env.HF_HUB_CACHE;
   delete process.env.HF_HUB_OFFLINE;
   try {
-    resetRuntime({ cacheDir: join(tmp, 'hub-cache'), progress: null });
+    ctx = runContext({ cacheDir: join(tmp, 'hub-cache'), status: null });
     const id = 'test-org/tiny-clip-bpe';
     const pool = new CLIPVisionModelTaskPool(poolConfig({
       test_datasets: { mnist: { _target_: 'datasets.load_dataset', path: join(tmp, 'golden-images'), split: 'test' } },
@@ -204,7 +204,7 @@ test('evaluate: a hub clip_model is fetched without pickles and keys the head ca
       clip_model: { _target_: 'transformers.CLIPModel.from_pretrained', pretrained_model_name_or_path: id },
       processor: id,
       data_processor: id,
-    }) as never);
+    }) as never, ctx);
     const merged = openModel(VISION_TOWERS.merged!());
     const r = (await pool.evaluate(merged)).mnist as { accuracy: number; loss: number };
     const e = referenceMetrics(golden(ZS, 'zeroshot_logits_merged'), goldenLabels, 10, 8);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MT19937, torchRandperm } from '../../src/data/torch-random.js';
-import { resetRuntime } from '../../src/program/runtime.js';
+import { runContext, type RunContext } from '../../src/run-context.js';
 import { CLIPVisionModelTaskPool } from '../../src/taskpool/clip-vision/taskpool.js';
 import { idxSliceAsPngs, writeHfParquetDataset } from '../helpers/datasets.js';
 import { needsShared, sharedDir, sharedPath } from '../helpers/paths.js';
@@ -32,7 +32,6 @@ before(() => {
 after(() => {
   rmSync(tmp, { recursive: true, force: true });
   delete process.env.FUSION_BENCH_IMAGE_CACHE_MB;
-  resetRuntime({ memo: new Map(), reuse: false });
 });
 
 const splitConfig = () => ({
@@ -52,14 +51,15 @@ function poolConfig(dataset: unknown, batchSize = 2): Record<string, unknown> {
 test('a split config evaluates the same rows as fusion_bench; the crops are reused across evaluations and pools', needsShared(), async () => {
   const merged = openModel(VISION_TOWERS.merged!());
   const pools: CLIPVisionModelTaskPool[] = [];
+  let ctx: RunContext = runContext({ status: null });
   const make = (cfg: Record<string, unknown>) => {
-    const p = new CLIPVisionModelTaskPool(cfg as never);
+    const p = new CLIPVisionModelTaskPool(cfg as never, ctx);
     pools.push(p);
     return p;
   };
   try {
     // Uncached references: the validation rows as a data set of their own, batch sizes 2 and 3.
-    resetRuntime({ progress: null, memo: new Map(), reuse: false });
+    ctx = runContext({ status: null });
     const valOnly = { _target_: 'datasets.load_dataset', path: join(tmp, 'val-only'), split: 'train' };
     const want2 = (await make(poolConfig(valOnly, 2)).evaluate(merged)).mnist;
     const want3 = (await make(poolConfig(valOnly, 3)).evaluate(merged)).mnist;
@@ -69,7 +69,7 @@ test('a split config evaluates the same rows as fusion_bench; the crops are reus
     assert.deepEqual(plain.images, { decoded: 5, fromMemory: 0 });
 
     // In a sweep: the first evaluation keeps the crops, the second decodes nothing.
-    resetRuntime({ progress: null, memo: new Map(), reuse: true });
+    ctx = runContext({ status: null, sweepCache: new Map() });
     const pool = make(poolConfig(splitConfig(), 2));
     assert.deepEqual((await pool.evaluate(merged)).mnist, want2);
     assert.deepEqual(pool.images, { decoded: 5, fromMemory: 0 });
@@ -89,14 +89,13 @@ test('a split config evaluates the same rows as fusion_bench; the crops are reus
 
     // A zero budget keeps nothing: every evaluation decodes again.
     process.env.FUSION_BENCH_IMAGE_CACHE_MB = '0';
-    resetRuntime({ progress: null, memo: new Map(), reuse: true });
+    ctx = runContext({ status: null, sweepCache: new Map() });
     const none = make(poolConfig(splitConfig(), 2));
     await none.evaluate(merged);
     assert.deepEqual((await none.evaluate(merged)).mnist, want2);
     assert.deepEqual(none.images, { decoded: 10, fromMemory: 0 });
   } finally {
     delete process.env.FUSION_BENCH_IMAGE_CACHE_MB;
-    resetRuntime({ memo: new Map(), reuse: false });
     await Promise.all(pools.map((p) => p.close()));
     merged.stateDict.close?.();
   }

@@ -8,6 +8,8 @@ import { ConfigCompositionError, DefaultsListValueError, MissingConfigError } fr
 import type { ConfigRepository } from '../repository.js';
 import { ConfigDefault, GroupDefault, InputDefault, VirtualRoot } from './elements.js';
 import { type OverrideLike, OverridesState } from './overrides-state.js';
+import { groupOptionsDeep } from '../groups.js';
+import { closestMatches } from '../../util/suggest.js';
 
 /**
  * The defaults list, after Hydra 1.3.2's hydra/_internal/defaults_list.py: a pure function of the config
@@ -254,9 +256,15 @@ class Builder {
     } else {
       const parent = tree.parent !== null ? tree.parent.node : null;
       if (element instanceof GroupDefault) {
-        msg = `Could not find '${element.getConfigPath()}'\n`;
-        if (options !== null && options.length > 0) {
-          msg += `\nAvailable options in '${group}':\n` + options.map((x) => `\t${x}`).join('\n');
+        // Hydra lists the group's own options; where it has none (all in sub-folders, as modelpool's) we
+        // list those, and name the closest option when the name looks misspelled.
+        const deep = groupOptionsDeep(this.repo, group!);
+        const wanted = element.getConfigPath().slice(group!.length + 1);
+        const near = closestMatches(wanted, deep, 1).filter((o) => o !== wanted);
+        msg = `Could not find '${element.getConfigPath()}'${near.length ? ` (did you mean ${group}=${near[0]}?)` : ''}\n`;
+        const listed = options !== null && options.length > 0 ? options : deep;
+        if (listed.length > 0) {
+          msg += `\nAvailable options in '${group}':\n` + listed.map((x) => `\t${x}`).join('\n');
         }
       } else {
         msg = `Could not load '${element.getConfigPath()}'.\n`;

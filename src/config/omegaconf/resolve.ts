@@ -1,11 +1,12 @@
 import { type ConfigDict, type ConfigValue, Float, cloneValue, isDict } from '../values.js';
-import { isResolutionError, OmegaConfError } from './errors.js';
+import { isResolutionError, OmegaConfError, type OmegaConfErrorClass } from './errors.js';
 import {
   type Element,
   everyOther,
   type Interp,
   isInterpolation,
   isMissing,
+  MISSING,
   parseInterpolation,
   parseSingleElement,
   type TextNode,
@@ -114,6 +115,8 @@ class Session {
   constructor(
     private readonly ctx: ResolveContext,
     private readonly root: Ref,
+    /** OmegaConf.resolve's rule: an interpolation of a `???` value becomes `???` (to_container raises). */
+    private readonly missingInterpolations: 'throw' | 'missing' = 'throw',
   ) {}
 
   /** `_dereference_node`: the node's value with its interpolation resolved (a fresh memo per node). */
@@ -429,7 +432,16 @@ class Session {
   }
 
   private resolvedChild(ref: Ref, throwOnMissing: boolean): ConfigValue {
-    const out = this.deref(ref);
+    let out: Out;
+    try {
+      out = this.deref(ref);
+    } catch (e) {
+      if (e instanceof OmegaConfError) {
+        if (this.missingInterpolations === 'missing' && e.className === 'InterpolationToMissingValueError') return MISSING;
+        noteHolder(e, ref);
+      }
+      throw e;
+    }
     if (isContainer(out.value)) {
       if (out.ref === undefined) return cloneValue(out.value);
       if (++this.depth > MAX_DEPTH) {
@@ -501,6 +513,30 @@ function wrapError(e: unknown): unknown {
 export interface ResolveAllOptions {
   /** Throw MissingMandatoryValue for `???` values instead of keeping them (to_container's throw_on_missing). */
   throwOnMissing?: boolean;
+  /**
+   * 'missing': an interpolation that reaches a `???` value resolves to `???`, as `OmegaConf.resolve` (what
+   * Hydra's `--cfg … --resolve` runs) does; 'throw' (default): InterpolationToMissingValueError, as to_container.
+   */
+  missingInterpolations?: 'throw' | 'missing';
+}
+
+/** The key whose value failed to resolve, remembered on the error (its message stays OmegaConf's). */
+const holders = new WeakMap<OmegaConfError, { key: string; objectType: string }>();
+
+function noteHolder(e: OmegaConfError, ref: Ref): void {
+  if (holders.has(e) || e.fullKey !== undefined) return;
+  holders.set(e, { key: fullKeyOf(ref), objectType: Array.isArray(ref.parent?.value) ? 'list' : 'dict' });
+}
+
+/**
+ * A resolution error of resolveAll/resolveAt with the key that holds the failing value named, as
+ * OmegaConf names it on attribute access (`full_key: a.b`); other errors come back unchanged.
+ */
+export function withFailingKey(e: unknown): unknown {
+  if (!(e instanceof OmegaConfError)) return e;
+  const h = holders.get(e);
+  if (h === undefined) return e;
+  return new OmegaConfError(e.className as OmegaConfErrorClass, e.msg, { fullKey: h.key, objectType: h.objectType, cause: e });
 }
 
 /**
@@ -509,16 +545,16 @@ export interface ResolveAllOptions {
  */
 export function resolveAll(root: ConfigDict, ctx: ResolveContext, opts: ResolveAllOptions = {}): ConfigDict {
   const top: Ref = { value: root, parent: null, key: null };
-  return new Session(ctx, top).toContainer(top, opts.throwOnMissing ?? false) as ConfigDict;
+  return new Session(ctx, top, opts.missingInterpolations).toContainer(top, opts.throwOnMissing ?? false) as ConfigDict;
 }
 
 /**
  * The resolved value at `key` (`a.b`, `a[0]`, ...), deep-resolved when it is a container; undefined where the
  * key does not exist. A `???` value throws MissingMandatoryValue ("Missing mandatory value: a.b").
  */
-export function resolveAt(root: ConfigDict, key: string, ctx: ResolveContext): ConfigValue | undefined {
+export function resolveAt(root: ConfigDict, key: string, ctx: ResolveContext, opts: Pick<ResolveAllOptions, 'missingInterpolations'> = {}): ConfigValue | undefined {
   const top: Ref = { value: root, parent: null, key: null };
-  const s = new Session(ctx, top);
+  const s = new Session(ctx, top, opts.missingInterpolations);
   let found: Out | undefined;
   try {
     found = s.selectImpl(top, key, true);

@@ -1,22 +1,23 @@
 /** fusion_bench's DareSimpleAverage: DareTaskArithmetic with scaling factor 1 / (number of models). */
-import type { Model } from '../../modelpool/model.js';
-import { Params } from '../params.js';
-import type { PoolInput } from '../sources.js';
-import type { DareOptions } from './dare-reader.js';
-import { dareOptions } from './options.js';
-import { dareTaskArithmetic } from './task-arithmetic.js';
+import type { RunContext } from '../../run-context.js';
+import type { ParamDef } from '../param-def.js';
+import { dareOf, P, readMemberParams, TaskVectorMergeBase, type DareOptions, type FamilyMember } from '../task-vector-family.js';
 
 const NAME = 'DareSimpleAverage';
+const PARAMS: readonly ParamDef[] = [P.sparsity_ratio, P.only_on_linear_weights, P.rescale(true), P.seed];
 
-export class DareSimpleAverage {
-  static readonly configKeys: readonly string[] = ['sparsity_ratio', 'only_on_linear_weights', 'rescale'];
+export class DareSimpleAverage extends TaskVectorMergeBase {
+  static readonly params = PARAMS;
+  static readonly configKeys: readonly string[] = PARAMS.map((d) => d.name);
+  static readonly summary = 'DARE simple average: random drop and rescale, then θ₀ + mean task vector';
   readonly dare: DareOptions;
 
-  constructor(config: Record<string, unknown>) {
-    this.dare = dareOptions(new Params(config, NAME), true);
+  constructor(config: Record<string, unknown>, ctx?: RunContext) {
+    super(ctx);
+    this.dare = dareOf(readMemberParams(NAME, PARAMS, config, ctx));
   }
 
-  async run(input: PoolInput): Promise<Model> {
-    return dareTaskArithmetic(NAME, input, (n) => 1 / n, this.dare);
+  protected member(): FamilyMember {
+    return { name: NAME, dare: this.dare, ties: null, scale: (n) => 1 / n, cacheCombined: false };
   }
 }

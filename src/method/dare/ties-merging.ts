@@ -1,35 +1,29 @@
 /** fusion_bench's DareTiesMerging: TIES merging over task vectors after DARE's random drop. */
-import type { Model } from '../../modelpool/model.js';
-import { Params } from '../params.js';
-import { loadTaskVectorSources, type PoolInput } from '../sources.js';
-import { taskVectorReader } from '../task-vectors.js';
-import { tiesMerge, tiesNames, tiesOptions, type TiesOptions } from '../ties-merging.js';
-import { dareReader, type DareOptions } from './dare-reader.js';
-import { dareOptions } from './options.js';
+import type { RunContext } from '../../run-context.js';
+import type { ParamDef } from '../param-def.js';
+import { dareOf, P, readMemberParams, TaskVectorMergeBase, tiesOf, type DareOptions, type FamilyMember, type TiesOptions } from '../task-vector-family.js';
 
 const NAME = 'DareTiesMerging';
+// fusion_bench's DareTiesMerging has no defaults for rescale and merge_func
+const PARAMS: readonly ParamDef[] = [
+  P.sparsity_ratio, P.only_on_linear_weights, P.rescale(), P.scaling_factor, P.threshold, P.remove_keys, P.merge_func(), P.seed,
+];
 
-export class DareTiesMerging {
-  static readonly configKeys: readonly string[] = [
-    'sparsity_ratio', 'only_on_linear_weights', 'rescale', 'scaling_factor', 'threshold', 'remove_keys', 'merge_func',
-  ];
+export class DareTiesMerging extends TaskVectorMergeBase {
+  static readonly params = PARAMS;
+  static readonly configKeys: readonly string[] = PARAMS.map((d) => d.name);
+  static readonly summary = 'DARE TIES: random drop and rescale, then TIES merging';
   readonly dare: DareOptions;
   readonly ties: TiesOptions;
 
-  constructor(config: Record<string, unknown>) {
-    const p = new Params(config, NAME);
-    this.dare = dareOptions(p, undefined);
-    this.ties = tiesOptions(p);
+  constructor(config: Record<string, unknown>, ctx?: RunContext) {
+    super(ctx);
+    const v = readMemberParams(NAME, PARAMS, config, ctx);
+    this.dare = dareOf(v);
+    this.ties = tiesOf(v);
   }
 
-  async run(input: PoolInput): Promise<Model> {
-    const { set, base, finetuned } = await loadTaskVectorSources(NAME, input);
-    try {
-      const reader = dareReader(taskVectorReader(base, finetuned, tiesNames(base, this.ties.remove_keys)), base, finetuned, this.dare);
-      return tiesMerge(NAME, set, base, reader, this.ties);
-    } catch (e) {
-      set.close();
-      throw e;
-    }
+  protected member(): FamilyMember {
+    return { name: NAME, dare: this.dare, ties: this.ties, scale: () => this.ties.scaling_factor, cacheCombined: false };
   }
 }

@@ -15,9 +15,30 @@ import { clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
 import type { Model } from '../../modelpool/model.js';
 import { subInPlace } from '../f32.js';
+import { runContext, type RunContext } from '../../run-context.js';
+import type { ParamDef } from '../param-def.js';
 import { Params } from '../params.js';
 import { loadTaskVectorSources, mergedModel, type PoolInput } from '../sources.js';
 import { ClipTaskData, type ShuffledBatches } from './clip-tasks.js';
+
+const PARAMS: readonly ParamDef[] = [
+  { name: 'name', type: 'str', default: null, doc: 'clip_task_wise_adamerging or clip_layer_wise_adamerging (picks the variant; default: the class\'s)' },
+  { name: 'weights', type: 'any', default: null, doc: 'merging weights to use instead of training: a .pt/.npy/.safetensors file or a list (of lists)' },
+  { name: 'optimizer', type: 'choice', choices: ['adam'], default: 'adam', doc: 'the optimizer of the merging weights' },
+  { name: 'lr', type: 'float', default: 1e-3, min: 0, minExclusive: true, doc: 'Adam learning rate' },
+  { name: 'init_values', type: 'float', default: null, doc: 'initial merging weight (default 1/num_models)' },
+  { name: 'clamp_weights', type: 'bool', default: false, doc: 'clamp the weights to [0, 1] when merging' },
+  { name: 'tie_weights', type: 'bool', default: true, doc: 'functional_call argument in fusion_bench; no effect here' },
+  { name: 'strict', type: 'bool', default: false, doc: 'functional_call argument in fusion_bench; no effect here' },
+  { name: 'devices', type: 'any', default: 1, doc: 'accepted, no effect' },
+  { name: 'batch_size', type: 'int', default: 16, min: 1, doc: 'test images per task per step' },
+  { name: 'num_workers', type: 'int', default: 0, min: 0, doc: 'accepted, no effect' },
+  { name: 'max_steps', type: 'int', default: 1000, min: 1, doc: 'adaptation steps' },
+  { name: 'fast_dev_run', type: 'bool', default: null, doc: 'one step only (default: the program\'s fast_dev_run)' },
+  { name: 'save_merging_weights', type: 'any', default: null, doc: 'file for the learned weights (.pt, .npy or .safetensors), or false' },
+  { name: 'cache_dir', type: 'str', default: null, doc: 'accepted, no effect (heads are computed by the text tower)' },
+  { name: 'seed', type: 'int', default: 0, doc: 'seed of the test-batch shuffling' },
+];
 
 const MODES: Record<string, CoefficientMode> = {
   clip_task_wise_adamerging: 'task_wise',
@@ -35,10 +56,9 @@ export interface AdaMergingSummary {
 }
 
 class ClipAdaMerging {
-  static readonly configKeys: readonly string[] = [
-    'name', 'weights', 'optimizer', 'lr', 'init_values', 'clamp_weights', 'tie_weights', 'strict', 'devices', 'batch_size',
-    'num_workers', 'max_steps', 'fast_dev_run', 'save_merging_weights', 'cache_dir', 'seed',
-  ];
+  static readonly params = PARAMS;
+  static readonly configKeys: readonly string[] = PARAMS.map((d) => d.name);
+  static readonly summary = 'AdaMerging: merging weights trained by entropy minimisation on unlabeled test batches';
   readonly mode: CoefficientMode;
   /** A file, or the coefficients given inline (a list, or a list of lists for layer-wise). */
   readonly weights: string | { data: number[]; shape: number[] } | null;
@@ -53,7 +73,7 @@ class ClipAdaMerging {
   /** Set by run(). */
   summary: AdaMergingSummary | null = null;
 
-  constructor(config: Record<string, unknown>, protected readonly owner: string, defaultMode: CoefficientMode) {
+  constructor(config: Record<string, unknown>, protected readonly owner: string, defaultMode: CoefficientMode, ctx: RunContext) {
     const p = new Params(config, owner);
     const name = p.optionalString('name');
     if (name !== null && !(name in MODES)) throw new UserError(`${owner}: option 'name' must be clip_task_wise_adamerging or clip_layer_wise_adamerging, got ${JSON.stringify(name)}`);
@@ -78,7 +98,7 @@ class ClipAdaMerging {
     this.max_steps = p.number('max_steps', { dflt: 1000 });
     if (!Number.isInteger(this.max_steps) || this.max_steps < 1) throw new UserError(`${owner}: option 'max_steps' must be an integer ≥ 1, got ${this.max_steps}`);
     if (!Number.isInteger(this.batch_size)) throw new UserError(`${owner}: option 'batch_size' must be an integer, got ${this.batch_size}`);
-    this.fast_dev_run = p.bool('fast_dev_run', false);
+    this.fast_dev_run = p.bool('fast_dev_run', ctx.fastDevRun);
     const save = config.save_merging_weights;
     this.save_merging_weights = save === undefined || save === null || save === false ? null : p.optionalString('save_merging_weights');
     this.seed = p.seed('seed', 0);
@@ -157,13 +177,13 @@ class ClipAdaMerging {
 }
 
 export class CLIPTaskWiseAdaMergingAlgorithm extends ClipAdaMerging {
-  constructor(config: Record<string, unknown>) {
-    super(config, 'CLIPTaskWiseAdaMergingAlgorithm', 'task_wise');
+  constructor(config: Record<string, unknown>, ctx: RunContext = runContext()) {
+    super(config, 'CLIPTaskWiseAdaMergingAlgorithm', 'task_wise', ctx);
   }
 }
 
 export class CLIPLayerWiseAdaMergingAlgorithm extends ClipAdaMerging {
-  constructor(config: Record<string, unknown>) {
-    super(config, 'CLIPLayerWiseAdaMergingAlgorithm', 'layer_wise');
+  constructor(config: Record<string, unknown>, ctx: RunContext = runContext()) {
+    super(config, 'CLIPLayerWiseAdaMergingAlgorithm', 'layer_wise', ctx);
   }
 }

@@ -20,17 +20,33 @@ import { openCheckpoint } from '../../tensor/checkpoint.js';
 import { trackTemp, untrackTemp } from '../../util/cleanup.js';
 import { ComputedStateDict } from '../computed-state-dict.js';
 import { addInPlace } from '../f32.js';
+import type { ParamDef } from '../param-def.js';
 import { Params } from '../params.js';
 import { toPool, type PoolInput } from '../sources.js';
 import { ClipTaskData, type ShuffledBatches } from './clip-tasks.js';
 
 const NAME = 'ImageClassificationFineTuningForCLIP';
+const PARAMS: readonly ParamDef[] = [
+  { name: 'name', type: 'str', default: null, doc: 'accepted (fusion_bench v0.1 configs), no effect' },
+  { name: 'seed', type: 'int', default: 42, doc: 'seed of the train-batch shuffling' },
+  { name: 'learning_rate', type: 'float', default: 1e-5, min: 0, minExclusive: true, doc: 'Adam learning rate (cosine-annealed over num_steps)' },
+  { name: 'weight_decay', type: 'float', default: 0, min: 0, doc: 'Adam weight decay (L2 added to the gradient)' },
+  { name: 'num_steps', type: 'int', default: 4000, min: 1, doc: 'training steps (one batch per task each)' },
+  { name: 'batch_size', type: 'int', default: 128, min: 1, doc: 'images per task per step' },
+  { name: 'num_workers', type: 'int', default: 0, min: 0, doc: 'accepted, no effect' },
+  { name: 'save_interval', type: 'int', default: 500, min: 1, doc: 'steps between checkpoints (checkpoints/step=N)' },
+  { name: 'state_dict_load_path', type: 'str', default: null, doc: 'a model folder or safetensors file to start from' },
+  { name: 'state_dict_save_path', type: 'str', default: null, doc: 'folder for the fine-tuned model (Hugging Face layout)' },
+  { name: 'skip_training', type: 'bool', default: false, doc: 'with state_dict_load_path: only load' },
+  { name: 'use_lora', type: 'bool', default: false, doc: 'LoRA fine-tuning (not supported yet)' },
+  { name: 'lora_config', type: 'any', default: null, doc: 'LoRA options (not supported yet)' },
+  { name: 'use_l_lora', type: 'bool', default: false, doc: 'L-LoRA fine-tuning (not supported yet)' },
+];
 
 export class ImageClassificationFineTuningForCLIP {
-  static readonly configKeys: readonly string[] = [
-    'name', 'seed', 'learning_rate', 'weight_decay', 'num_steps', 'batch_size', 'num_workers', 'save_interval',
-    'state_dict_load_path', 'state_dict_save_path', 'skip_training', 'use_lora', 'lora_config', 'use_l_lora',
-  ];
+  static readonly params = PARAMS;
+  static readonly configKeys: readonly string[] = PARAMS.map((d) => d.name);
+  static readonly summary = 'fine-tuning of the pretrained CLIP vision tower on the train sets (Adam + cosine)';
   readonly seed: number;
   readonly learning_rate: number;
   readonly weight_decay: number;

@@ -11,14 +11,26 @@ import { diagonalFisher, fisherMergeTensor, fisherModelCoefficients } from '../.
 import { clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
 import type { Model } from '../../modelpool/model.js';
+import type { ParamDef } from '../param-def.js';
 import { Params } from '../params.js';
 import { loadTaskVectorSources, mergedModel, type PoolInput } from '../sources.js';
 import { ClipTaskData } from './clip-tasks.js';
 
 const NAME = 'FisherMergingForCLIPVisionModel';
+const PARAMS: readonly ParamDef[] = [
+  { name: 'exclude_param_names_regex', type: 'str[]', default: [], doc: 'regular expressions (matched at the start) of parameters kept at the pretrained values' },
+  { name: 'normalize_fisher_weight', type: 'bool', default: true, doc: 'divide each model\'s weight by the L2 norm of its Fisher' },
+  { name: 'minimal_fisher_weight', type: 'float', default: 1e-6, min: 0, doc: 'added to every Fisher value' },
+  { name: 'num_fisher_examples', type: 'int', default: 256, min: 1, doc: 'train images per model for its Fisher' },
+  { name: 'dataloader_kwargs', type: 'any', default: { batch_size: 32 }, doc: 'batch_size is used; num_workers is accepted' },
+  { name: 'zeroshot_weights_cache_dir', type: 'str', default: null, doc: 'accepted, no effect' },
+  { name: 'seed', type: 'int', default: 0, doc: 'seed of the train-batch shuffling' },
+];
 
 export class FisherMergingForCLIPVisionModel {
-  static readonly configKeys: readonly string[] = ['exclude_param_names_regex', 'normalize_fisher_weight', 'minimal_fisher_weight', 'num_fisher_examples', 'dataloader_kwargs', 'zeroshot_weights_cache_dir'];
+  static readonly params = PARAMS;
+  static readonly configKeys: readonly string[] = PARAMS.map((d) => d.name);
+  static readonly summary = 'Fisher merging: parameters averaged with diagonal Fisher weights';
   readonly exclude_param_names_regex: string[];
   readonly normalize_fisher_weight: boolean;
   readonly minimal_fisher_weight: number;

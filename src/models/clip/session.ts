@@ -45,7 +45,19 @@ export interface ClipOutputs {
  */
 export function defaultExecutionProviders(env: NodeJS.ProcessEnv = process.env): string[] {
   const v = env.FUSION_BENCH_ORT_PROVIDERS?.trim();
-  return v ? v.split(',').map((p) => p.trim()).filter(Boolean) : ['cpu'];
+  const names = v ? v.split(',').map((p) => p.trim()).filter(Boolean) : ['cpu'];
+  const unknown = names.filter((n) => !knownProviders().includes(n));
+  if (unknown.length > 0) throw new UserError(`FUSION_BENCH_ORT_PROVIDERS=${v}: ${unknownProviders(unknown)}`);
+  return names;
+}
+
+/** The execution providers this onnxruntime-node build can name (cpu, cuda, … per platform). */
+function knownProviders(): string[] {
+  return ort.listSupportedBackends().map((b) => b.name);
+}
+
+function unknownProviders(names: string[]): string {
+  return `unknown onnxruntime execution provider${names.length > 1 ? 's' : ''} ${names.map((n) => `'${n}'`).join(', ')} (expected a comma-separated list of ${knownProviders().join(', ')}, e.g. cuda,cpu)`;
 }
 
 
@@ -59,6 +71,8 @@ export async function createSession(model: Uint8Array, options: ort.InferenceSes
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
     const providers = (options.executionProviders ?? []).map(String).filter((p) => p !== 'cpu');
+    const unknown = providers.filter((p) => !knownProviders().includes(p));
+    if (unknown.length > 0 && /backend not found/i.test(msg)) throw new UserError(unknownProviders(unknown), { cause: e });
     if (providers.length && /ExecutionProvider|shared library|provider/i.test(msg)) {
       throw new UserError(
         `onnxruntime could not start the execution provider(s) ${providers.join(', ')}: ${msg}\n` +

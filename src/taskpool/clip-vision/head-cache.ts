@@ -6,9 +6,10 @@
  * or inconsistent file is treated as a miss and rewritten.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { ensureDir } from '../../util/ensure-dir.js';
 import type { ZeroShotHead } from './zero-shot-head.js';
 
 const FORMAT = 'fusion-bench.clip-zeroshot-head.v1';
@@ -72,7 +73,7 @@ export function readCachedHead(cacheDir: string, key: HeadKey): ZeroShotHead | n
 
 export function writeCachedHead(cacheDir: string, key: HeadKey, head: ZeroShotHead): string {
   const dir = headCacheDir(cacheDir);
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'the zero-shot head cache');
   const p = join(dir, key.file);
   const doc: HeadFile = { format: FORMAT, key: key.hash, task: key.task, model: key.model, num_classes: head.numClasses, dim: head.dim, weights: Array.from(head.weights) };
   writeFileAtomic(p, JSON.stringify(doc) + '\n');

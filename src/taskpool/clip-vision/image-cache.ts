@@ -5,7 +5,7 @@
  * rescaling and normalising it again is a table look-up per byte. One store per process, bounded by
  * FUSION_BENCH_IMAGE_CACHE_MB (default 2048): past the budget, further images are recomputed each time.
  */
-import { runtime } from '../../program/runtime.js';
+import type { SweepCache } from '../../run-context.js';
 
 const MEMO_KEY = 'clip-image-cache';
 const DEFAULT_MB = 2048;
@@ -54,12 +54,12 @@ export function imageCacheBudget(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(mb) && mb >= 0 ? Math.floor(mb * 1024 * 1024) : DEFAULT_MB * 1024 * 1024;
 }
 
-/** The process's crop store (in runtime.memo, so it lives as long as the sweep). */
-export function sharedImageCache(): ImageCropCache {
-  let c = runtime.memo.get(MEMO_KEY) as ImageCropCache | undefined;
+/** The sweep's crop store (in its cache, so it lives as long as the sweep). */
+export function sharedImageCache(sweepCache: SweepCache): ImageCropCache {
+  let c = sweepCache.get(MEMO_KEY) as ImageCropCache | undefined;
   if (c === undefined) {
     c = new ImageCropCache(imageCacheBudget());
-    runtime.memo.set(MEMO_KEY, c);
+    sweepCache.set(MEMO_KEY, c);
   }
   return c;
 }

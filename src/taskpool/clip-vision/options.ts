@@ -20,7 +20,7 @@ export interface CLIPVisionModelTaskPoolConfig {
   data_processor?: unknown;
   /** Only batch_size matters; num_workers, pin_memory, drop_last, shuffle are accepted. */
   dataloader_kwargs?: Record<string, unknown> | null;
-  /** Evaluate the first batch of each task only; default runtime.debug (the program's fast_dev_run). */
+  /** Evaluate the first batch of each task only; default the run context's fastDevRun (the program's fast_dev_run). */
   fast_dev_run?: boolean | null;
   layer_wise_feature_save_path?: string | null;
   layer_wise_feature_first_token_only?: boolean | null;
@@ -45,7 +45,7 @@ export interface TaskPoolOptions {
   batchSize: number;
   /** dataloader_kwargs.drop_last: the last partial batch is left out, as torch's DataLoader does. */
   dropLast: boolean;
-  /** null: follow runtime.debug at evaluation time. */
+  /** null: follow the run context's fastDevRun at evaluation time. */
   fastDevRun: boolean | null;
 }
 

@@ -31,6 +31,14 @@ export function modelInfo(sd: StateDict, name?: string): ModelInfo {
   return info;
 }
 
+/** The parameter counts of several models together (an ensemble's members). */
+export function modelInfoSum(infos: readonly ModelInfo[], name?: string): ModelInfo {
+  const all = infos.reduce((s, i) => s + i.all_params, 0);
+  const info: ModelInfo = { trainable_params: all, all_params: all, trainable_percentage: all > 0 ? 1.0 : NaN };
+  if (name !== undefined) info.name = name;
+  return info;
+}
+
 export function buildReport(info: ModelInfo, results: ReadonlyArray<readonly [string, TaskResult]>): TaskPoolReport {
   const report: TaskPoolReport = { model_info: info };
   for (const [task, r] of results) report[task] = { accuracy: r.accuracy, loss: r.loss };

@@ -16,8 +16,9 @@ import { CLIPImageProcessor } from '../../models/clip/image-processor.js';
 import { ClipVisionSession, type ClipTextSession } from '../../models/clip/session.js';
 import { CLIPTokenizer } from '../../models/clip/tokenizer.js';
 import { isModel, type Model } from '../../modelpool/model.js';
-import { snapshotRevision, type RunInfoSource, type TaskPoolLike } from '../../program/fusion-program.js';
-import { runtime, worthKeeping } from '../../program/runtime.js';
+import { snapshotRevision } from '../../hub/snapshot-revision.js';
+import type { RunInfoSource, TaskPool } from '../types.js';
+import { runContext, type RunContext } from '../../run-context.js';
 import { getClassnamesAndTemplates } from '../../tasks/clip-classification/index.js';
 import { createProgress } from '../../util/progress.js';
 import { imageBatches, type ImageCounts } from './batches.js';
@@ -26,8 +27,10 @@ import { sharedImageCache } from './image-cache.js';
 import { ClassificationMetrics, type TaskResult } from './metrics.js';
 import { layerWiseFeatureNote, parseTaskPoolConfig, type CLIPVisionModelTaskPoolConfig, type TaskPoolOptions } from './options.js';
 import { PretrainedClip, resolveClipDir, tokenizerIdentity } from './pretrained-clip.js';
-import { buildReport, modelInfo, type TaskPoolReport } from './report.js';
+import { buildReport, modelInfo, modelInfoSum, type TaskPoolReport } from './report.js';
 import { computeZeroShotHead, zeroShotLogits, type ZeroShotHead } from './zero-shot-head.js';
+import { EnsembleVisionSession } from './ensemble-session.js';
+import { isEnsemble, isPerTaskModels } from '../../method/result.js';
 
 const WHERE = 'taskpool (CLIPVisionModelTaskPool)';
 
@@ -59,7 +62,7 @@ export interface DatasetRunInfo {
   train_validation_split?: { return_split: string; validation_fraction: number | null; validation_size: number | null; random_seed: number | null };
 }
 
-export class CLIPVisionModelTaskPool implements TaskPoolLike {
+export class CLIPVisionModelTaskPool implements TaskPool {
   readonly options: TaskPoolOptions;
   readonly stats: TaskPoolStats = { textSessionsBuilt: 0, visionSessionsBuilt: 0, headsComputed: 0, headsFromDiskCache: 0 };
   private readonly note: string | null;
@@ -71,12 +74,22 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
   private readonly datasets = new Map<string, Promise<LoadedTask>>();
   /** Images decoded versus taken from the in-memory crop cache (src/taskpool/clip-vision/image-cache.ts). */
   readonly images: ImageCounts = { decoded: 0, fromMemory: 0 };
-  /** Heads taken from runtime.memo (kept there during a sweep) rather than computed or read from disk. */
+  /** Heads taken from the sweep cache rather than computed or read from disk. */
   headsFromMemory = 0;
+  private ctx: RunContext;
 
-  constructor(config: CLIPVisionModelTaskPoolConfig) {
+  constructor(config: CLIPVisionModelTaskPoolConfig, ctx: RunContext = runContext()) {
     this.options = parseTaskPoolConfig(config);
     this.note = layerWiseFeatureNote(config);
+    this.ctx = ctx;
+  }
+
+  /**
+   * The context of the job that uses this pool next: a sweep's jobs share one instance (its datasets,
+   * heads and pretrained checkpoint), and each job's status lines and profile are its own.
+   */
+  attach(ctx: RunContext): void {
+    this.ctx = ctx;
   }
 
   /** The task names, in config order. */
@@ -85,14 +98,21 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
   }
 
   get fastDevRun(): boolean {
-    return this.options.fastDevRun ?? runtime.debug;
+    return this.options.fastDevRun ?? this.ctx.fastDevRun;
   }
 
-  /** Evaluates a CLIP vision model (`{stateDict, config, source}`) on every task; `name` goes into model_info. */
-  async evaluate(model: unknown, name?: string): Promise<TaskPoolReport> {
-    if (!isModel(model)) throw new UserError(`${WHERE}: can only evaluate a CLIP vision model (a state dict with vision_model.* tensors), got ${describe(model)}`);
+  /**
+   * Evaluates a CLIP vision model (`{stateDict, config, source}`) on every task; `name` goes into
+   * model_info. Per-task models: each task with its own model; an ensemble: its members' outputs combined.
+   */
+  async evaluate(result: unknown, name?: string): Promise<TaskPoolReport> {
+    const perTask = isPerTaskModels(result) ? result : null;
+    const ensemble = isEnsemble(result) ? result : null;
+    const modelFor = (task: string): unknown => (perTask ? perTask.model(task) : ensemble ? ensemble.members[0]?.model : result);
+    const model = modelFor(this.options.tasks[0]?.name ?? '');
+    if (!isModel(model)) throw new UserError(`${WHERE}: can only evaluate a CLIP vision model (a state dict with vision_model.* tensors), got ${describe(result)}`);
     if (this.note && !this.noteShown) {
-      runtime.progress?.write(this.note);
+      this.ctx.status?.write(this.note);
       this.noteShown = true;
     }
     const clip = await this.pretrained();
@@ -102,26 +122,42 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
       throw new UserError(`${WHERE}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the evaluated model (${model.source}) has hidden_size ${vision.hiddenSize}; is clip_model the base of this model?`);
     }
     const logitScale = clip.logitScale();
-    await runtime.profiler.time('zero-shot heads', () => this.ensureHeads());
+    await this.ctx.profiler.time('zero-shot heads', () => this.ensureHeads());
     const processor = await this.processor();
 
     const results: [string, TaskResult][] = [];
-    const session = await runtime.profiler.time('build vision session', () =>
-      ClipVisionSession.create(vision, model.stateDict, { projection: projection.data, source: model.source }),
-    );
-    this.stats.visionSessionsBuilt++;
+    const build = (m: Model, withProjection = true) => this.ctx.profiler.time('build vision session', async () => {
+      const s = await ClipVisionSession.create(this.visionConfigOf(m, clip), m.stateDict, { projection: withProjection ? projection.data : undefined, source: m.source });
+      this.stats.visionSessionsBuilt++;
+      return s;
+    });
+    const open = async (task: string): Promise<ClipVisionSession | EnsembleVisionSession> => {
+      if (ensemble === null) return build(modelFor(task) as Model);
+      const members: ClipVisionSession[] = [];
+      for (const m of ensemble.members) members.push(await build(m.model, false));
+      return new EnsembleVisionSession(members, ensemble.combine, ensemble.weights, projection.data);
+    };
+    let session = perTask ? null : await open('');
     try {
       for (const task of this.options.tasks) {
-        const r = await runtime.profiler.time(`evaluate ${task.name}`, async () => {
+        const r = await this.ctx.profiler.time(`evaluate ${task.name}`, async () => {
           const ds = await this.dataset(task.name);
-          return this.evaluateTask(task.name, ds, session, processor, this.heads.get(task.name)!, logitScale);
+          const s = session ?? (await open(task.name));
+          try {
+            return await this.evaluateTask(task.name, ds, s, processor, this.heads.get(task.name)!, logitScale);
+          } finally {
+            if (perTask) await s.dispose();
+          }
         });
         results.push([task.name, r]);
       }
     } finally {
-      await session.dispose();
+      await session?.dispose();
+      session = null;
     }
-    return buildReport(modelInfo(model.stateDict, name), results);
+    // an ensemble module's parameters are all its members' (fusion_bench counts the ModuleList)
+    const info = ensemble ? modelInfoSum(ensemble.members.map((m) => modelInfo(m.model.stateDict)), name) : modelInfo(model.stateDict, name);
+    return buildReport(info, results);
   }
 
   /** The zero-shot head of a task (from memory, the disk cache, or the text tower). */
@@ -139,7 +175,7 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
   private async evaluateTask(
     task: string,
     loaded: LoadedTask,
-    session: ClipVisionSession,
+    session: Pick<ClipVisionSession, 'run' | 'config'>,
     processor: CLIPImageProcessor,
     head: ZeroShotHead,
     logitScale: number,
@@ -150,10 +186,11 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
     const end = this.fastDevRun ? Math.min(bs, whole) : whole;
     // Crops are kept inside a sweep, or once the same images are evaluated a second time in this process.
     const cacheKey = `clip-images:${loaded.key}\0${JSON.stringify(processor.config)}`;
-    const cache = worthKeeping(cacheKey) ? { store: sharedImageCache(), key: cacheKey } : null;
+    const sweepCache = this.ctx.sweepCache;
+    const cache = sweepCache !== null ? { store: sharedImageCache(sweepCache), key: cacheKey } : null;
     const metrics = new ClassificationMetrics(head.numClasses, ds.name);
     const size = session.config.imageSize;
-    const bar = createProgress({ label: `Evaluating ${task}`, total: end, unit: 'images', stream: runtime.progress ?? undefined, quiet: runtime.progress === null });
+    const bar = createProgress({ label: `Evaluating ${task}`, total: end, unit: 'images', stream: this.ctx.status ?? undefined, quiet: this.ctx.status === null });
     try {
       for await (const b of imageBatches(ds, processor, { batchSize: bs, end, cache, counts: this.images })) {
         if (b.dims[1] !== session.config.numChannels || b.dims[2] !== size || b.dims[3] !== size) {
@@ -185,8 +222,9 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
     if (missing.length === 0) return;
     const clip = await this.pretrained();
     const tokDir = await this.tokenizerDirectory();
-    const cacheDir = runtime.cacheDir;
-    // During a sweep, heads also live in runtime.memo, shared by task pools of other configs (e.g. the
+    const cacheDir = this.ctx.cacheDir;
+    const sweepCache = this.ctx.sweepCache;
+    // During a sweep, heads also live in the sweep cache, shared by task pools of other configs (e.g. the
     // validation and the test pool) on the same CLIP model; they are keyed like the disk cache.
     const tokId = cacheDir === null ? '' : tokenizerIdentity(tokDir);
     let text: ClipTextSession | null = null;
@@ -197,8 +235,8 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
         const key = cacheDir === null
           ? null
           : headKey({ model: clip.identity(), tokenizer: tokId, textConfig: clip.textConfig, task, classnames: data.classnames, templates: data.templates });
-        const memoKey = key && runtime.reuse ? `clip-head:${key.hash}` : null;
-        const inMemory = memoKey ? (runtime.memo.get(memoKey) as ZeroShotHead | undefined) : undefined;
+        const memoKey = key && sweepCache !== null ? `clip-head:${key.hash}` : null;
+        const inMemory = memoKey ? (sweepCache!.get(memoKey) as ZeroShotHead | undefined) : undefined;
         if (inMemory && inMemory.numClasses === data.classnames.length) {
           this.heads.set(task, inMemory);
           this.headsFromMemory++;
@@ -208,7 +246,7 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
         if (cached && cached.numClasses === data.classnames.length) {
           this.heads.set(task, cached);
           this.stats.headsFromDiskCache++;
-          if (memoKey) runtime.memo.set(memoKey, cached);
+          if (memoKey) sweepCache!.set(memoKey, cached);
           continue;
         }
         if (text === null) {
@@ -219,7 +257,7 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
         const head = await computeZeroShotHead(text, tokenizer!, data);
         this.stats.headsComputed++;
         this.heads.set(task, head);
-        if (memoKey) runtime.memo.set(memoKey, head);
+        if (memoKey) sweepCache!.set(memoKey, head);
         if (key && cacheDir !== null) writeCachedHead(cacheDir, key, head);
       }
     } finally {
@@ -240,6 +278,22 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
   private processor(): Promise<CLIPImageProcessor> {
     this.imageProcessor ??= resolveClipDir(this.options.dataProcessor).then((dir) => CLIPImageProcessor.fromDir(dir));
     return this.imageProcessor;
+  }
+
+  inputPaths(): { what: string; path: string }[] {
+    const o = this.options;
+    const out = [
+      { what: 'taskpool.clip_model', path: o.clipModel },
+      { what: 'taskpool.processor', path: o.processor },
+      { what: 'taskpool.data_processor', path: o.dataProcessor },
+    ];
+    for (const t of o.tasks) {
+      out.push({ what: `taskpool data set '${t.name}'`, path: t.dataset.path });
+      const files = t.dataset.data_files;
+      const list = typeof files === 'string' ? [files] : Array.isArray(files) ? files : files && typeof files === 'object' ? Object.values(files).flat() : [];
+      for (const f of list) if (typeof f === 'string') out.push({ what: `taskpool data file of '${t.name}'`, path: f });
+    }
+    return out;
   }
 
   /** What a run record needs of the CLIP model and the data sets evaluated so far. */
@@ -284,7 +338,7 @@ export class CLIPVisionModelTaskPool implements TaskPoolLike {
       const where = `${WHERE}.test_datasets.${task}`;
       p = loadImageClassificationDataset(spec.dataset).then((base) => ({
         base,
-        rows: spec.split ? (trainValidationSplit(base, spec.split, where) as SubsetDataset<ImageClassificationDataset>) : base,
+        rows: spec.split ? (trainValidationSplit(base, spec.split, where, this.ctx.seed) as SubsetDataset<ImageClassificationDataset>) : base,
         key: `${JSON.stringify(spec.dataset)}\0${process.cwd()}`,
       }));
       // A failed load is retried next time rather than remembered.

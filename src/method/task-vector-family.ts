@@ -1,0 +1,143 @@
+/**
+ * Task arithmetic, TIES and DARE as one family (mergekit's GeneralizedTaskArithmeticMerge): per tensor,
+ * the task vectors τₖ = θₖ − θ₀, optionally sparsified (DARE's random drop), combined (a plain sum in
+ * model order, or TIES' trim / elect / disjoint merge), then θ₀ + λ·combined, all in float32 in
+ * fusion_bench's order of operations. Each fusion_bench class is a member with its own parameters.
+ */
+import type { Model } from '../modelpool/model.js';
+import type { RunContext } from '../run-context.js';
+import { addInPlace, baseAddScaled } from './f32.js';
+import { isLinearWeight, randomDrop, uniformStream } from './dare/random-drop.js';
+import { readParams, type ParamDef } from './param-def.js';
+import type { PoolInput, Scratch } from './sources.js';
+import { runTensorMerge, type TensorInputs, type TensorKernel, type TensorSource } from './tensor-merge.js';
+import { keepFraction, TiesMerger, trimThresholds, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
+
+export interface DareOptions {
+  readonly sparsity_ratio: number;
+  readonly only_on_linear_weights: boolean;
+  readonly rescale: boolean;
+  readonly seed: number;
+}
+
+export interface TiesOptions {
+  readonly scaling_factor: number;
+  readonly threshold: number;
+  readonly remove_keys: readonly string[];
+  readonly merge_func: TiesMergeFunc;
+}
+
+/** A member of the family: how task vectors are sparsified and combined, and the scale. */
+export interface FamilyMember {
+  readonly name: string;
+  readonly dare: DareOptions | null;
+  readonly ties: Omit<TiesOptions, 'scaling_factor'> | null;
+  /** λ, given the number of fine-tuned models. */
+  readonly scale: (count: number) => number;
+  /** Whether a sweep keeps the combined task vectors (only where they depend on nothing swept over). */
+  readonly cacheCombined: boolean;
+}
+
+const MERGE_FUNCS: readonly TiesMergeFunc[] = ['sum', 'mean', 'max'];
+
+/** The parameter declarations the members share. */
+export const P = {
+  scaling_factor: { name: 'scaling_factor', type: 'float', doc: 'λ: the merged model is θ₀ + λ·(combined task vectors)' },
+  inplace: { name: 'inplace', type: 'bool', default: true, doc: "fusion_bench's in-place flag; inputs are never modified here" },
+  threshold: { name: 'threshold', type: 'float', min: 0, max: 100, doc: 'TIES: fraction (≤ 1) or percentage (> 1) of each task vector kept by magnitude' },
+  remove_keys: { name: 'remove_keys', type: 'str[]', default: [], doc: 'TIES: tensors left out of the merge (they keep θ₀)' },
+  merge_func: (dflt?: TiesMergeFunc): ParamDef => ({
+    name: 'merge_func', type: 'choice', choices: MERGE_FUNCS, ...(dflt === undefined ? {} : { default: dflt }),
+    // fusion_bench keeps the part after the last '-' ("dis-mean" → "mean")
+    normalize: (s) => s.split('-').at(-1)!,
+    doc: 'TIES: disjoint merge of the entries agreeing with the elected sign',
+  }),
+  sparsity_ratio: { name: 'sparsity_ratio', type: 'float', min: 0, max: 1, doc: 'DARE: probability of dropping each task-vector entry' },
+  only_on_linear_weights: { name: 'only_on_linear_weights', type: 'bool', doc: 'DARE: drop only in Linear weights (2-D .weight, not embeddings or norms)' },
+  rescale: (dflt?: boolean): ParamDef => ({ name: 'rescale', type: 'bool', ...(dflt === undefined ? {} : { default: dflt }), doc: 'DARE: divide the kept entries by 1 − sparsity_ratio' }),
+  // ours: fusion_bench draws from torch's global generator, which the program's `seed` seeds
+  seed: { name: 'seed', type: 'int', defaultFrom: (ctx) => ctx?.seed ?? 0, defaultText: "the program's seed, else 0", doc: 'DARE: seed of the random drop' },
+} satisfies Record<string, ParamDef | ((d?: never) => ParamDef)>;
+
+/** The DARE options among read values. */
+export function dareOf(v: Record<string, unknown>): DareOptions {
+  return { sparsity_ratio: v.sparsity_ratio as number, only_on_linear_weights: v.only_on_linear_weights as boolean, rescale: v.rescale as boolean, seed: v.seed as number };
+}
+
+/** The TIES options among read values. */
+export function tiesOf(v: Record<string, unknown>): TiesOptions {
+  return { scaling_factor: v.scaling_factor as number, threshold: v.threshold as number, remove_keys: v.remove_keys as string[], merge_func: v.merge_func as TiesMergeFunc };
+}
+
+/** Reads a member's declared parameters (unknown keys are errors). */
+export function readMemberParams(name: string, defs: readonly ParamDef[], config: unknown, ctx?: RunContext): Record<string, unknown> {
+  return readParams(name, defs, config, ctx);
+}
+
+/** The family's kernel for one member. */
+export function familyKernel(m: FamilyMember): TensorKernel {
+  const dare = m.dare;
+  const drops = (t: TensorInputs) => dare !== null && (!dare.only_on_linear_weights || isLinearWeight(t.name, t.info));
+  /** Task vector k of this tensor, DARE's drop applied (keyed by seed, model and tensor: order-free). */
+  const taskVector = (t: TensorInputs, k: number, at?: number | Float32Array): Float32Array => {
+    const tv = t.taskVector(k, at);
+    if (drops(t)) randomDrop(tv, dare!.sparsity_ratio, dare!.rescale, uniformStream(dare!.seed, t.modelNames[k]!, t.name));
+    return tv;
+  };
+  const finish = (t: TensorInputs, c: Float32Array): Float32Array => {
+    baseAddScaled(c, t.base(), m.scale(t.count), c);
+    return c;
+  };
+
+  const ties = m.ties;
+  if (ties === null) {
+    return {
+      cacheKey: m.cacheCombined ? 'task-vector-sum' : undefined,
+      // Σₖ τₖ in model order; the accumulator is the merged tensor's storage (the caller's buffer or fresh)
+      combine(t, out) {
+        const acc = taskVector(t, 0, out ?? new Float32Array(t.numel));
+        for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
+        return acc;
+      },
+      finish,
+    };
+  }
+
+  const removed = new Set(ties.remove_keys);
+  let merger: TiesMerger | null = null;
+  return {
+    select: (name) => !removed.has(name),
+    prepare(source: TensorSource) {
+      const reader: TaskVectorReader = {
+        tasks: source.count,
+        names: source.names,
+        numel: (name) => source.numel(name),
+        read(name: string, scratch?: Scratch) {
+          const t = source.open(name, scratch);
+          const base = t.base();
+          return { base, tvs: Array.from({ length: t.count }, (_, k) => taskVector(t, k)) };
+        },
+      };
+      merger = new TiesMerger(reader, trimThresholds(reader, keepFraction(ties.threshold)), ties.merge_func);
+    },
+    combine(t) {
+      t.base(); // θ₀ in slot 0 first, as the tensors are read in the first pass
+      const tvs = Array.from({ length: t.count }, (_, k) => taskVector(t, k));
+      return merger!.merge(tvs); // fresh: the merged tensor's storage
+    },
+    finish,
+  };
+}
+
+/** The members' shared class: reads the declared parameters, runs the family kernel. */
+export abstract class TaskVectorMergeBase {
+  protected constructor(private readonly ctx: RunContext | undefined) {}
+
+  /** The member this instance is, from its read parameters. */
+  protected abstract member(): FamilyMember;
+
+  async run(input: PoolInput): Promise<Model> {
+    const m = this.member();
+    return runTensorMerge(m.name, input, 'task-vectors', familyKernel(m), this.ctx);
+  }
+}

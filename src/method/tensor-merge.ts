@@ -1,0 +1,204 @@
+/**
+ * The per-tensor seam (mergekit's `MergeMethod.make_task` per weight): a method that merges tensor by
+ * tensor supplies a kernel — the inputs' tensors of one name → the merged tensor, with an optional first
+ * pass for global statistics — and this runner does the rest every such method needs: loading the
+ * pool's models, the key/shape check, closing them on failure or when the merged model is closed, the
+ * lazy (streaming) merged model, and keeping the parameter-independent part of each tensor inside a
+ * sweep. Kernels see typed arrays only, so a faster kernel (WebAssembly, a worker) can replace a loop
+ * without touching loading or caching.
+ */
+import { UserError } from '../errors.js';
+import type { BaseModelPool } from '../modelpool/base-pool.js';
+import type { Model } from '../modelpool/model.js';
+import { numel } from '../tensor/dtype.js';
+import type { TensorInfo } from '../tensor/types.js';
+import { cached, type RunContext } from '../run-context.js';
+import { subInPlace } from './f32.js';
+import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
+import { modelsKey } from './models-key.js';
+
+/**
+ * `task-vectors`: a pool with `_pretrained_` (θ₀) and fine-tuned models θₖ, whose task vectors θₖ − θ₀
+ * are merged; `models`: the pool's regular models (`_pretrained_` left out), merged as they are.
+ */
+export type InputLayout = 'task-vectors' | 'models';
+
+/** Where a read lands: a scratch slot number, or a buffer the caller owns. */
+export type ReadTarget = number | Float32Array;
+
+/** One tensor's inputs, read on demand (a kernel that is served from the sweep cache reads none). */
+export interface TensorInputs {
+  readonly name: string;
+  readonly info: TensorInfo;
+  readonly numel: number;
+  /** How many models are merged: fine-tuned models (task-vectors layout) or models. */
+  readonly count: number;
+  /** Their names in the pool, in the pool's order. */
+  readonly modelNames: readonly string[];
+  /** θ₀ in scratch slot 0, read once per tensor (task-vectors layout only). */
+  base(): Float32Array;
+  /** Model k's tensor θₖ (default slot k + 1). */
+  model(k: number, at?: ReadTarget): Float32Array;
+  /** Model k's task vector θₖ − θ₀ in float32 (default slot k + 1; task-vectors layout only). */
+  taskVector(k: number, at?: ReadTarget): Float32Array;
+}
+
+/** Every merged tensor's inputs, for first passes (global statistics) and for kernels that re-read. */
+export interface TensorSource {
+  readonly layout: InputLayout;
+  /** The tensors the kernel merges, in the base model's order. */
+  readonly names: readonly string[];
+  readonly count: number;
+  readonly modelNames: readonly string[];
+  numel(name: string): number;
+  /** The inputs of `name`, read through `scratch` (fresh arrays without one). */
+  open(name: string, scratch?: Scratch): TensorInputs;
+}
+
+export interface TensorKernel {
+  /** Which floating tensors are merged (default all); the others keep the base model's values. */
+  select?(name: string, info: TensorInfo): boolean;
+  /** A pass over every merged tensor before the first is merged (TIES' thresholds). */
+  prepare?(source: TensorSource): void;
+  /**
+   * The part of the merge that reads the inputs. Its result must be fresh memory or `out` (then it is
+   * the merged tensor's storage). With `cacheKey` set and a sweep cache, it is kept for later jobs.
+   */
+  combine(t: TensorInputs, out?: Float32Array): Float32Array;
+  /** From the combined tensor to the merged one (scale, add θ₀); in place is fine. Default: as is. */
+  finish?(t: TensorInputs, combined: Float32Array): Float32Array;
+  /**
+   * What `combine` depends on besides the models (e.g. "task-vector-sum", or TIES' threshold): equal
+   * keys over the same models give equal combined tensors, so a sweep over `finish`'s parameters reads
+   * the inputs once. Absent: nothing is kept.
+   */
+  readonly cacheKey?: string;
+}
+
+class Inputs implements TensorInputs {
+  private theta0: Float32Array | null = null;
+  readonly info: TensorInfo;
+  readonly numel: number;
+
+  constructor(private readonly src: RunnerSource, readonly name: string, private readonly scratch: Scratch | undefined) {
+    this.info = src.baseSd.info(name);
+    this.numel = numel(this.info.shape);
+  }
+
+  get count(): number {
+    return this.src.count;
+  }
+
+  get modelNames(): readonly string[] {
+    return this.src.modelNames;
+  }
+
+  base(): Float32Array {
+    if (this.src.base === null) throw new Error(`tensor kernel: no θ₀ in the '${this.src.layout}' layout`);
+    this.theta0 ??= this.read(this.src.base, 0);
+    return this.theta0;
+  }
+
+  model(k: number, at: ReadTarget = k + 1): Float32Array {
+    return this.read(this.src.inputs[k]!, at);
+  }
+
+  taskVector(k: number, at: ReadTarget = k + 1): Float32Array {
+    const theta0 = this.base();
+    const tv = this.model(k, at);
+    subInPlace(tv, theta0);
+    return tv;
+  }
+
+  private read(s: Source, at: ReadTarget): Float32Array {
+    const sd = s.model.stateDict;
+    if (typeof at !== 'number') return readInto(sd, this.name, at);
+    return this.scratch ? this.scratch.read(sd, this.name, at) : sd.loadF32(this.name);
+  }
+}
+
+class RunnerSource implements TensorSource {
+  readonly modelNames: readonly string[];
+  readonly baseSd;
+
+  constructor(
+    readonly layout: InputLayout,
+    readonly names: readonly string[],
+    readonly base: Source | null,
+    readonly inputs: readonly Source[],
+    first: Source,
+  ) {
+    this.modelNames = inputs.map((s) => s.name);
+    this.baseSd = first.model.stateDict;
+  }
+
+  get count(): number {
+    return this.inputs.length;
+  }
+
+  numel(name: string): number {
+    return numel(this.baseSd.info(name).shape);
+  }
+
+  open(name: string, scratch?: Scratch): TensorInputs {
+    return new Inputs(this, name, scratch);
+  }
+}
+
+/** The loaded models of a layout: the set to close, the model giving names/config, θ₀ and the inputs. */
+async function loadLayout(owner: string, layout: InputLayout, input: PoolInput): Promise<{ pool: BaseModelPool; set: SourceSet; first: Source; base: Source | null; inputs: Source[] }> {
+  if (layout === 'task-vectors') {
+    const { pool, set, base, finetuned } = await loadTaskVectorSources(owner, input);
+    return { pool, set, first: base, base, inputs: finetuned };
+  }
+  const pool = toPool(input);
+  const names = pool.modelNames;
+  if (names.length === 0) throw new UserError(`${owner}: the model pool has no models to merge`);
+  const set = await loadChecked(owner, pool, names);
+  return { pool, set, first: set.list[0]!, base: null, inputs: [...set.list] };
+}
+
+/** Sweep-kept combined tensors (name → tensor) of one kernel key over one set of models. */
+type Combined = Map<string, Float32Array>;
+
+/**
+ * Runs a per-tensor method: loads and checks the models, runs the kernel's first pass, and returns the
+ * lazy merged model (closing it closes the models). Tensors the kernel does not select, and integer
+ * buffers, are the first model's (θ₀ in the task-vectors layout).
+ */
+export async function runTensorMerge(owner: string, input: PoolInput, layout: InputLayout, kernel: TensorKernel, ctx?: RunContext): Promise<Model> {
+  const { pool, set, first, base, inputs } = await loadLayout(owner, layout, input);
+  try {
+    const sd = first.model.stateDict;
+    const names = sd.names().filter((n) => isMerged(sd.info(n)) && (kernel.select?.(n, sd.info(n)) ?? true));
+    const source = new RunnerSource(layout, names, base, inputs, first);
+    let kept: Combined | null = null;
+    if (kernel.cacheKey !== undefined && ctx?.sweepCache) {
+      const key = [kernel.cacheKey, modelsKey(pool, base ? [base, ...inputs] : inputs)].join('\n');
+      kept = await cached<Combined>(ctx, key, () => new Map());
+    }
+    // A complete set of kept tensors needs no first pass: the pass only feeds `combine`.
+    if (kernel.prepare && !(kept !== null && names.every((n) => kept!.has(n)))) kernel.prepare(source);
+    const taking = new Set(names);
+    const scratch = new Scratch();
+    return mergedModel(owner, first, set, (name, out) => {
+      if (!taking.has(name)) return sd.loadF32(name);
+      const t = source.open(name, scratch);
+      const hit = kept?.get(name);
+      let combined: Float32Array;
+      if (hit !== undefined) {
+        combined = out ? out.subarray(0, hit.length) : new Float32Array(hit.length);
+        combined.set(hit);
+      } else {
+        combined = kernel.combine(t, out);
+        kept?.set(name, combined.slice());
+      }
+      return kernel.finish ? kernel.finish(t, combined) : combined;
+    });
+  } catch (e) {
+    set.close();
+    throw e;
+  }
+}
+
+export type { PoolInput };
