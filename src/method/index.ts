@@ -19,6 +19,9 @@ import { TallMaskTaskArithmeticAlgorithm } from './tall-mask.js';
 import { TaskArithmeticAlgorithm } from './task-arithmetic.js';
 import { TiesMergingAlgorithm } from './ties-merging.js';
 import { WeightedAverageAlgorithm } from './weighted-average.js';
+import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from './gradient/adamerging-clip.js';
+import { FisherMergingForCLIPVisionModel } from './gradient/fisher-merging-clip.js';
+import { ImageClassificationFineTuningForCLIP } from './gradient/clip-finetune.js';
 
 export type { MergeAlgorithm, MergeAlgorithmClass } from './base.js';
 export type { PoolInput } from './sources.js';
@@ -94,4 +97,16 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeR
   'fusion_bench.method.wudi.wudi.WUDIMerging': WUDIMerging,
   'fusion_bench.method.emr_merging.EMRMerging': EMRMerging,
   'fusion_bench.method.emr_merging.emr_merging.EMRMerging': EMRMerging,
+  'fusion_bench.method.CLIPTaskWiseAdaMergingAlgorithm': CLIPTaskWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.CLIPTaskWiseAdaMergingAlgorithm': CLIPTaskWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.clip_task_wise_adamerging.CLIPTaskWiseAdaMergingAlgorithm': CLIPTaskWiseAdaMergingAlgorithm,
+  'fusion_bench.method.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
+  'fusion_bench.method.adamerging.clip_layer_wise_adamerging.CLIPLayerWiseAdaMergingAlgorithm': CLIPLayerWiseAdaMergingAlgorithm,
+  'fusion_bench.method.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.fisher_merging.clip_fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
+  'fusion_bench.method.classification.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
+  'fusion_bench.method.classification.clip_finetune.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
 };

@@ -32,7 +32,7 @@ export interface BuildOptions {
   readonly producerName?: string;
 }
 
-function bytesOf(a: Float32Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array {
+function bytesOf(a: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
@@ -110,6 +110,21 @@ export class GraphBuilder {
     const data = BigInt64Array.from(values, (v) => BigInt(v));
     this.inits.push({ name, dims: [...dims], dataType: DataType.INT64, raw: bytesOf(data) });
     return name;
+  }
+
+  /** A float constant of either float type (FLOAT or DOUBLE), e.g. for graphs built in double to test gradients. */
+  constant(prefix: string, elemType: DataTypeCode, values: ArrayLike<number>, dims: readonly number[] = []): string {
+    if (elemType !== DataType.FLOAT && elemType !== DataType.DOUBLE) throw new Error(`graph ${this.name}: constant ${prefix} must be FLOAT or DOUBLE`);
+    if (values.length !== product(dims)) throw new Error(`graph ${this.name}: ${prefix} has ${values.length} values, dims [${dims.join(', ')}] need ${product(dims)}`);
+    const data = elemType === DataType.FLOAT ? Float32Array.from(values) : Float64Array.from(values);
+    const name = this.fresh(prefix);
+    this.inits.push({ name, dims: [...dims], dataType: elemType, raw: bytesOf(data) });
+    return name;
+  }
+
+  /** What has been added so far (read-only views), for passes over the graph such as differentiation. */
+  view(): { readonly nodes: readonly NodeData[]; readonly initializers: readonly TensorData[]; readonly inputs: readonly ValueInfo[]; readonly outputs: readonly ValueInfo[] } {
+    return { nodes: this.nodes, initializers: this.inits, inputs: this.inputs, outputs: this.outputs };
   }
 
   /** A float32 scalar (dims []) or vector constant. */

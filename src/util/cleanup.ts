@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 
 /**
- * Files being written under temporary names. An interrupted run (Ctrl-C, SIGTERM) removes them before
+ * Files (or folders) being written under temporary names. An interrupted run (Ctrl-C, SIGTERM) removes them before
  * it exits, so it leaves no half-written model or report behind; finished files were renamed into
  * place and are never touched.
  */
@@ -12,7 +12,7 @@ function onSignal(signal: NodeJS.Signals, code: number): void {
   let removed = 0;
   for (const t of temps) {
     try {
-      rmSync(t, { force: true });
+      rmSync(t, { force: true, recursive: true });
       removed++;
     } catch {
       // nothing more can be done on the way out

@@ -5,7 +5,7 @@
  */
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
 import type { ClipActivation } from './config.js';
-import { concatRows, scaled, transpose2d, type WeightReader } from './weights.js';
+import { concatRows, type StackedPart, transpose2d, type WeightReader } from './weights.js';
 
 /**
  * 'fused': onnxruntime's com.microsoft Attention contrib op (q/k/v projection, scaled softmax, masks in
@@ -45,16 +45,15 @@ export function lazyShapes(make: (dims: 'bsd' | 'bshd') => string): (dims: 'bsd'
 }
 
 export function layerNorm(g: GraphBuilder, w: WeightReader, prefix: string, x: string, d: number, eps: number): string {
-  const scale = g.weight(`${prefix}.weight`, w.lazy(`${prefix}.weight`, [d]), [d]);
-  const bias = g.weight(`${prefix}.bias`, w.lazy(`${prefix}.bias`, [d]), [d]);
+  const scale = w.param(g, `${prefix}.weight`, [d]);
+  const bias = w.param(g, `${prefix}.bias`, [d]);
   return g.node('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { f: eps } });
 }
 
 /** x @ W.T + b with the checkpoint's Linear weight [out, in]. */
 export function linear(g: GraphBuilder, w: WeightReader, prefix: string, x: string, inDim: number, outDim: number, bias = true): string {
-  const weight = g.weight(`${prefix}.weight`, w.lazy(`${prefix}.weight`, [outDim, inDim]), [outDim, inDim]);
-  const inputs = [x, weight];
-  if (bias) inputs.push(g.weight(`${prefix}.bias`, w.lazy(`${prefix}.bias`, [outDim]), [outDim]));
+  const inputs = [x, w.param(g, `${prefix}.weight`, [outDim, inDim])];
+  if (bias) inputs.push(w.param(g, `${prefix}.bias`, [outDim]));
   return g.node('Gemm', inputs, { transB: 1 });
 }
 
@@ -83,17 +82,21 @@ function activation(g: GraphBuilder, act: ClipActivation, x: string): string {
   }
 }
 
+/** The `kind` ('weight'/'bias') of self_attn's `n`_proj under `attn`, as a part of a stacked projection. */
+function projPart(attn: string, n: string, kind: string, shape: number[], scale?: number): StackedPart {
+  return { key: `${attn}.${n}_proj.${kind}`, shape, ...(scale === undefined ? {} : { scale }) };
+}
+
 function attentionPlain(g: GraphBuilder, w: WeightReader, p: string, x: string, c: EncoderShape, ctx: EncoderContext): string {
   const d = c.hiddenSize;
   const headDim = d / c.numAttentionHeads;
   // q is scaled by head_dim^-0.5 before q·k as in transformers; folding the scale into the q projection
   // is exact when head_dim is a power of 4 (64, 256) and within one rounding otherwise.
   const s = headDim ** -0.5;
-  const [wq, wk, wv] = (['q', 'k', 'v'] as const).map((n) => w.lazy(`${p}.${n}_proj.weight`, [d, d]));
-  const [bq, bk, bv] = (['q', 'k', 'v'] as const).map((n) => w.lazy(`${p}.${n}_proj.bias`, [d]));
-  const wqkv = () => concatRows([scaled(wq!(), s), wk!(), wv!()]);
-  const bqkv = () => concatRows([scaled(bq!(), s), bk!(), bv!()]);
-  const qkv = g.node('Gemm', [x, g.weight(`${p}.qkv.weight`, wqkv, [3 * d, d]), g.weight(`${p}.qkv.bias`, bqkv, [3 * d])], { transB: 1 });
+  const part = (n: string, kind: string, shape: number[], scale?: number) => projPart(p, n, kind, shape, scale);
+  const wqkv = w.stacked(g, `${p}.qkv.weight`, [part('q', 'weight', [d, d], s), part('k', 'weight', [d, d]), part('v', 'weight', [d, d])]);
+  const bqkv = w.stacked(g, `${p}.qkv.bias`, [part('q', 'bias', [d], s), part('k', 'bias', [d]), part('v', 'bias', [d])]);
+  const qkv = g.node('Gemm', [x, wqkv, bqkv], { transB: 1 });
   const [q, k, v] = g.nodeOutputs('Split', [qkv, g.int64s('split', [d, d, d])], { axis: 1 }, { outputs: 3 });
   const heads = (t: string, perm: number[]) => g.node('Transpose', [g.node('Reshape', [t, ctx.shape('bshd')])], { perm });
   const qh = heads(q!, [0, 2, 1, 3]);
@@ -109,6 +112,7 @@ function attentionPlain(g: GraphBuilder, w: WeightReader, p: string, x: string, 
 
 function attentionFused(g: GraphBuilder, w: WeightReader, p: string, x: string, c: EncoderShape, ctx: EncoderContext): string {
   const d = c.hiddenSize;
+  if (w.asInputs) throw new Error(`${p}: the fused Attention op has no gradient; build with attention 'plain' to feed weights as inputs`);
   // The contrib op wants the projection as [in, 3*hidden]: q, k, v side by side.
   const [wq, wk, wv] = (['q', 'k', 'v'] as const).map((n) => w.lazy(`${p}.${n}_proj.weight`, [d, d]));
   const [bq, bk, bv] = (['q', 'k', 'v'] as const).map((n) => w.lazy(`${p}.${n}_proj.bias`, [d]));
@@ -164,9 +168,10 @@ export function addClsOnlyLayer(g: GraphBuilder, w: WeightReader, prefix: string
   const clsRows = (t: string) => g.node('Reshape', [g.node('Gather', [g.node('Reshape', [t, toBSD]), clsIndex], { axis: 1 }), g.int64s('shape_nd', [-1, d])]);
 
   const xn = layerNorm(g, w, `${p}.layer_norm1`, x, d, c.layerNormEps);
-  const [wk, wv] = (['k', 'v'] as const).map((n) => w.lazy(`${a}.${n}_proj.weight`, [d, d]));
-  const [bk, bv] = (['k', 'v'] as const).map((n) => w.lazy(`${a}.${n}_proj.bias`, [d]));
-  const kv = g.node('Gemm', [xn, g.weight(`${a}.kv.weight`, () => concatRows([wk!(), wv!()]), [2 * d, d]), g.weight(`${a}.kv.bias`, () => concatRows([bk!(), bv!()]), [2 * d])], { transB: 1 });
+  const part = (n: string, kind: string, shape: number[], scale?: number) => projPart(a, n, kind, shape, scale);
+  const kvW = w.stacked(g, `${a}.kv.weight`, [part('k', 'weight', [d, d]), part('v', 'weight', [d, d])]);
+  const kvB = w.stacked(g, `${a}.kv.bias`, [part('k', 'bias', [d]), part('v', 'bias', [d])]);
+  const kv = g.node('Gemm', [xn, kvW, kvB], { transB: 1 });
   const [k, v] = g.nodeOutputs('Split', [kv, g.int64s('split', [d, d])], { axis: 1 }, { outputs: 2 });
   const bshd = g.int64s('shape_bshd', [-1, tokens, heads, hd]);
   const kt = g.node('Transpose', [g.node('Reshape', [k!, bshd])], { perm: [0, 2, 3, 1] });
@@ -174,9 +179,9 @@ export function addClsOnlyLayer(g: GraphBuilder, w: WeightReader, prefix: string
 
   // The query of the CLS token, scaled as in attentionPlain.
   const s = hd ** -0.5;
-  const wq = w.lazy(`${a}.q_proj.weight`, [d, d]);
-  const bq = w.lazy(`${a}.q_proj.bias`, [d]);
-  const q = g.node('Gemm', [clsRows(xn), g.weight(`${a}.q.weight`, () => scaled(wq(), s), [d, d]), g.weight(`${a}.q.bias`, () => scaled(bq(), s), [d])], { transB: 1 });
+  const wq = w.stacked(g, `${a}.q.weight`, [part('q', 'weight', [d, d], s)]);
+  const bq = w.stacked(g, `${a}.q.bias`, [part('q', 'bias', [d], s)]);
+  const q = g.node('Gemm', [clsRows(xn), wq, bq], { transB: 1 });
   const qh = g.node('Transpose', [g.node('Reshape', [q, g.int64s('shape_b1hd', [-1, 1, heads, hd])])], { perm: [0, 2, 1, 3] });
   const probs = g.node('Softmax', [g.node('MatMul', [qh, kt])], { axis: -1 });
   const ctx = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vh])], { perm: [0, 2, 1, 3] }), g.int64s('shape_nd', [-1, d])]);

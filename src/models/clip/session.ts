@@ -65,7 +65,7 @@ function unknownProviders(names: string[]): string {
 ort.env.logLevel = 'fatal';
 
 /** A session, with a provider that cannot start reported as what to do about it. */
-async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(model, options);
   } catch (e) {
@@ -92,7 +92,7 @@ function envThreads(): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
+export function sessionOptions(opts: ClipSessionOptions): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: opts.executionProviders ? [...opts.executionProviders] : defaultExecutionProviders(),
     graphOptimizationLevel: 'all',

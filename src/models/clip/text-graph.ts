@@ -30,11 +30,30 @@ export const TEXT_HIDDEN = 'last_hidden_state';
 /** torch.finfo(torch.float32).min: transformers masks with it, not with -inf. */
 const F32_MIN = -3.4028234663852886e38;
 
+/** The values addClipTextTower adds. */
+export interface TextTowerValues {
+  readonly pooled: string;
+  readonly embeds?: string;
+  readonly hidden?: string;
+}
+
 export function buildClipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: TextGraphOptions = {}): Uint8Array {
+  const g = new GraphBuilder('clip_text');
+  const t = addClipTextTower(g, new WeightReader(sd, opts.source ?? 'text checkpoint'), cfg, opts);
+  const d = cfg.hiddenSize;
+  if (t.hidden) g.output(t.hidden, TEXT_HIDDEN, DataType.FLOAT, ['batch', 'sequence', d]);
+  g.output(t.pooled, TEXT_POOLED, DataType.FLOAT, ['batch', d]);
+  if (t.embeds && opts.projection) g.output(t.embeds, TEXT_EMBEDS, DataType.FLOAT, ['batch', opts.projection.length / d]);
+  return g.build();
+}
+
+/**
+ * Adds the tower to `g` (graph inputs input_ids and attention_mask included) and returns its values. With
+ * a reader made `asInputs`, every checkpoint tensor is a graph input, for gradients ('plain' attention).
+ */
+export function addClipTextTower(g: GraphBuilder, w: WeightReader, cfg: ClipTextConfig, opts: TextGraphOptions = {}): TextTowerValues {
   const prefix = opts.prefix ?? 'text_model';
   const attention = opts.attention ?? 'fused';
-  const w = new WeightReader(sd, opts.source ?? 'text checkpoint');
-  const g = new GraphBuilder('clip_text');
   const d = cfg.hiddenSize;
   const heads = cfg.numAttentionHeads;
   const maxPos = cfg.maxPositionEmbeddings;
@@ -45,8 +64,8 @@ export function buildClipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: Tex
   const seqLen = g.node('Slice', [idsShape, g.int64s('one', [1]), g.int64s('two', [2])]);
 
   const e = `${prefix}.embeddings`;
-  const tokEmb = g.weight('token_embedding', w.lazy(`${e}.token_embedding.weight`, [cfg.vocabSize, d]), [cfg.vocabSize, d]);
-  const posEmb = g.weight('position_embedding', w.lazy(`${e}.position_embedding.weight`, [maxPos, d]), [maxPos, d]);
+  const tokEmb = w.param(g, `${e}.token_embedding.weight`, [cfg.vocabSize, d], 'token_embedding');
+  const posEmb = w.param(g, `${e}.position_embedding.weight`, [maxPos, d], 'position_embedding');
   const tokens = g.node('Gather', [tokEmb, ids], { axis: 0 });
   const positions = g.node('Slice', [posEmb, g.int64s('zero', [0]), seqLen, g.int64s('axis0', [0])]);
   const embeddings = g.node('Add', [tokens, positions]);
@@ -78,7 +97,6 @@ export function buildClipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: Tex
   });
   const final = layerNorm(g, w, `${prefix}.final_layer_norm`, hidden, d, cfg.layerNormEps);
   const final3 = g.node('Reshape', [final, shape('bsd')]);
-  if (opts.lastHiddenState) g.output(final3, TEXT_HIDDEN, DataType.FLOAT, ['batch', 'sequence', d]);
 
   // Pooling position, as transformers 4.45: the legacy eos_token_id 2 means argmax(input_ids) (the first
   // largest id, the EOS token in the real vocabulary); otherwise the first position equal to eos_token_id.
@@ -87,12 +105,11 @@ export function buildClipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: Tex
     : g.node('Cast', [g.node('Equal', [ids, g.int64s('eos', [cfg.eosTokenId], [])])], { to: DataType.INT32 });
   const at = g.node('ArgMax', [key], { axis: 1, keepdims: 1, select_last_index: 0 });
   const pooled = g.node('GatherND', [final3, at], { batch_dims: 1 });
-  g.output(pooled, TEXT_POOLED, DataType.FLOAT, ['batch', d]);
+  let embeds: string | undefined;
   if (opts.projection) {
     const e2 = opts.projection.length / d;
     if (!Number.isInteger(e2) || e2 === 0) throw new Error(`text projection has ${opts.projection.length} values, not a multiple of hidden size ${d}`);
-    const embeds = g.node('Gemm', [pooled, g.weight('text_projection', opts.projection, [e2, d])], { transB: 1 });
-    g.output(embeds, TEXT_EMBEDS, DataType.FLOAT, ['batch', e2]);
+    embeds = g.node('Gemm', [pooled, g.weight('text_projection', opts.projection, [e2, d])], { transB: 1 });
   }
-  return g.build();
+  return { pooled, ...(embeds ? { embeds } : {}), ...(opts.lastHiddenState ? { hidden: final3 } : {}) };
 }

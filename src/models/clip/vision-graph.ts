@@ -22,6 +22,14 @@ export interface VisionGraphOptions {
   readonly source?: string;
 }
 
+/** The values addClipVisionTower adds. */
+export interface VisionTowerValues {
+  readonly pixels: string;
+  readonly pooled: string;
+  readonly embeds?: string;
+  readonly hidden?: string;
+}
+
 /** Graph input and output names. */
 export const VISION_INPUT = 'pixel_values';
 export const VISION_POOLED = 'pooled';
@@ -29,9 +37,22 @@ export const VISION_EMBEDS = 'image_embeds';
 export const VISION_HIDDEN = 'last_hidden_state';
 
 export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGraphOptions = {}): Uint8Array {
-  const prefix = opts.prefix ?? 'vision_model';
-  const w = new WeightReader(sd, opts.source ?? 'vision checkpoint');
   const g = new GraphBuilder('clip_vision');
+  const w = new WeightReader(sd, opts.source ?? 'vision checkpoint');
+  const v = addClipVisionTower(g, w, cfg, opts);
+  const d = cfg.hiddenSize;
+  if (v.hidden) g.output(v.hidden, VISION_HIDDEN, DataType.FLOAT, ['batch', (cfg.imageSize / cfg.patchSize) ** 2 + 1, d]);
+  g.output(v.pooled, VISION_POOLED, DataType.FLOAT, ['batch', d]);
+  if (v.embeds && opts.projection) g.output(v.embeds, VISION_EMBEDS, DataType.FLOAT, ['batch', opts.projection.length / d]);
+  return g.build();
+}
+
+/**
+ * Adds the tower to `g` (the graph input `pixel_values` included) and returns its values. With a reader
+ * made `asInputs`, every checkpoint tensor is a graph input, for gradients (use 'plain' attention).
+ */
+export function addClipVisionTower(g: GraphBuilder, w: WeightReader, cfg: ClipVisionConfig, opts: VisionGraphOptions = {}): VisionTowerValues {
+  const prefix = opts.prefix ?? 'vision_model';
   const d = cfg.hiddenSize;
   const grid = cfg.imageSize / cfg.patchSize;
   const patches = grid * grid;
@@ -40,8 +61,8 @@ export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts:
 
   const pixels = g.input(VISION_INPUT, DataType.FLOAT, ['batch', cfg.numChannels, cfg.imageSize, cfg.imageSize]);
   const e = `${prefix}.embeddings`;
-  const convW = w.lazy(`${e}.patch_embedding.weight`, [d, cfg.numChannels, cfg.patchSize, cfg.patchSize]);
-  const conv = g.node('Conv', [pixels, g.weight('patch_embedding', convW, [d, cfg.numChannels, cfg.patchSize, cfg.patchSize])], {
+  const convW = w.param(g, `${e}.patch_embedding.weight`, [d, cfg.numChannels, cfg.patchSize, cfg.patchSize], 'patch_embedding');
+  const conv = g.node('Conv', [pixels, convW], {
     kernel_shape: [cfg.patchSize, cfg.patchSize],
     strides: [cfg.patchSize, cfg.patchSize],
   });
@@ -49,14 +70,26 @@ export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts:
 
   // Position embeddings split into the CLS row and the patch rows; cls + pos[0] is the same single float
   // addition transformers does after concatenating.
-  const pos = w.load(`${e}.position_embedding.weight`, [tokens, d]);
-  const cls = w.load(`${e}.class_embedding`, [d]);
-  const clsPos = new Float32Array(d);
-  for (let i = 0; i < d; i++) clsPos[i] = cls[i]! + pos[i]!;
-  const patchesPos = g.node('Add', [patchSeq, g.weight('patch_position_embedding', pos.subarray(d), [patches, d])]);
+  let clsPos: string;
+  let patchPos: string;
+  if (w.asInputs) {
+    const pos = w.param(g, `${e}.position_embedding.weight`, [tokens, d]);
+    const cls = w.param(g, `${e}.class_embedding`, [d]);
+    const rows = (from: number, to: number) => g.node('Slice', [pos, g.int64s('start', [from]), g.int64s('end', [to]), g.int64s('axis0', [0])]);
+    clsPos = g.node('Reshape', [g.node('Add', [cls, rows(0, 1)]), g.int64s('shape_11d', [1, 1, d])]);
+    patchPos = rows(1, tokens);
+  } else {
+    const pos = w.load(`${e}.position_embedding.weight`, [tokens, d]);
+    const cls = w.load(`${e}.class_embedding`, [d]);
+    const clsPosData = new Float32Array(d);
+    for (let i = 0; i < d; i++) clsPosData[i] = cls[i]! + pos[i]!;
+    clsPos = g.weight('class_position_embedding', clsPosData, [1, 1, d]);
+    patchPos = g.weight('patch_position_embedding', pos.subarray(d), [patches, d]);
+  }
+  const patchesPos = g.node('Add', [patchSeq, patchPos]);
   const batch = g.node('Slice', [g.node('Shape', [pixels]), g.int64s('zero', [0]), g.int64s('one', [1])]);
   const clsShape = g.node('Concat', [batch, g.int64s('one_d', [1, d])], { axis: 0 });
-  const clsRows = g.node('Expand', [g.weight('class_position_embedding', clsPos, [1, 1, d]), clsShape]);
+  const clsRows = g.node('Expand', [clsPos, clsShape]);
   const embeddings = g.node('Concat', [clsRows, patchesPos], { axis: 1 });
 
   const x = g.node('Reshape', [embeddings, g.int64s('shape', [-1, d])]);
@@ -69,10 +102,10 @@ export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts:
     causal: false,
   } as const;
   let clsOut: string;
+  let hidden3: string | undefined;
   if (opts.lastHiddenState || cfg.numHiddenLayers === 0) {
     const hidden = addEncoderLayers(g, w, `${prefix}.encoder`, pre, cfg, ctx);
-    const hidden3 = g.node('Reshape', [hidden, g.int64s('shape', [-1, tokens, d])]);
-    if (opts.lastHiddenState) g.output(hidden3, VISION_HIDDEN, DataType.FLOAT, ['batch', tokens, d]);
+    hidden3 = g.node('Reshape', [hidden, g.int64s('shape', [-1, tokens, d])]);
     clsOut = g.node('Gather', [hidden3, g.int64s('cls_index', [0], [])], { axis: 1 });
   } else {
     // Only the CLS row of the last layer reaches the outputs.
@@ -80,12 +113,11 @@ export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts:
     clsOut = addClsOnlyLayer(g, w, `${prefix}.encoder`, cfg.numHiddenLayers - 1, hidden, cfg, tokens);
   }
   const pooled = layerNorm(g, w, `${prefix}.post_layernorm`, clsOut, d, cfg.layerNormEps);
-  g.output(pooled, VISION_POOLED, DataType.FLOAT, ['batch', d]);
+  let embeds: string | undefined;
   if (opts.projection) {
     const e2 = opts.projection.length / d;
     if (!Number.isInteger(e2) || e2 === 0) throw new Error(`visual projection has ${opts.projection.length} values, not a multiple of hidden size ${d}`);
-    const embeds = g.node('Gemm', [pooled, g.weight('visual_projection', opts.projection, [e2, d])], { transB: 1 });
-    g.output(embeds, VISION_EMBEDS, DataType.FLOAT, ['batch', e2]);
+    embeds = g.node('Gemm', [pooled, g.weight('visual_projection', opts.projection, [e2, d])], { transB: 1 });
   }
-  return g.build();
+  return { pixels, pooled, ...(embeds ? { embeds } : {}), ...(hidden3 ? { hidden: hidden3 } : {}) };
 }

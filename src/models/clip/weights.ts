@@ -3,10 +3,57 @@
  * graphs need (fused q/k/v, transposes). Every failure names the tensor and what was expected.
  */
 import { UserError } from '../../errors.js';
+import type { GraphBuilder } from '../../onnx/graph-builder.js';
+import { DataType } from '../../onnx/model.js';
 import type { StateDict } from '../../tensor/types.js';
 
+/** Rows of a checkpoint tensor in a stacked weight, optionally multiplied by `scale` in float32. */
+export interface StackedPart {
+  readonly key: string;
+  readonly shape: readonly number[];
+  readonly scale?: number;
+}
+
 export class WeightReader {
-  constructor(private readonly sd: StateDict, private readonly source: string) {}
+  private readonly inputs = new Map<string, readonly number[]>();
+
+  /**
+   * `asInputs`: every checkpoint tensor the graph uses becomes a graph input named by its key (fed at run
+   * time, differentiable) instead of an initializer; layout changes are then graph ops rather than
+   * host-side copies.
+   */
+  constructor(private readonly sd: StateDict, private readonly source: string, readonly asInputs = false) {}
+
+  /** The checkpoint tensors that became graph inputs (asInputs), in order of first use, with their shapes. */
+  inputKeys(): ReadonlyMap<string, readonly number[]> {
+    return this.inputs;
+  }
+
+  /** The graph value of checkpoint tensor `key`: an initializer named after `prefix`, or the graph input `key`. */
+  param(g: GraphBuilder, key: string, shape: readonly number[], prefix = key): string {
+    if (!this.asInputs) return g.weight(prefix, this.lazy(key, shape), shape);
+    if (!this.inputs.has(key)) {
+      this.check(key, shape);
+      g.input(key, DataType.FLOAT, shape);
+      this.inputs.set(key, shape);
+    }
+    return key;
+  }
+
+  /** Checkpoint tensors stacked along their first axis (q/k/v projections fused into one Gemm). */
+  stacked(g: GraphBuilder, prefix: string, parts: readonly StackedPart[]): string {
+    const rest = parts[0]!.shape.slice(1);
+    const rows = parts.reduce((n, p) => n + p.shape[0]!, 0);
+    if (!this.asInputs) {
+      const loaders = parts.map((p) => ({ load: this.lazy(p.key, p.shape), scale: p.scale }));
+      return g.weight(prefix, () => concatRows(loaders.map((l) => (l.scale === undefined ? l.load() : scaled(l.load(), l.scale)))), [rows, ...rest]);
+    }
+    const values = parts.map((p) => {
+      const v = this.param(g, p.key, p.shape);
+      return p.scale === undefined ? v : g.node('Mul', [v, g.floats('scale', [Math.fround(p.scale)])]);
+    });
+    return values.length === 1 ? values[0]! : g.node('Concat', values, { axis: 0 });
+  }
 
   has(name: string): boolean {
     return this.sd.has(name);

@@ -1,0 +1,208 @@
+/**
+ * fusion_bench's ImageClassificationFineTuningForCLIP (`classification/clip_finetune`): full fine-tuning
+ * of the `_pretrained_` CLIP vision tower on every task of `modelpool.train_datasets` at once (per step
+ * one shuffled batch per task, cross-entropy under the task's zero-shot head, losses summed), torch's
+ * Adam with `weight_decay` as L2, CosineAnnealingLR over `num_steps`. The result is a CLIPVisionModel
+ * (float32), saved by the program like any merged model; `state_dict_save_path` and the `save_interval`
+ * checkpoints are Hugging Face model folders (config.json + model.safetensors), which
+ * `state_dict_load_path` reads back. Gradients come from the tower's own ONNX graph (src/grad).
+ */
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../../errors.js';
+import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
+import { Adam, CosineAnnealingLR } from '../../grad/optim.js';
+import { type ClipVisionConfig, clipVisionConfigFrom } from '../../models/clip/config.js';
+import { clipVisionParameterNames } from '../../models/clip/parameters.js';
+import type { BaseModelPool } from '../../modelpool/base-pool.js';
+import type { Model } from '../../modelpool/model.js';
+import { openCheckpoint } from '../../tensor/checkpoint.js';
+import { trackTemp, untrackTemp } from '../../util/cleanup.js';
+import { ComputedStateDict } from '../computed-state-dict.js';
+import { addInPlace } from '../f32.js';
+import type { ParamDef } from '../param-def.js';
+import { Params } from '../params.js';
+import { toPool, type PoolInput } from '../sources.js';
+import { ClipTaskData, type ShuffledBatches } from './clip-tasks.js';
+
+const NAME = 'ImageClassificationFineTuningForCLIP';
+const PARAMS: readonly ParamDef[] = [
+  { name: 'name', type: 'str', default: null, doc: 'accepted (fusion_bench v0.1 configs), no effect' },
+  { name: 'seed', type: 'int', default: 42, doc: 'seed of the train-batch shuffling' },
+  { name: 'learning_rate', type: 'float', default: 1e-5, min: 0, minExclusive: true, doc: 'Adam learning rate (cosine-annealed over num_steps)' },
+  { name: 'weight_decay', type: 'float', default: 0, min: 0, doc: 'Adam weight decay (L2 added to the gradient)' },
+  { name: 'num_steps', type: 'int', default: 4000, min: 1, doc: 'training steps (one batch per task each)' },
+  { name: 'batch_size', type: 'int', default: 128, min: 1, doc: 'images per task per step' },
+  { name: 'num_workers', type: 'int', default: 0, min: 0, doc: 'accepted, no effect' },
+  { name: 'save_interval', type: 'int', default: 500, min: 1, doc: 'steps between checkpoints (checkpoints/step=N)' },
+  { name: 'state_dict_load_path', type: 'str', default: null, doc: 'a model folder or safetensors file to start from' },
+  { name: 'state_dict_save_path', type: 'str', default: null, doc: 'folder for the fine-tuned model (Hugging Face layout)' },
+  { name: 'skip_training', type: 'bool', default: false, doc: 'with state_dict_load_path: only load' },
+  { name: 'use_lora', type: 'bool', default: false, doc: 'LoRA fine-tuning (not supported yet)' },
+  { name: 'lora_config', type: 'any', default: null, doc: 'LoRA options (not supported yet)' },
+  { name: 'use_l_lora', type: 'bool', default: false, doc: 'L-LoRA fine-tuning (not supported yet)' },
+];
+
+export class ImageClassificationFineTuningForCLIP {
+  static readonly params = PARAMS;
+  static readonly configKeys: readonly string[] = PARAMS.map((d) => d.name);
+  static readonly summary = 'fine-tuning of the pretrained CLIP vision tower on the train sets (Adam + cosine)';
+  readonly seed: number;
+  readonly learning_rate: number;
+  readonly weight_decay: number;
+  readonly num_steps: number;
+  readonly batch_size: number;
+  readonly save_interval: number;
+  readonly state_dict_load_path: string | null;
+  readonly state_dict_save_path: string | null;
+  readonly skip_training: boolean;
+  /** Summed loss per step, set by run(). */
+  losses: number[] = [];
+
+  constructor(config: Record<string, unknown>) {
+    const p = new Params(config, NAME);
+    this.seed = p.seed('seed', 42);
+    this.learning_rate = p.number('learning_rate', { dflt: 1e-5 });
+    if (!(this.learning_rate > 0)) throw new UserError(`${NAME}: option 'learning_rate' must be positive, got ${this.learning_rate}`);
+    this.weight_decay = p.number('weight_decay', { dflt: 0, min: 0 });
+    const int = (key: string, dflt: number, min: number) => {
+      const v = p.number(key, { dflt });
+      if (!Number.isInteger(v) || v < min) throw new UserError(`${NAME}: option '${key}' must be an integer ≥ ${min}, got ${v}`);
+      return v;
+    };
+    this.num_steps = int('num_steps', 4000, 1);
+    this.batch_size = int('batch_size', 128, 1);
+    this.save_interval = int('save_interval', 500, 1);
+    this.state_dict_load_path = p.optionalString('state_dict_load_path');
+    this.state_dict_save_path = p.optionalString('state_dict_save_path');
+    this.skip_training = p.bool('skip_training', false);
+    if (p.bool('use_lora', false) || p.bool('use_l_lora', false)) {
+      throw new UserError(`${NAME}: use_lora / use_l_lora are not supported yet; set them to false for full fine-tuning`);
+    }
+  }
+
+  async run(input: PoolInput): Promise<Model> {
+    const pool = toPool(input);
+    const base = await pool.loadPretrainedModel();
+    try {
+      if (!base.config) throw new UserError(`${NAME}: the pretrained model (${base.source}) has no config.json`);
+      const cfg = clipVisionConfigFrom(base.config, `${base.source} config`);
+      const keys = clipVisionParameterNames(cfg);
+      const missing = keys.filter((k) => !base.stateDict.has(k));
+      if (missing.length) throw new UserError(`${NAME}: the pretrained model (${base.source}) is not a CLIP vision model: it lacks ${missing.slice(0, 3).join(', ')}`);
+      const weights = new Map(keys.map((k) => [k, base.stateDict.loadF32(k)]));
+      if (this.state_dict_load_path !== null) this.load(this.state_dict_load_path, weights);
+      if (!(this.state_dict_load_path !== null && this.skip_training)) await this.train(pool, cfg, base, weights);
+      const model = this.model(base, weights);
+      if (this.state_dict_save_path !== null) await saveFolder(pool, model, this.state_dict_save_path);
+      return model;
+    } catch (e) {
+      base.stateDict.close?.();
+      throw e;
+    }
+  }
+
+  /**
+   * The fine-tuned tower: float32 trained tensors, everything else as in the pretrained model. Closing
+   * it closes the pretrained model when `owns` (the returned model; checkpoints do not).
+   */
+  private model(base: Model, weights: Map<string, Float32Array>, owns = true): Model {
+    const sd = base.stateDict;
+    const stateDict = new ComputedStateDict({
+      names: sd.names(),
+      info: (n) => (weights.has(n) ? { dtype: 'F32', shape: sd.info(n).shape } : sd.info(n)),
+      compute: (n, out) => {
+        const w = weights.get(n);
+        if (!w) return sd.loadF32(n);
+        if (!out || out.length < w.length) return w.slice();
+        out.set(w);
+        return out.subarray(0, w.length);
+      },
+      raw: (n) => (weights.has(n) ? undefined : sd.loadRaw?.(n)),
+      onClose: () => (owns ? sd.close?.() : undefined),
+    });
+    return { stateDict, config: base.config, source: `${NAME} of ${base.source}` };
+  }
+
+  private load(path: string, weights: Map<string, Float32Array>): void {
+    const where = `${NAME}: state_dict_load_path ${path}`;
+    if (!existsSync(path)) throw new UserError(`${where}: no such file or folder`);
+    const ckpt = openCheckpoint(path);
+    try {
+      for (const [k, w] of weights) {
+        if (!ckpt.has(k)) throw new UserError(`${where}: tensor ${k} is missing`);
+        const v = ckpt.loadF32(k);
+        if (v.length !== w.length) throw new UserError(`${where}: tensor ${k} has ${v.length} values, the model ${w.length}`);
+        w.set(v);
+      }
+    } finally {
+      ckpt.close();
+    }
+  }
+
+  private async train(pool: BaseModelPool, cfg: ClipVisionConfig, base: Model, weights: Map<string, Float32Array>): Promise<void> {
+    const tasks = pool.trainDatasetNames;
+    if (tasks.length === 0) throw new UserError(`${NAME}: the model pool has no train_datasets to fine-tune on`);
+    const ctx = await ClipTaskData.open(pool, NAME);
+    let session: ClipVisionGradSession | null = null;
+    try {
+      const heads = await ctx.heads(tasks);
+      const loaders: ShuffledBatches[] = [];
+      for (const [i, t] of tasks.entries()) loaders.push(await ctx.batches('train_datasets', t, this.batch_size, this.seed + i));
+      session = await ctx.gradSession(cfg, base.stateDict, 'cross_entropy', Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))), heads);
+      const opt = new Adam({ lr: this.learning_rate, weightDecay: this.weight_decay });
+      const sched = new CosineAnnealingLR(this.learning_rate, this.num_steps);
+      const every = Math.max(1, Math.floor(this.num_steps / 20));
+      let lastFinite: number | null = null;
+      for (let step = 0; step < this.num_steps; step++) {
+        const started = performance.now();
+        let loss = 0;
+        let images = 0;
+        let acc: Map<string, Float32Array> | null = null;
+        for (const [i, t] of tasks.entries()) {
+          const b = await loaders[i]!.nextBatch();
+          const r = await session.run((k) => weights.get(k)!, b.pixels, heads.get(t)!.weights, b.labels);
+          if (!Number.isFinite(r.loss)) {
+            throw new UserError(`${NAME}: the loss of task ${t} is ${r.loss} at step ${step}; ${lastFinite === null ? 'no finite loss before it' : `the last finite loss was ${lastFinite}`}. Nothing was saved as final; try a smaller learning_rate.`);
+          }
+          loss += r.loss;
+          images += b.labels.length;
+          if (acc === null) acc = new Map([...r.grads].map(([k, g]) => [k, g.slice()]));
+          else for (const [k, g] of r.grads) addInPlace(acc.get(k)!, g);
+        }
+        lastFinite = loss;
+        this.losses.push(loss);
+        opt.lr = sched.lr;
+        opt.step(weights, acc!);
+        sched.step();
+        if (step === 0 || step === this.num_steps - 1 || (step + 1) % every === 0) {
+          process.stderr.write(`${NAME} step ${step + 1}/${this.num_steps}: loss ${loss.toFixed(4)}, ${(images / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
+        }
+        if ((step + 1) % this.save_interval === 0 && step + 1 < this.num_steps) {
+          const dir = join(this.state_dict_save_path ? dirname(this.state_dict_save_path) : '.', 'checkpoints', `step=${step}`);
+          await saveFolder(pool, this.model(base, weights, false), dir);
+        }
+      }
+    } finally {
+      await session?.dispose();
+      ctx.close();
+    }
+  }
+}
+
+/** The model as a Hugging Face folder, written beside `dir` and renamed into place (never half a folder at `dir`). */
+async function saveFolder(pool: BaseModelPool, model: Model, dir: string): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  trackTemp(tmp);
+  try {
+    await pool.saveModel(model, tmp);
+    if (existsSync(dir) && statSync(dir).isDirectory()) rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  } finally {
+    untrackTemp(tmp);
+  }
+}
