@@ -34,7 +34,12 @@ export const RUN_INFO_KEY = 'run_info';
 /** What the program needs of a merging method, a model pool and a task pool. */
 export interface Algorithm {
   run(modelpool: unknown): unknown;
+  /** What a method that trains reports beside the accuracies (final loss, merging weights), after run(). */
+  reportExtras?(): Record<string, unknown> | null;
 }
+
+/** The report key of a method's own results (AdaMerging's merging weights, a fine-tuning's final loss). */
+export const METHOD_INFO_KEY = 'method_info';
 export interface ModelPoolLike {
   saveModel?(model: unknown, path: string, kwargs?: Record<string, unknown>): unknown;
 }
@@ -146,6 +151,8 @@ export class FabricModelFusionProgram {
       modelPath = await this.saveMergedModel(merged, inputs);
       if (this.taskpool) {
         report = await prof.time('evaluating', () => this.evaluate(this.taskpool!, merged));
+        const extras = this.method?.reportExtras?.() ?? null;
+        if (extras !== null && isPlainObject(report)) report = { ...report, [METHOD_INFO_KEY]: extras };
         this.out.write(JSON.stringify(report, null, 2) + '\n');
         // The record goes into the saved and returned report, not on stdout (which stays fusion_bench's).
         for (const logger of loggers) {

@@ -55,8 +55,8 @@ export interface SweepSummary {
   best_evaluation: SummaryRow | null;
 }
 
-// run_info: the program's reproducibility record (src/program/fusion-program.ts), not a task.
-const NON_TASK_KEYS = new Set(['model_info', 'average', 'run_info']);
+// run_info: the program's reproducibility record, method_info: a training method's own results (src/program/fusion-program.ts); not tasks.
+const NON_TASK_KEYS = new Set(['model_info', 'average', 'run_info', 'method_info']);
 
 function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;

@@ -73,7 +73,16 @@ class ClipAdaMerging {
   /** Set by run(). */
   summary: AdaMergingSummary | null = null;
 
-  constructor(config: Record<string, unknown>, protected readonly owner: string, defaultMode: CoefficientMode, ctx: RunContext) {
+  /** What the report says of the run beside the accuracies: the merging weights and the final entropies. */
+  reportExtras(): Record<string, unknown> | null {
+    const s = this.summary;
+    if (s === null) return null;
+    const weights = s.shape.length === 2 ? Array.from({ length: s.shape[0]! }, (_, i) => s.weights.slice(i * s.shape[1]!, (i + 1) * s.shape[1]!)) : s.weights;
+    return { merging_weights: weights, merging_weights_shape: s.shape, final_loss: s.finalLosses, steps: s.steps };
+  }
+
+  constructor(config: Record<string, unknown>, protected readonly owner: string, defaultMode: CoefficientMode, private readonly runCtx: RunContext) {
+    const ctx = runCtx;
     const p = new Params(config, owner);
     const name = p.optionalString('name');
     if (name !== null && !(name in MODES)) throw new UserError(`${owner}: option 'name' must be clip_task_wise_adamerging or clip_layer_wise_adamerging, got ${JSON.stringify(name)}`);
@@ -151,7 +160,7 @@ class ClipAdaMerging {
       session = await ctx.gradSession(cfg, sd, 'entropy', Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))), heads);
       const steps = this.fast_dev_run ? 1 : this.max_steps;
       const every = Math.max(1, Math.floor(steps / 20));
-      const result: AdaMergingResult = await adaMerging(session, coeffs, tasks.map((t, i) => ({
+      const result: AdaMergingResult = await this.runCtx.profiler.time('training (AdaMerging)', () => adaMerging(session!, coeffs, tasks.map((t, i) => ({
         name: t,
         head: heads.get(t)!.weights,
         nextBatch: async () => (await loaders[i]!.nextBatch()).pixels,
@@ -161,10 +170,10 @@ class ClipAdaMerging {
         init: coeffs.initial(this.init_values ?? undefined),
         onStep: (s) => {
           if (s.step === 1 || s.step === steps || s.step % every === 0) {
-            process.stderr.write(`${this.owner} step ${s.step}/${steps}: entropy ${s.losses.map((l, i) => `${tasks[i]} ${l.toFixed(4)}`).join(', ')}; ${s.imagesPerSecond.toFixed(1)} images/s\n`);
+            this.runCtx.status?.write(`${this.owner} step ${s.step}/${steps}: entropy ${s.losses.map((l, i) => `${tasks[i]} ${l.toFixed(4)}`).join(', ')}; ${s.imagesPerSecond.toFixed(1)} images/s\n`);
           }
         },
-      });
+      }));
       const last = result.losses[result.losses.length - 1] ?? [];
       this.summary = { mode: this.mode, shape: coeffs.shape, weights: Array.from(result.weights), finalLosses: Object.fromEntries(tasks.map((t, i) => [t, last[i]!])), steps: result.steps };
       if (this.save_merging_weights) writeTensorFile(this.save_merging_weights, result.weights, coeffs.shape, `${this.owner}: save_merging_weights`);

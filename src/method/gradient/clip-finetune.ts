@@ -7,6 +7,7 @@
  * checkpoints are Hugging Face model folders (config.json + model.safetensors), which
  * `state_dict_load_path` reads back. Gradients come from the tower's own ONNX graph (src/grad).
  */
+import { runContext, type RunContext } from '../../run-context.js';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../../errors.js';
@@ -59,7 +60,12 @@ export class ImageClassificationFineTuningForCLIP {
   /** Summed loss per step, set by run(). */
   losses: number[] = [];
 
-  constructor(config: Record<string, unknown>) {
+  /** What the report says of the run beside the accuracies: the final (task-summed) loss and the steps. */
+  reportExtras(): Record<string, unknown> | null {
+    return this.losses.length === 0 ? null : { final_loss: this.losses[this.losses.length - 1], steps: this.losses.length };
+  }
+
+  constructor(config: Record<string, unknown>, private readonly runCtx: RunContext = runContext()) {
     const p = new Params(config, NAME);
     this.seed = p.seed('seed', 42);
     this.learning_rate = p.number('learning_rate', { dflt: 1e-5 });
@@ -175,8 +181,9 @@ export class ImageClassificationFineTuningForCLIP {
         opt.lr = sched.lr;
         opt.step(weights, acc!);
         sched.step();
+        this.runCtx.profiler.record('training step', (performance.now() - started) / 1000);
         if (step === 0 || step === this.num_steps - 1 || (step + 1) % every === 0) {
-          process.stderr.write(`${NAME} step ${step + 1}/${this.num_steps}: loss ${loss.toFixed(4)}, ${(images / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
+          this.runCtx.status?.write(`${NAME} step ${step + 1}/${this.num_steps}: loss ${loss.toFixed(4)}, ${(images / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
         }
         if ((step + 1) % this.save_interval === 0 && step + 1 < this.num_steps) {
           const dir = join(this.state_dict_save_path ? dirname(this.state_dict_save_path) : '.', 'checkpoints', `step=${step}`);

@@ -5,6 +5,7 @@
  * every parameter not matched (`re.match`, anchored at the start) by `exclude_param_names_regex`;
  * excluded parameters keep the pretrained values. The gradients come from the tower's ONNX graph.
  */
+import { runContext, type RunContext } from '../../run-context.js';
 import { UserError } from '../../errors.js';
 import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
 import { diagonalFisher, fisherMergeTensor, fisherModelCoefficients } from '../../grad/fisher.js';
@@ -41,7 +42,12 @@ export class FisherMergingForCLIPVisionModel {
   /** Examples used per model, set by run(). */
   examples: Record<string, number> = {};
 
-  constructor(config: Record<string, unknown>) {
+  /** What the report says of the run beside the accuracies: the examples each model's Fisher used. */
+  reportExtras(): Record<string, unknown> | null {
+    return Object.keys(this.examples).length === 0 ? null : { fisher_examples: { ...this.examples } };
+  }
+
+  constructor(config: Record<string, unknown>, private readonly runCtx: RunContext = runContext()) {
     const p = new Params(config, NAME);
     this.exclude_param_names_regex = p.stringList('exclude_param_names_regex');
     this.excluders = this.exclude_param_names_regex.map((r) => {
@@ -97,7 +103,8 @@ export class FisherMergingForCLIPVisionModel {
         };
         const started = performance.now();
         const r = await diagonalFisher(session, (k) => weights.get(k)!, heads.get(ft.name)!.weights, batches, this.num_fisher_examples);
-        process.stderr.write(`${NAME}: Fisher of '${ft.name}' from ${r.examples} examples, ${(r.examples / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
+        this.runCtx.profiler.record('Fisher information', (performance.now() - started) / 1000);
+        this.runCtx.status?.write(`${NAME}: Fisher of '${ft.name}' from ${r.examples} examples, ${(r.examples / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
         this.examples[ft.name] = r.examples;
         params.push(weights);
         fishers.push(r.fisher);
