@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { type ConfigDict, type ConfigValue, isDict } from './values.js';
-import { loadYaml, setOwn } from './omegaconf/yaml.js';
+import { decodeYamlBytes, loadYaml, setOwn } from './omegaconf/yaml.js';
 import { loadYamlCached } from './yaml-cache.js';
 import { type InputDefault, parseDefaultsList } from './defaults/elements.js';
 import { DefaultsListValueError } from './hydra-errors.js';
@@ -247,7 +247,7 @@ export class ConfigRepository {
   }
 
   private parseFile(configPath: string, file: string): Pick<LoadedConfig, 'config' | 'packageHeader' | 'rawDefaults'> {
-    const text = readFileSync(file, 'utf8');
+    const text = decodeYamlBytes(readFileSync(file), file);
     const packageHeader = readHeader(text.slice(0, 512)).package ?? null;
     // The parsed-config cache stores loadYaml's output, so it stands in for that loader only.
     let body = this.loader === loadYaml ? loadYamlCached(text, file) : this.loader(text, file);
