@@ -6,7 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { checkYamlDepth } from '../config/omegaconf/yaml.js';
-import { keyedObject, own } from '../util/own.js';
+import { own, putOwn } from '../util/own.js';
 
 /** `data_files` as datasets accepts it: a pattern, a list of patterns, or patterns by split. */
 export type DataFilesSpec = string | string[] | Record<string, string | string[]>;
@@ -164,11 +164,11 @@ export function dataFilesBySplit(spec: DataFilesSpec, what: string): Record<stri
     return { train: spec };
   }
   if (spec && typeof spec === 'object') {
-    const out = keyedObject<string[]>();
+    const out: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(spec)) {
       const list = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw new UserError(`${what}: data_files.${k} must be a path or a list of paths`);
-      out[k] = list;
+      putOwn(out, k, list);
     }
     return out;
   }
@@ -194,14 +194,16 @@ export function parseDatasetCard(readme: string, what: string): DatasetCard | nu
       if (!c || typeof c !== 'object') continue;
       const cc = c as Record<string, unknown>;
       const configName = typeof cc.config_name === 'string' ? cc.config_name : 'default';
-      const dataFiles = keyedObject<string[]>();
+      const dataFiles: Record<string, string[]> = {};
       const df = cc.data_files;
       if (Array.isArray(df) && df.every((e) => e && typeof e === 'object' && 'split' in e)) {
         for (const e of df as Record<string, unknown>[]) {
           const paths = typeof e.path === 'string' ? [e.path] : Array.isArray(e.path) ? e.path.filter((p): p is string => typeof p === 'string') : [];
-          dataFiles[String(e.split)] = [...(own(dataFiles, String(e.split)) ?? []), ...paths];
+          putOwn(dataFiles, String(e.split), [...(own(dataFiles, String(e.split)) ?? []), ...paths]);
         }
-      } else if (df !== undefined) Object.assign(dataFiles, dataFilesBySplit(df as DataFilesSpec, `${what} (config ${configName})`));
+      } else if (df !== undefined) {
+        for (const [k, v] of Object.entries(dataFilesBySplit(df as DataFilesSpec, `${what} (config ${configName})`))) putOwn(dataFiles, k, v);
+      }
       const cfg: CardConfig = { configName, dataFiles, isDefault: cc.default === true };
       if (typeof cc.data_dir === 'string') cfg.dataDir = cc.data_dir;
       configs.push(cfg);

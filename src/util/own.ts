@@ -9,7 +9,7 @@ export function own<T>(obj: Readonly<Record<string, T>>, key: string): T | undef
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-/** An empty object without a prototype, for entries keyed by user input. */
-export function keyedObject<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
+/** Sets an own entry, `__proto__` included (a plain assignment to it would replace the prototype). */
+export function putOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
