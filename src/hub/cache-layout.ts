@@ -156,11 +156,16 @@ export function readTreeCache(c: RepoCache, commit: string): Map<string, TreeEnt
     if (data.format_version !== TREE_FORMAT || typeof data.files !== 'object' || data.files === null || Array.isArray(data.files)) return null;
     const entries = Object.entries(data.files);
     // A damaged or hand-edited listing is ignored (listed again), never trusted: its ids become file names.
-    if (!entries.every(([, e]) => isTreeEntry(e))) return null;
+    if (!entries.every(([name, e]) => isRepoFileName(name) && isTreeEntry(e))) return null;
     return new Map(entries);
   } catch {
     return null;
   }
+}
+
+/** A repo-relative file name that stays inside its snapshot folder. */
+function isRepoFileName(name: string): boolean {
+  return name.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\\') && !p.includes('\0'));
 }
 
 function isTreeEntry(e: unknown): e is TreeEntry {

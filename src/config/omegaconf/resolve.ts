@@ -68,11 +68,11 @@ class PyError extends Error {
  */
 const MAX_DEPTH = 600;
 /** Longest string one interpolation may produce; doubling chains (`k1: ${k0}${k0}`, …) stop here. */
-export const MAX_RESOLVED_CHARS = 1 << 20;
+export const MAX_RESOLVED_CHARS = 1 << 18;
 /** Most characters all interpolated strings of one resolution may produce together. */
-export const MAX_TOTAL_RESOLVED_CHARS = 1 << 24;
+export const MAX_TOTAL_RESOLVED_CHARS = 1 << 22;
 /** Most values one resolved config may hold; nested references to references stop here. */
-export const MAX_RESOLVED_NODES = 1_000_000;
+export const MAX_RESOLVED_NODES = 1 << 18;
 
 /** The nodes being resolved on the way to the current one (id → full key), to detect and name cycles. */
 type Memo = Map<string, string>;

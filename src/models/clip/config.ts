@@ -57,7 +57,7 @@ function isObject(v: unknown): v is Json {
  * below what would overflow an allocation; `image_size` has its own, smaller bound.
  */
 const MAX_DIM = 1 << 24;
-const MAX_IMAGE_SIDE = 16_384;
+const MAX_IMAGE_SIDE = 4096;
 
 class Reader {
   constructor(private readonly obj: Json, private readonly where: string) {}

@@ -12,8 +12,8 @@ import { filterFromPilCode, resizeU8, type ResampleFilter, type ResizeScratch } 
 export const OPENAI_CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
 export const OPENAI_CLIP_STD: readonly number[] = [0.26862954, 0.26130258, 0.27577711];
 
-/** Largest height, width or shortest edge a preprocessor config may ask for (CLIP uses 224 to 448). */
-export const MAX_SIDE = 65_536;
+/** Largest height, width or shortest edge a preprocessor config may ask for (CLIP uses 224 to 448): one 4096² image is 200 MB of floats. */
+export const MAX_SIDE = 4096;
 
 export type ResizeSize = { shortestEdge: number } | { height: number; width: number };
 
