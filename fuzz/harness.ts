@@ -29,7 +29,14 @@ export class InvariantViolation extends Error {
 }
 
 /** Errors that may only reach users through a JS limit, not through a check of ours. */
-const JS_LIMITS = /Maximum call stack size exceeded|Invalid (typed )?array length|Array buffer allocation failed/;
+const JS_LIMITS = /Maximum call stack size exceeded|Array buffer allocation failed/;
+
+/** The message of an error and of its causes (Hydra's wrappers keep the detail in the cause). */
+function fullMessage(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e; c instanceof Error && parts.length < 10; c = c.cause) parts.push(c.message);
+  return parts.join('\n');
+}
 
 /** Runs one input and classifies the result; anything but a result or a clean UserError is a violation. */
 export async function checkOne<T>(target: FuzzTarget<T>, input: T): Promise<Outcome> {
@@ -38,7 +45,7 @@ export async function checkOne<T>(target: FuzzTarget<T>, input: T): Promise<Outc
     return { kind: 'ok' };
   } catch (e) {
     if (isUserError(e)) {
-      const message = e.message;
+      const message = fullMessage(e);
       if (message.trim() === '') throw new InvariantViolation(`${target.name}: a UserError without a message for ${target.show(input)}`);
       if (JS_LIMITS.test(message)) throw new InvariantViolation(`${target.name}: a UserError that only passes on a JS limit (${message.split('\n')[0]}) for ${target.show(input)}`);
       return { kind: 'user-error', message };

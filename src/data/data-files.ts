@@ -182,7 +182,8 @@ export function parseDatasetCard(readme: string, what: string): DatasetCard | nu
   let meta: unknown;
   checkYamlDepth(m[1]!, `${what}: the dataset card`);
   try {
-    meta = parseYaml(m[1]!);
+    // Warnings would go to the process's warning stream; errors still throw.
+    meta = parseYaml(m[1]!, { logLevel: 'error' });
   } catch (e) {
     throw new UserError(`${what}: the dataset card's YAML header does not parse: ${(e as Error).message}`);
   }

@@ -57,6 +57,9 @@ function walkHybrid(r: Reader, width: number, n: number, end: number, what: stri
     if (header & 1) {
       const groups = header >>> 1;
       if (groups === 0) throw new ParquetDataError(`${what}: a bit-packed run of length 0`);
+      // hyparquet counts the run's values in 32-bit ints (a run past 2^28 groups wraps negative and never
+      // ends); a run may pad its last group, but not run on far past the values the page holds.
+      if (groups * 8 > n - seen + 504) throw new ParquetDataError(`${what}: a bit-packed run of ${groups * 8} values where ${n - seen} remain`);
       const bytes = groups * width;
       // hyparquet reads the first byte of a run even at width 0
       if (r.offset + Math.max(bytes, width === 0 ? 0 : 1) > end) throw new ParquetDataError(`${what}: a bit-packed run of ${groups * 8} values runs past the end of its data`);

@@ -71,6 +71,8 @@ const MAX_DEPTH = 600;
 export const MAX_RESOLVED_CHARS = 1 << 18;
 /** Most characters all interpolated strings of one resolution may produce together. */
 export const MAX_TOTAL_RESOLVED_CHARS = 1 << 22;
+/** Most characters of YAML that `oc.create` may parse in one resolution. */
+export const MAX_CREATE_CHARS = 1 << 15;
 /** Most values one resolved config may hold; nested references to references stop here. */
 export const MAX_RESOLVED_NODES = 1 << 18;
 
@@ -125,6 +127,7 @@ class Session {
   private depth = 0;
   private nodes = 0;
   private chars = 0;
+  private yamlChars = 0;
   /**
    * Resolved interpolations by node: a node reached again (a diamond of references) is not resolved
    * again, so time follows the config's size, not what its references expand to.
@@ -401,7 +404,14 @@ class Session {
       case 'oc.create': {
         argCount('create', args, 1, 1, ['obj']);
         let obj: ConfigValue = args[0]!;
-        if (typeof obj === 'string') obj = loadConfig(obj, '<oc.create>');
+        if (typeof obj === 'string') {
+          // YAML parsing is the slow step of a resolution: its input is bounded on its own.
+          this.yamlChars += obj.length;
+          if (this.yamlChars > MAX_CREATE_CHARS) {
+            throw new PyError('ValueError', `oc.create was given more than ${MAX_CREATE_CHARS} characters of YAML in one resolution (at '${fullKeyOf(node)}')`);
+          }
+          obj = loadConfig(obj, '<oc.create>');
+        }
         if (obj === null) return { value: null };
         if (!isContainer(obj)) throw new PyError('ValidationError', `Input data must be a dict, list, or str (got ${pyTypeName(obj)})`);
         const value = cloneValue(obj);
