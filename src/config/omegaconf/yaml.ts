@@ -233,6 +233,8 @@ class Reader {
  */
 export function checkYamlDepth(text: string, source: string): void {
   const indents: number[] = [];
+  // Open brackets: '[' and '{' nest flow collections; '$' marks a `${` outside them (an interpolation, not YAML).
+  const open: number[] = [];
   let flow = 0;
   let line = 0;
   for (let start = 0; start < text.length; ) {
@@ -255,8 +257,19 @@ export function checkYamlDepth(text: string, source: string): void {
       let most = flow;
       for (; i < end; i++) {
         const ch = text.charCodeAt(i);
-        if (ch === 91 || ch === 123) most = Math.max(most, ++flow);
-        else if ((ch === 93 || ch === 125) && flow > 0) flow--;
+        // In block context `${` is text; inside a flow collection `{` is an indicator whatever precedes it.
+        if (ch === 123 && flow === 0 && i > 0 && text.charCodeAt(i - 1) === 36) open.push(36);
+        else if (ch === 91 || ch === 123) {
+          open.push(ch);
+          most = Math.max(most, ++flow);
+        } else if ((ch === 93 || ch === 125) && open.length > 0) {
+          const top = open[open.length - 1]!;
+          if (ch === 125 && top === 36) open.pop();
+          else if ((ch === 93 && top === 91) || (ch === 125 && top === 123)) {
+            open.pop();
+            flow--;
+          }
+        }
       }
       if (indents.length + markers + most > MAX_YAML_DEPTH) {
         throw new UserError(`Invalid YAML in ${source}, line ${line}: collections nest more than ${MAX_YAML_DEPTH} levels deep`);
