@@ -41,9 +41,9 @@ export const interpolationTarget: FuzzTarget<string[]> = {
   arbitrary: () => fc.oneof({ weight: 3, arbitrary: fc.array(mutatedText(SEEDS, TOKENS), { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: structured }),
   run(values) {
     const cfg = configOf(values);
-    resolveAll(cfg, { env: { HOME: '/home/x' } });
+    resolveAll(cfg, { env: { HOME: '/home/x' }, warn: () => {} });
     try {
-      resolveAt(cfg, 'k0', { env: {} });
+      resolveAt(cfg, 'k0', { env: {}, warn: () => {} });
     } catch (e) {
       if (!isUserError(e)) throw e;
     }

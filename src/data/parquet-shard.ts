@@ -5,7 +5,7 @@
 import { open, stat } from 'node:fs/promises';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { UserError } from '../errors.js';
-import { validateRowGroup } from './parquet-validate.js';
+import { PARQUET_COMPRESSORS, validateRowGroup } from './parquet-validate.js';
 
 export interface ParquetShard {
   path: string;
@@ -100,6 +100,7 @@ export async function readRowGroup(shard: ParquetShard, rg: number, columns: str
       rowEnd: shard.rowGroupStarts[rg + 1]!,
       utf8: false,
       rowFormat: 'object',
+      compressors: PARQUET_COMPRESSORS,
     });
   } catch (e) {
     throw new UserError(`${what}: cannot read row group ${rg} of ${shard.path}: ${(e as Error).message}`, { cause: e });

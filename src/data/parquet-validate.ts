@@ -11,6 +11,11 @@ import type { ColumnMetaData, FileMetaData, PageHeader, SchemaTree } from 'hypar
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
 import { getMaxDefinitionLevel, getMaxRepetitionLevel, getSchemaPath } from 'hyparquet/src/schema.js';
+import type { Compressors } from 'hyparquet';
+import { snappyUncompress } from './snappy.js';
+
+/** Decompressors our reading path gives hyparquet (its own snappy decoder can spin on bad lengths). */
+export const PARQUET_COMPRESSORS: Compressors = { SNAPPY: snappyUncompress };
 
 /** Most values one page may declare: far above any dataset page, far below what exhausts memory. */
 export const MAX_PAGE_VALUES = 1 << 26;
@@ -117,6 +122,22 @@ function checkSize(v: unknown, what: string, max: number): number {
   return v;
 }
 
+/**
+ * Most bytes `compressed` bytes can inflate to under `codec`: snappy's densest op (a 3-byte copy of 64
+ * bytes) gives under 22×; stored pages do not grow. A header claiming more would have hyparquet allocate
+ * (and its snappy decoder fill) memory the data cannot hold. Other codecs are refused by hyparquet itself.
+ */
+function maxInflated(codec: string, compressed: number): number {
+  if (codec === 'UNCOMPRESSED') return compressed;
+  if (codec === 'SNAPPY') return 22 * compressed + 32;
+  return MAX_PAGE_BYTES;
+}
+
+function inflate(body: Uint8Array, size: number, codec: ColumnMetaData['codec'], what: string): Uint8Array {
+  if (size > maxInflated(codec, body.length)) throw new ParquetDataError(`${what}: ${body.length} bytes of ${codec} data cannot inflate to the ${size} bytes its header claims`);
+  return decompressPage(body, size, codec, PARQUET_COMPRESSORS);
+}
+
 function pageView(bytes: Uint8Array): Reader {
   return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
 }
@@ -130,7 +151,7 @@ function checkPage(header: PageHeader, body: Uint8Array, meta: ColumnMetaData, p
     const h = header.data_page_header;
     if (!h) throw new ParquetDataError(`${what}: data page without its header`);
     const n = checkCount(h.num_values, what);
-    const r = pageView(decompressPage(body, uncompressed, meta.codec, undefined));
+    const r = pageView(inflate(body, uncompressed, meta.codec, what));
     if (maxRep > 0 && path.length > 1) walkPrefixed(r, bitWidth(maxRep), n, `${what}, repetition levels`);
     const defined = maxDef > 0 ? walkPrefixed(r, bitWidth(maxDef), n, `${what}, definition levels`, maxDef) : n;
     const enc = h.encoding;
@@ -158,7 +179,7 @@ function checkPage(header: PageHeader, body: Uint8Array, meta: ColumnMetaData, p
     const valuesSize = uncompressed - repLen - defLen;
     if (valuesSize < 0) throw new ParquetDataError(`${what}: levels are larger than the page`);
     let values = body.subarray(repLen + defLen);
-    if (h.is_compressed !== false && valuesSize) values = decompressPage(values, valuesSize, meta.codec, undefined);
+    if (h.is_compressed !== false && valuesSize) values = inflate(values, valuesSize, meta.codec, what);
     const r = pageView(values);
     const enc = h.encoding;
     if (enc === 'RLE') walkPrefixed(r, 1, n - nulls, `${what}, values`);
@@ -172,7 +193,7 @@ function checkPage(header: PageHeader, body: Uint8Array, meta: ColumnMetaData, p
     const h = header.dictionary_page_header;
     if (!h) throw new ParquetDataError(`${what}: dictionary page without its header`);
     checkCount(h.num_values, what);
-    decompressPage(body, uncompressed, meta.codec, undefined);
+    inflate(body, uncompressed, meta.codec, what);
   }
 }
 

@@ -26,6 +26,13 @@ test('a bit-packed run whose length wraps in 32 bits (hyparquet loops forever) i
   await failsWithUserError(() => readRowGroup(shard, 0, ['s'], 'ds'), /^ds: cannot read row group 0 of .*bitpacked-run-wraps\.parquet: .*dictionary indices: a bit-packed run of 2147483648 values where 200 remain/);
 });
 
+test("a snappy literal whose 4-byte length is negative to hyparquet's decoder (it loops forever) is refused", async () => {
+  // Saved fuzz input: the literal tag 0xfc with length bytes fa ff ff ff moves hyparquet's read position
+  // back onto the tag; our decoder reads the length unsigned and finds it past the data.
+  const shard = await openShard(join(inputs, 'snappy-negative-literal.parquet'), 'ds');
+  await failsWithUserError(() => readRowGroup(shard, 0, ['n'], 'ds'), /^ds: cannot read row group 0 of .*: snappy: literal past the end/);
+});
+
 test('RLE runs of length 0 and runs past the page are refused', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'x.parquet');
