@@ -143,3 +143,12 @@ test('a config key named __proto__ stays an own key through copies, never the pr
   assert.equal(resolved.x, 1);
   assert.equal(Object.getPrototypeOf(resolved), Object.prototype);
 });
+
+test("'group=\\opt' reads the file the existence check found, not an ENOENT stack", (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'group'));
+  writeFileSync(join(dir, 'c.yaml'), 'defaults:\n  - group: other\n  - _self_\n');
+  writeFileSync(join(dir, 'group', 'opt.yaml'), 'y: 2\n');
+  writeFileSync(join(dir, 'group', 'other.yaml'), 'y: 3\n');
+  assert.deepEqual(compose(dir, 'c', ['group=\\opt']).config.group, { y: 2 });
+});
