@@ -237,6 +237,13 @@ function embedAtPackage(config: ConfigValue, pkg: string): ConfigValue {
   return out;
 }
 
+/** Levels of a dotted override key (`a.b.c` has 3); configs stay far below this. */
+export const MAX_OVERRIDE_KEY_DEPTH = 100;
+
+function clipText(s: string): string {
+  return s.length > 200 ? s.slice(0, 200) + '…' : s;
+}
+
 /** Applies the value overrides to the composed config in struct mode (Hydra's _apply_overrides_to_config). */
 export function applyOverrides(overrides: readonly OverrideLike[], cfg: ConfigDict): void {
   for (const o of overrides) {
@@ -246,6 +253,10 @@ export function applyOverrides(overrides: readonly OverrideLike[], cfg: ConfigDi
       );
     }
     const key = o.keyOrGroup;
+    const depth = splitKey(key).length;
+    if (depth > MAX_OVERRIDE_KEY_DEPTH) {
+      throw new ConfigCompositionError(`Override '${clipText(o.input)}': the key has ${depth} levels; at most ${MAX_OVERRIDE_KEY_DEPTH} are supported`);
+    }
     const value = o.convertedValue() as ConfigValue;
     try {
       if (o.type === 'DEL') {

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { UserError } from '../errors.js';
 import { join, posix, resolve } from 'node:path';
 import { type ConfigDict, type ConfigValue, isDict } from './values.js';
-import { loadYaml, setOwn } from './omegaconf/yaml.js';
+import { decodeYamlBytes, loadYaml, setOwn } from './omegaconf/yaml.js';
 import { loadYamlCached } from './yaml-cache.js';
 import { type InputDefault, parseDefaultsList } from './defaults/elements.js';
 import { DefaultsListValueError } from './hydra-errors.js';
@@ -67,7 +68,8 @@ export class ConfigSource {
   /** The absolute file of a config, or null. */
   filePath(configPath: string): string | null {
     if (!this.isConfig(configPath) || this.root === null) return null;
-    return join(this.root, normalizeFileName(configPath));
+    // The file the lookup found: backslashes read as separators there, so here too.
+    return join(this.root, normalizeFileName(posix.normalize(configPath.replace(/\\/g, '/'))));
   }
 }
 
@@ -247,7 +249,13 @@ export class ConfigRepository {
   }
 
   private parseFile(configPath: string, file: string): Pick<LoadedConfig, 'config' | 'packageHeader' | 'rawDefaults'> {
-    const text = readFileSync(file, 'utf8');
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new UserError(`cannot read config '${configPath}' (${file}): ${(e as Error).message}`);
+    }
+    const text = decodeYamlBytes(bytes, file);
     const packageHeader = readHeader(text.slice(0, 512)).package ?? null;
     // The parsed-config cache stores loadYaml's output, so it stands in for that loader only.
     let body = this.loader === loadYaml ? loadYamlCached(text, file) : this.loader(text, file);

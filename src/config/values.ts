@@ -6,6 +6,7 @@
  * Strings are stored raw, as OmegaConf stores them: `${a.b}` is an interpolation, `\${a}` an escaped one,
  * `???` a missing value. Resolution happens on access (see omegaconf/resolve).
  */
+import { putOwn } from '../util/own.js';
 export class Float {
   constructor(readonly value: number) {}
   valueOf(): number {
@@ -53,7 +54,7 @@ export function cloneValue<T extends ConfigValue>(v: T): T {
   if (Array.isArray(v)) return v.map((x) => cloneValue(x)) as T;
   if (isDict(v)) {
     const out: ConfigDict = {};
-    for (const k of Object.keys(v)) out[k] = cloneValue(v[k]);
+    for (const k of Object.keys(v)) putOwn(out, k, cloneValue(v[k]));
     return out as T;
   }
   return v;
@@ -66,7 +67,7 @@ export function toPlain(v: ConfigValue): unknown {
   if (Array.isArray(v)) return v.map(toPlain);
   if (isDict(v)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = toPlain(v[k]);
+    for (const k of Object.keys(v)) putOwn(out, k, toPlain(v[k]));
     return out;
   }
   return v;

@@ -26,6 +26,11 @@ export interface YamlCacheOptions {
   writeDir: string | null;
 }
 
+/**
+ * Entries larger than this are not written: a config that expands (aliases) or is huge gains nothing from
+ * the cache and would fill the user's cache folder.
+ */
+export const MAX_ENTRY_CHARS = 1 << 20;
 /** Bump when the entry format changes. */
 const FORMAT = 1;
 /** The written folder is trimmed to KEEP_ENTRIES (oldest first) once it holds more than MAX_ENTRIES. */
@@ -155,8 +160,10 @@ function readEntry(dir: string, key: string): ConfigValue | undefined {
 export function writeEntry(dir: string, key: string, value: ConfigValue): boolean {
   const file = join(dir, `${key}.json`);
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const text = encodeEntry(key, value);
+  if (text.length > MAX_ENTRY_CHARS) return false;
   try {
-    writeFileSync(tmp, encodeEntry(key, value));
+    writeFileSync(tmp, text);
     renameSync(tmp, file);
     return true;
   } catch {

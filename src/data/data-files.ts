@@ -5,6 +5,8 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
+import { checkYamlDepth } from '../config/omegaconf/yaml.js';
+import { own, putOwn } from '../util/own.js';
 
 /** `data_files` as datasets accepts it: a pattern, a list of patterns, or patterns by split. */
 export type DataFilesSpec = string | string[] | Record<string, string | string[]>;
@@ -22,33 +24,88 @@ export interface DatasetCard {
   labelNames: Map<string, string[]>;
 }
 
-/** fsspec-style glob → RegExp over `/`-separated relative paths: `**` crosses directories, `*` and `?` do not. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = '';
+type GlobToken =
+  | { kind: 'char'; test: (c: string) => boolean }
+  | { kind: 'star' } // `*`: any run without `/`
+  | { kind: 'globstar' } // `**`: any run
+  | { kind: 'dirs' }; // `**/`: nothing, or any run ending with `/`
+
+/** A compiled glob; `test` has RegExp's shape. */
+export interface GlobMatcher {
+  test(path: string): boolean;
+}
+
+/**
+ * fsspec-style glob over `/`-separated relative paths: `**` crosses directories, `*` and `?` do not,
+ * `[...]` / `[!...]` are character classes. Matched by a state-set simulation in time proportional to
+ * pattern × path, so no pattern backtracks exponentially (a RegExp of `*a*a*a…` would). `what` names
+ * where the pattern came from in errors.
+ */
+export function globToRegExp(pattern: string, what = 'data_files'): GlobMatcher {
+  const tokens: GlobToken[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '*') {
       if (pattern[i + 1] === '*') {
         i++;
         if (pattern[i + 1] === '/') {
-          // "**/" also matches no directory at all.
           i++;
-          re += '(?:.*/)?';
-        } else re += '.*';
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
+          tokens.push({ kind: 'dirs' });
+        } else tokens.push({ kind: 'globstar' });
+      } else tokens.push({ kind: 'star' });
+    } else if (c === '?') tokens.push({ kind: 'char', test: (x) => x !== '/' });
+    else if (c === '[' && pattern.indexOf(']', i + 1) >= 0) {
       const end = pattern.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        let body = pattern.slice(i + 1, end);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += '[' + body.replace(/\\/g, '\\\\') + ']';
-        i = end;
+      let body = pattern.slice(i + 1, end);
+      if (body.startsWith('!')) body = '^' + body.slice(1);
+      let cls: RegExp;
+      try {
+        cls = new RegExp('^[' + body.replace(/\\/g, '\\\\') + ']$', 'u');
+      } catch {
+        throw new UserError(`${what}: pattern '${pattern}' has an invalid character class [${pattern.slice(i + 1, end)}]`);
       }
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+      tokens.push({ kind: 'char', test: (x) => cls.test(x) });
+      i = end;
+    } else tokens.push({ kind: 'char', test: (x) => x === c });
   }
-  return new RegExp('^' + re + '$');
+  return { test: (path: string) => globMatch(tokens, path) };
+}
+
+function globMatch(tokens: readonly GlobToken[], path: string): boolean {
+  const m = tokens.length;
+  let cur = new Uint8Array(m + 1);
+  let next = new Uint8Array(m + 1);
+  // Entering a state that can match nothing also enters the one after it (1 = entered, 2 = a `**/`
+  // state kept by its own loop, which does not reach past it).
+  const enter = (set: Uint8Array, i: number): void => {
+    while (i <= m && set[i] !== 1) {
+      set[i] = 1;
+      const t = tokens[i];
+      if (t === undefined || t.kind === 'char') return;
+      i++;
+    }
+  };
+  enter(cur, 0);
+  for (const c of path) {
+    next.fill(0);
+    let any = false;
+    for (let i = 0; i < m; i++) {
+      if (!cur[i]) continue;
+      const t = tokens[i]!;
+      if (t.kind === 'char') {
+        if (t.test(c)) enter(next, i + 1);
+      } else if (t.kind === 'globstar' || (t.kind === 'star' && c !== '/')) enter(next, i);
+      else if (t.kind === 'dirs') {
+        // Stays inside the directories; only a `/` lets the rest of the pattern start.
+        if (!next[i]) next[i] = 2;
+        if (c === '/') enter(next, i + 1);
+      }
+    }
+    for (let i = 0; i <= m; i++) any ||= next[i] !== 0;
+    if (!any) return false;
+    [cur, next] = [next, cur];
+  }
+  return cur[m] !== 0;
 }
 
 export function matchFiles(files: readonly string[], patterns: readonly string[]): string[] {
@@ -69,7 +126,7 @@ const SPLIT_KEYWORDS: Record<string, string[]> = {
 const SEP = '-._ 0-9';
 
 function keywordPatterns(split: string, inDirName: boolean): string[] {
-  return (SPLIT_KEYWORDS[split] ?? []).flatMap((k) =>
+  return (own(SPLIT_KEYWORDS, split) ?? []).flatMap((k) =>
     inDirName ? [`${k}/**`, `**[${SEP}/]${k}/**`] : [`**[${SEP}/]${k}[${SEP}]*`, `${k}[${SEP}]*`],
   );
 }
@@ -111,7 +168,7 @@ export function dataFilesBySplit(spec: DataFilesSpec, what: string): Record<stri
     for (const [k, v] of Object.entries(spec)) {
       const list = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw new UserError(`${what}: data_files.${k} must be a path or a list of paths`);
-      out[k] = list;
+      putOwn(out, k, list);
     }
     return out;
   }
@@ -123,8 +180,10 @@ export function parseDatasetCard(readme: string, what: string): DatasetCard | nu
   const m = /^---\r?\n([\s\S]*?)\r?\n---\s*(?:\r?\n|$)/.exec(readme);
   if (!m) return null;
   let meta: unknown;
+  checkYamlDepth(m[1]!, `${what}: the dataset card`);
   try {
-    meta = parseYaml(m[1]!);
+    // Warnings would go to the process's warning stream; errors still throw.
+    meta = parseYaml(m[1]!, { logLevel: 'error' });
   } catch (e) {
     throw new UserError(`${what}: the dataset card's YAML header does not parse: ${(e as Error).message}`);
   }
@@ -141,9 +200,11 @@ export function parseDatasetCard(readme: string, what: string): DatasetCard | nu
       if (Array.isArray(df) && df.every((e) => e && typeof e === 'object' && 'split' in e)) {
         for (const e of df as Record<string, unknown>[]) {
           const paths = typeof e.path === 'string' ? [e.path] : Array.isArray(e.path) ? e.path.filter((p): p is string => typeof p === 'string') : [];
-          dataFiles[String(e.split)] = [...(dataFiles[String(e.split)] ?? []), ...paths];
+          putOwn(dataFiles, String(e.split), [...(own(dataFiles, String(e.split)) ?? []), ...paths]);
         }
-      } else if (df !== undefined) Object.assign(dataFiles, dataFilesBySplit(df as DataFilesSpec, `${what} (config ${configName})`));
+      } else if (df !== undefined) {
+        for (const [k, v] of Object.entries(dataFilesBySplit(df as DataFilesSpec, `${what} (config ${configName})`))) putOwn(dataFiles, k, v);
+      }
       const cfg: CardConfig = { configName, dataFiles, isDefault: cc.default === true };
       if (typeof cc.data_dir === 'string') cfg.dataDir = cc.data_dir;
       configs.push(cfg);
@@ -204,7 +265,7 @@ export function resolveSplitFiles(files: readonly string[], card: DatasetCard | 
       const under = files.filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length));
       bySplit = Object.fromEntries([...inferSplits(under)].map(([s, fs]) => [s, fs.map((f) => prefix + f)]));
     }
-    const patterns = bySplit[split];
+    const patterns = own(bySplit, split);
     if (!patterns) throw new UserError(`${what}: config '${cfg.configName}' has no split '${split}' (it has ${Object.keys(bySplit).map((s) => `'${s}'`).join(', ') || 'none'})`);
     const found = matchFiles(files, patterns);
     if (found.length === 0) throw new UserError(`${what}: no file matches ${patterns.join(', ')} for split '${split}' of config '${cfg.configName}'`);

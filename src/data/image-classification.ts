@@ -77,6 +77,9 @@ export class ImageClassificationDataset {
       }
       shards.push(shard);
     }
+    if (shards.every((s) => s.numRows === 0)) {
+      throw new UserError(`${opts.name}: its parquet file${files.length > 1 ? 's hold' : ' holds'} no rows (${files.join(', ')}); there is nothing to evaluate`);
+    }
     const fromFooter = labelNamesFromHfInfo(shards[0]!.hfInfo, labelColumn);
     return new ImageClassificationDataset(shards, opts, fromFooter ?? opts.labelNames);
   }
@@ -128,14 +131,14 @@ export class ImageClassificationDataset {
     for (let k = 0; k < n; k++) {
       const row = rows[k]!;
       const where = `${this.name} row ${first + k}`;
-      const img = row[this.imageColumn];
+      const img = Object.hasOwn(row, this.imageColumn) ? row[this.imageColumn] : undefined;
       const bytes = img instanceof Uint8Array ? img : img && typeof img === 'object' ? (img as { bytes?: unknown }).bytes : undefined;
       if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
         const path = img && typeof img === 'object' && (img as { path?: unknown }).path;
         throw new UserError(`${where}: '${this.imageColumn}' holds no image bytes${path ? ' (only a path, which is not supported)' : ''}`);
       }
       images[k] = bytes;
-      const raw = row[this.labelColumn];
+      const raw = Object.hasOwn(row, this.labelColumn) ? row[this.labelColumn] : undefined;
       const label = typeof raw === 'bigint' ? Number(raw) : raw;
       if (typeof label !== 'number' || !Number.isInteger(label)) throw new UserError(`${where}: '${this.labelColumn}' is ${String(raw)}, not an integer class index`);
       if (label < 0 || label > 0x7fffffff || (names && label >= names.length)) {

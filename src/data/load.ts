@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
+import { own } from '../util/own.js';
 import { dataFilesBySplit, globToRegExp, matchFiles, parseDatasetCard, resolveSplitFiles, type DataFilesSpec, type DatasetCard } from './data-files.js';
 import { ImageClassificationDataset } from './image-classification.js';
 import { hubClient, type DatasetHubClient } from './hub-client.js';
@@ -108,7 +109,7 @@ async function loadFromHub(
 /** The patterns `data_files` gives for the split. */
 function splitPatterns(spec: DataFilesSpec, split: string, what: string): string[] {
   const bySplit = dataFilesBySplit(spec, what);
-  const patterns = bySplit[split];
+  const patterns = own(bySplit, split);
   if (!patterns) throw new UserError(`${what}: data_files has no split '${split}' (it has ${Object.keys(bySplit).map((s) => `'${s}'`).join(', ')})`);
   return patterns;
 }

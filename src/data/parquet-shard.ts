@@ -5,6 +5,7 @@
 import { open, stat } from 'node:fs/promises';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { UserError } from '../errors.js';
+import { PARQUET_COMPRESSORS, validateRowGroup } from './parquet-validate.js';
 
 export interface ParquetShard {
   path: string;
@@ -60,9 +61,18 @@ export async function openShard(path: string, what: string): Promise<ParquetShar
     throw new UserError(`${what}: ${path} is not a readable parquet file: ${(e as Error).message}`);
   }
   const rowGroupStarts = [0];
-  for (const rg of metadata.row_groups) rowGroupStarts.push(rowGroupStarts[rowGroupStarts.length - 1]! + Number(rg.num_rows));
   const columns = new Map<string, string[]>();
-  for (const child of parquetSchema(metadata).children) columns.set(child.element.name, child.children.map((c) => c.element.name));
+  try {
+    // A footer can parse and still describe nonsense: checked here, inside the error handling.
+    for (const [i, rg] of metadata.row_groups.entries()) {
+      const n = Number(rg.num_rows);
+      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`row group ${i} has ${String(rg.num_rows)} rows`);
+      rowGroupStarts.push(rowGroupStarts[rowGroupStarts.length - 1]! + n);
+    }
+    for (const child of parquetSchema(metadata).children) columns.set(child.element.name, child.children.map((c) => c.element.name));
+  } catch (e) {
+    throw new UserError(`${what}: ${path} is not a readable parquet file: ${(e as Error).message}`);
+  }
   let hfInfo: unknown = null;
   const kv = metadata.key_value_metadata?.find((e) => e.key === 'huggingface');
   if (kv?.value) {
@@ -77,19 +87,29 @@ export async function openShard(path: string, what: string): Promise<ParquetShar
 
 /** Reads row group `rg` of the shard as objects with the given top-level columns. */
 export async function readRowGroup(shard: ParquetShard, rg: number, columns: string[], what: string): Promise<Record<string, unknown>[]> {
+  const file = fileBuffer(shard.path, shard.size);
+  let rows: Record<string, unknown>[];
   try {
-    return await parquetReadObjects({
-      file: fileBuffer(shard.path, shard.size),
+    // hyparquet trusts run lengths and page sizes (see parquet-validate.ts): check them first.
+    await validateRowGroup(shard.metadata, rg, columns, (start, end) => file.slice(start, end) as Promise<ArrayBuffer>);
+    rows = await parquetReadObjects({
+      file,
       metadata: shard.metadata,
       columns,
       rowStart: shard.rowGroupStarts[rg]!,
       rowEnd: shard.rowGroupStarts[rg + 1]!,
       utf8: false,
       rowFormat: 'object',
+      compressors: PARQUET_COMPRESSORS,
     });
   } catch (e) {
-    throw new UserError(`${what}: cannot read row group ${rg} of ${shard.path}: ${(e as Error).message}`);
+    throw new UserError(`${what}: cannot read row group ${rg} of ${shard.path}: ${(e as Error).message}`, { cause: e });
   }
+  const expected = shard.rowGroupStarts[rg + 1]! - shard.rowGroupStarts[rg]!;
+  if (rows.length !== expected) {
+    throw new UserError(`${what}: row group ${rg} of ${shard.path} holds ${rows.length} rows where its footer says ${expected}`);
+  }
+  return rows;
 }
 
 /** Class names of `column` from datasets' features in the footer (`{"info": {"features": {col: {"names": [...]}}}}`). */
@@ -97,7 +117,7 @@ export function labelNamesFromHfInfo(info: unknown, column: string): string[] | 
   if (!info || typeof info !== 'object') return null;
   const features = (info as { info?: { features?: unknown } }).info?.features ?? (info as { features?: unknown }).features;
   if (!features || typeof features !== 'object') return null;
-  const f = (features as Record<string, unknown>)[column];
+  const f = Object.hasOwn(features, column) ? (features as Record<string, unknown>)[column] : undefined;
   if (!f || typeof f !== 'object') return null;
   const names = (f as { names?: unknown }).names;
   return Array.isArray(names) ? names.map(String) : null;

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { COMMIT_HASH, repoFolderName, type RepoRef } from './repo-id.js';
 import { writeFileAtomic as writeAtomic } from '../util/atomic-write.js';
 import { ensureDir } from '../util/ensure-dir.js';
+import { putOwn } from '../util/own.js';
 
 /**
  * huggingface_hub's cache layout, byte for byte, so a Python user's cache serves us and ours serves Python:
@@ -78,23 +79,44 @@ function writeFileAtomic(path: string, data: string): void {
   writeAtomic(path, data);
 }
 
-/** The commit a branch or tag was last seen at, or null; a commit hash resolves to itself. */
+/** `refs/<revision>`; a revision whose parts would leave the refs folder is refused. */
+function refPath(c: RepoCache, revision: string): string {
+  const parts = revision.split('/');
+  if (parts.some((x) => x === '' || x === '.' || x === '..' || x.includes('\\') || x.includes('\0'))) {
+    throw new UserError(`revision ${JSON.stringify(revision)} is not a usable branch or tag name`);
+  }
+  return join(c.storage, 'refs', ...parts);
+}
+
+/**
+ * The commit a branch or tag was last seen at, or null; a commit hash resolves to itself. A ref file
+ * that does not hold a commit hash (damaged, or written by hand) is an error naming it: its content
+ * becomes a folder name, so it is never used as it is.
+ */
 export function readRef(c: RepoCache, revision: string): string | null {
   if (COMMIT_HASH.test(revision)) return revision;
-  const p = join(c.storage, 'refs', ...revision.split('/'));
+  const p = refPath(c, revision);
+  let commit: string;
   try {
-    if (!statSync(p).isFile()) return null;
-    const commit = readFileSync(p, 'utf8').trim();
-    return commit === '' ? null : commit;
-  } catch {
+    const st = statSync(p);
+    if (!st.isFile()) return null;
+    if (st.size > 4096) throw new UserError(`the hub cache's ref file ${p} is ${st.size} bytes, not a commit hash; delete it to look the revision up again`);
+    commit = readFileSync(p, 'utf8').trim();
+  } catch (e) {
+    if (e instanceof UserError) throw e;
     return null;
   }
+  if (commit === '') return null;
+  if (!COMMIT_HASH.test(commit)) {
+    throw new UserError(`the hub cache's ref file ${p} holds ${JSON.stringify(commit.slice(0, 80))}, not a 40-hex commit hash; delete it to look the revision up again`);
+  }
+  return commit;
 }
 
 /** Records `revision → commit` unless the revision is the commit itself (`_cache_commit_hash_for_specific_revision`). */
 export function writeRef(c: RepoCache, revision: string, commit: string): void {
   if (revision === commit) return;
-  const p = join(c.storage, 'refs', ...revision.split('/'));
+  const p = refPath(c, revision);
   try {
     if (readFileSync(p, 'utf8') === commit) return;
   } catch {
@@ -136,16 +158,36 @@ const TREE_FORMAT = 1;
 export function readTreeCache(c: RepoCache, commit: string): Map<string, TreeEntry> | null {
   try {
     const data = JSON.parse(readFileSync(treeCachePath(c, commit), 'utf8')) as { format_version?: number; files?: Record<string, TreeEntry> };
-    if (data.format_version !== TREE_FORMAT || typeof data.files !== 'object' || data.files === null) return null;
-    return new Map(Object.entries(data.files));
+    if (data.format_version !== TREE_FORMAT || typeof data.files !== 'object' || data.files === null || Array.isArray(data.files)) return null;
+    const entries = Object.entries(data.files);
+    // A damaged or hand-edited listing is ignored (listed again), never trusted: its ids become file names.
+    if (!entries.every(([name, e]) => isRepoFileName(name) && isTreeEntry(e))) return null;
+    return new Map(entries);
   } catch {
     return null;
   }
 }
 
+/** A repo-relative file name that stays inside its snapshot folder. */
+function isRepoFileName(name: string): boolean {
+  return name.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\\') && !p.includes('\0'));
+}
+
+function isTreeEntry(e: unknown): e is TreeEntry {
+  if (e === null || typeof e !== 'object') return false;
+  const t = e as Record<string, unknown>;
+  const hex = (v: unknown, n: number) => typeof v === 'string' && v.length === n && /^[0-9a-f]+$/.test(v);
+  return (
+    Number.isSafeInteger(t.size) && (t.size as number) >= 0 && hex(t.blob_id, 40) &&
+    (t.lfs_sha256 === undefined || hex(t.lfs_sha256, 64)) &&
+    (t.lfs_size === undefined || (Number.isSafeInteger(t.lfs_size) && (t.lfs_size as number) >= 0)) &&
+    (t.xet_hash === undefined || typeof t.xet_hash === 'string')
+  );
+}
+
 export function writeTreeCache(c: RepoCache, commit: string, entries: Map<string, TreeEntry>): void {
   const files: Record<string, TreeEntry> = {};
-  for (const k of [...entries.keys()].sort()) files[k] = entries.get(k) as TreeEntry;
+  for (const k of [...entries.keys()].sort()) putOwn(files, k, entries.get(k) as TreeEntry);
   writeFileAtomic(treeCachePath(c, commit), JSON.stringify({ format_version: TREE_FORMAT, files }, null, 1));
 }
 

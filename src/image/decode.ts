@@ -8,6 +8,7 @@
 import { decode as decodePng } from 'fast-png';
 import { UserError } from '../errors.js';
 import { decodeJpeg } from './jpeg/index.js';
+import { checkPngLimits, MAX_IMAGE_PIXELS } from './png-limits.js';
 
 export type ImageMode = '1' | 'L' | 'LA' | 'P' | 'RGB' | 'RGBA' | 'I;16';
 
@@ -39,7 +40,7 @@ export function decodeImage(bytes: Uint8Array, what = 'image'): DecodedImage {
   const format = sniffImageFormat(bytes);
   if (format === null) throw new UserError(`${what}: not a PNG or JPEG image (unrecognised ${bytes.length}-byte header)`);
   try {
-    return format === 'png' ? decodePngImage(bytes) : decodeJpegImage(bytes, what);
+    return format === 'png' ? decodePngImage(bytes, what) : decodeJpegImage(bytes, what);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${what}: corrupt ${format.toUpperCase()} data (${(e as Error).message})`, { cause: e });
@@ -51,20 +52,10 @@ export function decodeImageRGB(bytes: Uint8Array, what = 'image'): DecodedImage 
   return toRGB(decodeImage(bytes, what));
 }
 
-/**
- * PIL refuses images above 2 × Image.MAX_IMAGE_PIXELS (DecompressionBombError): a few hundred bytes of
- * PNG can declare gigabytes of pixels.
- */
-export const MAX_IMAGE_PIXELS = 2 * 89_478_485;
+export { MAX_IMAGE_PIXELS } from './png-limits.js';
 
-function decodePngImage(bytes: Uint8Array): DecodedImage {
-  // IHDR is the first chunk: width and height sit at bytes 16–23, before anything is inflated
-  if (bytes.length >= 24) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const w = view.getUint32(16);
-    const h = view.getUint32(20);
-    if (w * h > MAX_IMAGE_PIXELS) throw new UserError(`image size ${w}x${h} (${w * h} pixels) exceeds the limit of ${MAX_IMAGE_PIXELS} pixels, could be a decompression bomb (as PIL refuses it)`);
-  }
+function decodePngImage(bytes: Uint8Array, what: string): DecodedImage {
+  checkPngLimits(bytes, what);
   const png = decodePng(bytes, { checkCrc: true });
   const { width, height, depth } = png;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new Error(`bad size ${width}x${height}`);

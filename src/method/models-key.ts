@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
 import type { Source } from './sources.js';
+import { own } from '../util/own.js';
 
 const instanceIds = new WeakMap<object, number>();
 let nextInstanceId = 1;
@@ -45,7 +46,7 @@ export function fileStamp(path: string): string {
 
 function entryText(pool: BaseModelPool, name: string): string {
   const models = pool.config.models as unknown;
-  const entry = Array.isArray(models) ? models[Number(name)] : (models as Record<string, unknown> | undefined)?.[name];
+  const entry = Array.isArray(models) ? models[Number(name)] : (models ? own(models as Record<string, unknown>, name) : undefined);
   return JSON.stringify(entry ?? null, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'stateDict' in (v as object) ? `instance#${instanceId(v as object)}` : v));
 }
 

@@ -15,7 +15,7 @@ const TORCH_DTYPES: Readonly<Record<string, DType | null>> = {
 export function parseTorchDtype(value: unknown, where: string): DType | null {
   if (value === undefined || value === null) return null;
   const name = typeof value === 'string' ? value.replace(/^torch\./, '') : undefined;
-  if (name === undefined || !(name in TORCH_DTYPES)) {
+  if (name === undefined || !Object.hasOwn(TORCH_DTYPES, name)) {
     throw new UserError(`${where}: torch_dtype must be one of ${Object.keys(TORCH_DTYPES).join(', ')}, got ${JSON.stringify(value)}`);
   }
   return TORCH_DTYPES[name]!;

@@ -5,6 +5,7 @@
 import { isFloat } from '../config/values.js';
 import { UserError } from '../errors.js';
 import { isModel, type Model } from './model.js';
+import { putOwn } from '../util/own.js';
 
 export type ModelEntry =
   | { readonly kind: 'path'; readonly spec: string }
@@ -46,7 +47,7 @@ export function parseModelEntry(name: string, value: unknown, where: string): Mo
     }
     const options: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(cfg)) {
-      if (k !== '_target_' && k !== '_args_' && k !== 'pretrained_model_name_or_path' && !(k.startsWith('_') && k.endsWith('_'))) options[k] = plain(v);
+      if (k !== '_target_' && k !== '_args_' && k !== 'pretrained_model_name_or_path' && !(k.startsWith('_') && k.endsWith('_'))) putOwn(options, k, plain(v));
     }
     return { kind: 'target', target, spec, options };
   }

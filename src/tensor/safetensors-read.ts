@@ -171,7 +171,35 @@ function readHeader(path: string, fd: number, fileSize: number): { headerLength:
   } catch (e) {
     throw new UserError(`${path}: safetensors header is not valid JSON (${(e as Error).message})`);
   }
+  // JSON.parse keeps the last of two equal keys; the safetensors library refuses them, and so do we.
+  const dup = duplicateTopLevelKey(text);
+  if (dup !== null) throw new UserError(`${path}: safetensors header names tensor ${JSON.stringify(dup)} twice (duplicate key)`);
   return { headerLength, header };
+}
+
+/** The first key that appears twice in the top-level object of valid JSON text, or null. One pass, no recursion. */
+export function duplicateTopLevelKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      depth++;
+      expectKey = depth === 1 && c === 123;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    else if (c === 44 /* , */ && depth === 1) expectKey = true;
+  }
+  return null;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -190,7 +218,8 @@ function parseHeader(path: string, header: unknown): { entries: Map<string, Safe
         if (typeof v !== 'string') {
           throw new UserError(`${path}: __metadata__ value for '${k}' must be a string, got ${JSON.stringify(v)}`);
         }
-        metadata[k] = v;
+        // An own property even for `__proto__` (plain assignment would drop it).
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }

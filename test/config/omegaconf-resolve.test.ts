@@ -84,7 +84,7 @@ test('missing keys, bad relative keys, non-container parents', () => {
 
 test('cycles are detected instead of overflowing the stack', () => {
   for (const text of ['a: ${a}\n', 'a: ${b}\nb: ${a}\n', 'a:\n  a: ${b}\nb: ${a.a}\n', 'a: x ${a}\n', "a: ${oc.decode:'${a}'}\n", 'a: ${oc.env:X,${a}}\n']) {
-    fails('InterpolationResolutionError', 'Recursive interpolation detected', () => resolveAll(yaml(text), ctx));
+    fails('InterpolationResolutionError', /^Recursive interpolation detected: /, () => resolveAll(yaml(text), ctx));
   }
   fails('InterpolationResolutionError', 'Interpolation to parent node detected', () => resolveAll(yaml('a:\n  a: ${a}\n'), ctx));
   fails('InterpolationResolutionError', 'Interpolation to parent node detected', () => resolveAll(yaml('a:\n  b: ${..a}\n'), ctx));

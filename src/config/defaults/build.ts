@@ -54,6 +54,9 @@ export interface DefaultsListOptions {
 }
 
 /** The defaults tree (Hydra's DefaultsTreeNode): a config and what its defaults list brought in. */
+/** How many configs a chain of defaults lists may nest (fusion_bench's own configs nest fewer than ten). */
+export const MAX_DEFAULTS_DEPTH = 100;
+
 export interface TreeNode {
   node: InputDefault;
   children: Array<TreeNode | InputDefault> | null;
@@ -104,6 +107,7 @@ class Builder {
     if (this.checkNotMissing(parent)) return root;
 
     const path = parent.getConfigPath();
+    this.checkNotCyclic(root, path);
     const loaded = this.repo.loadConfig(path);
     if (loaded === null) {
       if (parent.isOptional()) {
@@ -169,6 +173,29 @@ class Builder {
 
     if (children.length > 0) root.children = children.reverse();
     return root;
+  }
+
+  /**
+   * A config that includes itself, directly or through others, would nest without end: refused with the
+   * chain of configs. Long chains of distinct configs are refused at MAX_DEFAULTS_DEPTH, before the JS
+   * stack runs out.
+   */
+  private checkNotCyclic(tree: TreeNode, path: string): void {
+    const chain: string[] = [];
+    for (let t = tree.parent; t !== null; t = t.parent) if (!t.node.isVirtual()) chain.push(t.node.getConfigPath());
+    chain.reverse();
+    const fileOf = (p: string) => {
+      const loaded = this.repo.loadConfig(p);
+      return loaded === null ? p : `${p} (${loaded.file})`;
+    };
+    const at = chain.indexOf(path);
+    if (at >= 0) {
+      const cycle = [...chain.slice(at), path].map(fileOf).join('\n  -> ');
+      throw new ConfigCompositionError(`The defaults list includes itself: a cycle of configs\n  ${cycle}`);
+    }
+    if (chain.length >= MAX_DEFAULTS_DEPTH) {
+      throw new ConfigCompositionError(`Defaults lists nest more than ${MAX_DEFAULTS_DEPTH} configs deep (at '${path}', included from '${chain[chain.length - 1]}')`);
+    }
   }
 
   private updatePackageHeader(node: InputDefault): void {

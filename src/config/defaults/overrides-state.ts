@@ -66,6 +66,7 @@ export class OverridesState {
       } else if (typeof value !== 'string' && !Array.isArray(value)) {
         throw new DefaultsListValueError(`Config group override must be a string or a list. Got ${pythonTypeName(value)}`);
       } else if (o.type === 'ADD') {
+        if (o.keyOrGroup === '') throw new ConfigCompositionError(`Could not append '${o.input}': the override names no config group (nothing before '=')`);
         this.appendGroupDefaults.push(
           new GroupDefault({
             group: o.keyOrGroup,

@@ -182,8 +182,16 @@ export function tokenize(s: string, startMode: Mode): Token[] {
 
 // ---------------------------------------------------------------- parser
 
+/**
+ * How deeply interpolations, resolver arguments, lists and dicts may nest inside one config string.
+ * Counted here rather than left to the JS stack, so a hostile string gets a GrammarParseError, not a
+ * RangeError; real configs nest a handful of levels.
+ */
+export const MAX_INTERPOLATION_NESTING = 100;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly source: string,
@@ -197,7 +205,7 @@ class Parser {
   }
   private fail(expecting: string): never {
     const t = this.peek();
-    throw new GrammarError(`mismatched input '${t.text}' expecting ${expecting}\n    (in '${this.source}')`);
+    throw new GrammarError(`mismatched input '${clip(t.text)}' expecting ${expecting}\n    (in '${clip(this.source)}')`);
   }
   private expect(type: TokenType): Token {
     if (this.peek().type !== type) this.fail(type);
@@ -220,7 +228,20 @@ class Parser {
     return { kind: 'text', parts: unescapeParts(raw) };
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_INTERPOLATION_NESTING) {
+      throw new GrammarError(`interpolations, lists and dicts nest more than ${MAX_INTERPOLATION_NESTING} levels deep\n    (in '${clip(this.source)}')`);
+    }
+  }
+
   interpolation(): Interp {
+    this.enter();
+    const r = this.interpolationBody();
+    this.depth--;
+    return r;
+  }
+
+  private interpolationBody(): Interp {
     const start = this.peek().pos;
     this.expect('INTER_OPEN');
     // Resolver: name (ID or interpolation, dot-separated) followed by COLON.
@@ -319,6 +340,13 @@ class Parser {
   }
 
   element(): Element {
+    this.enter();
+    const r = this.elementBody();
+    this.depth--;
+    return r;
+  }
+
+  private elementBody(): Element {
     const t = this.peek();
     if (t.type === 'QUOTE_OPEN_SINGLE' || t.type === 'QUOTE_OPEN_DOUBLE') {
       this.next();
@@ -361,6 +389,11 @@ class Parser {
   }
 }
 
+/** A long source shortened for an error message. */
+function clip(s: string): string {
+  return s.length > 200 ? s.slice(0, 200) + '…' : s;
+}
+
 /** Applies the visitor's `_unescape` rules to the terminal tokens of a text (interpolations kept as they are). */
 function unescapeParts(raw: Array<Token | Interp>): TextPart[] {
   const parts: TextPart[] = [];
@@ -401,7 +434,7 @@ export function parseInterpolation(s: string): TextNode {
     tree = s === '' ? { kind: 'text', parts: [] } : p.text();
     p.atEnd();
     if (parseCache.size > 10000) parseCache.clear();
-    parseCache.set(s, tree);
+    if (s.length <= 4096) parseCache.set(s, tree);
   }
   return tree;
 }

@@ -63,7 +63,22 @@ class PyError extends Error {
   }
 }
 
-const MAX_DEPTH = 300;
+/**
+ * Nested resolutions (an interpolation whose target is an interpolation, an interpolation or container
+ * inside a resolver's arguments, …) before a RecursionError report; well within the JS stack.
+ */
+const MAX_DEPTH = 600;
+/** Longest string one interpolation may produce; doubling chains (`k1: ${k0}${k0}`, …) stop here. */
+export const MAX_RESOLVED_CHARS = 1 << 18;
+/** Most characters all interpolated strings of one resolution may produce together. */
+export const MAX_TOTAL_RESOLVED_CHARS = 1 << 22;
+/** Most characters of YAML that `oc.create` may parse in one resolution. */
+export const MAX_CREATE_CHARS = 1 << 15;
+/** Most values one resolved config may hold; nested references to references stop here. */
+export const MAX_RESOLVED_NODES = 1 << 18;
+
+/** The nodes being resolved on the way to the current one (id → full key), to detect and name cycles. */
+type Memo = Map<string, string>;
 const nowCaches = new WeakMap<ResolveContext, Map<string, string>>();
 
 function isContainer(v: ConfigValue | undefined): v is ConfigDict | ConfigValue[] {
@@ -111,6 +126,14 @@ function argCount(name: string, args: ConfigValue[], min: number, max: number, n
 
 class Session {
   private depth = 0;
+  private nodes = 0;
+  private chars = 0;
+  private yamlChars = 0;
+  /**
+   * Resolved interpolations by node: a node reached again (a diamond of references) is not resolved
+   * again, so time follows the config's size, not what its references expand to.
+   */
+  private readonly done = new Map<string, Out>();
 
   constructor(
     private readonly ctx: ResolveContext,
@@ -120,36 +143,63 @@ class Session {
   ) {}
 
   /** `_dereference_node`: the node's value with its interpolation resolved (a fresh memo per node). */
-  deref(ref: Ref, memo: Set<string> = new Set()): Out {
+  deref(ref: Ref, memo: Memo = new Map()): Out {
     if (!isInterpolation(ref.value)) return { value: ref.value, ref };
     if (ref.parent === null) throw new OmegaConfError('InterpolationResolutionError', 'Cannot resolve an interpolation without a parent');
-    return this.resolveString(ref.value, ref.parent, ref, memo);
+    // The path is part of the key: one container reached along two paths resolves relative keys differently.
+    const id = ref.key === null ? null : `${nodeId(ref)}@${fullKeyOf(ref)}`;
+    const known = id === null ? undefined : this.done.get(id);
+    if (known !== undefined) return known;
+    const out = this.resolveString(ref.value, ref.parent, ref, memo);
+    if (id !== null) this.done.set(id, out);
+    return out;
   }
 
   /** Resolves a config string sitting under `parent` (`resolve_parse_tree` with its error wrapping). */
-  resolveString(text: string, parent: Ref, node: Ref, memo: Set<string>): Out {
+  resolveString(text: string, parent: Ref, node: Ref, memo: Memo): Out {
     const tree = parseInterpolation(text);
-    if (++this.depth > MAX_DEPTH) {
-      this.depth = 0;
-      throw new OmegaConfError('InterpolationResolutionError', 'RecursionError raised while resolving interpolation: maximum recursion depth exceeded');
-    }
+    this.enter();
     try {
       return this.text(tree, parent, node, memo);
     } catch (e) {
       throw wrapError(e);
     } finally {
-      this.depth = Math.max(0, this.depth - 1);
+      this.depth--;
     }
   }
 
-  private text(tree: TextNode, parent: Ref, node: Ref, memo: Set<string>): Out {
+  /**
+   * One level deeper: a resolution, an interpolation or a container argument. Counted so that chains and
+   * nestings together stop with OmegaConf's RecursionError report before the JS stack runs out.
+   */
+  private enter(): void {
+    if (this.depth >= MAX_DEPTH) {
+      throw new OmegaConfError('InterpolationResolutionError', 'RecursionError raised while resolving interpolation: maximum recursion depth exceeded');
+    }
+    this.depth++;
+  }
+
+  private text(tree: TextNode, parent: Ref, node: Ref, memo: Memo): Out {
     if (tree.parts.length === 1 && tree.parts[0]!.kind !== 'lit') return this.interp(tree.parts[0]!, parent, node, memo);
     let s = '';
-    for (const p of tree.parts) s += p.kind === 'lit' ? p.text : pyStr(this.interp(p, parent, node, memo).value);
+    for (const p of tree.parts) s = checkedLength(node, s + (p.kind === 'lit' ? p.text : pyStr(this.interp(p, parent, node, memo).value)));
+    this.chars += s.length;
+    if (this.chars > MAX_TOTAL_RESOLVED_CHARS) {
+      throw new OmegaConfError('InterpolationResolutionError', `the resolved strings would hold more than ${MAX_TOTAL_RESOLVED_CHARS} characters in all (at '${fullKeyOf(node)}')`);
+    }
     return { value: s };
   }
 
-  private interp(it: Interp, parent: Ref, node: Ref, memo: Set<string>): Out {
+  private interp(it: Interp, parent: Ref, node: Ref, memo: Memo): Out {
+    this.enter();
+    try {
+      return this.interpBody(it, parent, node, memo);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private interpBody(it: Interp, parent: Ref, node: Ref, memo: Memo): Out {
     if (it.kind === 'node') {
       let key = '';
       for (const piece of it.pieces) {
@@ -187,7 +237,7 @@ class Session {
   }
 
   /** `_resolve_node_interpolation`. */
-  private nodeInterpolation(self: Ref, interKey: string, memo: Set<string>): Out {
+  private nodeInterpolation(self: Ref, interKey: string, memo: Memo): Out {
     let base: Ref;
     let key = interKey;
     if (!key.startsWith('.')) base = topOf(self);
@@ -236,14 +286,14 @@ class Session {
   }
 
   /** `_select_impl`: resolves intermediate and final interpolations; undefined when the key is not there. */
-  selectImpl(base: Ref, key: string, throwOnMissing: boolean, memo?: Set<string>): Out | undefined {
+  selectImpl(base: Ref, key: string, throwOnMissing: boolean, memo?: Memo): Out | undefined {
     if (key === '') return { value: base.value, ref: base };
     const parts = splitKey(key);
     let cur: Ref | undefined = base;
     for (let i = 0; i < parts.length - 1; i++) {
       const r = this.selectOne(cur, parts[i]!, throwOnMissing);
       if (r === undefined) return undefined;
-      const d = this.deref(r, memo ?? new Set());
+      const d = this.deref(r, memo ?? new Map());
       if (!isContainer(d.value)) {
         throw new OmegaConfError(
           'ConfigTypeError',
@@ -256,8 +306,11 @@ class Session {
     if (last === undefined) return undefined;
     if (memo === undefined) return this.deref(last);
     const id = nodeId(last);
-    if (memo.has(id)) throw new OmegaConfError('InterpolationResolutionError', 'Recursive interpolation detected');
-    memo.add(id);
+    if (memo.has(id)) {
+      const chain = [...memo.values(), fullKeyOf(last)];
+      throw new OmegaConfError('InterpolationResolutionError', `Recursive interpolation detected: ${chain.join(' -> ')}`);
+    }
+    memo.set(id, fullKeyOf(last));
     try {
       return this.deref(last, memo);
     } finally {
@@ -287,15 +340,25 @@ class Session {
     }
   }
 
-  private element(e: Element, parent: Ref, node: Ref, memo: Set<string>): ConfigValue {
+  private element(e: Element, parent: Ref, node: Ref, memo: Memo): ConfigValue {
     switch (e.kind) {
       case 'quoted':
         return e.text === null ? '' : pyStr(this.text(e.text, parent, node, memo).value);
       case 'list':
-        return e.items.map((x) => this.element(x.element, parent, node, memo));
+        this.enter();
+        try {
+          return e.items.map((x) => this.element(x.element, parent, node, memo));
+        } finally {
+          this.depth--;
+        }
       case 'dict': {
         const out: ConfigDict = {};
-        for (const { key, value } of e.entries) out[pyStr(primitiveValue(key))] = this.element(value, parent, node, memo);
+        this.enter();
+        try {
+          for (const { key, value } of e.entries) out[pyStr(primitiveValue(key))] = this.element(value, parent, node, memo);
+        } finally {
+          this.depth--;
+        }
         return out;
       }
       case 'prim': {
@@ -305,7 +368,7 @@ class Session {
           return this.interp(t, parent, node, memo).value;
         }
         let s = '';
-        for (const t of e.tokens) s += 'type' in t ? (t.type === 'ESC' ? everyOther(t.text) : t.text) : pyStr(this.interp(t, parent, node, memo).value);
+        for (const t of e.tokens) s = checkedLength(node, s + ('type' in t ? (t.type === 'ESC' ? everyOther(t.text) : t.text) : pyStr(this.interp(t, parent, node, memo).value)));
         return s;
       }
     }
@@ -339,12 +402,19 @@ class Session {
         if (typeof expr !== 'string') {
           throw new PyError('TypeError', `\`oc.decode\` can only take strings or None as input, but \`${pyStr(expr)}\` is of type ${pyTypeName(expr)}`);
         }
-        return { value: this.element(parseSingleElement(expr), parent, node, new Set()) };
+        return { value: this.element(parseSingleElement(expr), parent, node, new Map()) };
       }
       case 'oc.create': {
         argCount('create', args, 1, 1, ['obj']);
         let obj: ConfigValue = args[0]!;
-        if (typeof obj === 'string') obj = loadConfig(obj, '<oc.create>');
+        if (typeof obj === 'string') {
+          // YAML parsing is the slow step of a resolution: its input is bounded on its own.
+          this.yamlChars += obj.length;
+          if (this.yamlChars > MAX_CREATE_CHARS) {
+            throw new PyError('ValueError', `oc.create was given more than ${MAX_CREATE_CHARS} characters of YAML in one resolution (at '${fullKeyOf(node)}')`);
+          }
+          obj = loadConfig(obj, '<oc.create>');
+        }
         if (obj === null) return { value: null };
         if (!isContainer(obj)) throw new PyError('ValidationError', `Input data must be a dict, list, or str (got ${pyTypeName(obj)})`);
         const value = cloneValue(obj);
@@ -415,12 +485,16 @@ class Session {
   }
 
   decode(text: string, parent: Ref): ConfigValue {
-    return this.element(parseSingleElement(text), parent, { value: text, parent, key: null }, new Set());
+    return this.element(parseSingleElement(text), parent, { value: text, parent, key: null }, new Map());
   }
 
   /** `to_container(resolve=True)` of the container at `ref`. */
   toContainer(ref: Ref, throwOnMissing: boolean): ConfigValue {
     const c = ref.value;
+    this.nodes += Array.isArray(c) ? c.length : Object.keys(c as ConfigDict).length;
+    if (this.nodes > MAX_RESOLVED_NODES) {
+      throw new OmegaConfError('InterpolationResolutionError', `the resolved config would hold more than ${MAX_RESOLVED_NODES} values (references to references multiply): ${fullKeyOf(ref) || '<root>'}`);
+    }
     if (Array.isArray(c)) return c.map((_, i) => this.resolvedChild(childRef(ref, i), throwOnMissing));
     const out: ConfigDict = {};
     for (const k of Object.keys(c as ConfigDict)) {
@@ -444,14 +518,11 @@ class Session {
     }
     if (isContainer(out.value)) {
       if (out.ref === undefined) return cloneValue(out.value);
-      if (++this.depth > MAX_DEPTH) {
-        this.depth = 0;
-        throw new OmegaConfError('InterpolationResolutionError', 'RecursionError raised while resolving interpolation: maximum recursion depth exceeded');
-      }
+      this.enter();
       try {
         return this.toContainer(out.ref, throwOnMissing);
       } finally {
-        this.depth = Math.max(0, this.depth - 1);
+        this.depth--;
       }
     }
     if (throwOnMissing && isMissing(out.value)) throw new OmegaConfError('MissingMandatoryValue', `Missing mandatory value: ${fullKeyOf(ref)}`);
@@ -497,6 +568,14 @@ function primitiveValue(tokens: Token[]): ConfigValue {
     }
   }
   return tokens.map((t) => (t.type === 'ESC' ? everyOther(t.text) : t.text)).join('');
+}
+
+/** A resolved string, refused when a chain of interpolations has made it too long. */
+function checkedLength(node: Ref, s: string): string {
+  if (s.length > MAX_RESOLVED_CHARS) {
+    throw new OmegaConfError('InterpolationResolutionError', `the value of '${fullKeyOf(node)}' would resolve to more than ${MAX_RESOLVED_CHARS} characters`);
+  }
+  return s;
 }
 
 /** `resolve_parse_tree`'s wrapping: resolution errors pass, anything else becomes InterpolationResolutionError. */
@@ -578,7 +657,7 @@ export function resolveValueIn(root: ConfigDict, parentPath: readonly PathKey[],
   for (const k of parentPath) ref = childRef(ref, k);
   const s = new Session(ctx, { value: root, parent: null, key: null });
   const node: Ref = { value, parent: ref, key: null };
-  const out = s.resolveString(value, ref, node, new Set());
+  const out = s.resolveString(value, ref, node, new Map());
   if (isContainer(out.value)) return out.ref ? s.toContainer(out.ref, false) : cloneValue(out.value);
   return out.value;
 }

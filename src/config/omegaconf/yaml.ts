@@ -26,17 +26,37 @@ export function setOwn(obj: ConfigDict, key: string, value: ConfigValue): void {
   else obj[key] = value;
 }
 
+/**
+ * How deeply a YAML document may nest (block and flow collections together). Counted before the `yaml`
+ * package parses (its recursive descent would overflow the JS stack near 800 levels) and while
+ * constructing; real configs nest a dozen levels.
+ */
+export const MAX_YAML_DEPTH = 500;
+/**
+ * Values that aliases may add to a document beyond its own: a few aliases are fine, a "billion laughs"
+ * chain of aliases to aliases is refused while its expansion is still in proportion to the file.
+ */
+export const MAX_ALIAS_VALUES = 10_000;
+const ALIAS_VALUES_PER_CHAR = 10;
+
 class Reader {
   private readonly lines = new (lib().LineCounter)();
   private readonly active = new Set<unknown>();
   private doc!: Document;
+  private depth = 0;
+  private aliasDepth = 0;
+  private aliasValues = 0;
+  private readonly maxAliasValues: number;
 
   constructor(
     private readonly text: string,
     private readonly source: string,
-  ) {}
+  ) {
+    this.maxAliasValues = MAX_ALIAS_VALUES + ALIAS_VALUES_PER_CHAR * text.length;
+  }
 
   read(): ConfigValue {
+    checkYamlDepth(this.text, this.source);
     this.doc = lib().parseDocument(this.text, { schema: 'failsafe', uniqueKeys: false, merge: false, lineCounter: this.lines, prettyErrors: false });
     const err = this.doc.errors[0];
     if (err) {
@@ -76,12 +96,22 @@ class Reader {
 
   private construct(node: YamlNode | null): ConfigValue {
     if (node === null) return null;
+    if (this.aliasDepth > 0 && ++this.aliasValues > this.maxAliasValues) {
+      this.fail(node, `aliases expand to more than ${this.maxAliasValues} values (aliases of aliases multiply; is this a "billion laughs" document?)`);
+    }
     if (isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target) this.fail(node, `found undefined alias ${node.source}`);
       if (this.active.has(target)) this.fail(node, `found recursive alias ${node.source}`);
-      return this.construct(target as YamlNode);
+      this.aliasDepth++;
+      try {
+        return this.construct(target as YamlNode);
+      } finally {
+        this.aliasDepth--;
+      }
     }
+    if (this.depth >= MAX_YAML_DEPTH) this.fail(node, `collections nest more than ${MAX_YAML_DEPTH} levels deep`);
+    this.depth++;
     this.active.add(node);
     try {
       if (isScalar(node)) return this.constructScalar(node);
@@ -95,6 +125,7 @@ class Reader {
       }
     } finally {
       this.active.delete(node);
+      this.depth--;
     }
     this.fail(node, 'unsupported YAML node');
   }
@@ -193,6 +224,102 @@ class Reader {
     }
     this.fail(value, `expected a mapping or list of mappings for merging, but found ${target && isScalar(target) ? 'scalar' : 'other'}`, ctx);
   }
+}
+
+/**
+ * Refuses text whose collections could nest more than MAX_YAML_DEPTH levels, in one pass and without
+ * recursion. The count is an upper bound: open indentation levels, plus `- `/`? ` indicators leading a
+ * line, plus unclosed `[`/`{` (quotes are not tracked, so brackets inside strings count too).
+ */
+export function checkYamlDepth(text: string, source: string): void {
+  const indents: number[] = [];
+  // Open brackets: '[' and '{' nest flow collections; '$' marks a `${` outside them (an interpolation, not YAML).
+  const open: number[] = [];
+  let flow = 0;
+  let line = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    line++;
+    let i = start;
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    const c = text[i];
+    if (i < end && c !== '#' && c !== '\r') {
+      const indent = i - start;
+      while (indents.length > 0 && indents[indents.length - 1]! > indent) indents.pop();
+      if (indents.length === 0 || indents[indents.length - 1]! < indent) indents.push(indent);
+      let markers = 0;
+      while (i + 1 < end && (text[i] === '-' || text[i] === '?') && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+        markers++;
+        i += 2;
+        while (i < end && (text[i] === ' ' || text[i] === '\t')) i++;
+      }
+      let most = flow;
+      for (; i < end; i++) {
+        const ch = text.charCodeAt(i);
+        // In block context `${` is text; inside a flow collection `{` is an indicator whatever precedes it.
+        if (ch === 123 && flow === 0 && i > 0 && text.charCodeAt(i - 1) === 36) open.push(36);
+        else if (ch === 91 || ch === 123) {
+          open.push(ch);
+          most = Math.max(most, ++flow);
+        } else if ((ch === 93 || ch === 125) && open.length > 0) {
+          const top = open[open.length - 1]!;
+          if (ch === 125 && top === 36) open.pop();
+          else if ((ch === 93 && top === 91) || (ch === 125 && top === 123)) {
+            open.pop();
+            flow--;
+          }
+        }
+      }
+      if (indents.length + markers + most > MAX_YAML_DEPTH) {
+        throw new UserError(`Invalid YAML in ${source}, line ${line}: collections nest more than ${MAX_YAML_DEPTH} levels deep`);
+      }
+    }
+    start = end + 1;
+  }
+}
+
+/** A YAML file's bytes as text: UTF-8 (a BOM dropped), or an error naming the file and the first bad byte. */
+export function decodeYamlBytes(bytes: Uint8Array, source: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const ok = firstInvalidUtf8(bytes);
+    let line = 1;
+    for (let k = 0; k < ok; k++) if (bytes[k] === 10) line++;
+    const b = bytes[ok];
+    throw new UserError(
+      `${source} is not UTF-8: byte 0x${(b ?? 0).toString(16).padStart(2, '0')} at offset ${ok} (line ${line}) cannot be decoded; save the file as UTF-8`,
+    );
+  }
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629), or the length. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || x < (k === 1 ? lo : 0x80) || x > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return i;
 }
 
 /**

@@ -108,7 +108,13 @@ export class Override {
     let elements: FunctionValue[];
     if (v instanceof ChoiceSweep) elements = v.shuffle ? shuffled(v.list) : v.list;
     else if (v instanceof RangeSweep) {
-      const all = rangeValues(v);
+      let all: FunctionValue[];
+      try {
+        all = rangeValues(v);
+      } catch (e) {
+        if (e instanceof OverrideValueError) throw new OverrideValueError(`Override '${this.input}': ${e.message}`, { cause: e });
+        throw e;
+      }
       elements = v.shuffle ? shuffled(all) : all;
     } else if (v instanceof Glob) {
       if (globOptions === undefined) throw new OverrideValueError(`Override '${this.input}': glob() needs the options of group '${this.keyOrGroup}'`);
@@ -192,6 +198,7 @@ export function rangeValues(r: RangeSweep): FunctionValue[] {
     return out;
   }
   const dec = (x: FunctionValue) => {
+    if (x instanceof Float && !Number.isFinite(x.value)) throw new OverrideValueError(`range() values must be finite numbers, got ${pyRepr(x)}`);
     if (x instanceof Float) return decimalFrom(x.value);
     if (typeof x === 'boolean') return decimalFrom(x ? 1 : 0);
     if (isPyInt(x)) return decimalFrom(x);

@@ -52,25 +52,32 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Largest size a config may give (hidden sizes, layer counts, vocabularies): far above any CLIP, far
+ * below what would overflow an allocation; `image_size` has its own, smaller bound.
+ */
+const MAX_DIM = 1 << 24;
+const MAX_IMAGE_SIDE = 4096;
+
 class Reader {
   constructor(private readonly obj: Json, private readonly where: string) {}
 
-  int(key: string, dflt: number, min = 1): number {
-    const v = this.obj[key];
+  int(key: string, dflt: number, min = 1, max = MAX_DIM): number {
+    const v = Object.hasOwn(this.obj, key) ? this.obj[key] : undefined;
     if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new UserError(`${this.where}: "${key}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new UserError(`${this.where}: "${key}" must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
     }
     return v;
   }
 
   /** Token ids may be any integer (some configs use -1 or null for "none"). */
   tokenId(key: string, dflt: number): number {
-    return this.int(key, dflt, Number.MIN_SAFE_INTEGER);
+    return this.int(key, dflt, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   }
 
   positive(key: string, dflt: number): number {
-    const v = this.obj[key];
+    const v = Object.hasOwn(this.obj, key) ? this.obj[key] : undefined;
     if (v === undefined || v === null) return dflt;
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
       throw new UserError(`${this.where}: "${key}" must be a positive number, got ${JSON.stringify(v)}`);
@@ -79,7 +86,7 @@ class Reader {
   }
 
   number(key: string, dflt: number): number {
-    const v = this.obj[key];
+    const v = Object.hasOwn(this.obj, key) ? this.obj[key] : undefined;
     if (v === undefined || v === null) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new UserError(`${this.where}: "${key}" must be a number, got ${JSON.stringify(v)}`);
@@ -88,7 +95,7 @@ class Reader {
   }
 
   activation(key: string): ClipActivation {
-    const v = this.obj[key];
+    const v = Object.hasOwn(this.obj, key) ? this.obj[key] : undefined;
     if (v === undefined || v === null) return 'quick_gelu';
     if (typeof v !== 'string' || !(ACTIVATIONS as readonly string[]).includes(v)) {
       throw new UserError(`${this.where}: "${key}" must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(v)}`);
@@ -117,7 +124,7 @@ function towerFields(r: Reader, d: { hidden: number; mlp: number; heads: number 
 function visionFields(obj: Json, where: string): ClipVisionConfig {
   const r = new Reader(obj, where);
   const tower = towerFields(r, { hidden: 768, mlp: 3072, heads: 12 }, where);
-  const imageSize = r.int('image_size', 224);
+  const imageSize = r.int('image_size', 224, 1, MAX_IMAGE_SIDE);
   const patchSize = r.int('patch_size', 32);
   if (imageSize % patchSize !== 0) {
     throw new UserError(`${where}: image_size ${imageSize} is not a multiple of patch_size ${patchSize}`);

@@ -12,6 +12,9 @@ import { filterFromPilCode, resizeU8, type ResampleFilter, type ResizeScratch } 
 export const OPENAI_CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
 export const OPENAI_CLIP_STD: readonly number[] = [0.26862954, 0.26130258, 0.27577711];
 
+/** Largest height, width or shortest edge a preprocessor config may ask for (CLIP uses 224 to 448): one 4096² image is 200 MB of floats. */
+export const MAX_SIDE = 4096;
+
 export type ResizeSize = { shortestEdge: number } | { height: number; width: number };
 
 export interface CLIPImageProcessorConfig {
@@ -208,7 +211,9 @@ function parseConfig(json: unknown, source: string): CLIPImageProcessorConfig {
     return [v[0], v[1], v[2]];
   };
   const posInt = (v: unknown, key: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > MAX_SIDE) {
+      throw new UserError(`${source}: "${key}" must be an integer from 1 to ${MAX_SIDE}, got ${JSON.stringify(v)}`);
+    }
     return v;
   };
   // get_size_dict(size, default_to_square=False): an int is the shortest edge, a pair is (height, width).
@@ -225,12 +230,17 @@ function parseConfig(json: unknown, source: string): CLIPImageProcessorConfig {
   // get_size_dict(crop_size, default_to_square=True): an int is a square.
   let cropSize: { height: number; width: number };
   const rawCrop = o.crop_size ?? { height: 224, width: 224 };
-  if (typeof rawCrop === 'number') cropSize = { height: posInt(rawCrop, 'crop_size'), width: rawCrop };
+  if (typeof rawCrop === 'number') cropSize = { height: posInt(rawCrop, 'crop_size'), width: posInt(rawCrop, 'crop_size') };
   else if (Array.isArray(rawCrop) && rawCrop.length === 2) cropSize = { height: posInt(rawCrop[0], 'crop_size[0]'), width: posInt(rawCrop[1], 'crop_size[1]') };
   else if (rawCrop && typeof rawCrop === 'object' && 'height' in rawCrop && 'width' in rawCrop) {
     const r = rawCrop as Record<string, unknown>;
     cropSize = { height: posInt(r.height, 'crop_size.height'), width: posInt(r.width, 'crop_size.width') };
   } else throw new UserError(`${source}: "crop_size" must be an integer, [height, width] or {"height": h, "width": w}; got ${JSON.stringify(rawCrop)}`);
+  for (const [key, a] of [['crop_size', cropSize], ['size', 'height' in size ? size : null]] as const) {
+    if (a !== null && a.height * a.width > MAX_IMAGE_PIXELS) {
+      throw new UserError(`${source}: "${key}" ${a.height}x${a.width} has more than ${MAX_IMAGE_PIXELS} pixels`);
+    }
+  }
   const resampleCode = num('resample', 3);
   const resample = filterFromPilCode(resampleCode);
   if (resample === null) throw new UserError(`${source}: "resample": ${resampleCode} is not supported (use 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX or 5 HAMMING)`);

@@ -153,7 +153,7 @@ export class CLIPTokenizer {
     const padding = opts.padding ?? false;
     const maxLength = opts.maxLength ?? this.modelMaxLength;
     const truncation = opts.truncation ?? (opts.maxLength !== undefined || padding === 'max_length');
-    if (truncation && maxLength < 2) throw new UserError(`CLIP tokenizer: max_length ${maxLength} leaves no room for BOS and EOS`);
+    if (!Number.isInteger(maxLength) || (truncation && maxLength < 2)) throw new UserError(`CLIP tokenizer: max_length ${maxLength} must be an integer leaving room for BOS and EOS`);
     const rows = texts.map((t) => {
       const ids = this.encode(t);
       if (truncation && ids.length > maxLength) {
@@ -246,7 +246,9 @@ function readJson(path: string): unknown {
 function vocabFromObject(obj: Record<string, unknown>, path: string): Map<string, number> {
   const vocab = new Map<string, number>();
   for (const [tok, id] of Object.entries(obj)) {
-    if (typeof id !== 'number' || !Number.isInteger(id)) throw new UserError(`${path}: the id of token ${JSON.stringify(tok)} is not an integer`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
+      throw new UserError(`${path}: the id of token ${JSON.stringify(tok)} is not an integer from 0 to ${0x7fffffff} (got ${JSON.stringify(id)})`);
+    }
     vocab.set(tok, id);
   }
   return vocab;
@@ -293,7 +295,11 @@ function readSpecialTokens(dir: string): Partial<CLIPTokenizerOptions> {
     if (pad !== undefined) out.padToken = pad;
     if (unk !== undefined) out.unkToken = unk;
     // transformers stores "no limit" as a huge number (1e30); keep CLIP's 77 then.
-    if (typeof doc.model_max_length === 'number' && doc.model_max_length < 1e9) out.modelMaxLength = doc.model_max_length;
+    const maxLength = doc.model_max_length;
+    if (typeof maxLength === 'number' && maxLength < 1e9) {
+      if (!Number.isInteger(maxLength) || maxLength < 2) throw new UserError(`${p}: "model_max_length" must be an integer ≥ 2 (room for BOS and EOS), got ${maxLength}`);
+      out.modelMaxLength = maxLength;
+    }
     const added = doc.added_tokens_decoder;
     if (added && typeof added === 'object') {
       const extra = Object.values(added as Record<string, unknown>).flatMap((t) => {

@@ -7,6 +7,7 @@ import { UserError } from '../../errors.js';
 import { FER2013_TARGET, fer2013OptionsFromCall, loadDatasetOptionsFromCall, type LoadDatasetOptions } from '../../data/index.js';
 import { parseSplitOptions, type SplitOptions } from '../../data/train-validation-split.js';
 import { hasClassificationTask, knownClassificationTasks } from '../../tasks/clip-classification/index.js';
+import { putOwn } from '../../util/own.js';
 
 export interface CLIPVisionModelTaskPoolConfig {
   /** Task name → `{_target_: datasets.load_dataset, ...}`. The names pick the class names and templates. */
@@ -117,7 +118,7 @@ function datasetOf(name: string, cfg: unknown): LoadDatasetOptions {
   const args = cfg._args_ ?? [];
   if (!Array.isArray(args)) throw new UserError(`${where}._args_: expected a list`);
   const kwargs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(cfg)) if (!k.startsWith('_') || !k.endsWith('_')) kwargs[k] = v;
+  for (const [k, v] of Object.entries(cfg)) if (!k.startsWith('_') || !k.endsWith('_')) putOwn(kwargs, k, v);
   return call(args, kwargs, where);
 }
 

@@ -4,6 +4,7 @@
  */
 import type { StateDict } from '../../tensor/types.js';
 import type { TaskResult } from './metrics.js';
+import { putOwn } from '../../util/own.js';
 
 export interface ModelInfo {
   trainable_params: number;
@@ -41,9 +42,9 @@ export function modelInfoSum(infos: readonly ModelInfo[], name?: string): ModelI
 
 export function buildReport(info: ModelInfo, results: ReadonlyArray<readonly [string, TaskResult]>): TaskPoolReport {
   const report: TaskPoolReport = { model_info: info };
-  for (const [task, r] of results) report[task] = { accuracy: r.accuracy, loss: r.loss };
+  for (const [task, r] of results) putOwn(report as Record<string, unknown>, task, { accuracy: r.accuracy, loss: r.loss });
   // fusion_bench skips the average when a task is itself named "average".
-  if (!('average' in report)) {
+  if (!Object.hasOwn(report, 'average')) {
     const avg: Partial<TaskResult> = {};
     if (results.length > 0) {
       avg.accuracy = results.reduce((s, [, r]) => s + r.accuracy, 0) / results.length;
