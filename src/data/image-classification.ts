@@ -78,7 +78,7 @@ export class ImageClassificationDataset {
       shards.push(shard);
     }
     if (shards.every((s) => s.numRows === 0)) {
-      throw new UserError(`${opts.name}: its parquet file${files.length > 1 ? 's hold' : ' holds'} no rows (${files.join(', ')}); there is nothing to evaluate`);
+      throw new UserError(`${opts.name}: its parquet file${files.length > 1 ? 's hold' : ' holds'} no rows (${files.join(', ')}): the split is empty`);
     }
     const fromFooter = labelNamesFromHfInfo(shards[0]!.hfInfo, labelColumn);
     return new ImageClassificationDataset(shards, opts, fromFooter ?? opts.labelNames);
