@@ -11,6 +11,9 @@ import { parquetTarget } from './parquet.js';
 import { safetensorsTarget } from './safetensors.js';
 import { tokenizerTarget } from './tokenizer.js';
 import { yamlTarget } from './yaml.js';
+import { mergingWeightsTarget } from './merging-weights.js';
+import { methodConfigTarget } from './method-config.js';
+import { slurmOutputTarget } from './slurm-output.js';
 
 export const TARGETS: ReadonlyArray<FuzzTarget<any>> = [
   overridesTarget,
@@ -25,6 +28,9 @@ export const TARGETS: ReadonlyArray<FuzzTarget<any>> = [
   pngTarget,
   jpegTarget,
   hubCacheTarget,
+  mergingWeightsTarget,
+  slurmOutputTarget,
+  methodConfigTarget,
 ];
 
 export function targetNamed(name: string): FuzzTarget<any> | undefined {

@@ -74,3 +74,32 @@ test('model and task names that are Object.prototype members stay data', async (
   assert.equal(Object.getPrototypeOf(report), Object.prototype);
   assert.deepEqual(Object.keys(report).sort(), ['__proto__', 'average', 'constructor', 'model_info']);
 });
+
+test('merging-weights: a .npy whose header is cut short, names no sizes, or claims more data than it has is one UserError', async () => {
+  const { readTensorFile } = await import('../../src/grad/io/tensor-file.js');
+  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { isUserError } = await import('../../src/errors.js');
+  const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+  try {
+    const npy = (major: number, header: string, body = new Uint8Array(0)) => {
+      const h = Buffer.from(header, 'latin1');
+      const pre = major === 1 ? Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]) : Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0]), Buffer.from(Uint32Array.of(h.length).buffer)]);
+      return Buffer.concat([pre, h, body]);
+    };
+    const cases: [string, Buffer][] = [
+      ['fuzz finding: version 78, 10 bytes', Buffer.from([147, 78, 85, 77, 80, 89, 147, 78, 1, 0])],
+      ['negative shape', npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }")],
+      ['huge shape, no data', npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000,), }")],
+      ['header longer than the file', Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]), Buffer.from(Uint32Array.of(1000).buffer)])],
+    ];
+    for (const [what, bytes] of cases) {
+      const p = join(dir, 'w.npy');
+      writeFileSync(p, bytes);
+      assert.throws(() => readTensorFile(p), (e) => isUserError(e), what);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

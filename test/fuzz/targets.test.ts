@@ -23,6 +23,6 @@ for (const target of TARGETS) {
 test('every parser of user input listed in fuzz/README.md has a target', () => {
   assert.deepEqual(
     TARGETS.map((t) => t.name),
-    ['overrides', 'yaml', 'interpolation', 'defaults', 'safetensors', 'model-config', 'tokenizer', 'dataset-card', 'parquet', 'png', 'jpeg', 'hub-cache'],
+    ['overrides', 'yaml', 'interpolation', 'defaults', 'safetensors', 'model-config', 'tokenizer', 'dataset-card', 'parquet', 'png', 'jpeg', 'hub-cache', 'merging-weights', 'slurm-output', 'method-config'],
   );
 });

@@ -42,21 +42,27 @@ function npyBytes(data: Float32Array, shape: readonly number[]): Uint8Array {
 function readNpy(buf: Buffer, path: string): LoadedTensor {
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new UserError(`${path}: not a .npy file`);
   const major = buf[6]!;
-  const len = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (major < 1 || major > 3) throw new UserError(`${path}: .npy format version ${major} is not one numpy writes (1, 2 or 3)`);
   const start = major === 1 ? 10 : 12;
+  if (buf.length < start) throw new UserError(`${path}: the .npy header is cut short`);
+  const len = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (start + len > buf.length) throw new UserError(`${path}: the .npy header says ${len} bytes, the file has ${buf.length - start}`);
   const header = buf.toString('latin1', start, start + len);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new UserError(`${path}: unreadable .npy header ${JSON.stringify(header.trim())}`);
+  if (!descr || !fortran || shapeText === undefined) throw new UserError(`${path}: unreadable .npy header ${JSON.stringify(header.trim().slice(0, 200))}`);
   if (fortran === 'True') throw new UserError(`${path}: Fortran-ordered arrays are not supported`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const n = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new UserError(`${path}: the .npy shape (${shapeText.slice(0, 100)}) is not a list of sizes`);
+  const itemSize = descr === '<f4' ? 4 : descr === '<f8' ? 8 : 0;
   const body = buf.subarray(start + len);
+  // checked before allocating: a header may claim any shape
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (itemSize === 0 || n * itemSize > body.length) throw new UserError(`${path}: expected float32 or float64 data ('<f4' / '<f8') with ${n} values, got '${descr.slice(0, 20)}' and ${body.length} bytes`);
   const data = new Float32Array(n);
-  if (descr === '<f4' && body.length >= n * 4) for (let i = 0; i < n; i++) data[i] = body.readFloatLE(i * 4);
-  else if (descr === '<f8' && body.length >= n * 8) for (let i = 0; i < n; i++) data[i] = body.readDoubleLE(i * 8);
-  else throw new UserError(`${path}: expected float32 or float64 data ('<f4' / '<f8') with ${n} values, got '${descr}' and ${body.length} bytes`);
+  if (itemSize === 4) for (let i = 0; i < n; i++) data[i] = body.readFloatLE(i * 4);
+  else for (let i = 0; i < n; i++) data[i] = body.readDoubleLE(i * 8);
   return { data, shape };
 }
 

@@ -5,6 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { UserError } from '../../errors.js';
+import { parseMaxArraySize, parseSacctStates, parseSbatchId, parseSqueueStates } from './parse.js';
 
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -31,9 +32,7 @@ export class Slurm {
       const why = r.code === -1 && /ENOENT/.test(r.stderr) ? 'sbatch was not found (is this a Slurm login node?)' : r.stderr.trim();
       throw new UserError(`sbatch refused the job array ${script}: ${why}`);
     }
-    const id = r.stdout.trim().split(';')[0]!;
-    if (!/^\d+$/.test(id)) throw new UserError(`sbatch answered '${r.stdout.trim()}' for ${script}: expected a job id`);
-    return id;
+    return parseSbatchId(r.stdout, script);
   }
 
   async release(id: string): Promise<void> {
@@ -44,24 +43,17 @@ export class Slurm {
   /** Slurm's MaxArraySize (task ids must stay below it); 1001, Slurm's default, when it cannot be read. */
   async maxArraySize(): Promise<number> {
     const r = await run('scontrol', ['show', 'config'], this.env);
-    const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(r.stdout);
-    return m ? Number(m[1]) : 1001;
+    return parseMaxArraySize(r.stdout);
   }
 
   /** The state of each task of an array that Slurm still knows (task id → state, reason). */
   async arrayStates(arrayId: string): Promise<Map<number, { state: string; reason: string }>> {
-    const out = new Map<number, { state: string; reason: string }>();
     const r = await run('squeue', ['-h', '-r', '-t', 'all', '-j', arrayId, '-o', '%i|%T|%r'], this.env);
     if (r.code !== 0) {
-      if (/Invalid job id/i.test(r.stderr)) return out; // forgotten (MinJobAge passed)
+      if (/Invalid job id/i.test(r.stderr)) return new Map(); // forgotten (MinJobAge passed)
       throw new UserError(`squeue -j ${arrayId} failed: ${r.stderr.trim()}`);
     }
-    for (const line of r.stdout.split('\n')) {
-      const [id, state, reason] = line.trim().split('|');
-      const m = /^(\d+)_(\d+)$/.exec(id ?? '');
-      if (m && m[1] === arrayId && state) out.set(Number(m[2]), { state: state.split(' ')[0]!, reason: reason ?? '' });
-    }
-    return out;
+    return parseSqueueStates(r.stdout, arrayId);
   }
 
   /** sacct's states of an array's tasks, or null where sacct does not answer (no accounting storage). */
@@ -73,13 +65,7 @@ export class Slurm {
       return null;
     }
     this.sacctWorks = true;
-    const out = new Map<number, string>();
-    for (const line of r.stdout.split('\n')) {
-      const [id, state] = line.trim().split('|');
-      const m = /^(\d+)_(\d+)$/.exec(id ?? '');
-      if (m && m[1] === arrayId && state) out.set(Number(m[2]), state.split(' ')[0]!);
-    }
-    return out;
+    return parseSacctStates(r.stdout, arrayId);
   }
 
   /** Cancels arrays at once (on the way out of an interrupted wait); returns scancel's complaint, if any. */
