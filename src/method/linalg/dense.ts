@@ -121,45 +121,75 @@ export function symEig(a: Float64Array, n: number): { values: Float64Array; vect
 function tridiagonalize(A: Float64Array, d: Float64Array, e: Float64Array, n: number): Float64Array {
   const V = new Float64Array(n * n); // row i: reflection vector of step i (first i entries)
   const hs = new Float64Array(n); // its vᵀv/2 (0: no reflection)
-  const p = new Float64Array(n);
-  for (let i = n - 1; i > 0; i--) {
+  let q = new Float64Array(n);
+  let pNext = new Float64Array(n);
+  let pReady = false; // pNext already holds A·v/h for this step's v, formed during the last update
+  /** Row i's reflection vector into V (entries < i); returns h = vᵀv/2, 0 where there is none. */
+  const reflect = (i: number): number => {
     const ri = i * n;
-    d[i] = A[ri + i]!;
     let scale = 0;
     for (let k = 0; k < i; k++) scale += Math.abs(A[ri + k]!);
     if (scale === 0 || i === 1) {
       e[i] = A[ri + i - 1]!;
-      continue;
+      return 0;
     }
-    const v = V.subarray(ri, ri + i);
     let h = 0;
     for (let k = 0; k < i; k++) {
       const x = A[ri + k]! / scale;
-      v[k] = x;
+      V[ri + k] = x;
       h += x * x;
     }
-    const f = v[i - 1]!;
+    const f = V[ri + i - 1]!;
     const g = f > 0 ? -Math.sqrt(h) : Math.sqrt(h);
     e[i] = scale * g;
-    h -= f * g; // = vᵀv / 2 after the next line
-    v[i - 1] = f - g;
+    h -= f * g;
+    V[ri + i - 1] = f - g;
+    return h;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const ri = i * n;
+    d[i] = A[ri + i]!;
+    const h = reflect(i);
     hs[i] = h;
-    // p = A v / h over the leading i×i block, K = vᵀp / 2h, q = p − K v; then A −= v qᵀ + q vᵀ
-    let vp = 0;
-    for (let j = 0; j < i; j++) {
-      const rj = j * n;
-      let s = 0;
-      for (let k = 0; k < i; k++) s += A[rj + k]! * v[k]!;
-      p[j] = s / h;
-      vp += v[j]! * p[j]!;
+    if (h === 0) {
+      pReady = false;
+      continue;
     }
+    const v = V.subarray(ri, ri + i);
+    if (!pReady) {
+      for (let j = 0; j < i; j++) {
+        const rj = j * n;
+        let s = 0;
+        for (let k = 0; k < i; k++) s += A[rj + k]! * v[k]!;
+        pNext[j] = s / h;
+      }
+    }
+    // q = p − K v with p = A v / h, K = vᵀp / 2h; the update is A −= v qᵀ + q vᵀ on the leading i×i block
+    [q, pNext] = [pNext, q];
+    let vp = 0;
+    for (let j = 0; j < i; j++) vp += v[j]! * q[j]!;
     const K = vp / (h + h);
-    for (let j = 0; j < i; j++) p[j] = p[j]! - K * v[j]!;
-    for (let j = 0; j < i; j++) {
+    for (let j = 0; j < i; j++) q[j] = q[j]! - K * v[j]!;
+    const update = (j: number): void => {
       const rj = j * n;
       const vj = v[j]!;
-      const qj = p[j]!;
-      for (let k = 0; k < i; k++) A[rj + k] = A[rj + k]! - (vj * p[k]! + qj * v[k]!);
+      const qj = q[j]!;
+      for (let k = 0; k < i; k++) A[rj + k] = A[rj + k]! - (vj * q[k]! + qj * v[k]!);
+    };
+    // Row i−1 first: it defines the next step's vector, so the other rows' update pass can also form
+    // A·v' for it while each row is in cache (one sweep over the block per step instead of two).
+    update(i - 1);
+    const i1 = i - 1;
+    const h1 = i1 > 0 ? reflect(i1) : 0;
+    pReady = h1 !== 0;
+    const w = V.subarray(i1 * n, i1 * n + i1);
+    for (let j = 0; j < i1; j++) {
+      update(j);
+      if (!pReady) continue;
+      const rj = j * n;
+      let s = 0;
+      for (let k = 0; k < i1; k++) s += A[rj + k]! * w[k]!;
+      pNext[j] = s / h1;
     }
   }
   d[0] = A[0]!;
@@ -262,20 +292,20 @@ export interface ThinSvd {
 }
 
 /**
- * Thin SVD A = U diag(s) Vᵀ of an m×n matrix, k = min(m, n), through the Gram matrix of the smaller side.
- * Singular values at or below `zeroBelow` (besides the relative rank tolerance) count as zero.
+ * Thin SVD A = U diag(s) Vᵀ of an m×n matrix through the Gram matrix of the smaller side, keeping the
+ * top `keep` triplets (default all k = min(m, n); the methods use only the leading ones, and U's columns
+ * cost an m×n×keep product each). Singular values at or below `zeroBelow` (besides the relative rank
+ * tolerance) count as zero.
  */
-export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0): ThinSvd {
+export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, keep = Math.min(m, n)): ThinSvd {
   if (m < n) {
-    const t = svdThin(transpose(a, m, n), n, m, zeroBelow);
+    const t = svdThin(transpose(a, m, n), n, m, zeroBelow, keep);
     return { u: transpose(t.vt, t.k, m), s: t.s, vt: transpose(t.u, n, t.k), k: t.k };
   }
-  const k = n;
+  const k = Math.max(0, Math.min(keep, n));
   const { values, vectors } = symEig(gram(a, m, n), n); // AᵀA = V diag(σ²) Vᵀ
   const s = new Float64Array(k);
   const top = Math.max(values[0] ?? 0, 0);
-  const av = matmul(a, vectors, m, n, k); // A V = U diag(σ)
-  const u = new Float64Array(m * k);
   const vt = new Float64Array(k * n);
   for (let j = 0; j < k; j++) {
     const lambda = values[j]!;
@@ -283,9 +313,10 @@ export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0): T
     const sigma = Math.sqrt(lambda);
     if (sigma <= zeroBelow) continue;
     s[j] = sigma;
-    for (let i = 0; i < m; i++) u[i * k + j] = av[i * k + j]! / sigma;
-    for (let i = 0; i < n; i++) vt[j * n + i] = vectors[i * k + j]!;
+    for (let i = 0; i < n; i++) vt[j * n + i] = vectors[i * n + j]!;
   }
+  const u = matmulT(a, vt, m, n, k); // A V = U diag(σ)
+  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) u[i * k + j] = s[j]! > 0 ? u[i * k + j]! / s[j]! : 0;
   return { u, s, vt, k };
 }
 
