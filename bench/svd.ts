@@ -4,7 +4,8 @@
  * - one thin SVD of a float32 task-vector-like matrix (noise plus a low-rank part), 768×768 and 3072×768,
  *   best of `--repeat`; torch: torch.linalg.svd(full_matrices=False) with 2 threads;
  * - TSV-M and Iso-CTS over 8 fine-tuned models around one pretrained model, ViT-B/32-shaped (`--layers`
- *   encoder layers; 12 is the full model, 72 matrices of 768×768 or 3072×768 per task), each end to end —
+ *   encoder layers, default 1 — about 4 min per method here; 12 is the full model, 72 matrices of 768×768
+ *   or 3072×768 per task, about 12× as long), each end to end —
  *   open the checkpoints through CLIPVisionModelPool, merge, save — in a fresh child process, so its peak
  *   RSS is the stage's own. Torch runs fusion_bench's per-matrix code (TSV's
  *   compute_and_sum_svd_mem_reduction, Iso-CTS's merge) on random tensors of the same shapes, in memory
@@ -12,7 +13,7 @@
  *
  * Torch is looked for as `--python` (default: python3, then /usr/bin/python3, where Debian's
  * python3-torch lives); without it the torch fields say "not measured". Prints JSON.
- * Usage: node dist/bench/svd.js [--layers 12] [--tasks 8] [--repeat 2] [--no-methods] [--python python3]
+ * Usage: node dist/bench/svd.js [--layers 1] [--tasks 8] [--repeat 2] [--no-methods] [--python python3]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { clipVisionTensorSpecs, writeRandomClipVisionModel } from './lib/random-
 
 const { values } = parseArgs({
   options: {
-    layers: { type: 'string', default: '12' },
+    layers: { type: 'string', default: '1' },
     tasks: { type: 'string', default: '8' },
     repeat: { type: 'string', default: '2' },
     'no-methods': { type: 'boolean', default: false },
