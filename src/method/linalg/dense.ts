@@ -111,6 +111,20 @@ export function symEig(a: Float64Array, n: number): { values: Float64Array; vect
   return { values, vectors: transpose(rowsInOrder, n, n) };
 }
 
+/** Σₖ<len a[at + k]·b[k], four partial sums (independent additions keep the pipeline full). */
+function dot(a: Float64Array, at: number, b: Float64Array, len: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let k = 0;
+  for (; k + 3 < len; k += 4) {
+    s0 += a[at + k]! * b[k]!;
+    s1 += a[at + k + 1]! * b[k + 1]!;
+    s2 += a[at + k + 2]! * b[k + 2]!;
+    s3 += a[at + k + 3]! * b[k + 3]!;
+  }
+  for (; k < len; k++) s0 += a[at + k]! * b[k]!;
+  return s0 + s1 + (s2 + s3);
+}
+
 /**
  * Householder reduction of a symmetric n×n matrix `A` (overwritten) to tridiagonal form, from the last
  * row up as EISPACK's tred2: d gets the diagonal, e[i] the (i, i−1) entry (e[0] = 0). Returns Qᵀ
@@ -157,12 +171,7 @@ function tridiagonalize(A: Float64Array, d: Float64Array, e: Float64Array, n: nu
     }
     const v = V.subarray(ri, ri + i);
     if (!pReady) {
-      for (let j = 0; j < i; j++) {
-        const rj = j * n;
-        let s = 0;
-        for (let k = 0; k < i; k++) s += A[rj + k]! * v[k]!;
-        pNext[j] = s / h;
-      }
+      for (let j = 0; j < i; j++) pNext[j] = dot(A, j * n, v, i) / h;
     }
     // q = p − K v with p = A v / h, K = vᵀp / 2h; the update is A −= v qᵀ + q vᵀ on the leading i×i block
     [q, pNext] = [pNext, q];
@@ -186,10 +195,7 @@ function tridiagonalize(A: Float64Array, d: Float64Array, e: Float64Array, n: nu
     for (let j = 0; j < i1; j++) {
       update(j);
       if (!pReady) continue;
-      const rj = j * n;
-      let s = 0;
-      for (let k = 0; k < i1; k++) s += A[rj + k]! * w[k]!;
-      pNext[j] = s / h1;
+      pNext[j] = dot(A, j * n, w, i1) / h1;
     }
   }
   d[0] = A[0]!;
@@ -203,9 +209,7 @@ function tridiagonalize(A: Float64Array, d: Float64Array, e: Float64Array, n: nu
     const v = V.subarray(i * n, i * n + i);
     for (let r = 0; r < i; r++) {
       const rr = r * n;
-      let s = 0;
-      for (let k = 0; k < i; k++) s += Z[rr + k]! * v[k]!;
-      s /= h;
+      const s = dot(Z, rr, v, i) / h;
       if (s !== 0) for (let k = 0; k < i; k++) Z[rr + k] = Z[rr + k]! - s * v[k]!;
     }
   }
