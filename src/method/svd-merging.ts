@@ -134,7 +134,7 @@ export function tsvFactors(tvs: readonly Float32Array[], m: number, n: number): 
   const sumS = new Float64Array(k);
   const sumV = new Float64Array(k * n);
   tvs.forEach((tv, i) => {
-    const d = svdThin(toF64(tv), m, n);
+    const d = svdThin(toF64(tv), m, n, 0, r);
     putCols(sumU, k, d.u, d.k, m, i * r, r);
     sumS.set(d.s.subarray(0, r), i * r);
     putRows(sumV, d.vt, n, i * r, r);
@@ -269,7 +269,7 @@ export function isoCtsMatrix(tvs: readonly Float32Array[], m: number, n: number,
   const k = Math.min(m, n);
   const { common, perTask } = isoCtsSplit(k, T, fraction);
   if (common < 0) throw new UserError(`${ISO_CTS}: tensor '${name}' [${m}, ${n}] is too small for ${T} task subspaces (common_space_fraction ${fraction} leaves ${common} common directions)`);
-  const c = svdThin(toF64(sequentialSum(tvs)), m, n);
+  const c = svdThin(toF64(sequentialSum(tvs)), m, n, 0, common);
   const uc = new Float64Array(m * common);
   putCols(uc, common, c.u, c.k, m, 0, common);
   const ucT = transpose(uc, m, common);
@@ -282,7 +282,7 @@ export function isoCtsMatrix(tvs: readonly Float32Array[], m: number, n: number,
     for (let j = 0; j < w.length; j++) w[j] = w[j]! - proj[j]!;
     // What is left of τᵢ at float64 rounding level (τᵢ inside the common space) is zero, not directions
     // to keep at full weight in the polar factors.
-    const d = svdThin(w, m, n, RESIDUAL_TOL * frobenius(tv));
+    const d = svdThin(w, m, n, RESIDUAL_TOL * frobenius(tv), perTask);
     putCols(U, k, d.u, d.k, m, i * perTask, perTask);
     S.set(d.s.subarray(0, perTask), i * perTask);
     putRows(V, d.vt, n, i * perTask, perTask);
