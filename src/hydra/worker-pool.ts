@@ -48,8 +48,10 @@ export class WorkerPoolLauncher implements Launcher {
   constructor(private readonly ctx: LaunchContext, private readonly opts: PoolOptions, private readonly workerLogPath: (k: number) => string) {}
 
   launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]> {
+    const n = Math.min(this.opts.workers, Math.max(jobs.length, 1));
+    // the workers start node and load our modules while the batch is composed here
+    while (this.workers.size < n) this.idle.push(this.startWorker());
     const prepared = prepareJobs(this.ctx, jobs, initialJobIdx);
-    const n = Math.min(this.opts.workers, Math.max(prepared.length, 1));
     const threads = `${this.opts.threadsPerJob} thread${this.opts.threadsPerJob > 1 ? 's' : ''} each`;
     this.ctx.io.stderr.write(`[HYDRA] Launching ${jobs.length} jobs in ${n} local worker processes (${this.opts.label}, ${threads}; each worker runs job after job, reusing what its earlier jobs loaded)\n`);
     return Promise.all(prepared.map((job) => this.submit(job)));
