@@ -66,7 +66,7 @@ export class WorkerPoolLauncher implements Launcher {
     const all = [...this.workers];
     for (const w of all) {
       if (w.running === null && w.child.connected) w.child.send({ type: 'stop' } satisfies ToWorker);
-      else w.child.kill('SIGTERM');
+      else stopWorker(w.child);
     }
     await Promise.all(all.map((w) => w.exited));
     process.off('exit', this.killAll);
@@ -138,7 +138,7 @@ export class WorkerPoolLauncher implements Launcher {
     if (this.opts.timeoutS !== null) {
       r.timer = setTimeout(() => {
         r.timedOut = true;
-        w.child.kill('SIGTERM');
+        stopWorker(w.child);
       }, this.opts.timeoutS * 1000);
     }
     w.running = r;
@@ -156,6 +156,17 @@ export class WorkerPoolLauncher implements Launcher {
     this.idle.push(w);
     this.dispatch();
   }
+}
+
+/** Seconds a worker told to stop (SIGTERM: its clean-up runs) may take before it is killed. */
+const KILL_AFTER_S = 10;
+
+/** SIGTERM, then SIGKILL if the worker is still there (stuck in a system call that no signal handler interrupts). */
+function stopWorker(child: ChildProcess): void {
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_S * 1000);
+  t.unref();
+  child.once('exit', () => clearTimeout(t));
 }
 
 /** joblib's worker logs: `<sweep dir>/.joblib/worker-<k>.log`. */

@@ -18,7 +18,7 @@ function bestEvaluation(sweepDir: string) {
   return { status: b.status, swept: b.swept, tasks: b.tasks, average: b.average, output_dir: b.output_dir };
 }
 
-test('joblib with 2 workers and submitit_local equal the sequential sweep; each job ran in its own process with the sweep\'s clock', () => {
+test('joblib with 2 workers and submitit_local equal the sequential sweep; the jobs ran in worker processes with the sweep\'s clock, and a worker\'s later job started with its cache', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
   try {
     const lambdas = 'method.scaling_factor=0.1,0.5';
@@ -65,10 +65,13 @@ test('joblib with 2 workers and submitit_local equal the sequential sweep; each 
   }
 });
 
-test('a failing job of a joblib sweep is recorded with its error while the other finishes; the sweep exits non-zero', () => {
+test('a failing job of a joblib sweep is recorded with its error while its worker goes on to the next job; the sweep exits non-zero', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
   try {
-    const r = demoSweep(dir, ['method.scaling_factor=oops,0.5', 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=s']);
+    const r = demoSweep(dir, ['method.scaling_factor=oops,0.5', 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=1', 'hydra.sweep.dir=s']);
+    const first = /#0 failed \([\d.]+ s; worker (\d+), its job 1\)/.exec(r.stderr);
+    assert.ok(first, r.stderr);
+    assert.match(r.stderr, new RegExp(`#1 completed \\([\\d.]+ s; worker ${first[1]}, its job 2,`));
     assert.equal(r.code, 1);
     const rows = summaryRows(join(dir, 's'));
     assert.deepEqual(rows.map((x) => x.status), ['failed', 'completed']);
@@ -79,15 +82,20 @@ test('a failing job of a joblib sweep is recorded with its error while the other
   }
 });
 
+/** A copy of the demo's MNIST model whose weights are a FIFO no one writes: a job reading it stays there until stopped. */
+function hangingModel(dir: string): { hang: string; model: string } {
+  const hang = join(dir, 'hang');
+  mkdirSync(hang);
+  const model = join(repoRoot, 'demo', 'models', 'tiny-clip-mnist');
+  copyFileSync(join(model, 'config.json'), join(hang, 'config.json'));
+  assert.equal(spawnSync('mkfifo', [join(hang, 'model.safetensors')]).status, 0);
+  return { hang, model };
+}
+
 test('a joblib worker that dies fails the job it was running, with its signal and log; a new worker runs the next job', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
   try {
-    // job 0's model weights are a FIFO no one writes: its job stays on them until its worker is killed
-    const hang = join(dir, 'hang');
-    mkdirSync(hang);
-    const model = join(repoRoot, 'demo', 'models', 'tiny-clip-mnist');
-    copyFileSync(join(model, 'config.json'), join(hang, 'config.json'));
-    assert.equal(spawnSync('mkfifo', [join(hang, 'model.safetensors')]).status, 0);
+    const { hang, model } = hangingModel(dir);
     const run = demoSweepAsync(dir, [`modelpool.models.mnist=${hang},${model}`, 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=1', 'hydra.sweep.dir=s']);
     // the worker is forked before job #0 is announced
     await run.waitFor(/#0 : /);
