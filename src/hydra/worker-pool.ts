@@ -41,6 +41,8 @@ export class WorkerPoolLauncher implements Launcher {
   private readonly idle: Worker[] = [];
   private readonly queue: Queued[] = [];
   private started = 0;
+  /** Whether this process's exit stops the workers (a sweep interrupted by Ctrl-C leaves none behind). */
+  private hooked = false;
   private readonly killAll = () => {
     for (const w of this.workers) w.child.kill('SIGTERM');
   };
@@ -70,6 +72,7 @@ export class WorkerPoolLauncher implements Launcher {
     }
     await Promise.all(all.map((w) => w.exited));
     process.off('exit', this.killAll);
+    this.hooked = false;
   }
 
   private submit(job: PreparedJob): Promise<JobOutcome> {
@@ -103,7 +106,8 @@ export class WorkerPoolLauncher implements Launcher {
     closeSync(fd);
     let ended!: () => void;
     const w: Worker = { child, running: null, exited: new Promise((r) => (ended = r)) };
-    if (this.workers.size === 0) process.on('exit', this.killAll);
+    if (!this.hooked) process.on('exit', this.killAll);
+    this.hooked = true;
     this.workers.add(w);
     child.on('message', (m: JobDone) => this.finished(w, m));
     let gone = false;
