@@ -4,8 +4,9 @@
  * submitit_slurm on the cluster scripts/slurm-up.sh starts (skipped, saying why, where Slurm does not
  * answer). Prints JSON: wall time of each sweep, its speed-up over the sequential one, and the scheduling
  * overhead per job — (wall − sequential wall ÷ workers) ÷ jobs: what running elsewhere costs over a
- * perfectly shared-out sequential sweep. Every sweep must give the same summary rows.
- * Usage: node dist/bench/launchers.js [runs=1]
+ * perfectly shared-out sequential sweep. Every sweep must give the same summary rows. The runs are
+ * interleaved (sequential, joblib, …, then again), so that a shared machine's load falls on all alike.
+ * Usage: node dist/bench/launchers.js [runs=1] [launchers=sequential,joblib_2,submitit_slurm]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'fusion-bench.js');
 const runs = Number(process.argv[2] ?? 1);
+const chosen = process.argv[3]?.split(',') ?? null;
 const JOBS = 10;
 const lambdas = `method.scaling_factor=${Array.from({ length: JOBS }, (_, i) => ((i + 1) / 10).toFixed(1)).join(',')}`;
 
@@ -45,26 +47,30 @@ const launchers: { name: string; workers: number; args: string[]; skip: string |
 const dir = mkdtempSync(join(tmpdir(), 'fb-bench-launchers-'));
 try {
   const results: Record<string, unknown> = {};
+  const active = launchers.filter((l) => chosen === null || chosen.includes(l.name));
+  const walls = new Map<string, number[]>(active.map((l) => [l.name, []]));
   let reference: string | null = null;
-  let seqWall = 0;
-  for (const l of launchers) {
+  for (let i = 0; i < runs; i++) {
+    for (const l of active) {
+      if (l.skip !== null) continue;
+      const s = sweep(dir, `${l.name}-${i}`, l.args);
+      reference ??= s.rows;
+      if (s.rows !== reference) throw new Error(`${l.name}: the summary rows differ from the first sweep's`);
+      walls.get(l.name)!.push(s.wall_s);
+    }
+  }
+  const seqWall = Math.min(...(walls.get('sequential') ?? [NaN]));
+  for (const l of active) {
     if (l.skip !== null) {
       results[l.name] = { skipped: l.skip };
       continue;
     }
-    const walls: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const s = sweep(dir, `${l.name}-${i}`, l.args);
-      reference ??= s.rows;
-      if (s.rows !== reference) throw new Error(`${l.name}: the summary rows differ from the sequential sweep's`);
-      walls.push(s.wall_s);
-    }
-    const wall = Math.min(...walls);
-    if (l.name === 'sequential') seqWall = wall;
+    const w = walls.get(l.name)!;
+    const wall = Math.min(...w);
     results[l.name] = {
       workers: l.workers,
       wall_s: +wall.toFixed(2),
-      wall_runs_s: walls.map((w) => +w.toFixed(2)),
+      wall_runs_s: w.map((x) => +x.toFixed(2)),
       speedup_over_sequential: +(seqWall / wall).toFixed(2),
       overhead_per_job_s: +((wall - seqWall / l.workers) / JOBS).toFixed(3),
     };

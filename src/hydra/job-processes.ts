@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import type { ConfigValue } from '../config/values.js';
 import { packageRoot } from '../util/package-root.js';
 import { LAUNCHED_JOB_ENV, readJobReturn, type JobReturnFile, type LaunchedJobSpec } from './launched-job.js';
+import type { ComposeRequest } from './io.js';
 import type { LaunchContext } from './launcher.js';
 import { dictAt } from './run-dir.js';
 import { jobDirs, recordMatches } from './run-job.js';
@@ -25,6 +26,8 @@ export interface PreparedJob {
   id?: string;
   /** Arguments after `node`: the CLI and its options. */
   argv: string[];
+  /** The same as a compose request (what a pool worker is sent). */
+  request: ComposeRequest;
   outputDir: string;
   /** `<output dir>/<hydra.output_subdir>/job_return.json` (or in the output dir itself when output_subdir is null). */
   resultPath: string;
@@ -39,15 +42,33 @@ export function overrideValue(v: string, what: string): string {
   return `'${v}'`;
 }
 
-/** The CLI's arguments for one job: the request's config options (absolute) and the hydra and job overrides. */
-export function jobArgv(ctx: LaunchContext, overrides: readonly string[], extraHydra: readonly string[] = []): string[] {
+/**
+ * What composes one job: the request's config options (absolute) and the hydra and job overrides — the
+ * command line of a job's own process, or the request a pool worker composes (src/hydra/pool-worker.ts).
+ */
+export function jobRequest(ctx: LaunchContext, overrides: readonly string[], extraHydra: readonly string[] = []): ComposeRequest {
   const { request: req, io } = ctx;
-  const args = [CLI_PATH];
-  if (req.configPath !== null) args.push('--config-path', resolve(io.cwd, req.configPath));
+  return {
+    configPath: req.configPath === null ? null : resolve(io.cwd, req.configPath),
+    configName: req.configName,
+    configDir: req.configDir === null ? null : resolve(io.cwd, req.configDir),
+    overrides: [...ctx.hydraOverrides, `hydra.sweep.dir=${overrideValue(ctx.sweepDir, 'hydra.sweep.dir')}`, ...extraHydra, ...overrides],
+  };
+}
+
+/** The CLI's config options for `req` (its overrides not included). */
+export function configOptions(req: ComposeRequest): string[] {
+  const args: string[] = [];
+  if (req.configPath !== null) args.push('--config-path', req.configPath);
   if (req.configName !== null) args.push('--config-name', req.configName);
-  if (req.configDir !== null) args.push('--config-dir', resolve(io.cwd, req.configDir));
-  args.push(...ctx.hydraOverrides, `hydra.sweep.dir=${overrideValue(ctx.sweepDir, 'hydra.sweep.dir')}`, ...extraHydra, ...overrides);
+  if (req.configDir !== null) args.push('--config-dir', req.configDir);
   return args;
+}
+
+/** The CLI's arguments for one job. */
+export function jobArgv(ctx: LaunchContext, overrides: readonly string[], extraHydra: readonly string[] = []): string[] {
+  const req = jobRequest(ctx, overrides, extraHydra);
+  return [CLI_PATH, ...configOptions(req), ...req.overrides];
 }
 
 /**
@@ -67,6 +88,7 @@ export function prepareJobs(ctx: LaunchContext, jobs: readonly (readonly string[
       num,
       overrides,
       argv: jobArgv(ctx, overrides, extraHydra),
+      request: jobRequest(ctx, overrides, extraHydra),
       id: jobSubdir,
       outputDir,
       resultPath: join(subdir ?? outputDir, 'job_return.json'),

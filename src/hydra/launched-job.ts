@@ -2,7 +2,7 @@
  * One job of a sweep run in a process of its own (a local worker, a Slurm array task): our CLI, started
  * with the job's overrides, finds FUSION_BENCH_LAUNCHED_JOB in its environment (which job it is, the
  * sweep's clock, where to leave its result), runs the job as an in-process sweep would — same output
- * folder, same record, no sweep cache — and writes its result file atomically. The launcher trusts
+ * folder, same record, no sweep cache unless a pool worker runs it — and writes its result file atomically. The launcher trusts
  * result files: a job that left one ended as the file says.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { toPlain, type ConfigValue } from '../config/values.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { SweepCache } from '../run-context.js';
 import type { App } from './app.js';
 import { composeRequest } from './compose.js';
 import type { AppIO, ComposeRequest } from './io.js';
@@ -117,9 +118,10 @@ function jobIdOf(spec: LaunchedJobSpec, env: NodeJS.ProcessEnv): string {
  * Runs the job the request's overrides describe as job `spec.num` of its sweep; returns the exit status
  * (non-zero when the job failed, so that Slurm records FAILED). SIGUSR2 (Slurm's warning before the time
  * limit, `signal_delay_s`) ends the job: its result says so, and the temporary files of whatever it was
- * writing are removed on the way out (SIGTERM's clean-up), so nothing is left half-written.
+ * writing are removed on the way out (SIGTERM's clean-up), so nothing is left half-written. A pool worker
+ * passes the cache its earlier jobs filled (src/hydra/pool-worker.ts); a job in a process of its own has none.
  */
-export async function runLaunchedJob(req: ComposeRequest, io: AppIO, app: App, spec: LaunchedJobSpec): Promise<number> {
+export async function runLaunchedJob(req: ComposeRequest, io: AppIO, app: App, spec: LaunchedJobSpec, sweepCache: SweepCache | null = null): Promise<number> {
   const id = jobIdOf(spec, io.env);
   const now = new Date(spec.now);
   let finished = false;
@@ -145,7 +147,7 @@ export async function runLaunchedJob(req: ComposeRequest, io: AppIO, app: App, s
     job.id = id;
     job.num = spec.num;
     const task = ((dictAt(hydra.overrides, 'hydra.overrides').task ?? []) as ConfigValue[]).map(String);
-    const outcome = await runJob({ composed, mode: 'MULTIRUN', overrides: task, num: spec.num, now: () => now }, { io, app, sweepCache: null });
+    const outcome = await runJob({ composed, mode: 'MULTIRUN', overrides: task, num: spec.num, now: () => now }, { io, app, sweepCache });
     if (finished) return 1;
     finished = true;
     writeJobReturn(spec.result, {

@@ -44,6 +44,8 @@ export interface Launcher {
    * where the launcher runs its jobs; without it, that job runs in this process.
    */
   launchMore?(overrides: readonly string[], num: number, subdir: string): Promise<JobOutcome>;
+  /** The sweep is over: stop what the launcher keeps running between jobs (a pool's workers). */
+  close?(): Promise<void>;
 }
 
 /**

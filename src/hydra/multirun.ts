@@ -113,6 +113,7 @@ async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: La
     const endFailed = (await app.onMultirunEnd?.({ sweepDir, swept: plan.swept, outcomes, runMore })) ?? false;
     return outcomes.some((o) => o.status === 'failed') || endFailed ? 1 : 0;
   } finally {
+    await launcher.close?.();
     await app.releaseSweepCache?.(sweepCache);
     sweepCache.clear(); // what the jobs shared (task vector sums, images) is not needed after the sweep
   }

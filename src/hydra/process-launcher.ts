@@ -1,9 +1,10 @@
 /**
- * `hydra/launcher=joblib` and `hydra/launcher=submitit_local`: a sweep's jobs in parallel local processes,
- * each our CLI on its job's overrides (src/hydra/job-processes.ts), the cores shared out between them
- * (each job's onnxruntime gets FUSION_BENCH_ORT_THREADS threads). The jobs share nothing in memory: what
- * an in-process sweep reuses (task vector sums, images, heads) each job rebuilds or reads from the on-disk
- * caches. Each job's output goes to a log file; its result file says how it ended.
+ * `hydra/launcher=submitit_local`: a sweep's jobs in parallel local processes, one per job as submitit's
+ * LocalExecutor starts them, each our CLI on its job's overrides (src/hydra/job-processes.ts), the cores
+ * shared out between them (each job's onnxruntime gets FUSION_BENCH_ORT_THREADS threads). The jobs share
+ * nothing in memory: what an in-process sweep reuses (task vector sums, images, heads) each job rebuilds
+ * or reads from the on-disk caches. Each job's output goes to a log file; its result file says how it
+ * ended. Also the options of `hydra/launcher=joblib`, whose persistent workers are src/hydra/worker-pool.ts.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js'
 import type { JobOutcome } from './job-return.js';
 import { clearResult, launchedJobEnv, prepareJobs, type PreparedJob } from './job-processes.js';
 import { outcomeOfReturn, readJobReturn } from './launched-job.js';
+import type { AppIO } from './io.js';
 import type { LaunchContext, Launcher } from './launcher.js';
 
 export const JOBLIB_LAUNCHER = 'hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher';
@@ -103,7 +105,7 @@ export class ProcessPoolLauncher implements Launcher {
 
   private runOne(job: PreparedJob): Promise<JobOutcome> {
     const { io } = this.ctx;
-    io.stderr.write(`[HYDRA] \t#${job.num} : ${job.overrides.filter((o) => !o.startsWith('hydra.')).join(' ')}\n`);
+    announceJob(io, job);
     clearResult(job);
     const logPath = this.opts.logPath(job.num);
     mkdirSync(dirname(logPath), { recursive: true });
@@ -126,21 +128,47 @@ export class ProcessPoolLauncher implements Launcher {
         settled = true;
         if (timer !== null) clearTimeout(timer);
         closeSync(fd);
-        const seconds = (performance.now() - t0) / 1000;
-        const r = readJobReturn(job.resultPath);
-        const outcome: JobOutcome = r !== null && !timedOut
-          ? outcomeOfReturn(r, job.num, job.overrides)
-          : {
-              num: job.num, overrides: job.overrides.filter((o) => !o.startsWith('hydra.')), status: 'failed',
-              error: `${timedOut ? `timed out after ${this.opts.timeoutS} s` : why}; log: ${logPath}`,
-              outputDir: job.outputDir, reportPath: null, report: null, job: null, choices: {}, seconds,
-            };
-        if (outcome.status === 'failed') io.stderr.write(`Error executing job with overrides: [${outcome.overrides.map((o) => `'${o}'`).join(', ')}]\n${outcome.error}\n`);
-        io.stderr.write(`[HYDRA] \t#${job.num} ${outcome.status} (${seconds.toFixed(1)} s)\n`);
-        done(outcome);
+        done(jobEnded(io, job, { why, logPath, t0, failure: timedOut ? `timed out after ${this.opts.timeoutS} s` : null }));
       };
       child.on('error', (e) => finish(`the job's process did not start: ${e.message}`));
       child.on('close', (code, signal) => finish(`the job's process ended (${signal ?? `exit code ${code}`}) without a result file`));
     });
   }
+}
+
+/** The line a launcher prints as it starts a job. */
+export function announceJob(io: AppIO, job: PreparedJob): void {
+  io.stderr.write(`[HYDRA] \t#${job.num} : ${job.overrides.filter((o) => !o.startsWith('hydra.')).join(' ')}\n`);
+}
+
+export interface JobEnd {
+  /** Why a job that left no result file failed. */
+  why: string;
+  logPath: string;
+  /** When it started (performance.now()). */
+  t0: number;
+  /** A failure that overrides any result file (a timeout). */
+  failure?: string | null;
+  /** Added to the closing line. */
+  note?: string;
+}
+
+/**
+ * How a job run elsewhere ended: as its result file says, unless `failure` overrides it; a job that left
+ * none failed for `why`. Prints the error of a failed job and the closing line.
+ */
+export function jobEnded(io: AppIO, job: PreparedJob, end: JobEnd): JobOutcome {
+  const seconds = (performance.now() - end.t0) / 1000;
+  const failure = end.failure ?? null;
+  const r = failure === null ? readJobReturn(job.resultPath) : null;
+  const outcome: JobOutcome = r !== null
+    ? outcomeOfReturn(r, job.num, job.overrides)
+    : {
+        num: job.num, overrides: job.overrides.filter((o) => !o.startsWith('hydra.')), status: 'failed',
+        error: `${failure ?? end.why}; log: ${end.logPath}`,
+        outputDir: job.outputDir, reportPath: null, report: null, job: null, choices: {}, seconds,
+      };
+  if (outcome.status === 'failed') io.stderr.write(`Error executing job with overrides: [${outcome.overrides.map((o) => `'${o}'`).join(', ')}]\n${outcome.error}\n`);
+  io.stderr.write(`[HYDRA] \t#${job.num} ${outcome.status} (${seconds.toFixed(1)} s${end.note ?? ''})\n`);
+  return outcome;
 }

@@ -11,18 +11,22 @@ import { runMultirun } from './multirun.js';
 import { runJob } from './run-job.js';
 import { SLURM_LAUNCHER, SlurmLauncher } from './slurm/slurm-launcher.js';
 import { launchedJobSpec, runLaunchedJob } from './launched-job.js';
+import { isPoolWorker, runPoolWorker } from './pool-worker.js';
+import { joblibWorkerLog, WorkerPoolLauncher } from './worker-pool.js';
 import { JOBLIB_LAUNCHER, ProcessPoolLauncher, SUBMITIT_LOCAL_LAUNCHER, joblibOptions, submititLocalOptions } from './process-launcher.js';
 
 /** The launchers `hydra/launcher=<name>` can choose, by `_target_`. */
 export function builtinLaunchers(): LauncherRegistry {
   return new LauncherRegistry()
     .register([BASIC_LAUNCHER], (ctx) => new BasicLauncher(ctx))
-    .register([JOBLIB_LAUNCHER], (ctx) => new ProcessPoolLauncher(ctx, joblibOptions(ctx)))
+    .register([JOBLIB_LAUNCHER], (ctx) => new WorkerPoolLauncher(ctx, joblibOptions(ctx), joblibWorkerLog(ctx)))
     .register([SUBMITIT_LOCAL_LAUNCHER], (ctx) => new ProcessPoolLauncher(ctx, submititLocalOptions(ctx)))
     .register([SLURM_LAUNCHER], (ctx) => new SlurmLauncher(ctx));
 }
 
 export async function runApp(req: ComposeRequest, io: AppIO, app: App, opts: { multirun: boolean; launchers?: LauncherRegistry }): Promise<number> {
+  // a joblib worker: the jobs it is sent, one after another
+  if (isPoolWorker(io.env)) return runPoolWorker(io, app);
   // one job of a sweep, started by a launcher in a process of its own
   const launched = launchedJobSpec(io.env);
   if (launched !== null) return runLaunchedJob(req, io, app, launched);

@@ -1,21 +1,24 @@
 /**
- * hydra/launcher=joblib and submitit_local: the sweep's jobs run as processes of our CLI, side by side,
- * and the sweep's summary equals the sequential one's row for row.
+ * hydra/launcher=joblib (persistent worker processes, each with its own sweep cache) and submitit_local
+ * (a process per job): the sweep's jobs run in processes of our CLI, side by side, and the sweep's
+ * summary equals the sequential one's row for row; a job's failure, or its worker's death, fails that job only.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { joblibWorkers } from '../../src/hydra/process-launcher.js';
-import { comparable, demoSweep, summaryRows } from '../helpers/sweeps.js';
+import { repoRoot } from '../helpers/paths.js';
+import { comparable, demoSweep, demoSweepAsync, summaryRows } from '../helpers/sweeps.js';
 
 function bestEvaluation(sweepDir: string) {
   const b = (JSON.parse(readFileSync(join(sweepDir, 'sweep_summary.json'), 'utf8')) as { best_evaluation: { status: string; swept: unknown; tasks: unknown; average: unknown; output_dir: string } }).best_evaluation;
   return { status: b.status, swept: b.swept, tasks: b.tasks, average: b.average, output_dir: b.output_dir };
 }
 
-test('joblib with 2 workers and submitit_local equal the sequential sweep; each job ran in its own process with the sweep\'s clock', () => {
+test('joblib with 2 workers and submitit_local equal the sequential sweep; the jobs ran in worker processes with the sweep\'s clock, and a worker\'s later job started with its cache', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
   try {
     const lambdas = 'method.scaling_factor=0.1,0.5';
@@ -25,7 +28,7 @@ test('joblib with 2 workers and submitit_local equal the sequential sweep; each 
     assert.equal(seq.code, 0, seq.stderr);
     const jl = demoSweep(dir, [lambdas, 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=jl', '+stamp=${now:%H-%M-%S-%f}', ...best]);
     assert.equal(jl.code, 0, jl.stderr);
-    assert.match(jl.stderr, /Launching 2 jobs in 2 local processes \(joblib, n_jobs=2/);
+    assert.match(jl.stderr, /Launching 2 jobs in 2 local worker processes \(joblib, n_jobs=2/);
     const local = demoSweep(dir, [lambdas, 'hydra/launcher=submitit_local', 'hydra.launcher.cpus_per_task=1', 'hydra.sweep.dir=local']);
     assert.equal(local.code, 0, local.stderr);
 
@@ -37,7 +40,17 @@ test('joblib with 2 workers and submitit_local equal the sequential sweep; each 
     const seqBest = bestEvaluation(join(dir, 'seq'));
     assert.equal(seqBest.status, 'completed');
     assert.deepEqual(bestEvaluation(join(dir, 'jl')), { ...seqBest, output_dir: join(dir, 'jl', 'best') });
-    assert.match(readFileSync(join(dir, 'jl', '.joblib', '2.log'), 'utf8'), /Evaluating mnist/);
+    // the selected job's evaluation went to a worker that had run a sweep job: it started with that job's cache
+    const reused = /#2 completed \([\d.]+ s; worker (\d+), its job 2, (\d+) cached entries from its earlier jobs\)/.exec(jl.stderr);
+    assert.ok(reused, jl.stderr);
+    assert.ok(Number(reused[2]) > 0, reused[0]);
+    const log2 = readFileSync(join(dir, 'jl', '.joblib', '2.log'), 'utf8');
+    assert.match(log2, new RegExp(`^\\[joblib worker ${reused[1]}\\] job #2: this worker's job 2, sweep cache holding ${reused[2]} entries`));
+    assert.match(log2, /Evaluating mnist/);
+    // two workers, one per sweep job
+    const workers = new Set([...jl.stderr.matchAll(/#[01] completed \([\d.]+ s; worker (\d+), its job 1\)/g)].map((m) => m[1]));
+    assert.equal(workers.size, 2, jl.stderr);
+    assert.ok(workers.has(reused[1]!));
 
     const returns = [0, 1].map((n) => JSON.parse(readFileSync(join(dir, 'jl', String(n), 'job_return.json'), 'utf8')) as { num: number; status: string; job: { stamp: string } });
     assert.deepEqual(returns.map((r) => [r.num, r.status]), [[0, 'completed'], [1, 'completed']]);
@@ -52,15 +65,50 @@ test('joblib with 2 workers and submitit_local equal the sequential sweep; each 
   }
 });
 
-test('a failing job of a joblib sweep is recorded with its error while the other finishes; the sweep exits non-zero', () => {
+test('a failing job of a joblib sweep is recorded with its error while its worker goes on to the next job; the sweep exits non-zero', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
   try {
-    const r = demoSweep(dir, ['method.scaling_factor=oops,0.5', 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=2', 'hydra.sweep.dir=s']);
+    const r = demoSweep(dir, ['method.scaling_factor=oops,0.5', 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=1', 'hydra.sweep.dir=s']);
+    const first = /#0 failed \([\d.]+ s; worker (\d+), its job 1\)/.exec(r.stderr);
+    assert.ok(first, r.stderr);
+    assert.match(r.stderr, new RegExp(`#1 completed \\([\\d.]+ s; worker ${first[1]}, its job 2,`));
     assert.equal(r.code, 1);
     const rows = summaryRows(join(dir, 's'));
     assert.deepEqual(rows.map((x) => x.status), ['failed', 'completed']);
     assert.match(rows[0]!.error!, /scaling_factor' must be a finite number/);
     assert.match(r.stderr, /Error executing job with overrides: \['method\.scaling_factor=oops'\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A copy of the demo's MNIST model whose weights are a FIFO no one writes: a job reading it stays there until stopped. */
+function hangingModel(dir: string): { hang: string; model: string } {
+  const hang = join(dir, 'hang');
+  mkdirSync(hang);
+  const model = join(repoRoot, 'demo', 'models', 'tiny-clip-mnist');
+  copyFileSync(join(model, 'config.json'), join(hang, 'config.json'));
+  assert.equal(spawnSync('mkfifo', [join(hang, 'model.safetensors')]).status, 0);
+  return { hang, model };
+}
+
+test('a joblib worker that dies fails the job it was running, with its signal and log; a new worker runs the next job', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-pool-'));
+  try {
+    const { hang, model } = hangingModel(dir);
+    const run = demoSweepAsync(dir, [`modelpool.models.mnist=${hang},${model}`, 'hydra/launcher=joblib', 'hydra.launcher.n_jobs=1', 'hydra.sweep.dir=s']);
+    // the worker is forked before job #0 is announced
+    await run.waitFor(/#0 : /);
+    const kids = spawnSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    assert.equal(kids.length, 1, `one worker, got ${kids.join(' ')}`);
+    process.kill(Number(kids[0]), 'SIGKILL');
+    assert.equal(await run.done, 1, run.stderr());
+    const rows = summaryRows(join(dir, 's'));
+    assert.deepEqual(rows.map((x) => x.status), ['failed', 'completed']);
+    assert.match(rows[0]!.error!, new RegExp(`joblib worker process ${kids[0]} ended \\(SIGKILL\\) while running this job .*log: ${join(dir, 's', '.joblib', 'worker-0.log')}`));
+    const second = /#1 completed \([\d.]+ s; worker (\d+), its job 1\)/.exec(run.stderr());
+    assert.ok(second, run.stderr());
+    assert.notEqual(second[1], kids[0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
