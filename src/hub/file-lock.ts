@@ -1,4 +1,5 @@
 import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { pidAlive } from '../util/stale-temps.js';
 import { ensureDir } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
@@ -37,14 +38,6 @@ function readOwner(path: string): Owner | null {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,7 +94,7 @@ function isStale(path: string, staleMs: number, activityMs: (() => number) | und
     return null; // released between our create and our look
   }
   const owner = readOwner(path);
-  if (owner !== null && owner.host === hostname() && !processAlive(owner.pid)) return { stale: true, ino: st.ino };
+  if (owner !== null && owner.host === hostname() && !pidAlive(owner.pid)) return { stale: true, ino: st.ino };
   const last = Math.max(st.mtimeMs, activityMs?.() ?? 0);
   return { stale: Date.now() - last > staleMs, ino: st.ino };
 }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { trackTemp, untrackTemp } from '../util/cleanup.js';
+import { pidAlive } from '../util/stale-temps.js';
 
 export const LOCK_NAME = '.fusion-bench.lock';
 
@@ -17,14 +18,6 @@ export interface DirLock {
   release(): void;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function owner(path: string): { pid: number; host: string } | null {
   try {
@@ -47,7 +40,7 @@ export function lockDir(dir: string, what: string): DirLock {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${what} ${dir}: ${(e as Error).message}`, { cause: e });
       const o = owner(path);
       const here = hostname();
-      if (o !== null && (o.host !== here || alive(o.pid))) {
+      if (o !== null && (o.host !== here || pidAlive(o.pid))) {
         const who = o.host === here ? `PID ${o.pid}` : `PID ${o.pid} on ${o.host}`;
         throw new UserError(`${what} ${dir} is in use by another fusion-bench run (${who}); wait for it to finish, or give this run another directory. (If that process is gone, delete ${path}.)`);
       }
