@@ -23,7 +23,7 @@ export class SimpleEnsembleAlgorithm {
   static readonly params: readonly ParamDef[] = [
     { name: 'device_map', type: 'any', default: null, doc: 'accepted as fusion_bench does; every member runs in its own onnxruntime session' },
   ];
-  static readonly configKeys: readonly string[] = ['device_map'];
+  static readonly configKeys: readonly string[] = SimpleEnsembleAlgorithm.params.map((d) => d.name);
   static readonly summary = 'ensemble: the mean of the members’ outputs';
   readonly device_map: unknown;
 
@@ -43,7 +43,7 @@ export class WeightedEnsembleAlgorithm {
     { name: 'normalize', type: 'bool', default: true, doc: 'divide the weights by their sum' },
     { name: 'weights', type: 'float[]', default: null, doc: 'one weight per model (default: 1/n each)' },
   ];
-  static readonly configKeys: readonly string[] = ['normalize', 'weights'];
+  static readonly configKeys: readonly string[] = WeightedEnsembleAlgorithm.params.map((d) => d.name);
   static readonly summary = 'ensemble: the weighted sum of the members’ outputs';
   readonly normalize: boolean;
   readonly weights: readonly number[] | null;

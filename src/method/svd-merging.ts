@@ -148,7 +148,7 @@ export class TaskSingularVectorMerging {
     EXCLUDE_KEYS,
     { name: 'return_single_task_models', type: 'bool', default: false, doc: 'also return each task’s model (θ₀ + its part of the merge), evaluated and saved by name' },
   ];
-  static readonly configKeys: readonly string[] = ['alpha', 'exclude_keys', 'return_single_task_models'];
+  static readonly configKeys: readonly string[] = TaskSingularVectorMerging.params.map((d) => d.name);
   static readonly summary = 'Task Singular Vectors merging (TSV-M): decorrelated low-rank task matrices';
   readonly alpha: number | readonly number[] | null;
   readonly exclude_keys: readonly string[];
@@ -298,7 +298,7 @@ export function isoCtsMatrix(tvs: readonly Float32Array[], m: number, n: number,
 
 export class IsotropicMergingInCommonSubspace {
   static readonly params: readonly ParamDef[] = [SCALING, EXCLUDE_KEYS];
-  static readonly configKeys: readonly string[] = ['scaling_factor', 'exclude_keys'];
+  static readonly configKeys: readonly string[] = IsotropicMergingInCommonSubspace.params.map((d) => d.name);
   static readonly summary = 'Iso-C: Σ task vectors with a flat (isotropic) spectrum';
   readonly scaling_factor: number;
   readonly exclude_keys: readonly string[];
@@ -335,7 +335,7 @@ export class IsotropicMergingInCommonAndTaskSubspace {
     { name: 'common_space_fraction', type: 'float', min: 0, minExclusive: true, max: 1, doc: 'share of min(m, n) directions taken from the common subspace of Σ τᵢ' },
     EXCLUDE_KEYS,
   ];
-  static readonly configKeys: readonly string[] = ['scaling_factor', 'common_space_fraction', 'exclude_keys'];
+  static readonly configKeys: readonly string[] = IsotropicMergingInCommonAndTaskSubspace.params.map((d) => d.name);
   static readonly summary = 'Iso-CTS: isotropic merge in the common and task-specific subspaces';
   readonly scaling_factor: number;
   readonly common_space_fraction: number;

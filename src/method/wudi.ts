@@ -79,7 +79,7 @@ export class WUDIMerging {
     { name: 'iter_num', type: 'int', min: 0, doc: 'Adam steps per matrix' },
     { name: 'exclude_keys', type: 'str[]', default: [], doc: 'matrices that are not optimised (they get Σ τᵢ / n)' },
   ];
-  static readonly configKeys: readonly string[] = ['iter_num', 'exclude_keys'];
+  static readonly configKeys: readonly string[] = WUDIMerging.params.map((d) => d.name);
   static readonly summary = 'WUDI merging: per-layer Adam on the task-vector interference loss (data-free)';
   readonly iter_num: number;
   readonly exclude_keys: readonly string[];
