@@ -12,7 +12,7 @@ import {
   type TensorData,
   type ValueInfo,
 } from './model.js';
-import { type Chunk, joinEncoded } from './proto.js';
+import { type Chunk, type Encoded, joinEncoded } from './proto.js';
 import { UserError } from '../errors.js';
 
 /** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
@@ -155,17 +155,89 @@ export class GraphBuilder {
 
   /** Encodes the model: one copy of every initializer into the returned buffer. */
   build(opts: BuildOptions = {}): Uint8Array {
-    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
-    for (const [d, v] of this.domains) opsets[d] = v;
-    const enc = encodeModel({
-      irVersion: opts.irVersion ?? 8,
-      opsets,
-      producerName: opts.producerName ?? 'fusion-bench',
-      graph: { name: this.name, nodes: this.nodes, initializers: this.inits, inputs: this.inputs, outputs: this.outputs },
-    });
+    const enc = this.encode(this.inits, opts);
     if (enc.length > MAX_MODEL_BYTES) {
       throw new UserError(`graph ${this.name}: the ONNX model would be ${enc.length} bytes, over protobuf's 2 GiB limit (towers above ~500M float32 parameters are not supported yet)`);
     }
     return joinEncoded(enc);
   }
+
+  /**
+   * Encodes the model with every initializer of at least `minBytes` as external data: the model bytes
+   * hold the graph only, and each large weight is its own in-memory "file" (named by `weights[i].path`)
+   * for onnxruntime's `externalData` option. The weights are never joined into one buffer, so no second
+   * copy of them exists, and the model has no 2 GiB limit.
+   */
+  buildExternal(opts: BuildOptions & { minBytes?: number } = {}): { model: Uint8Array; weights: ExternalWeight[] } {
+    const minBytes = opts.minBytes ?? 1024;
+    const weights: ExternalWeight[] = [];
+    const inits = this.inits.map((t): TensorData => {
+      if (t.raw.length < minBytes) return t;
+      const path = `w${weights.length}.bin`;
+      const data = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
+      if (data.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${data.length} bytes, announced ${t.raw.length}`);
+      weights.push({ path, data, name: t.name });
+      return { ...t, raw: new Uint8Array(0), external: { location: path, offset: 0, length: data.length } };
+    });
+    return { model: joinEncoded(this.encode(inits, opts)), weights };
+  }
+
+  /**
+   * Encodes the model with every float32 initializer of at least `minBytes` turned into a graph input of
+   * the same name (returned with its data): the graph is then the same for every set of weights, so one
+   * session serves them all and the weights are fed with each run, used in place.
+   */
+  buildWeightsAsInputs(opts: BuildOptions & { minBytes?: number } = {}): { model: Uint8Array; weights: WeightInput[] } {
+    const minBytes = opts.minBytes ?? 1024;
+    const weights: WeightInput[] = [];
+    const inits: TensorData[] = [];
+    const inputs = [...this.inputs];
+    for (const t of this.inits) {
+      if (t.dataType !== DataType.FLOAT || t.raw.length < minBytes) {
+        inits.push(t);
+        continue;
+      }
+      const bytes = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
+      if (bytes.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${bytes.length} bytes, announced ${t.raw.length}`);
+      const data = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Float32Array(bytes.slice().buffer);
+      weights.push({ name: t.name, dims: t.dims, data });
+      inputs.push({ name: t.name, elemType: DataType.FLOAT, dims: t.dims });
+    }
+    const enc = encodeModel({ irVersion: opts.irVersion ?? 8, opsets: this.opsets(opts), producerName: opts.producerName ?? 'fusion-bench', graph: { name: this.name, nodes: this.nodes, initializers: inits, inputs, outputs: this.outputs } });
+    return { model: joinEncoded(enc), weights };
+  }
+
+  private opsets(opts: BuildOptions): Record<string, number> {
+    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
+    for (const [d, v] of this.domains) opsets[d] = v;
+    return opsets;
+  }
+
+  private encode(initializers: readonly TensorData[], opts: BuildOptions): Encoded {
+    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
+    for (const [d, v] of this.domains) opsets[d] = v;
+    return encodeModel({
+      irVersion: opts.irVersion ?? 8,
+      opsets,
+      producerName: opts.producerName ?? 'fusion-bench',
+      graph: { name: this.name, nodes: this.nodes, initializers, inputs: this.inputs, outputs: this.outputs },
+    });
+  }
 }
+
+/** A weight fed as a graph input (see GraphBuilder.buildWeightsAsInputs). */
+export interface WeightInput {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** One initializer stored outside the model bytes (see GraphBuilder.buildExternal). */
+export interface ExternalWeight {
+  /** The external-data location the model names. */
+  readonly path: string;
+  readonly data: Uint8Array;
+  /** The initializer's name in the graph. */
+  readonly name: string;
+}
+

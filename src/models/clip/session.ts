@@ -1,15 +1,20 @@
 /**
  * CLIP towers running on onnxruntime-node: the ONNX model is built in memory from a StateDict (no temp
- * files) and handed to an InferenceSession with every core and full graph optimisation.
+ * files) and handed to an InferenceSession with every core and full graph optimisation. The model bytes
+ * hold the graph only; each weight goes to onnxruntime as in-memory external data, which it copies
+ * into its own memory (and pre-packs), so the weights are never joined into one protobuf buffer and our
+ * arrays are garbage as soon as the session exists.
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../errors.js';
 import type { StateDict } from '../../tensor/types.js';
+import type { GraphBuilder } from '../../onnx/graph-builder.js';
+import type { Profiler } from '../../util/profiler.js';
 import type { ClipTextConfig, ClipVisionConfig } from './config.js';
 import type { AttentionImpl } from './encoder-graph.js';
-import { buildClipTextGraph, TEXT_ATTENTION_MASK, TEXT_EMBEDS, TEXT_HIDDEN, TEXT_INPUT_IDS, TEXT_POOLED } from './text-graph.js';
-import { buildClipVisionGraph, VISION_EMBEDS, VISION_HIDDEN, VISION_INPUT, VISION_POOLED } from './vision-graph.js';
+import { clipTextGraph, TEXT_ATTENTION_MASK, TEXT_EMBEDS, TEXT_HIDDEN, TEXT_INPUT_IDS, TEXT_POOLED } from './text-graph.js';
+import { clipVisionGraph, VISION_EMBEDS, VISION_HIDDEN, VISION_INPUT, VISION_POOLED } from './vision-graph.js';
 
 export interface ClipSessionOptions {
   /** Bias-free projection weight [projection_dim, hidden] (visual_projection.weight / text_projection.weight). */
@@ -28,6 +33,31 @@ export interface ClipSessionOptions {
   readonly source?: string;
   /** Further onnxruntime session options (e.g. `extra` config entries); they override the defaults above. */
   readonly ortOptions?: ort.InferenceSession.SessionOptions;
+  /** Where to record the 'prepare tower weights' and 'create onnxruntime session' times. */
+  readonly profiler?: Profiler;
+}
+
+/** What creating a session took, in seconds: loading and laying out the weights, then onnxruntime's part. */
+export interface SessionTimings {
+  readonly weightsS: number;
+  readonly createS: number;
+}
+
+/**
+ * Writes the graph with its weights as in-memory external data and creates the session. onnxruntime
+ * copies external data into its own tensors (a test checks this), so nothing here outlives the call.
+ */
+async function createFromGraph(g: GraphBuilder, opts: ClipSessionOptions): Promise<{ session: ort.InferenceSession; timings: SessionTimings }> {
+  let t0 = performance.now();
+  const { model, weights } = g.buildExternal();
+  const weightsS = (performance.now() - t0) / 1000;
+  opts.profiler?.record('prepare tower weights', weightsS);
+  t0 = performance.now();
+  const externalData = weights.map((w) => ({ path: w.path, data: w.data }));
+  const session = await createSession(model, { ...sessionOptions(opts), externalData });
+  const createS = (performance.now() - t0) / 1000;
+  opts.profiler?.record('create onnxruntime session', createS);
+  return { session, timings: { weightsS, createS } };
 }
 
 export interface ClipOutputs {
@@ -116,12 +146,11 @@ function outputsOf(r: ort.InferenceSession.ReturnType, pooled: string, embeds: s
 }
 
 export class ClipVisionSession {
-  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipVisionConfig) {}
+  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipVisionConfig, readonly timings: SessionTimings) {}
 
   static async create(config: ClipVisionConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipVisionSession> {
-    const model = buildClipVisionGraph(config, stateDict, opts);
-    const session = await createSession(model, sessionOptions(opts));
-    return new ClipVisionSession(session, config);
+    const { session, timings } = await createFromGraph(clipVisionGraph(config, stateDict, opts), opts);
+    return new ClipVisionSession(session, config, timings);
   }
 
   /** Values per image in `pixelValues` ([batch, channels, image_size, image_size], row-major). */
@@ -147,12 +176,11 @@ export class ClipVisionSession {
 }
 
 export class ClipTextSession {
-  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipTextConfig) {}
+  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipTextConfig, readonly timings: SessionTimings) {}
 
   static async create(config: ClipTextConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipTextSession> {
-    const model = buildClipTextGraph(config, stateDict, opts);
-    const session = await createSession(model, sessionOptions(opts));
-    return new ClipTextSession(session, config);
+    const { session, timings } = await createFromGraph(clipTextGraph(config, stateDict, opts), opts);
+    return new ClipTextSession(session, config, timings);
   }
 
   /**

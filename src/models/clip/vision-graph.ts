@@ -37,6 +37,11 @@ export const VISION_EMBEDS = 'image_embeds';
 export const VISION_HIDDEN = 'last_hidden_state';
 
 export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGraphOptions = {}): Uint8Array {
+  return clipVisionGraph(cfg, sd, opts).build();
+}
+
+/** The vision tower as a GraphBuilder with its outputs marked (weights still lazy), to build either way. */
+export function clipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGraphOptions = {}): GraphBuilder {
   const g = new GraphBuilder('clip_vision');
   const w = new WeightReader(sd, opts.source ?? 'vision checkpoint');
   const v = addClipVisionTower(g, w, cfg, opts);
@@ -44,7 +49,7 @@ export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts:
   if (v.hidden) g.output(v.hidden, VISION_HIDDEN, DataType.FLOAT, ['batch', (cfg.imageSize / cfg.patchSize) ** 2 + 1, d]);
   g.output(v.pooled, VISION_POOLED, DataType.FLOAT, ['batch', d]);
   if (v.embeds && opts.projection) g.output(v.embeds, VISION_EMBEDS, DataType.FLOAT, ['batch', opts.projection.length / d]);
-  return g.build();
+  return g;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { UserError } from '../../errors.js';
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
+import { MemoryStateDict } from '../../tensor/memory-state-dict.js';
 import type { StateDict } from '../../tensor/types.js';
 
 /** Rows of a checkpoint tensor in a stacked weight, optionally multiplied by `scale` in float32. */
@@ -69,9 +70,15 @@ export class WeightReader {
     }
   }
 
-  /** Checks `name` now and returns a loader for later (graph weights are loaded while the model is written). */
+  /**
+   * Checks `name` now and returns a loader for later (graph weights are loaded while the model is
+   * written). What the loader returns is only read, never modified: a tensor already in memory is
+   * returned as is rather than copied (onnxruntime copies initializers into its own memory).
+   */
   lazy(name: string, shape: readonly number[]): () => Float32Array {
     this.check(name, shape);
+    const sd = this.sd;
+    if (sd instanceof MemoryStateDict) return () => sd.get(name).data;
     return () => this.read(name, shape);
   }
 

@@ -1,0 +1,69 @@
+/**
+ * Sessions take their weights as in-memory external data (src/models/clip/session.ts): the outputs are
+ * bit for bit those of the same graph with the weights inside the protobuf, sessions built one after
+ * another in a process do not see each other's weights, and onnxruntime owns a copy of the weights (a
+ * state dict in memory is handed over without copying, so changing it afterwards must not reach the session).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
+import { randomClipStateDict } from '../../src/models/clip/random-weights.js';
+import { ClipVisionSession, createSession, sessionOptions } from '../../src/models/clip/session.js';
+import { buildClipVisionGraph, VISION_EMBEDS, VISION_INPUT } from '../../src/models/clip/vision-graph.js';
+import { MemoryStateDict } from '../../src/tensor/memory-state-dict.js';
+
+const cfg = clipVisionConfigFrom({
+  model_type: 'clip_vision_model', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4,
+  image_size: 32, patch_size: 8, projection_dim: 16,
+});
+
+function pixels(n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(i * 0.37) * 1.7;
+  return out;
+}
+
+async function embeds(sd: MemoryStateDict, px: Float32Array): Promise<Float32Array> {
+  const s = await ClipVisionSession.create(cfg, sd, { projection: sd.loadF32('visual_projection.weight'), threads: 1 });
+  try {
+    return (await s.run(px, 2)).embeds!;
+  } finally {
+    await s.dispose();
+  }
+}
+
+test('external-data weights give bit-identical outputs to weights inside the model, session after session', async () => {
+  const a = randomClipStateDict({ vision: cfg, projectionDim: 16 }, 3) as MemoryStateDict;
+  const b = randomClipStateDict({ vision: cfg, projectionDim: 16 }, 4) as MemoryStateDict;
+  const px = pixels(2 * 3 * 32 * 32);
+  const inline = await createSession(buildClipVisionGraph(cfg, a, { projection: a.loadF32('visual_projection.weight') }), sessionOptions({ threads: 1 }));
+  let reference: Float32Array;
+  try {
+    const r = await inline.run({ [VISION_INPUT]: new ort.Tensor('float32', px, [2, 3, 32, 32]) });
+    reference = r[VISION_EMBEDS]!.data as Float32Array;
+  } finally {
+    await inline.release();
+  }
+  const first = await embeds(a, px);
+  const other = await embeds(b, px);
+  const again = await embeds(a, px);
+  assert.deepEqual(first, reference);
+  assert.deepEqual(again, reference);
+  assert.notDeepEqual(other, reference, 'other weights give other outputs');
+});
+
+test('a state dict changed after the session was created does not change its outputs (onnxruntime owns a copy)', async () => {
+  const sd = randomClipStateDict({ vision: cfg, projectionDim: 16 }, 5) as MemoryStateDict;
+  assert.ok(sd instanceof MemoryStateDict, 'the random checkpoint is in memory, so its arrays are handed over as they are');
+  const px = pixels(2 * 3 * 32 * 32);
+  const s = await ClipVisionSession.create(cfg, sd, { projection: sd.loadF32('visual_projection.weight'), threads: 1 });
+  try {
+    const before = (await s.run(px, 2)).embeds!.slice();
+    for (const name of sd.names()) sd.get(name).data.fill(0.25);
+    assert.deepEqual((await s.run(px, 2)).embeds!, before);
+  } finally {
+    await s.dispose();
+  }
+  assert.ok(s.timings.weightsS >= 0 && s.timings.createS > 0);
+});
