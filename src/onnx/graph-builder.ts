@@ -182,31 +182,6 @@ export class GraphBuilder {
     return { model: joinEncoded(this.encode(inits, opts)), weights };
   }
 
-  /**
-   * Encodes the model with every float32 initializer of at least `minBytes` turned into a graph input of
-   * the same name (returned with its data): the graph is then the same for every set of weights, so one
-   * session serves them all and the weights are fed with each run, used in place.
-   */
-  buildWeightsAsInputs(opts: BuildOptions & { minBytes?: number } = {}): { model: Uint8Array; weights: WeightInput[] } {
-    const minBytes = opts.minBytes ?? 1024;
-    const weights: WeightInput[] = [];
-    const inits: TensorData[] = [];
-    const inputs = [...this.inputs];
-    for (const t of this.inits) {
-      if (t.dataType !== DataType.FLOAT || t.raw.length < minBytes) {
-        inits.push(t);
-        continue;
-      }
-      const bytes = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
-      if (bytes.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${bytes.length} bytes, announced ${t.raw.length}`);
-      const data = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Float32Array(bytes.slice().buffer);
-      weights.push({ name: t.name, dims: t.dims, data });
-      inputs.push({ name: t.name, elemType: DataType.FLOAT, dims: t.dims });
-    }
-    const enc = encodeModel({ irVersion: opts.irVersion ?? 8, opsets: this.opsets(opts), producerName: opts.producerName ?? 'fusion-bench', graph: { name: this.name, nodes: this.nodes, initializers: inits, inputs, outputs: this.outputs } });
-    return { model: joinEncoded(enc), weights };
-  }
-
   private opsets(opts: BuildOptions): Record<string, number> {
     const opsets: Record<string, number> = { '': opts.opset ?? 17 };
     for (const [d, v] of this.domains) opsets[d] = v;
@@ -214,22 +189,13 @@ export class GraphBuilder {
   }
 
   private encode(initializers: readonly TensorData[], opts: BuildOptions): Encoded {
-    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
-    for (const [d, v] of this.domains) opsets[d] = v;
     return encodeModel({
       irVersion: opts.irVersion ?? 8,
-      opsets,
+      opsets: this.opsets(opts),
       producerName: opts.producerName ?? 'fusion-bench',
       graph: { name: this.name, nodes: this.nodes, initializers, inputs: this.inputs, outputs: this.outputs },
     });
   }
-}
-
-/** A weight fed as a graph input (see GraphBuilder.buildWeightsAsInputs). */
-export interface WeightInput {
-  readonly name: string;
-  readonly dims: readonly number[];
-  readonly data: Float32Array;
 }
 
 /** One initializer stored outside the model bytes (see GraphBuilder.buildExternal). */
