@@ -13,6 +13,8 @@ import {
   type ValueInfo,
 } from './model.js';
 import { type Chunk, type Encoded, joinEncoded } from './proto.js';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 
 /** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
@@ -182,6 +184,39 @@ export class GraphBuilder {
     return { model: joinEncoded(this.encode(inits, opts)), weights };
   }
 
+  /**
+   * Writes the model into `dir` as `model.onnx` plus `weights.bin`, every initializer of at least
+   * `minBytes` as external data in that file (64-byte aligned). Lazy weights are produced and written
+   * one at a time, so at most one of them is in memory; onnxruntime then loads them from the file.
+   * Returns the model's path.
+   */
+  writeExternal(dir: string, opts: BuildOptions & { minBytes?: number } = {}): string {
+    const minBytes = opts.minBytes ?? 1024;
+    const weightsFile = 'weights.bin';
+    const fd = openSync(join(dir, weightsFile), 'w');
+    let inits: TensorData[];
+    try {
+      let at = 0;
+      inits = this.inits.map((t): TensorData => {
+        if (t.raw.length < minBytes) return t;
+        const data = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
+        if (data.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${data.length} bytes, announced ${t.raw.length}`);
+        const pad = (64 - (at % 64)) % 64;
+        if (pad > 0) writeAll(fd, new Uint8Array(pad));
+        at += pad;
+        writeAll(fd, data);
+        const offset = at;
+        at += data.length;
+        return { ...t, raw: new Uint8Array(0), external: { location: weightsFile, offset, length: data.length } };
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, joinEncoded(this.encode(inits, opts)));
+    return path;
+  }
+
   private opsets(opts: BuildOptions): Record<string, number> {
     const opsets: Record<string, number> = { '': opts.opset ?? 17 };
     for (const [d, v] of this.domains) opsets[d] = v;
@@ -207,3 +242,7 @@ export interface ExternalWeight {
   readonly name: string;
 }
 
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+}

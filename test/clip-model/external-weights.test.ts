@@ -1,10 +1,14 @@
 /**
- * Sessions take their weights as in-memory external data (src/models/clip/session.ts): the outputs are
- * bit for bit those of the same graph with the weights inside the protobuf, sessions built one after
- * another in a process do not see each other's weights, and onnxruntime owns a copy of the weights (a
- * state dict in memory is handed over without copying, so changing it afterwards must not reach the session).
+ * Sessions take their weights as external data (src/models/clip/session.ts), in memory or through a
+ * scratch file: the outputs are bit for bit those of the same graph with the weights inside the
+ * protobuf, sessions built one after another in a process do not see each other's weights, onnxruntime
+ * owns a copy of the weights (a state dict in memory is handed over without copying, so changing it
+ * afterwards must not reach the session), and the scratch file is gone once the session exists.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
@@ -12,6 +16,12 @@ import { randomClipStateDict } from '../../src/models/clip/random-weights.js';
 import { ClipVisionSession, createSession, sessionOptions } from '../../src/models/clip/session.js';
 import { buildClipVisionGraph, VISION_EMBEDS, VISION_INPUT } from '../../src/models/clip/vision-graph.js';
 import { MemoryStateDict } from '../../src/tensor/memory-state-dict.js';
+import { openSafetensors } from '../../src/tensor/safetensors-read.js';
+import { writeSafetensorsSync } from '../../src/tensor/safetensors-write.js';
+import type { StateDict } from '../../src/tensor/types.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'clip-ext-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const cfg = clipVisionConfigFrom({
   model_type: 'clip_vision_model', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4,
@@ -24,8 +34,8 @@ function pixels(n: number): Float32Array {
   return out;
 }
 
-async function embeds(sd: MemoryStateDict, px: Float32Array): Promise<Float32Array> {
-  const s = await ClipVisionSession.create(cfg, sd, { projection: sd.loadF32('visual_projection.weight'), threads: 1 });
+async function embeds(sd: StateDict, px: Float32Array, weightsDir?: string | null): Promise<Float32Array> {
+  const s = await ClipVisionSession.create(cfg, sd, { projection: sd.loadF32('visual_projection.weight'), threads: 1, weightsDir });
   try {
     return (await s.run(px, 2)).embeds!;
   } finally {
@@ -51,6 +61,19 @@ test('external-data weights give bit-identical outputs to weights inside the mod
   assert.deepEqual(first, reference);
   assert.deepEqual(again, reference);
   assert.notDeepEqual(other, reference, 'other weights give other outputs');
+
+  // The same weights from a checkpoint on disk go through a scratch file, removed after the session is made.
+  const file = join(tmp, 'a.safetensors');
+  writeSafetensorsSync(file, a);
+  const scratch = mkdtempSync(join(tmp, 'scratch-'));
+  const onDisk = openSafetensors(file);
+  try {
+    assert.deepEqual(await embeds(onDisk, px, scratch), reference);
+    assert.deepEqual(readdirSync(scratch), [], 'the scratch weights file is deleted');
+    assert.deepEqual(await embeds(onDisk, px, null), reference, 'weightsDir null: in memory');
+  } finally {
+    onDisk.close();
+  }
 });
 
 test('a state dict changed after the session was created does not change its outputs (onnxruntime owns a copy)', async () => {

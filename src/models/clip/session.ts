@@ -1,13 +1,15 @@
 /**
- * CLIP towers running on onnxruntime-node: the ONNX model is built in memory from a StateDict (no temp
- * files) and handed to an InferenceSession with every core and full graph optimisation. The model bytes
- * hold the graph only; each weight goes to onnxruntime as in-memory external data, which it copies
- * into its own memory (and pre-packs), so the weights are never joined into one protobuf buffer and our
- * arrays are garbage as soon as the session exists.
+ * CLIP towers running on onnxruntime-node: the ONNX model is built from a StateDict and handed to an
+ * InferenceSession with every core and full graph optimisation. The model bytes hold the graph only; the
+ * weights go to onnxruntime as external data (createFromGraph), never joined into one protobuf buffer,
+ * and nothing of them is ours once the session exists.
  */
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../errors.js';
+import { MemoryStateDict } from '../../tensor/memory-state-dict.js';
 import type { StateDict } from '../../tensor/types.js';
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
 import type { Profiler } from '../../util/profiler.js';
@@ -35,6 +37,11 @@ export interface ClipSessionOptions {
   readonly ortOptions?: ort.InferenceSession.SessionOptions;
   /** Where to record the 'prepare tower weights' and 'create onnxruntime session' times. */
   readonly profiler?: Profiler;
+  /**
+   * Folder for the scratch weights file of a state dict not in memory (default: the system's temp
+   * folder); null hands every weight over in memory instead (faster to create, one more copy at peak).
+   */
+  readonly weightsDir?: string | null;
 }
 
 /** What creating a session took, in seconds: loading and laying out the weights, then onnxruntime's part. */
@@ -44,20 +51,50 @@ export interface SessionTimings {
 }
 
 /**
- * Writes the graph with its weights as in-memory external data and creates the session. onnxruntime
- * copies external data into its own tensors (a test checks this), so nothing here outlives the call.
+ * Creates the session from the graph with its weights as external data, so that no copy of all the
+ * weights is ever held by us beside onnxruntime's:
+ *  - a state dict already in memory hands its arrays over as in-memory external data, uncopied
+ *    (onnxruntime copies them into its own memory; a test checks this);
+ *  - any other (a checkpoint on disk, a merge computed on demand) is written tensor by tensor into a
+ *    scratch file that onnxruntime reads, then deleted: at most one tensor is in our memory at a time.
  */
-async function createFromGraph(g: GraphBuilder, opts: ClipSessionOptions): Promise<{ session: ort.InferenceSession; timings: SessionTimings }> {
+async function createFromGraph(g: GraphBuilder, sd: StateDict, opts: ClipSessionOptions): Promise<{ session: ort.InferenceSession; timings: SessionTimings }> {
   let t0 = performance.now();
-  const { model, weights } = g.buildExternal();
+  let source: { model: Uint8Array | string; externalData?: { path: string; data: Uint8Array }[]; dir?: string };
+  if (sd instanceof MemoryStateDict || opts.weightsDir === null) {
+    const { model, weights } = g.buildExternal();
+    source = { model, externalData: weights.map((w) => ({ path: w.path, data: w.data })) };
+  } else {
+    const dir = mkdtempSync(join(opts.weightsDir ?? tmpdir(), 'fusion-bench-onnx-'));
+    try {
+      source = { model: g.writeExternal(dir), dir };
+    } catch (e) {
+      removeScratch(dir);
+      throw new UserError(`could not write the ONNX model's weights under ${dir}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   const weightsS = (performance.now() - t0) / 1000;
   opts.profiler?.record('prepare tower weights', weightsS);
   t0 = performance.now();
-  const externalData = weights.map((w) => ({ path: w.path, data: w.data }));
-  const session = await createSession(model, { ...sessionOptions(opts), externalData });
+  let session: ort.InferenceSession;
+  try {
+    const options = sessionOptions(opts);
+    session = await createSession(source.model, source.externalData ? { ...options, externalData: source.externalData } : options);
+  } finally {
+    if (source.dir) removeScratch(source.dir);
+  }
   const createS = (performance.now() - t0) / 1000;
   opts.profiler?.record('create onnxruntime session', createS);
   return { session, timings: { weightsS, createS } };
+}
+
+/** Best effort: a file onnxruntime still maps cannot be deleted on Windows (it goes with the temp folder). */
+function removeScratch(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // left for the system's temp cleanup
+  }
 }
 
 export interface ClipOutputs {
@@ -95,9 +132,9 @@ function unknownProviders(names: string[]): string {
 ort.env.logLevel = 'fatal';
 
 /** A session, with a provider that cannot start reported as what to do about it. */
-export async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(model, options);
+    return await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
     const providers = (options.executionProviders ?? []).map(String).filter((p) => p !== 'cpu');
@@ -149,7 +186,7 @@ export class ClipVisionSession {
   private constructor(private readonly session: ort.InferenceSession, readonly config: ClipVisionConfig, readonly timings: SessionTimings) {}
 
   static async create(config: ClipVisionConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipVisionSession> {
-    const { session, timings } = await createFromGraph(clipVisionGraph(config, stateDict, opts), opts);
+    const { session, timings } = await createFromGraph(clipVisionGraph(config, stateDict, opts), stateDict, opts);
     return new ClipVisionSession(session, config, timings);
   }
 
@@ -179,7 +216,7 @@ export class ClipTextSession {
   private constructor(private readonly session: ort.InferenceSession, readonly config: ClipTextConfig, readonly timings: SessionTimings) {}
 
   static async create(config: ClipTextConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipTextSession> {
-    const { session, timings } = await createFromGraph(clipTextGraph(config, stateDict, opts), opts);
+    const { session, timings } = await createFromGraph(clipTextGraph(config, stateDict, opts), stateDict, opts);
     return new ClipTextSession(session, config, timings);
   }
 
