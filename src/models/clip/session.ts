@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../errors.js';
+import { ensureDir } from '../../util/ensure-dir.js';
 import { MemoryStateDict } from '../../tensor/memory-state-dict.js';
 import type { StateDict } from '../../tensor/types.js';
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
@@ -39,7 +40,8 @@ export interface ClipSessionOptions {
   readonly profiler?: Profiler;
   /**
    * Folder for the scratch weights file of a state dict not in memory (default: the system's temp
-   * folder); null hands every weight over in memory instead (faster to create, one more copy at peak).
+   * folder; the task pool gives the run's cache folder, as /tmp may be a tmpfs held in memory); null hands
+   * every weight over in memory instead (one more copy of the weights at peak).
    */
   readonly weightsDir?: string | null;
 }
@@ -65,7 +67,9 @@ async function createFromGraph(g: GraphBuilder, sd: StateDict, opts: ClipSession
     const { model, weights } = g.buildExternal();
     source = { model, externalData: weights.map((w) => ({ path: w.path, data: w.data })) };
   } else {
-    const dir = mkdtempSync(join(opts.weightsDir ?? tmpdir(), 'fusion-bench-onnx-'));
+    const parent = opts.weightsDir ?? tmpdir();
+    if (opts.weightsDir) ensureDir(parent, 'the folder for ONNX scratch weights');
+    const dir = mkdtempSync(join(parent, 'fusion-bench-onnx-'));
     try {
       source = { model: g.writeExternal(dir), dir };
     } catch (e) {

@@ -130,7 +130,7 @@ export class CLIPVisionModelTaskPool implements TaskPool {
 
     const results: [string, TaskResult][] = [];
     const build = (m: Model, withProjection = true) => this.ctx.profiler.time('build vision session', async () => {
-      const s = await ClipVisionSession.create(this.visionConfigOf(m, clip), m.stateDict, { projection: withProjection ? projection.data : undefined, source: m.source, profiler: this.ctx.profiler });
+      const s = await ClipVisionSession.create(this.visionConfigOf(m, clip), m.stateDict, { projection: withProjection ? projection.data : undefined, source: m.source, profiler: this.ctx.profiler, ...(this.ctx.cacheDir ? { weightsDir: this.ctx.cacheDir } : {}) });
       this.stats.visionSessionsBuilt++;
       return s;
     });
