@@ -19,6 +19,7 @@ import { MemoryStateDict } from '../../src/tensor/memory-state-dict.js';
 import { openSafetensors } from '../../src/tensor/safetensors-read.js';
 import { writeSafetensorsSync } from '../../src/tensor/safetensors-write.js';
 import type { StateDict } from '../../src/tensor/types.js';
+import { Profiler } from '../../src/util/profiler.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'clip-ext-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -89,4 +90,16 @@ test('a state dict changed after the session was created does not change its out
     await s.dispose();
   }
   assert.ok(s.timings.weightsS >= 0 && s.timings.createS > 0);
+});
+
+test('a session records its weight preparation and onnxruntime create as rows of the run\'s profile', async () => {
+  const sd = randomClipStateDict({ vision: cfg, projectionDim: 16 }, 6);
+  const profiler = new Profiler();
+  const s = await ClipVisionSession.create(cfg, sd, { threads: 1, profiler });
+  await s.dispose();
+  const rows = new Map(profiler.rows().map((r) => [r.action, r]));
+  assert.equal(rows.get('create onnxruntime session')?.calls, 1);
+  assert.equal(rows.get('prepare tower weights')?.calls, 1);
+  assert.equal(rows.get('create onnxruntime session')!.total_s, s.timings.createS);
+  assert.match(profiler.format(), /create onnxruntime session/);
 });
