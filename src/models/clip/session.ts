@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../errors.js';
 import { ensureDir } from '../../util/ensure-dir.js';
+import { trackTemp, untrackTemp } from '../../util/cleanup.js';
 import { MemoryStateDict } from '../../tensor/memory-state-dict.js';
 import type { StateDict } from '../../tensor/types.js';
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
@@ -70,6 +71,8 @@ async function createFromGraph(g: GraphBuilder, sd: StateDict, opts: ClipSession
     const parent = opts.weightsDir ?? tmpdir();
     if (opts.weightsDir) ensureDir(parent, 'the folder for ONNX scratch weights');
     const dir = mkdtempSync(join(parent, 'fusion-bench-onnx-'));
+    // An interrupted run removes it too (Ctrl-C, SIGTERM).
+    trackTemp(dir);
     try {
       source = { model: g.writeExternal(dir), dir };
     } catch (e) {
@@ -96,6 +99,7 @@ async function createFromGraph(g: GraphBuilder, sd: StateDict, opts: ClipSession
 function removeScratch(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });
+    untrackTemp(dir);
   } catch {
     // left for the system's temp cleanup
   }
