@@ -29,7 +29,7 @@ function maxAbs(a: Float64Array): number {
 }
 
 test('blocked Cholesky solve = unblocked, and A·X = B (JavaScript and onnxruntime updates)', async () => {
-  const gemm = await OrtGemm.create(['cpu']);
+  const gemm = await OrtGemm.create({ executionProviders: ['cpu'], small: 0 });
   try {
     for (const [n, m] of [[53, 7], [97, 40]] as const) {
       const a = spd(n, n + 5, 0.1, n);

@@ -146,7 +146,7 @@ export class RegMeanAlgorithmForCLIP {
         this.runCtx.status?.write(`${NAME}: Gram matrices of '${ft.name}' from ${used} examples, ${(used / secs).toFixed(1)} images/s\n`);
         this.examples[ft.name] = used;
         const t0 = performance.now();
-        await sums!.add(acc, used * session.tokens, (k) => ft.model.stateDict.loadF32(k), (r, w, d, n) => product.abt32(r, w, d, d, n));
+        await sums!.add(acc, used * session.tokens, (k) => ft.model.stateDict.loadF32(k), product.rowGemm);
         this.runCtx.profiler.record('merging models', (performance.now() - t0) / 1000);
       }
       acc = [];

@@ -1,53 +1,42 @@
 /**
- * Matrix products on onnxruntime (its multithreaded float32/float64 Gemm kernels), for the products of
- * RegMean that are too large for JavaScript loops: Gᵢ·Wᵢᵀ per model in float32 (as fusion_bench's
- * torch.matmul), and the trailing updates of the float64 Cholesky solve (src/method/linalg/solve.ts).
+ * C − A·Bᵀ in float64 on onnxruntime (its multithreaded Gemm, ~15× the JavaScript loops of
+ * linalg/dense.ts): RegMean's products R(Gᵢ)·Wᵢᵀ, accumulated, and the trailing updates of its Cholesky
+ * solve (src/method/linalg/solve.ts).
  */
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
-import { DataType, type DataTypeCode } from '../../onnx/model.js';
+import { DataType } from '../../onnx/model.js';
 import { createSession, sessionOptions } from '../../models/clip/session.js';
-import type { RowGemm } from '../linalg/solve.js';
+import { jsRowGemm, type RowGemm } from '../linalg/solve.js';
 
-function gemmModel(type: DataTypeCode, withC: boolean): Uint8Array {
-  const g = new GraphBuilder(withC ? 'c_minus_a_bt' : 'a_bt');
-  const a = g.input('a', type, ['m', 'k']);
-  const b = g.input('b', type, ['n', 'k']);
-  const inputs = [a, b];
-  if (withC) inputs.push(g.input('c', type, ['m', 'n']));
-  const y = g.node('Gemm', inputs, withC ? { transB: 1, alpha: { f: -1 }, beta: { f: 1 } } : { transB: 1 });
-  g.output(y, 'y', type, ['m', 'n']);
+/** Below this many multiply-adds a session run costs more than the loops (its threads wake, inputs are copied). */
+const SMALL = 1 << 22;
+
+function gemmModel(): Uint8Array {
+  const g = new GraphBuilder('c_minus_a_bt');
+  const T = DataType.DOUBLE;
+  const inputs = [g.input('a', T, ['m', 'k']), g.input('b', T, ['n', 'k']), g.input('c', T, ['m', 'n'])];
+  g.output(g.node('Gemm', inputs, { transB: 1, alpha: { f: -1 }, beta: { f: 1 } }), 'y', T, ['m', 'n']);
   return g.build();
 }
 
 export class OrtGemm {
-  private constructor(private readonly f32: ort.InferenceSession, private readonly f64: ort.InferenceSession) {}
+  private constructor(private readonly session: ort.InferenceSession, private readonly small: number) {}
 
-  static async create(executionProviders?: readonly string[]): Promise<OrtGemm> {
-    const opts = sessionOptions(executionProviders ? { executionProviders } : {});
-    const f32 = await createSession(gemmModel(DataType.FLOAT, false), opts);
-    try {
-      return new OrtGemm(f32, await createSession(gemmModel(DataType.DOUBLE, true), opts));
-    } catch (e) {
-      await f32.release();
-      throw e;
-    }
+  /** `small`: products of fewer multiply-adds run in JavaScript (default 2²²). */
+  static async create(opts: { executionProviders?: readonly string[]; small?: number } = {}): Promise<OrtGemm> {
+    const session = await createSession(gemmModel(), sessionOptions(opts.executionProviders ? { executionProviders: opts.executionProviders } : {}));
+    return new OrtGemm(session, opts.small ?? SMALL);
   }
 
-  /** A·Bᵀ in float32 for A (m×k), B (n×k). */
-  async abt32(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
-    const r = await this.f32.run({ a: new ort.Tensor('float32', a, [m, k]), b: new ort.Tensor('float32', b, [n, k]) });
-    return r.y!.data as Float32Array;
-  }
-
-  /** C − A·Bᵀ in float64: the solver's RowGemm. */
+  /** C − A·Bᵀ for A (m×k), B (n×k), C (m×n): the solver's RowGemm (small ones in JavaScript, in place). */
   readonly rowGemm: RowGemm = async (a, b, c, m, k, n) => {
-    const r = await this.f64.run({ a: new ort.Tensor('float64', a, [m, k]), b: new ort.Tensor('float64', b, [n, k]), c: new ort.Tensor('float64', c, [m, n]) });
+    if (m * k * n < this.small) return jsRowGemm(a, b, c, m, k, n);
+    const r = await this.session.run({ a: new ort.Tensor('float64', a, [m, k]), b: new ort.Tensor('float64', b, [n, k]), c: new ort.Tensor('float64', c, [m, n]) });
     return r.y!.data as Float64Array;
   };
 
   async dispose(): Promise<void> {
-    await this.f32.release();
-    await this.f64.release();
+    await this.session.release();
   }
 }

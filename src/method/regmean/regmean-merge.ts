@@ -1,24 +1,26 @@
 /**
  * fusion_bench's `merging_with_regmean_weights` for one run, kept as running sums so memory does not grow
- * with the number of models: per Gram matrix Σᵢ R(Gᵢ), per merged linear weight Σᵢ R(Gᵢ)·Wᵢᵀ (float32,
- * as torch sums them), where Gᵢ is model i's mean input Gram matrix and R scales its off-diagonal entries
+ * with the number of models: per Gram matrix Σᵢ R(Gᵢ), per merged linear weight Σᵢ R(Gᵢ)·Wᵢᵀ, where Gᵢ is model i's mean input Gram matrix and R scales its off-diagonal entries
  * by `reduce_non_diagonal_ratio`. The merged weight is (Σ R(Gᵢ))⁻¹ Σ R(Gᵢ)·Wᵢᵀ, transposed back — solved
  * in float64 by Cholesky where torch.inverse runs LU in float32.
  */
 import { UserError } from '../../errors.js';
 import { f32 } from '../f32.js';
-import { cholesky, choleskySolve, NotPositiveDefiniteError, type SolveOptions } from '../linalg/solve.js';
+import { cholesky, choleskySolve, NotPositiveDefiniteError, type RowGemm, type SolveOptions } from '../linalg/solve.js';
 
 /**
- * torch's `reduce_non_diagonal_elements` in place: G ⊙ (diag(1 − r) + r), the mask rounded to float32 as
- * torch builds it (the diagonal factor is f32(f32(1 − r) + f32(r)), 1 for any r in [0, 1]).
+ * torch's `reduce_non_diagonal_elements` of the mean Gram matrix, in place on the sum Σ xᵀx over `rows`
+ * token rows: f32(Σ/rows) ⊙ (diag(1 − r) + r), every step rounded to float32 as torch does (the diagonal
+ * factor f32(f32(1 − r) + f32(r)) is 1 for any r in [0, 1]).
  */
-export function reduceNonDiagonal(g: Float32Array, d: number, ratio: number): void {
+export function meanReduced(g: Float32Array, d: number, rows: number, ratio: number): void {
   const off = f32(ratio);
   const diag = f32(f32(1 - ratio) + off);
   for (let i = 0; i < d; i++) {
     const row = i * d;
-    for (let j = 0; j < d; j++) g[row + j] = f32(g[row + j]! * (i === j ? diag : off));
+    const dv = f32(f32(g[row + i]! / rows) * diag);
+    for (let j = row, end = row + d; j < end; j++) g[j] = f32(f32(g[j]! / rows) * off);
+    g[row + i] = dv;
   }
 }
 
@@ -27,10 +29,6 @@ export function transposeF32(a: Float32Array, m: number, n: number): Float32Arra
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = a[i * n + j]!;
   return out;
-}
-
-function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
 }
 
 /** A linear module merged by RegMean: its weight's key and the Gram matrix of its input. */
@@ -42,12 +40,9 @@ export interface RegMeanModule {
   readonly gram: number;
 }
 
-/** A product R·Wᵀ (float32) of a d×d matrix with an [n, d] weight: an onnxruntime Gemm in practice. */
-export type ProductF32 = (r: Float32Array, w: Float32Array, d: number, n: number) => Promise<Float32Array>;
-
 export class RegMeanSums {
-  private readonly sumG: (Float32Array | null)[];
-  private readonly sumGW = new Map<string, Float32Array>();
+  private readonly sumG: (Float64Array | null)[];
+  private readonly sumGW = new Map<string, Float64Array>();
   private readonly rows: number[] = [];
   models = 0;
 
@@ -71,27 +66,31 @@ export class RegMeanSums {
 
   /**
    * Adds one model: `sums[u]` is Σ xᵀx of Gram matrix u over its `rows` token rows (consumed: it is
-   * normalised and reduced in place); `weight(key)` the model's tensor.
+   * normalised and reduced in place, in float32 as torch holds it); `weight(key)` the model's tensor.
+   * The products R(Gᵢ)·Wᵢᵀ and both sums are float64 (C − A·Bᵀ with A = −R accumulates in `gemm`), so
+   * that the merge adds no float32 rounding of its own to the Gram matrices': a layer equal in every
+   * model comes back to float64 accuracy.
    */
-  async add(sums: Float32Array[], rows: number, weight: (key: string) => Float32Array, product: ProductF32): Promise<void> {
+  async add(sums: Float32Array[], rows: number, weight: (key: string) => Float32Array, gemm: RowGemm): Promise<void> {
     for (const [u, g] of sums.entries()) {
+      const d = this.dims[u]!;
       // fusion_bench keeps the mean over token rows: Σ xᵀx / rows.
-      for (let i = 0; i < g.length; i++) g[i] = f32(g[i]! / rows);
-      reduceNonDiagonal(g, this.dims[u]!, this.ratio);
-    }
-    for (const m of this.modules) {
-      const d = this.dims[m.gram]!;
-      const w = weight(m.key);
-      // R·Wᵀ ([in, out]); without weight_transpose, R·W with W read as [in, cols].
-      const p = this.weightTranspose ? await product(sums[m.gram]!, w, d, m.shape[0]) : await product(sums[m.gram]!, transposeF32(w, m.shape[0], m.shape[1]), d, m.shape[1]);
-      const acc = this.sumGW.get(m.key);
-      if (acc) addInto(acc, p);
-      else this.sumGW.set(m.key, p.slice());
-    }
-    for (const [u, g] of sums.entries()) {
+      meanReduced(g, d, rows, this.ratio);
+      const users = this.modules.filter((m) => m.gram === u);
+      if (users.length === 0) continue;
+      const negR = new Float64Array(g.length);
+      for (let i = 0; i < g.length; i++) negR[i] = -g[i]!;
+      for (const m of users) {
+        const w = weight(m.key);
+        // R·Wᵀ ([in, out]); without weight_transpose, R·W with W read as [in, cols].
+        const cols = this.weightTranspose ? m.shape[0] : m.shape[1];
+        const b = Float64Array.from(this.weightTranspose ? w : transposeF32(w, m.shape[0], m.shape[1]));
+        const acc = this.sumGW.get(m.key) ?? new Float64Array(d * cols);
+        this.sumGW.set(m.key, await gemm(negR, b, acc, d, d, cols));
+      }
       const acc = this.sumG[u];
-      if (acc) addInto(acc, g);
-      else this.sumG[u] = g.slice();
+      if (acc) for (let i = 0; i < g.length; i++) acc[i] = acc[i]! + g[i]!;
+      else this.sumG[u] = Float64Array.from(g);
     }
     this.rows.push(rows);
     this.models++;
@@ -111,7 +110,7 @@ export class RegMeanSums {
       this.sumG[u] = null;
       if (users.length === 0 || !g) continue;
       const names = users.map((m) => `'${m.module}'`).join(', ');
-      const a = Float64Array.from(g);
+      const a = g;
       for (let i = 0; i < d; i++) {
         if (a[i * d + i] === 0) {
           throw new UserError(`${this.owner}: input feature ${i} of ${names} is 0 on every token row of every model, so Σ R(Gᵢ) is singular (fusion_bench's torch.inverse fails on it too)`);
@@ -132,7 +131,7 @@ export class RegMeanSums {
         const gw = this.sumGW.get(m.key)!;
         this.sumGW.delete(m.key);
         const cols = this.weightTranspose ? m.shape[0] : m.shape[1];
-        const x = await choleskySolve(L, d, Float64Array.from(gw), cols, opts); // [in, cols]
+        const x = await choleskySolve(L, d, gw, cols, opts); // [in, cols]
         const merged = this.weightTranspose ? new Float32Array(m.shape[0] * m.shape[1]) : Float32Array.from(x);
         if (this.weightTranspose) {
           const [o, n] = m.shape;

@@ -1,0 +1,246 @@
+/**
+ * RegMean for CLIP on the demo's tiny towers (their MNIST / Fashion-MNIST slices serve as train sets):
+ * the Gram matrices from the ONNX graph equal Σ xᵀx of a float64 forward of the same images; the merged
+ * tower equals fusion_bench's formulas evaluated in float64 with an independent solve; fusion_bench's edge
+ * rules (ratio 0 = per-column weighted average, layers equal in every model come back unchanged,
+ * excluded tensors keep the pretrained values, other tensors are averaged); bad input is refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UserError } from '../../src/errors.js';
+import { ClipTaskData } from '../../src/method/gradient/clip-tasks.js';
+import { RegMeanAlgorithmForCLIP } from '../../src/method/regmean/clip-regmean.js';
+import { ClipGramSession } from '../../src/method/regmean/gram-session.js';
+import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
+import type { Model } from '../../src/modelpool/model.js';
+import { referenceVision } from '../clip-model/reference.js';
+import { demoDataset, demoPool as pool0 } from './demo-pool.js';
+
+const TASKS = ['mnist', 'fashion_mnist'];
+const train = { mnist: demoDataset('mnist', 'train'), fashion_mnist: demoDataset('fashion_mnist', 'train') };
+const demoPool = (t: Record<string, unknown> = train) => pool0({ train_datasets: t });
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** All images of a task's train set in one batch. */
+async function allImages(task: string): Promise<{ pixels: Float32Array; count: number }> {
+  const ctx = await ClipTaskData.open(demoPool(), 'test');
+  try {
+    const b = await (await ctx.batches('train_datasets', task, 500, 1)).nextBatch();
+    return { pixels: b.pixels, count: b.labels.length };
+  } finally {
+    ctx.close();
+  }
+}
+
+test('Gram matrices from the ONNX graph = Σ xᵀx over token rows of a float64 forward, for every linear input', async () => {
+  const pool = demoPool();
+  const model = await pool.loadModel('mnist');
+  const cfg = clipVisionConfigFrom(model.config!);
+  const { pixels } = await allImages('mnist');
+  const batch = 5;
+  const px = pixels.subarray(0, batch * 3 * cfg.imageSize ** 2);
+  const session = await ClipGramSession.create(cfg, model.stateDict, { threads: 1 });
+  try {
+    const layers = cfg.numHiddenLayers;
+    const modules = session.grams.flatMap((g) => g.modules);
+    const want = Array.from({ length: layers }, (_, l) => ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.out_proj', 'mlp.fc1', 'mlp.fc2'].map((m) => `vision_model.encoder.layers.${l}.${m}`)).flat();
+    assert.deepEqual([...modules].sort(), [...want].sort(), 'every nn.Linear of CLIPVisionModel');
+    assert.equal(session.grams.length, 4 * layers, 'q/k/v share one Gram matrix per layer');
+    const ref = new Map<string, Float64Array>();
+    referenceVision(cfg, model.stateDict, px, batch, (module, x, dim) => {
+      const rows = x.length / dim;
+      assert.equal(rows, batch * session.tokens, 'tokens are rows');
+      const g = new Float64Array(dim * dim);
+      for (let r = 0; r < rows; r++) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) g[i * dim + j] = g[i * dim + j]! + x[r * dim + i]! * x[r * dim + j]!;
+      ref.set(module, g);
+    });
+    const got = await session.run(px, batch);
+    for (const [u, g] of session.grams.entries()) {
+      assert.equal(got[u]!.length, g.dim * g.dim);
+      for (const m of g.modules) {
+        const r = ref.get(m)!;
+        const d = maxDiff(got[u]!, r);
+        assert.ok(d <= 2e-5 * maxAbs(r), `${m}: Gram differs by ${d} (max ${maxAbs(r)})`);
+      }
+    }
+  } finally {
+    await session.dispose();
+    model.stateDict.close?.();
+  }
+});
+
+/** x with a·x = b by Gaussian elimination with partial pivoting (a n×n, b n×m; float64). */
+function gaussSolve(a0: Float64Array, b0: Float64Array, n: number, m: number): Float64Array {
+  const a = a0.slice();
+  const b = b0.slice();
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(a[i * n + k]!) > Math.abs(a[p * n + k]!)) p = i;
+    if (p !== k) {
+      for (let j = 0; j < n; j++) [a[k * n + j], a[p * n + j]] = [a[p * n + j]!, a[k * n + j]!];
+      for (let j = 0; j < m; j++) [b[k * m + j], b[p * m + j]] = [b[p * m + j]!, b[k * m + j]!];
+    }
+    for (let i = k + 1; i < n; i++) {
+      const f = a[i * n + k]! / a[k * n + k]!;
+      if (f === 0) continue;
+      for (let j = k; j < n; j++) a[i * n + j] = a[i * n + j]! - f * a[k * n + j]!;
+      for (let j = 0; j < m; j++) b[i * m + j] = b[i * m + j]! - f * b[k * m + j]!;
+    }
+  }
+  for (let k = n - 1; k >= 0; k--) {
+    for (let j = 0; j < m; j++) {
+      let s = b[k * m + j]!;
+      for (let q = k + 1; q < n; q++) s -= a[k * n + q]! * b[q * m + j]!;
+      b[k * m + j] = s / a[k * n + k]!;
+    }
+  }
+  return b;
+}
+
+/**
+ * Each task's model's mean Gram matrix of `module`'s input over 200 train images, from the same batches
+ * the method draws (2 of 100, seed = model index with no run seed) summed in float32 as it does.
+ */
+async function meanGrams(models: Model[], module: string): Promise<{ g: Float64Array; d: number }[]> {
+  const out = [];
+  const ctx = await ClipTaskData.open(demoPool(), 'test');
+  for (const [i, t] of TASKS.entries()) {
+    const cfg = clipVisionConfigFrom(models[i]!.config!);
+    const s = await ClipGramSession.create(cfg, models[i]!.stateDict, { threads: 1 });
+    try {
+      const u = s.grams.findIndex((g) => g.modules.includes(module));
+      const loader = await ctx.batches('train_datasets', t, 100, i);
+      const sum = new Float32Array(s.grams[u]!.dim ** 2);
+      for (let k = 0; k < 2; k++) {
+        const b = await loader.nextBatch();
+        const g = (await s.run(b.pixels, b.labels.length))[u]!;
+        for (let e = 0; e < sum.length; e++) sum[e] = sum[e]! + g[e]!;
+      }
+      out.push({ g: Float64Array.from(sum, (v) => Math.fround(v / (200 * s.tokens))), d: s.grams[u]!.dim });
+    } finally {
+      await s.dispose();
+    }
+  }
+  ctx.close();
+  return out;
+}
+
+/** fusion_bench's merging_with_regmean_weights for one [out, in] weight, in float64. */
+function regmeanReference(grams: { g: Float64Array; d: number }[], weights: Float32Array[], ratio: number): Float64Array {
+  const d = grams[0]!.d;
+  const out = weights[0]!.length / d;
+  const sumG = new Float64Array(d * d);
+  const sumGW = new Float64Array(d * out);
+  for (const [i, { g }] of grams.entries()) {
+    // R(G) rounded to float32 as torch holds it
+    const r = g.map((v, k) => (Math.floor(k / d) === k % d ? v : Math.fround(v * Math.fround(ratio))));
+    for (let k = 0; k < d * d; k++) sumG[k] = sumG[k]! + r[k]!;
+    const w = weights[i]!;
+    for (let a = 0; a < d; a++) for (let c = 0; c < out; c++) {
+      let s = 0;
+      for (let q = 0; q < d; q++) s += r[a * d + q]! * w[c * d + q]!;
+      sumGW[a * out + c] = sumGW[a * out + c]! + s;
+    }
+  }
+  const x = gaussSolve(sumG, sumGW, d, out); // [in, out]
+  const merged = new Float64Array(out * d);
+  for (let a = 0; a < d; a++) for (let c = 0; c < out; c++) merged[c * d + a] = x[a * out + c]!;
+  return merged;
+}
+
+test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.95 and 0)', async () => {
+  const pool = demoPool();
+  const models = await Promise.all(['_pretrained_', ...TASKS].map((n) => pool.loadModel(n)));
+  const [base, ...fts] = models;
+  const names = base!.stateDict.names();
+  const excluded = 'vision_model.encoder.layers.0.mlp.fc1.weight';
+  const last = `vision_model.encoder.layers.${clipVisionConfigFrom(base!.config!).numHiddenLayers - 1}.mlp.fc2`;
+  const grams = await meanGrams(fts, last);
+  for (const ratio of [0.95, 0]) {
+    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 200, dataloader_kwargs: { batch_size: 100 }, reduce_non_diagonal_ratio: ratio, exclude_param_names_regex: ['vision_model\\.encoder\\.layers\\.0\\.mlp\\.fc1\\.w'] });
+    const merged = await alg.run(demoPool());
+    try {
+      assert.deepEqual(alg.examples, { mnist: 200, fashion_mnist: 200 });
+      assert.deepEqual(merged.stateDict.names(), names);
+      let linear = 0;
+      for (const name of names) {
+        const got = merged.stateDict.loadF32(name);
+        const ws = fts.map((m) => m.stateDict.loadF32(name));
+        if (name === excluded) {
+          assert.deepEqual(got, base!.stateDict.loadF32(name), 'excluded: the pretrained values');
+        } else if (/(proj|fc[12])\.weight$/.test(name)) {
+          linear++;
+          if (maxDiff(ws[0]!, ws[1]!) === 0) {
+            // Both models hold the same layer: (Σ Gᵢ)⁻¹ Σ Gᵢ W = W.
+            const d = maxDiff(got, ws[0]!);
+            assert.ok(d <= 1e-7 * maxAbs(ws[0]!), `${name}: equal in both models, merged differs by ${d}`);
+          }
+        } else {
+          assert.deepEqual(got, ws[0]!.map((v, i) => Math.fround(v + ws[1]![i]!) / 2), `${name}: the mean of the models`);
+        }
+      }
+      assert.equal(linear, 6 * 3 - 1);
+      // The one linear layer the demo's fine-tuning changed: the float64 reference.
+      const ws = fts.map((m) => m.stateDict.loadF32(`${last}.weight`));
+      assert.ok(maxDiff(ws[0]!, ws[1]!) > 0);
+      const want = regmeanReference(grams, ws, ratio);
+      const got = merged.stateDict.loadF32(`${last}.weight`);
+      const err = maxDiff(got, want);
+      assert.ok(err <= 1e-7 * maxAbs(want), `ratio ${ratio}: ${last}.weight differs by ${err} (max ${maxAbs(want)})`);
+      if (ratio === 0) {
+        // Diagonal Gram matrices: each input column is the average weighted by that feature's mean square.
+        const d = grams[0]!.d;
+        const out = ws[0]!.length / d;
+        for (let c = 0; c < out; c++) for (let j = 0; j < d; j++) {
+          const g0 = grams[0]!.g[j * d + j]!;
+          const g1 = grams[1]!.g[j * d + j]!;
+          const w = (g0 * ws[0]![c * d + j]! + g1 * ws[1]![c * d + j]!) / (g0 + g1);
+          assert.ok(Math.abs(got[c * d + j]! - w) <= 1e-7 * maxAbs(want), `column average at [${c}, ${j}]`);
+        }
+      }
+    } finally {
+      merged.stateDict.close?.();
+    }
+  }
+  for (const m of models) m.stateDict.close?.();
+});
+
+test('RegMean takes whole batches until num_regmean_examples (one pass at most), as fusion_bench\'s loop', async () => {
+  for (const [num, bs, want] of [[70, 32, 96], [1000, 300, 500], [1, 7, 7]] as const) {
+    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: num, dataloader_kwargs: { batch_size: bs, num_workers: 0 } });
+    const merged = await alg.run(demoPool());
+    assert.deepEqual(alg.examples, { mnist: want, fashion_mnist: want }, `num ${num}, batch ${bs}`);
+    assert.deepEqual(alg.reportExtras(), { regmean_examples: { mnist: want, fashion_mnist: want } });
+    merged.stateDict.close?.();
+  }
+});
+
+test('RegMean refuses bad input with one clear message', async () => {
+  const fails = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message);
+  await assert.rejects(new RegMeanAlgorithmForCLIP({}).run(demoPool({ mnist: train.mnist })), fails(/no train_datasets entry for task 'fashion_mnist'/));
+  await assert.rejects(new RegMeanAlgorithmForCLIP({}).run(pool0()), fails(/no train_datasets entry for task 'mnist'/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_regmean_examples: 0 }), fails(/num_regmean_examples/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_regmean_examples: 2.5 }), fails(/num_regmean_examples' must be an integer/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1.5 }), fails(/reduce_non_diagonal_ratio/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ dataloader_kwargs: { batch_size: 0 } }), fails(/batch_size/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ exclude_param_names_regex: ['('] }), fails(/not a valid regular expression/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_fisher_examples: 3 }), fails(/unknown option 'num_fisher_examples'/));
+  // fc1's weight is [384, 96]: multiplying the 96×96 Gram matrix by it untransposed is torch's shape error too.
+  await assert.rejects(new RegMeanAlgorithmForCLIP({ weight_transpose: false, num_regmean_examples: 8, dataloader_kwargs: { batch_size: 8 } }).run(demoPool()), fails(/weight_transpose: false .*'vision_model\.encoder\.layers\.0\.mlp\.fc1'/));
+  // Ratio 1 with 2 models × 1 image × 17 tokens = 34 rows < 96 features: the summed Gram matrix is singular.
+  await assert.rejects(
+    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 1, dataloader_kwargs: { batch_size: 1 } }).run(demoPool()),
+    fails(/summed Gram matrix of .* is singular .*rank at most 34 .*Lower reduce_non_diagonal_ratio/),
+  );
+});
