@@ -83,19 +83,15 @@ export async function cholesky(a: Float64Array, n: number, opts: SolveOptions = 
       }
     }
     if (r === 0) break;
-    // Panel L21 = T21 · L11⁻ᵀ: each row by forward substitution against L11's rows; kept contiguous (r×b).
-    const panel = new Float64Array(r * b);
+    // Panel L21 = T21 · L11⁻ᵀ, a product with the inverse of the small triangular block (its condition
+    // number is at most √cond(A): float64 keeps it far below float32 noise).
+    const negT21 = new Float64Array(r * b);
     for (let i = 0; i < r; i++) {
-      const pi = i * b;
       const ti = (b + i) * m;
-      for (let j = 0; j < b; j++) {
-        const lj = (k0 + j) * n + k0;
-        let s = t[ti + j]!;
-        for (let q = 0; q < j; q++) s -= panel[pi + q]! * L[lj + q]!;
-        panel[pi + j] = s / L[lj + j]!;
-      }
-      L.set(panel.subarray(pi, pi + b), (k0 + b + i) * n + k0);
+      for (let j = 0; j < b; j++) negT21[i * b + j] = -t[ti + j]!;
     }
+    const panel = await gemm(negT21, invLowerBlock(L, n, k0, b), new Float64Array(r * b), r, b, b);
+    for (let i = 0; i < r; i++) L.set(panel.subarray(i * b, (i + 1) * b), (k0 + b + i) * n + k0);
     // Trailing update T22 − L21·L21ᵀ.
     const t22 = new Float64Array(r * r);
     for (let i = 0; i < r; i++) t22.set(t.subarray((b + i) * m + b, (b + i + 1) * m), i * r);
@@ -105,7 +101,7 @@ export async function cholesky(a: Float64Array, n: number, opts: SolveOptions = 
   return L;
 }
 
-/** Rows j0..j1 of the n×n L, columns c0..c1, as a contiguous matrix. */
+/** Rows r0..r1 of the n×n L, columns c0..c1, as a contiguous matrix. */
 function block(L: Float64Array, n: number, r0: number, r1: number, c0: number, c1: number): Float64Array {
   const w = c1 - c0;
   const out = new Float64Array((r1 - r0) * w);
@@ -113,49 +109,64 @@ function block(L: Float64Array, n: number, r0: number, r1: number, c0: number, c
   return out;
 }
 
-/** Row j −= l · row q of the m-column matrix y. */
-function subRow(y: Float64Array, j: number, q: number, l: number, m: number): void {
-  if (l === 0) return;
-  const dst = j * m;
-  const src = q * m;
-  for (let c = 0; c < m; c++) y[dst + c] = y[dst + c]! - l * y[src + c]!;
+/** The inverse (lower triangular, b×b contiguous) of L's diagonal block at k0, by substitution. */
+function invLowerBlock(L: Float64Array, n: number, k0: number, b: number): Float64Array {
+  const x = new Float64Array(b * b);
+  for (let i = 0; i < b; i++) {
+    const li = (k0 + i) * n + k0;
+    const d = 1 / L[li + i]!;
+    x[i * b + i] = d;
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let q = j; q < i; q++) s += L[li + q]! * x[q * b + j]!;
+      x[i * b + j] = -s * d;
+    }
+  }
+  return x;
 }
 
-function scaleRow(y: Float64Array, j: number, s: number, m: number): void {
-  for (let c = j * m, end = c + m; c < end; c++) y[c] = y[c]! * s;
+function negated(a: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = -a[i]!;
+  return out;
 }
 
-/** X with L·Lᵀ·X = B, for the Cholesky factor L (n×n) and B (n×m); B is not modified. */
+/**
+ * X with L·Lᵀ·X = B, for the Cholesky factor L (n×n) and B (n×m); B is not modified. Within a block the
+ * substitution is a product with the block's inverse, so all O(n²·m) work goes through `gemm`.
+ */
 export async function choleskySolve(L: Float64Array, n: number, B: Float64Array, m: number, opts: SolveOptions = {}): Promise<Float64Array> {
   const gemm = opts.gemm ?? jsRowGemm;
   const nb = Math.max(1, opts.block ?? 256);
   const y = B.slice();
   const starts: number[] = [];
   for (let k0 = 0; k0 < n; k0 += nb) starts.push(k0);
+  const inverses = new Map<number, Float64Array>();
   // Forward: L·Y = B, block by block; each solved block updates the rows below it.
   for (const k0 of starts) {
     const k1 = Math.min(k0 + nb, n);
-    for (let j = k0; j < k1; j++) {
-      for (let q = k0; q < j; q++) subRow(y, j, q, L[j * n + q]!, m);
-      scaleRow(y, j, 1 / L[j * n + j]!, m);
-    }
+    const b = k1 - k0;
+    const inv = invLowerBlock(L, n, k0, b);
+    inverses.set(k0, inv);
+    const yk = await gemm(negated(inv), transpose(y.subarray(k0 * m, k1 * m), b, m), new Float64Array(b * m), b, b, m);
+    y.set(yk, k0 * m);
     const r = n - k1;
     if (r > 0) {
-      const upd = await gemm(block(L, n, k1, n, k0, k1), transpose(y.subarray(k0 * m, k1 * m), k1 - k0, m), y.subarray(k1 * m), r, k1 - k0, m);
+      const upd = await gemm(block(L, n, k1, n, k0, k1), transpose(yk, b, m), y.subarray(k1 * m), r, b, m);
       if (upd.buffer !== y.buffer || upd.byteOffset !== k1 * m * 8) y.set(upd, k1 * m);
     }
   }
   // Backward: Lᵀ·X = Y, last block first; each solved block updates the rows above it.
   for (const k0 of starts.reverse()) {
     const k1 = Math.min(k0 + nb, n);
-    for (let j = k1 - 1; j >= k0; j--) {
-      for (let q = j + 1; q < k1; q++) subRow(y, j, q, L[q * n + j]!, m);
-      scaleRow(y, j, 1 / L[j * n + j]!, m);
-    }
+    const b = k1 - k0;
+    const negInvT = negated(transpose(inverses.get(k0)!, b, b));
+    const xk = await gemm(negInvT, transpose(y.subarray(k0 * m, k1 * m), b, m), new Float64Array(b * m), b, b, m);
+    y.set(xk, k0 * m);
     if (k0 > 0) {
       // Y[0:k0] −= L[k0:k1, 0:k0]ᵀ · X[k0:k1]
-      const lt = transpose(block(L, n, k0, k1, 0, k0), k1 - k0, k0);
-      const upd = await gemm(lt, transpose(y.subarray(k0 * m, k1 * m), k1 - k0, m), y.subarray(0, k0 * m), k0, k1 - k0, m);
+      const lt = transpose(block(L, n, k0, k1, 0, k0), b, k0);
+      const upd = await gemm(lt, transpose(xk, b, m), y.subarray(0, k0 * m), k0, b, m);
       if (upd.buffer !== y.buffer || upd.byteOffset !== 0) y.set(upd, 0);
     }
   }
