@@ -11,6 +11,9 @@ import { UserError } from '../../src/errors.js';
 import { ClipTaskData } from '../../src/method/gradient/clip-tasks.js';
 import { RegMeanAlgorithmForCLIP } from '../../src/method/regmean/clip-regmean.js';
 import { ClipGramSession } from '../../src/method/regmean/gram-session.js';
+import { RegMeanSums } from '../../src/method/regmean/regmean-merge.js';
+import { jsRowGemm } from '../../src/method/linalg/solve.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
 import type { Model } from '../../src/modelpool/model.js';
 import { referenceVision } from '../clip-model/reference.js';
@@ -109,8 +112,8 @@ function gaussSolve(a0: Float64Array, b0: Float64Array, n: number, m: number): F
 }
 
 /**
- * Each task's model's mean Gram matrix of `module`'s input over 200 train images, from the same batches
- * the method draws (2 of 100, seed = model index with no run seed) summed in float32 as it does.
+ * Each task's model's mean Gram matrix of `module`'s input over 100 train images, from the same batches
+ * the method draws (2 of 50, seed = model index with no run seed) summed in float32 as it does.
  */
 async function meanGrams(models: Model[], module: string): Promise<{ g: Float64Array; d: number }[]> {
   const out = [];
@@ -120,14 +123,14 @@ async function meanGrams(models: Model[], module: string): Promise<{ g: Float64A
     const s = await ClipGramSession.create(cfg, models[i]!.stateDict, { threads: 1 });
     try {
       const u = s.grams.findIndex((g) => g.modules.includes(module));
-      const loader = await ctx.batches('train_datasets', t, 100, i);
+      const loader = await ctx.batches('train_datasets', t, 50, i);
       const sum = new Float32Array(s.grams[u]!.dim ** 2);
       for (let k = 0; k < 2; k++) {
         const b = await loader.nextBatch();
         const g = (await s.run(b.pixels, b.labels.length))[u]!;
         for (let e = 0; e < sum.length; e++) sum[e] = sum[e]! + g[e]!;
       }
-      out.push({ g: Float64Array.from(sum, (v) => Math.fround(v / (200 * s.tokens))), d: s.grams[u]!.dim });
+      out.push({ g: Float64Array.from(sum, (v) => Math.fround(v / (100 * s.tokens))), d: s.grams[u]!.dim });
     } finally {
       await s.dispose();
     }
@@ -136,10 +139,15 @@ async function meanGrams(models: Model[], module: string): Promise<{ g: Float64A
   return out;
 }
 
-/** fusion_bench's merging_with_regmean_weights for one [out, in] weight, in float64. */
-function regmeanReference(grams: { g: Float64Array; d: number }[], weights: Float32Array[], ratio: number): Float64Array {
+/**
+ * fusion_bench's merging_with_regmean_weights for one weight, in float64: [out, in] transposed
+ * (weight_transpose), or [in, cols] as stored.
+ */
+function regmeanReference(grams: { g: Float64Array; d: number }[], weights0: Float32Array[], ratio: number, transposed = true): Float64Array {
   const d = grams[0]!.d;
-  const out = weights[0]!.length / d;
+  const out = weights0[0]!.length / d;
+  // as [out, in]
+  const weights = transposed ? weights0 : weights0.map((w) => Float32Array.from(w, (_, k) => w[(k % d) * out + Math.floor(k / d)]!));
   const sumG = new Float64Array(d * d);
   const sumGW = new Float64Array(d * out);
   for (const [i, { g }] of grams.entries()) {
@@ -154,10 +162,44 @@ function regmeanReference(grams: { g: Float64Array; d: number }[], weights: Floa
     }
   }
   const x = gaussSolve(sumG, sumGW, d, out); // [in, out]
+  if (!transposed) return x;
   const merged = new Float64Array(out * d);
   for (let a = 0; a < d; a++) for (let c = 0; c < out; c++) merged[c * d + a] = x[a * out + c]!;
   return merged;
 }
+
+test('RegMean\'s merge on synthetic Gram matrices = the float64 formulas: ratio 1, 0.3, 0; weight_transpose false', async () => {
+  const rnd = mulberry32(7);
+  const dims = [8, 12];
+  const rows = 40;
+  // per model: Σ xᵀx of random rows (scaled features), and weights [5, 8] and [12, 12]
+  const models = [0, 1, 2].map(() => {
+    const sums = dims.map((d) => {
+      const x = Float64Array.from({ length: rows * d }, (_, k) => (rnd() - 0.5) * (1 + (k % d)));
+      const g = new Float32Array(d * d);
+      for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) g[i * d + j] = g[i * d + j]! + x[r * d + i]! * x[r * d + j]!;
+      return g;
+    });
+    return { sums, w: new Map([['a.weight', Float32Array.from({ length: 40 }, () => rnd() - 0.5)], ['b.weight', Float32Array.from({ length: 144 }, () => rnd() - 0.5)]]) };
+  });
+  for (const [ratio, transposed] of [[1, true], [0.3, true], [0, true], [0.5, false]] as const) {
+    const modules = [{ module: 'a', key: 'a.weight', shape: [5, 8] as [number, number], gram: 0 }, { module: 'b', key: 'b.weight', shape: [12, 12] as [number, number], gram: 1 }];
+    const s = new RegMeanSums('test', dims, transposed ? modules : [modules[1]!], ratio, transposed);
+    const means: { g: Float64Array; d: number }[][] = [[], []];
+    for (const m of models) {
+      const copies = m.sums.map((g) => g.slice());
+      // the mean Gram matrices as the method forms them: Σ xᵀx / rows in float32
+      copies.forEach((g, u) => means[u]!.push({ g: Float64Array.from(g, (v) => Math.fround(v / rows)), d: dims[u]! }));
+      await s.add(copies, rows, (k) => m.w.get(k)!, jsRowGemm);
+    }
+    const got = await s.solve({ block: 5 });
+    for (const mod of transposed ? modules : [modules[1]!]) {
+      const want = regmeanReference(means[mod.gram]!, models.map((m) => m.w.get(mod.key)!), ratio, transposed);
+      const err = maxDiff(got.get(mod.key)!, want);
+      assert.ok(err <= 1e-6 * maxAbs(want), `ratio ${ratio}, ${mod.key}${transposed ? '' : ' untransposed'}: differs by ${err}`);
+    }
+  }
+});
 
 test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.95 and 0)', async () => {
   const pool = demoPool();
@@ -168,10 +210,10 @@ test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.
   const last = `vision_model.encoder.layers.${clipVisionConfigFrom(base!.config!).numHiddenLayers - 1}.mlp.fc2`;
   const grams = await meanGrams(fts, last);
   for (const ratio of [0.95, 0]) {
-    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 200, dataloader_kwargs: { batch_size: 100 }, reduce_non_diagonal_ratio: ratio, exclude_param_names_regex: ['vision_model\\.encoder\\.layers\\.0\\.mlp\\.fc1\\.w'] });
+    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 100, dataloader_kwargs: { batch_size: 50 }, reduce_non_diagonal_ratio: ratio, exclude_param_names_regex: ['vision_model\\.encoder\\.layers\\.0\\.mlp\\.fc1\\.w'] });
     const merged = await alg.run(demoPool());
     try {
-      assert.deepEqual(alg.examples, { mnist: 200, fashion_mnist: 200 });
+      assert.deepEqual(alg.examples, { mnist: 100, fashion_mnist: 100 });
       assert.deepEqual(merged.stateDict.names(), names);
       let linear = 0;
       for (const name of names) {
@@ -241,6 +283,11 @@ test('RegMean refuses bad input with one clear message', async () => {
   // Ratio 1 with 2 models × 1 image × 17 tokens = 34 rows < 96 features: the summed Gram matrix is singular.
   await assert.rejects(
     new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 1, dataloader_kwargs: { batch_size: 1 } }).run(demoPool()),
-    fails(/summed Gram matrix of .* is singular .*rank at most 34 .*Lower reduce_non_diagonal_ratio/),
+    fails(/summed Gram matrix of .* is singular .*rank at most 34, the token rows of all 2 models.*Lower reduce_non_diagonal_ratio .* or raise num_regmean_examples/),
+  );
+  // The demo's first LayerNorm has bias 0, so its outputs lie in a hyperplane: singular at ratio 1 whatever the data.
+  await assert.rejects(
+    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 16, dataloader_kwargs: { batch_size: 16 } }).run(demoPool()),
+    fails(/summed Gram matrix of 'vision_model\.encoder\.layers\.0\.self_attn\.q_proj', .*'vision_model\.encoder\.layers\.0\.self_attn\.v_proj' \(\[96, 96\]\) is singular .*LayerNorm whose bias is 0/),
   );
 });

@@ -121,10 +121,14 @@ export class RegMeanSums {
         L = await cholesky(a, d, opts);
       } catch (e) {
         if (!(e instanceof NotPositiveDefiniteError)) throw e;
-        const few = this.ratio === 1 && totalRows < d ? ` — with reduce_non_diagonal_ratio 1 the sum has rank at most ${totalRows} (the token rows of all ${this.models} models) < ${d}` : '';
+        const few = totalRows < d;
+        const why = this.ratio !== 1 ? ''
+          : few ? ` (with reduce_non_diagonal_ratio 1 the sum has rank at most ${totalRows}, the token rows of all ${this.models} models)`
+          : ' (with reduce_non_diagonal_ratio 1, e.g. the output of a LayerNorm whose bias is 0: its features sum to 0 on every row)';
         throw new UserError(
-          `${this.owner}: the summed Gram matrix of ${names} ([${d}, ${d}]) is singular (pivot ${e.index}: ${e.pivot.toPrecision(3)})${few}; ` +
-            `fusion_bench's torch.inverse fails or returns meaningless values here. Lower reduce_non_diagonal_ratio (below 1 the diagonal keeps it invertible) or raise num_regmean_examples`,
+          `${this.owner}: the summed Gram matrix of ${names} ([${d}, ${d}]) is singular (Cholesky pivot ${e.index} is ${e.pivot.toPrecision(3)}): ` +
+            `their inputs span fewer than ${d} directions${why}; fusion_bench's torch.inverse fails or returns meaningless values here. ` +
+            `Lower reduce_non_diagonal_ratio (below 1 the diagonal keeps it invertible)${few ? ' or raise num_regmean_examples' : ''}`,
         );
       }
       for (const m of users) {
