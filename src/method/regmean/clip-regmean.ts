@@ -87,6 +87,24 @@ export class RegMeanAlgorithmForCLIP {
     return Object.keys(this.examples).length === 0 ? null : { regmean_examples: { ...this.examples } };
   }
 
+  /**
+   * Σ xᵀx of every Gram output into `acc` over whole batches, stopping (as fusion_bench's loop, checked
+   * before each batch) once num_regmean_examples images were seen or the data set is done; the images used.
+   */
+  private async accumulate(session: ClipGramSession, loader: ShuffledBatches, acc: Float32Array[]): Promise<number> {
+    let used = 0;
+    while (used < this.num_regmean_examples && used < loader.dataset.length) {
+      const b = await loader.nextBatch();
+      const grams = await session.run(b.pixels, b.labels.length);
+      for (const [u, g] of grams.entries()) {
+        const a = acc[u]!;
+        for (let k = 0; k < a.length; k++) a[k] = a[k]! + g[k]!;
+      }
+      used += b.labels.length;
+    }
+    return used;
+  }
+
   async run(input: PoolInput): Promise<Model> {
     const { pool, set, base, finetuned } = await loadTaskVectorSources(NAME, input);
     let ctx: ClipTaskData | null = null;
@@ -104,7 +122,7 @@ export class RegMeanAlgorithmForCLIP {
       const seed = this.runCtx.seed ?? 0;
       for (const [i, ft] of finetuned.entries()) loaders.push(await ctx.batches('train_datasets', ft.name, this.batch_size, seed + i));
       gemm = await OrtGemm.create();
-      const product = gemm;
+      const rowGemm = gemm.rowGemm;
       let sums: RegMeanSums | null = null;
       let acc: Float32Array[] = [];
       for (const [i, ft] of finetuned.entries()) {
@@ -127,17 +145,7 @@ export class RegMeanAlgorithmForCLIP {
           } else {
             for (const a of acc) a.fill(0);
           }
-          const loader = loaders[i]!;
-          // fusion_bench: before each batch, stop once num_regmean_examples images were seen; one pass at most.
-          while (used < this.num_regmean_examples && used < loader.dataset.length) {
-            const b = await loader.nextBatch();
-            const grams = await session.run(b.pixels, b.labels.length);
-            for (const [u, g] of grams.entries()) {
-              const a = acc[u]!;
-              for (let k = 0; k < a.length; k++) a[k] = a[k]! + g[k]!;
-            }
-            used += b.labels.length;
-          }
+          used = await this.accumulate(session, loaders[i]!, acc);
         } finally {
           await session.dispose();
         }
@@ -146,12 +154,12 @@ export class RegMeanAlgorithmForCLIP {
         this.runCtx.status?.write(`${NAME}: Gram matrices of '${ft.name}' from ${used} examples, ${(used / secs).toFixed(1)} images/s\n`);
         this.examples[ft.name] = used;
         const t0 = performance.now();
-        await sums!.add(acc, used * session.tokens, (k) => ft.model.stateDict.loadF32(k), product.rowGemm);
+        await sums!.add(acc, used * session.tokens, (k) => ft.model.stateDict.loadF32(k), rowGemm);
         this.runCtx.profiler.record('merging models', (performance.now() - t0) / 1000);
       }
       acc = [];
       const t0 = performance.now();
-      const solved = await sums!.solve({ gemm: product.rowGemm });
+      const solved = await sums!.solve({ gemm: rowGemm });
       this.runCtx.profiler.record('merging models', (performance.now() - t0) / 1000);
       return mergedModel(NAME, base, set, (name, into) => {
         const w = solved.get(name);
