@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegMeanAlgorithmForCLIP } from '../../src/method/regmean/clip-regmean.js';
+import { runContext } from '../../src/run-context.js';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
 import { binPath } from '../helpers/paths.js';
 import { demoDataset, demoPool } from '../method/demo-pool.js';
@@ -26,7 +27,7 @@ test('regmean/clip_regmean on the demo: the saved tower is the library\'s merge,
     assert.deepEqual(report.method_info.regmean_examples, { mnist: 48, fashion_mnist: 48 });
     assert.match(r.stdout, /\|\s+computing regmean weights\s+\|/);
 
-    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 40, dataloader_kwargs: { batch_size: 16 }, reduce_non_diagonal_ratio: 0.5 });
+    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 40, dataloader_kwargs: { batch_size: 16 }, reduce_non_diagonal_ratio: 0.5 }, runContext({ status: null }));
     const want = await alg.run(demoPool({ train_datasets: { mnist: demoDataset('mnist'), fashion_mnist: demoDataset('fashion_mnist') } }));
     const saved = openCheckpoint(join(dir, 'merged'));
     try {

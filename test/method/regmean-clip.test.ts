@@ -14,12 +14,14 @@ import { ClipGramSession } from '../../src/method/regmean/gram-session.js';
 import { RegMeanSums } from '../../src/method/regmean/regmean-merge.js';
 import { jsRowGemm } from '../../src/method/linalg/solve.js';
 import { mulberry32 } from '../../src/util/prng.js';
+import { runContext } from '../../src/run-context.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
 import type { Model } from '../../src/modelpool/model.js';
 import { referenceVision } from '../clip-model/reference.js';
 import { demoDataset, demoPool as pool0 } from './demo-pool.js';
 
 const TASKS = ['mnist', 'fashion_mnist'];
+const quiet = runContext({ status: null });
 const train = { mnist: demoDataset('mnist', 'train'), fashion_mnist: demoDataset('fashion_mnist', 'train') };
 const demoPool = (t: Record<string, unknown> = train) => pool0({ train_datasets: t });
 
@@ -210,7 +212,7 @@ test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.
   const last = `vision_model.encoder.layers.${clipVisionConfigFrom(base!.config!).numHiddenLayers - 1}.mlp.fc2`;
   const grams = await meanGrams(fts, last);
   for (const ratio of [0.95, 0]) {
-    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 100, dataloader_kwargs: { batch_size: 50 }, reduce_non_diagonal_ratio: ratio, exclude_param_names_regex: ['vision_model\\.encoder\\.layers\\.0\\.mlp\\.fc1\\.w'] });
+    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 100, dataloader_kwargs: { batch_size: 50 }, reduce_non_diagonal_ratio: ratio, exclude_param_names_regex: ['vision_model\\.encoder\\.layers\\.0\\.mlp\\.fc1\\.w'] }, quiet);
     const merged = await alg.run(demoPool());
     try {
       assert.deepEqual(alg.examples, { mnist: 100, fashion_mnist: 100 });
@@ -260,7 +262,7 @@ test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.
 
 test('RegMean takes whole batches until num_regmean_examples (one pass at most), as fusion_bench\'s loop', async () => {
   for (const [num, bs, want] of [[70, 32, 96], [1000, 300, 500], [1, 7, 7]] as const) {
-    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: num, dataloader_kwargs: { batch_size: bs, num_workers: 0 } });
+    const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: num, dataloader_kwargs: { batch_size: bs, num_workers: 0 } }, quiet);
     const merged = await alg.run(demoPool());
     assert.deepEqual(alg.examples, { mnist: want, fashion_mnist: want }, `num ${num}, batch ${bs}`);
     assert.deepEqual(alg.reportExtras(), { regmean_examples: { mnist: want, fashion_mnist: want } });
@@ -270,24 +272,24 @@ test('RegMean takes whole batches until num_regmean_examples (one pass at most),
 
 test('RegMean refuses bad input with one clear message', async () => {
   const fails = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message);
-  await assert.rejects(new RegMeanAlgorithmForCLIP({}).run(demoPool({ mnist: train.mnist })), fails(/no train_datasets entry for task 'fashion_mnist'/));
-  await assert.rejects(new RegMeanAlgorithmForCLIP({}).run(pool0()), fails(/no train_datasets entry for task 'mnist'/));
-  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_regmean_examples: 0 }), fails(/num_regmean_examples/));
-  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_regmean_examples: 2.5 }), fails(/num_regmean_examples' must be an integer/));
-  assert.throws(() => new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1.5 }), fails(/reduce_non_diagonal_ratio/));
-  assert.throws(() => new RegMeanAlgorithmForCLIP({ dataloader_kwargs: { batch_size: 0 } }), fails(/batch_size/));
-  assert.throws(() => new RegMeanAlgorithmForCLIP({ exclude_param_names_regex: ['('] }), fails(/not a valid regular expression/));
-  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_fisher_examples: 3 }), fails(/unknown option 'num_fisher_examples'/));
+  await assert.rejects(new RegMeanAlgorithmForCLIP({}, quiet).run(demoPool({ mnist: train.mnist })), fails(/no train_datasets entry for task 'fashion_mnist'/));
+  await assert.rejects(new RegMeanAlgorithmForCLIP({}, quiet).run(pool0()), fails(/no train_datasets entry for task 'mnist'/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_regmean_examples: 0 }, quiet), fails(/num_regmean_examples/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_regmean_examples: 2.5 }, quiet), fails(/num_regmean_examples' must be an integer/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1.5 }, quiet), fails(/reduce_non_diagonal_ratio/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ dataloader_kwargs: { batch_size: 0 } }, quiet), fails(/batch_size/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ exclude_param_names_regex: ['('] }, quiet), fails(/not a valid regular expression/));
+  assert.throws(() => new RegMeanAlgorithmForCLIP({ num_fisher_examples: 3 }, quiet), fails(/unknown option 'num_fisher_examples'/));
   // fc1's weight is [384, 96]: multiplying the 96×96 Gram matrix by it untransposed is torch's shape error too.
-  await assert.rejects(new RegMeanAlgorithmForCLIP({ weight_transpose: false, num_regmean_examples: 8, dataloader_kwargs: { batch_size: 8 } }).run(demoPool()), fails(/weight_transpose: false .*'vision_model\.encoder\.layers\.0\.mlp\.fc1'/));
+  await assert.rejects(new RegMeanAlgorithmForCLIP({ weight_transpose: false, num_regmean_examples: 8, dataloader_kwargs: { batch_size: 8 } }, quiet).run(demoPool()), fails(/weight_transpose: false .*'vision_model\.encoder\.layers\.0\.mlp\.fc1'/));
   // Ratio 1 with 2 models × 1 image × 17 tokens = 34 rows < 96 features: the summed Gram matrix is singular.
   await assert.rejects(
-    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 1, dataloader_kwargs: { batch_size: 1 } }).run(demoPool()),
+    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 1, dataloader_kwargs: { batch_size: 1 } }, quiet).run(demoPool()),
     fails(/summed Gram matrix of .* is singular .*rank at most 34, the token rows of all 2 models.*Lower reduce_non_diagonal_ratio .* or raise num_regmean_examples/),
   );
   // The demo's first LayerNorm has bias 0, so its outputs lie in a hyperplane: singular at ratio 1 whatever the data.
   await assert.rejects(
-    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 16, dataloader_kwargs: { batch_size: 16 } }).run(demoPool()),
+    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 16, dataloader_kwargs: { batch_size: 16 } }, quiet).run(demoPool()),
     fails(/summed Gram matrix of 'vision_model\.encoder\.layers\.0\.self_attn\.q_proj', .*'vision_model\.encoder\.layers\.0\.self_attn\.v_proj' \(\[96, 96\]\) is singular .*LayerNorm whose bias is 0/),
   );
 });
