@@ -12,6 +12,7 @@ import { ClipTaskData } from '../../src/method/gradient/clip-tasks.js';
 import { RegMeanAlgorithmForCLIP } from '../../src/method/regmean/clip-regmean.js';
 import { ClipGramSession } from '../../src/method/regmean/gram-session.js';
 import { RegMeanSums } from '../../src/method/regmean/regmean-merge.js';
+import { OrtGemm } from '../../src/method/regmean/ort-gemm.js';
 import { jsRowGemm } from '../../src/method/linalg/solve.js';
 import { mulberry32 } from '../../src/util/prng.js';
 import { runContext } from '../../src/run-context.js';
@@ -170,7 +171,8 @@ function regmeanReference(grams: { g: Float64Array; d: number }[], weights0: Flo
   return merged;
 }
 
-test('RegMean\'s merge on synthetic Gram matrices = the float64 formulas: ratio 1, 0.3, 0; weight_transpose false', async () => {
+test('RegMean\'s merge on synthetic Gram matrices = the float64 formulas: ratio 1, 0.3, 0; weight_transpose false; JavaScript and onnxruntime products', async () => {
+  const ort = await OrtGemm.create({ executionProviders: ['cpu'], small: 0 });
   const rnd = mulberry32(7);
   const dims = [8, 12];
   const rows = 40;
@@ -184,7 +186,7 @@ test('RegMean\'s merge on synthetic Gram matrices = the float64 formulas: ratio 
     });
     return { sums, w: new Map([['a.weight', Float32Array.from({ length: 40 }, () => rnd() - 0.5)], ['b.weight', Float32Array.from({ length: 144 }, () => rnd() - 0.5)]]) };
   });
-  for (const [ratio, transposed] of [[1, true], [0.3, true], [0, true], [0.5, false]] as const) {
+  for (const [ratio, transposed, gemm] of [[1, true, jsRowGemm], [0.3, true, ort.rowGemm], [0, true, jsRowGemm], [0.5, false, ort.rowGemm]] as const) {
     const modules = [{ module: 'a', key: 'a.weight', shape: [5, 8] as [number, number], gram: 0 }, { module: 'b', key: 'b.weight', shape: [12, 12] as [number, number], gram: 1 }];
     const s = new RegMeanSums('test', dims, transposed ? modules : [modules[1]!], ratio, transposed);
     const means: { g: Float64Array; d: number }[][] = [[], []];
@@ -192,15 +194,16 @@ test('RegMean\'s merge on synthetic Gram matrices = the float64 formulas: ratio 
       const copies = m.sums.map((g) => g.slice());
       // the mean Gram matrices as the method forms them: Σ xᵀx / rows in float32
       copies.forEach((g, u) => means[u]!.push({ g: Float64Array.from(g, (v) => Math.fround(v / rows)), d: dims[u]! }));
-      await s.add(copies, rows, (k) => m.w.get(k)!, jsRowGemm);
+      await s.add(copies, rows, (k) => m.w.get(k)!, gemm);
     }
-    const got = await s.solve({ block: 5 });
+    const got = await s.solve({ block: 5, gemm });
     for (const mod of transposed ? modules : [modules[1]!]) {
       const want = regmeanReference(means[mod.gram]!, models.map((m) => m.w.get(mod.key)!), ratio, transposed);
       const err = maxDiff(got.get(mod.key)!, want);
       assert.ok(err <= 1e-6 * maxAbs(want), `ratio ${ratio}, ${mod.key}${transposed ? '' : ' untransposed'}: differs by ${err}`);
     }
   }
+  await ort.dispose();
 });
 
 test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.95 and 0)', async () => {
