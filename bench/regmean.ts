@@ -64,9 +64,10 @@ for (const [i, sd] of sds.entries()) {
     sums = new RegMeanSums('bench', session.grams.map((g) => g.dim), modules, 0.95, true);
   }
   const acc = session.grams.map((g) => new Float32Array(g.dim * g.dim));
+  const out = session.grams.map((g) => new Float32Array(g.dim * g.dim));
   t = performance.now();
   for (let b = 0; b < nBatches; b++) {
-    const grams = await session.run(pixels(1000 * i + b), batch);
+    const grams = await session.run(pixels(1000 * i + b), batch, out);
     for (const [u, g] of grams.entries()) for (let k = 0; k < g.length; k++) acc[u]![k] = acc[u]![k]! + g[k]!;
     sampleRss();
   }

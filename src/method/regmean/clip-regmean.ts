@@ -93,9 +93,10 @@ export class RegMeanAlgorithmForCLIP {
    */
   private async accumulate(session: ClipGramSession, loader: ShuffledBatches, acc: Float32Array[]): Promise<number> {
     let used = 0;
+    const out = session.grams.map((g) => new Float32Array(g.dim * g.dim));
     while (used < this.num_regmean_examples && used < loader.dataset.length) {
       const b = await loader.nextBatch();
-      const grams = await session.run(b.pixels, b.labels.length);
+      const grams = await session.run(b.pixels, b.labels.length, out);
       for (const [u, g] of grams.entries()) {
         const a = acc[u]!;
         for (let k = 0; k < a.length; k++) a[k] = a[k]! + g[k]!;

@@ -53,14 +53,24 @@ export class ClipGramSession {
     return (this.config.imageSize / this.config.patchSize) ** 2 + 1;
   }
 
-  /** Σ over the batch's token rows of xᵀx, per Gram output (in `grams` order). */
-  async run(pixels: Float32Array, batch: number): Promise<Float32Array[]> {
+  /**
+   * Σ over the batch's token rows of xᵀx, per Gram output (in `grams` order). With `out` (one buffer per
+   * Gram output), onnxruntime writes into those buffers: a loop over batches then allocates nothing.
+   */
+  async run(pixels: Float32Array, batch: number, out?: readonly Float32Array[]): Promise<Float32Array[]> {
     const c = this.config;
     const per = c.numChannels * c.imageSize * c.imageSize;
     if (!Number.isInteger(batch) || batch < 1 || pixels.length !== batch * per) {
       throw new UserError(`CLIP vision input: ${pixels.length} values for batch ${batch}, expected ${batch} × ${c.numChannels}×${c.imageSize}×${c.imageSize}`);
     }
-    const r = await this.session.run({ [VISION_INPUT]: new ort.Tensor('float32', pixels, [batch, c.numChannels, c.imageSize, c.imageSize]) });
+    const feeds = { [VISION_INPUT]: new ort.Tensor('float32', pixels, [batch, c.numChannels, c.imageSize, c.imageSize]) };
+    if (out) {
+      const fetches: Record<string, ort.Tensor> = {};
+      this.grams.forEach((g, u) => (fetches[g.output] = new ort.Tensor('float32', out[u]!, [g.dim, g.dim])));
+      await this.session.run(feeds, fetches);
+      return [...out];
+    }
+    const r = await this.session.run(feeds);
     return this.grams.map((g) => r[g.output]!.data as Float32Array);
   }
 
