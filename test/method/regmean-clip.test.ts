@@ -18,6 +18,9 @@ import { mulberry32 } from '../../src/util/prng.js';
 import { runContext } from '../../src/run-context.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
 import type { Model } from '../../src/modelpool/model.js';
+import type { BaseModelPool } from '../../src/modelpool/base-pool.js';
+import { CLIPVisionModelPool } from '../../src/modelpool/index.js';
+import { needsShared, sharedPath } from '../helpers/paths.js';
 import { referenceVision } from '../clip-model/reference.js';
 import { demoDataset, demoPool as pool0 } from './demo-pool.js';
 
@@ -115,25 +118,30 @@ function gaussSolve(a0: Float64Array, b0: Float64Array, n: number, m: number): F
 }
 
 /**
- * Each task's model's mean Gram matrix of `module`'s input over 100 train images, from the same batches
- * the method draws (2 of 50, seed = model index with no run seed) summed in float32 as it does.
+ * Each task's model's mean Gram matrix of every linear input over 100 train images of `pool`, from the
+ * same batches the method draws (2 of 50, seed = model index with no run seed) summed in float32 as it
+ * does: module → one per model.
  */
-async function meanGrams(models: Model[], module: string): Promise<{ g: Float64Array; d: number }[]> {
-  const out = [];
-  const ctx = await ClipTaskData.open(demoPool(), 'test');
+async function meanGrams(pool: BaseModelPool, models: Model[]): Promise<Map<string, { g: Float64Array; d: number }[]>> {
+  const out = new Map<string, { g: Float64Array; d: number }[]>();
+  const ctx = await ClipTaskData.open(pool, 'test');
   for (const [i, t] of TASKS.entries()) {
     const cfg = clipVisionConfigFrom(models[i]!.config!);
     const s = await ClipGramSession.create(cfg, models[i]!.stateDict, { threads: 1 });
     try {
-      const u = s.grams.findIndex((g) => g.modules.includes(module));
       const loader = await ctx.batches('train_datasets', t, 50, i);
-      const sum = new Float32Array(s.grams[u]!.dim ** 2);
+      const sums = s.grams.map((g) => new Float32Array(g.dim ** 2));
       for (let k = 0; k < 2; k++) {
         const b = await loader.nextBatch();
-        const g = (await s.run(b.pixels, b.labels.length))[u]!;
-        for (let e = 0; e < sum.length; e++) sum[e] = sum[e]! + g[e]!;
+        const grams = await s.run(b.pixels, b.labels.length);
+        sums.forEach((sum, u) => {
+          for (let e = 0; e < sum.length; e++) sum[e] = sum[e]! + grams[u]![e]!;
+        });
       }
-      out.push({ g: Float64Array.from(sum, (v) => Math.fround(v / (100 * s.tokens))), d: s.grams[u]!.dim });
+      s.grams.forEach((g, u) => {
+        const mean = { g: Float64Array.from(sums[u]!, (v) => Math.fround(v / (100 * s.tokens))), d: g.dim };
+        for (const m of g.modules) out.set(m, [...(out.get(m) ?? []), mean]);
+      });
     } finally {
       await s.dispose();
     }
@@ -213,7 +221,7 @@ test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.
   const names = base!.stateDict.names();
   const excluded = 'vision_model.encoder.layers.0.mlp.fc1.weight';
   const last = `vision_model.encoder.layers.${clipVisionConfigFrom(base!.config!).numHiddenLayers - 1}.mlp.fc2`;
-  const grams = await meanGrams(fts, last);
+  const grams = (await meanGrams(demoPool(), fts)).get(last)!;
   for (const ratio of [0.95, 0]) {
     const alg = new RegMeanAlgorithmForCLIP({ num_regmean_examples: 100, dataloader_kwargs: { batch_size: 50 }, reduce_non_diagonal_ratio: ratio, exclude_param_names_regex: ['vision_model\\.encoder\\.layers\\.0\\.mlp\\.fc1\\.w'] }, quiet);
     const merged = await alg.run(demoPool());
@@ -261,6 +269,29 @@ test('RegMean of the demo towers = fusion_bench\'s formulas in float64 (ratio 0.
     }
   }
   for (const m of models) m.stateDict.close?.();
+});
+
+test('RegMean of the tiny CLIP fixtures (every layer differs between the models) = fusion_bench\'s formulas in float64', needsShared(), async () => {
+  const dir = (n: string) => sharedPath('fixtures', 'clip', 'models', n);
+  // the demo's MNIST / Fashion-MNIST slices as train sets, resized to the fixtures' 32 px
+  const pool = () => new CLIPVisionModelPool({ models: { _pretrained_: dir('tiny-clip'), mnist: dir('tiny-clip-ft-a'), fashion_mnist: dir('tiny-clip-ft-b') }, processor: dir('tiny-clip'), platform: 'hf', train_datasets: train });
+  const p = pool();
+  const fts = await Promise.all(TASKS.map((n) => p.loadModel(n)));
+  const grams = await meanGrams(p, fts);
+  assert.equal(grams.size, 12, 'six linear layers in each of two layers');
+  const merged = await new RegMeanAlgorithmForCLIP({ num_regmean_examples: 100, dataloader_kwargs: { batch_size: 50 } }, quiet).run(pool());
+  try {
+    for (const [module, g] of grams) {
+      const ws = fts.map((m) => m.stateDict.loadF32(`${module}.weight`));
+      assert.ok(maxDiff(ws[0]!, ws[1]!) > 0, `${module} differs between the models`);
+      const want = regmeanReference(g, ws, 0.95);
+      const err = maxDiff(merged.stateDict.loadF32(`${module}.weight`), want);
+      assert.ok(err <= 1e-6 * maxAbs(want), `${module}.weight differs by ${err} (max ${maxAbs(want)})`);
+    }
+  } finally {
+    merged.stateDict.close?.();
+    for (const m of fts) m.stateDict.close?.();
+  }
 });
 
 test('RegMean takes whole batches until num_regmean_examples (one pass at most), as fusion_bench\'s loop', async () => {
