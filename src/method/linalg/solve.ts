@@ -1,9 +1,10 @@
 /**
  * Symmetric positive definite solves in float64, for RegMean's closed form W = (Σ Gᵢ)⁻¹ Σ Gᵢ Wᵢᵀ: a blocked
  * right-looking Cholesky factorisation A = L·Lᵀ and the two triangular solves with many right-hand sides.
- * The O(n³) part — the trailing updates C − A·Bᵀ — goes to a `RowGemm` (onnxruntime's float64 Gemm for
- * the 768/3072-wide systems of CLIP, ~15× this file's loops; the JavaScript one here by default); what
- * stays here is O(n²·block): the diagonal blocks, the panels and the substitutions inside a block.
+ * Every product — trailing updates, panels, substitutions (as products with the inverses of the diagonal
+ * blocks) — goes to a `RowGemm` C − A·Bᵀ (onnxruntime's float64 Gemm for the 768/3072-wide systems of
+ * CLIP, ~15× this file's loops; the JavaScript one by default); what stays here is O(n·block²): the
+ * diagonal blocks and their inverses.
  *
  * fusion_bench inverts Σ Gᵢ with torch.inverse (LU) in float32; a Cholesky solve in float64 is the
  * accurate version of the same quantity for these symmetric positive semi-definite sums.
