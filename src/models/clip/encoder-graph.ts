@@ -32,6 +32,11 @@ export interface EncoderContext {
   readonly additiveMask?: string;
   /** 'fused': int32 [batch, seq] key padding mask (1 keep, 0 masked). */
   readonly maskIndex?: string;
+  /**
+   * Told the input of every nn.Linear (module name, the 2-D value [batch*seq, in], in): where RegMean
+   * taps the activations. q/k/v share one value.
+   */
+  readonly linearInput?: (module: string, value: string, inDim: number) => void;
 }
 
 /** Wraps a shape-tensor factory so that each shape is added to the graph at most once, when first used. */
@@ -107,6 +112,7 @@ function attentionPlain(g: GraphBuilder, w: WeightReader, p: string, x: string, 
   const probs = g.node('Softmax', [scores], { axis: -1 });
   const ctxh = g.node('MatMul', [probs, vh]);
   const merged = g.node('Reshape', [g.node('Transpose', [ctxh], { perm: [0, 2, 1, 3] }), g.int64s('shape_nd', [-1, d])]);
+  ctx.linearInput?.(`${p}.out_proj`, merged, d);
   return linear(g, w, `${p}.out_proj`, merged, d, d);
 }
 
@@ -125,6 +131,7 @@ function attentionFused(g: GraphBuilder, w: WeightReader, p: string, x: string, 
   if (ctx.causal) attrs.unidirectional = 1;
   const out = g.node('Attention', inputs, attrs, { domain: 'com.microsoft' });
   const out2 = g.node('Reshape', [out, g.int64s('shape_nd', [-1, d])]);
+  ctx.linearInput?.(`${p}.out_proj`, out2, d);
   return linear(g, w, `${p}.out_proj`, out2, d, d);
 }
 
@@ -138,13 +145,17 @@ export function addEncoderLayers(g: GraphBuilder, w: WeightReader, prefix: strin
   for (let i = 0; i < count; i++) {
     const p = `${prefix}.layers.${i}`;
     const attnIn = layerNorm(g, w, `${p}.layer_norm1`, h, d, c.layerNormEps);
+    for (const n of ['q', 'k', 'v']) ctx.linearInput?.(`${p}.self_attn.${n}_proj`, attnIn, d);
     const attn = ctx.attention === 'fused'
       ? attentionFused(g, w, `${p}.self_attn`, attnIn, c, ctx)
       : attentionPlain(g, w, `${p}.self_attn`, attnIn, c, ctx);
     h = g.node('Add', [h, attn]);
     const mlpIn = layerNorm(g, w, `${p}.layer_norm2`, h, d, c.layerNormEps);
+    ctx.linearInput?.(`${p}.mlp.fc1`, mlpIn, d);
     const fc1 = linear(g, w, `${p}.mlp.fc1`, mlpIn, d, c.intermediateSize);
-    const fc2 = linear(g, w, `${p}.mlp.fc2`, activation(g, c.hiddenAct, fc1), c.intermediateSize, d);
+    const act = activation(g, c.hiddenAct, fc1);
+    ctx.linearInput?.(`${p}.mlp.fc2`, act, c.intermediateSize);
+    const fc2 = linear(g, w, `${p}.mlp.fc2`, act, c.intermediateSize, d);
     h = g.node('Add', [h, fc2]);
   }
   return h;

@@ -20,6 +20,8 @@ export interface VisionGraphOptions {
   readonly lastHiddenState?: boolean;
   /** Names the checkpoint in error messages. */
   readonly source?: string;
+  /** Told the input of every nn.Linear of the encoder (see EncoderContext); every layer then runs on all tokens. */
+  readonly linearInput?: (module: string, value: string, inDim: number) => void;
 }
 
 /** The values addClipVisionTower adds. */
@@ -105,10 +107,11 @@ export function addClipVisionTower(g: GraphBuilder, w: WeightReader, cfg: ClipVi
       ? g.int64s('shape_bsd', [-1, tokens, d])
       : g.int64s('shape_bshd', [-1, tokens, heads, d / heads])),
     causal: false,
+    ...(opts.linearInput ? { linearInput: opts.linearInput } : {}),
   } as const;
   let clsOut: string;
   let hidden3: string | undefined;
-  if (opts.lastHiddenState || cfg.numHiddenLayers === 0) {
+  if (opts.lastHiddenState || opts.linearInput || cfg.numHiddenLayers === 0) {
     const hidden = addEncoderLayers(g, w, `${prefix}.encoder`, pre, cfg, ctx);
     hidden3 = g.node('Reshape', [hidden, g.int64s('shape', [-1, tokens, d])]);
     clsOut = g.node('Gather', [hidden3, g.int64s('cls_index', [0], [])], { axis: 1 });
