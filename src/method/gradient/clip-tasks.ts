@@ -7,7 +7,7 @@
 import { UserError } from '../../errors.js';
 import { loadDatasetOptionsFromCall, loadImageClassificationDataset, type LoadDatasetOptions } from '../../data/index.js';
 import type { ImageClassificationDataset } from '../../data/image-classification.js';
-import { ClipVisionGradSession, type VisionLoss } from '../../grad/clip-vision-grad.js';
+import { ClipVisionGradSession, type VisionGradOptions, type VisionLoss } from '../../grad/clip-vision-grad.js';
 import type { ClipVisionConfig } from '../../models/clip/config.js';
 import type { BaseModelPool } from '../../modelpool/base-pool.js';
 import type { StateDict } from '../../tensor/types.js';
@@ -148,11 +148,11 @@ export class ClipTaskData {
    * A gradient session for the vision tower `sd` under these heads (classes: the largest head), with the
    * pretrained visual_projection and logit_scale; batches of at most `batch` images.
    */
-  async gradSession(cfg: ClipVisionConfig, sd: StateDict, loss: VisionLoss, batch: number, heads: ReadonlyMap<string, ZeroShotHead>, trainable?: (key: string) => boolean): Promise<ClipVisionGradSession> {
+  async gradSession(cfg: ClipVisionConfig, sd: StateDict, loss: VisionLoss, batch: number, heads: ReadonlyMap<string, ZeroShotHead>, trainable?: (key: string) => boolean, lora?: VisionGradOptions['lora']): Promise<ClipVisionGradSession> {
     const projection = this.clip.visualProjection();
     if (projection.shape[1] !== cfg.hiddenSize) throw new UserError(`${this.owner}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the vision tower has hidden_size ${cfg.hiddenSize}`);
     const classes = Math.max(...[...heads.values()].map((h) => h.numClasses));
-    return ClipVisionGradSession.create(cfg, sd, { loss, batch, projection: projection.data, classes, logitScale: this.clip.logitScale(), source: this.owner, ...(trainable ? { trainable } : {}) });
+    return ClipVisionGradSession.create(cfg, sd, { loss, batch, projection: projection.data, classes, logitScale: this.clip.logitScale(), source: this.owner, ...(trainable ? { trainable } : {}), ...(lora ? { lora } : {}) });
   }
 
   close(): void {
