@@ -173,7 +173,7 @@ export class ImageClassificationFineTuningForCLIP {
   private async train(pool: BaseModelPool, cfg: ClipVisionConfig, base: Model, weights: Map<string, Float32Array>, lora: LoraState | null): Promise<void> {
     const tasks = pool.trainDatasetNames;
     if (tasks.length === 0) throw new UserError(`${NAME}: the model pool has no train_datasets to fine-tune on`);
-    const ctx = await ClipTaskData.open(pool, NAME);
+    const ctx = await ClipTaskData.open(pool, NAME, this.runCtx.cacheDir);
     let session: ClipVisionGradSession | null = null;
     try {
       const heads = await ctx.heads(tasks);
@@ -214,7 +214,9 @@ export class ImageClassificationFineTuningForCLIP {
           this.runCtx.status?.write(`${NAME} step ${step + 1}/${this.num_steps}: loss ${loss.toFixed(4)}, ${(images / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
         }
         if ((step + 1) % this.save_interval === 0 && step + 1 < this.num_steps) {
-          const dir = join(this.state_dict_save_path ? dirname(this.state_dict_save_path) : '.', 'checkpoints', `step=${step}`);
+          // fusion_bench: <log_dir>/checkpoints/step={step}.ckpt (a folder here); without a log dir (library
+          // use), beside state_dict_save_path.
+          const dir = join(this.runCtx.logDir ?? (this.state_dict_save_path ? dirname(this.state_dict_save_path) : '.'), 'checkpoints', `step=${step}`);
           await this.save(pool, this.model(base, lora ? mergedWeights(weights, lora) : weights, false), base, lora, dir);
         }
       }
