@@ -15,6 +15,7 @@ import { ClipTaskData } from '../../src/method/gradient/clip-tasks.js';
 import { ImageClassificationFineTuningForCLIP } from '../../src/method/gradient/clip-finetune.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
+import { runContext } from '../../src/run-context.js';
 import { CLIPVisionModelPool } from '../../src/modelpool/index.js';
 import { demoDataset, demoPool as pool0 } from './demo-pool.js';
 
@@ -106,10 +107,12 @@ test('LoRA fine-tuning: loss falls, only the q/v factors train, the merged model
   try {
     const adapter = join(dir, 'adapter');
     const lora_config = { r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'], lora_dropout: 0.1, bias: 'none' };
-    const alg = new ImageClassificationFineTuningForCLIP({ learning_rate: 5e-3, num_steps: 4, batch_size: 500, save_interval: 100, use_lora: true, lora_config, merge_lora: false, state_dict_save_path: adapter });
+    const alg = new ImageClassificationFineTuningForCLIP({ learning_rate: 5e-3, num_steps: 4, batch_size: 500, save_interval: 2, use_lora: true, lora_config, merge_lora: false, state_dict_save_path: adapter }, runContext({ logDir: join(dir, 'log') }));
     const pool = demoPool();
     const tuned = await alg.run(pool);
     assert.ok(alg.losses[3]! < alg.losses[0]!, `summed loss ${alg.losses.join(' → ')}`);
+    // The save_interval checkpoint: in the log dir as fusion_bench, in the same (adapter) layout as the result.
+    assert.ok(existsSync(join(dir, 'log', 'checkpoints', 'step=1', 'adapter_model.safetensors')), 'checkpoint under <log_dir>/checkpoints');
 
     // peft's adapter layout.
     const config = JSON.parse(readFileSync(join(adapter, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
