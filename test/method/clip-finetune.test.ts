@@ -162,6 +162,9 @@ test('LoRA fine-tuning: loss falls, only the q/v factors train, the merged model
     loaded.stateDict.close?.();
     again.stateDict.close?.();
     tuned.stateDict.close?.();
+    // An adapter made with another rank or other target modules is a UserError naming the mismatch.
+    await assert.rejects(new ImageClassificationFineTuningForCLIP({ use_lora: true, lora_config: { ...lora_config, r: 8 }, state_dict_load_path: adapter, skip_training: true }).run(demoPool({})), (e: unknown) => e instanceof UserError && /the adapter has r = 4, lora_config.r is 8/.test(e.message));
+    await assert.rejects(new ImageClassificationFineTuningForCLIP({ use_lora: true, lora_config: { ...lora_config, target_modules: ['fc1'] }, state_dict_load_path: adapter, skip_training: true }).run(demoPool({})), (e: unknown) => e instanceof UserError && /lora_A.weight is missing/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
