@@ -153,6 +153,7 @@ export class LoraGraph {
   private readonly byKey: Map<string, LoraModule>;
   /** Graph inputs added, with their shapes. */
   readonly inputs = new Map<string, readonly number[]>();
+  private readonly maskBuffers = new Map<string, Float32Array>();
 
   /** `rows(m)`: the rows of the module's input (batch × tokens, or batch where only the CLS row is computed). */
   constructor(readonly spec: LoraSpec, readonly modules: readonly LoraModule[], private readonly rows: (m: LoraModule) => number) {
@@ -183,18 +184,20 @@ export class LoraGraph {
     return name;
   }
 
-  /** Fresh dropout masks (0 or 1/(1−p), seeded) for one run; empty without dropout. */
+  /**
+   * Fresh dropout masks (0 or 1/(1−p), seeded) for one run; empty without dropout. The buffers are
+   * reused: each call overwrites the masks of the previous one, so use them before asking again.
+   */
   masks(next: () => number): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
     const p = this.spec.dropout;
-    if (p === 0) return out;
+    if (p === 0) return this.maskBuffers;
     const keep = Math.fround(1 / (1 - p));
     for (const m of this.modules) {
-      const mask = new Float32Array(this.rows(m) * m.inDim);
+      let mask = this.maskBuffers.get(maskName(m));
+      if (!mask) this.maskBuffers.set(maskName(m), (mask = new Float32Array(this.rows(m) * m.inDim)));
       for (let i = 0; i < mask.length; i++) mask[i] = next() < p ? 0 : keep;
-      out.set(maskName(m), mask);
     }
-    return out;
+    return this.maskBuffers;
   }
 }
 
