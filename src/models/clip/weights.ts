@@ -15,8 +15,17 @@ export interface StackedPart {
   readonly scale?: number;
 }
 
+/**
+ * A term added to the output of a Linear module of the graph (LoRA): given the module's key (e.g.
+ * 'vision_model.encoder.layers.0.self_attn.q_proj') and its input x [rows, in], returns a value
+ * [rows, out], or null to leave the module as it is.
+ */
+export type LinearAdapter = (g: GraphBuilder, module: string, x: string) => string | null;
+
 export class WeightReader {
   private readonly inputs = new Map<string, readonly number[]>();
+  /** Set by gradient graphs that train adapters; the inference graphs leave it unset. */
+  linearAdapter: LinearAdapter | null = null;
 
   /**
    * `asInputs`: every checkpoint tensor the graph uses becomes a graph input named by its key (fed at run
