@@ -5,6 +5,7 @@
  * rules (ratio 0 = per-column weighted average, layers equal in every model come back unchanged,
  * excluded tensors keep the pretrained values, other tensors are averaged); bad input is refused.
  */
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../src/errors.js';
@@ -22,7 +23,7 @@ import type { BaseModelPool } from '../../src/modelpool/base-pool.js';
 import { CLIPVisionModelPool } from '../../src/modelpool/index.js';
 import { needsShared, sharedPath } from '../helpers/paths.js';
 import { referenceVision } from '../clip-model/reference.js';
-import { demoDataset, demoPool as pool0 } from './demo-pool.js';
+import { demoDataset, demoDir, demoPool as pool0 } from './demo-pool.js';
 
 const TASKS = ['mnist', 'fashion_mnist'];
 const quiet = runContext({ status: null });
@@ -321,9 +322,12 @@ test('RegMean refuses bad input with one clear message', async () => {
     new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 1, dataloader_kwargs: { batch_size: 1 } }, quiet).run(demoPool()),
     fails(/summed Gram matrix of .* is singular .*rank at most 34, the token rows of all 2 models.*Lower reduce_non_diagonal_ratio .* or raise num_regmean_examples/),
   );
-  // The demo's first LayerNorm has bias 0, so its outputs lie in a hyperplane: singular at ratio 1 whatever the data.
+  // The demo's pretrained tower has LayerNorm biases 0 (its fine-tuned towers do not), so a pool whose task models are
+  // that tower has first-layer inputs in a hyperplane: singular at ratio 1 whatever the data.
+  const pretrained = join(demoDir, 'models', 'tiny-clip');
+  const zeroBiasPool = pool0({ train_datasets: train, models: { _pretrained_: pretrained, mnist: pretrained, fashion_mnist: pretrained } });
   await assert.rejects(
-    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 16, dataloader_kwargs: { batch_size: 16 } }, quiet).run(demoPool()),
+    new RegMeanAlgorithmForCLIP({ reduce_non_diagonal_ratio: 1, num_regmean_examples: 16, dataloader_kwargs: { batch_size: 16 } }, quiet).run(zeroBiasPool),
     fails(/summed Gram matrix of 'vision_model\.encoder\.layers\.0\.self_attn\.q_proj', .*'vision_model\.encoder\.layers\.0\.self_attn\.v_proj' \(\[96, 96\]\) is singular .*LayerNorm whose bias is 0/),
   );
 });
