@@ -1,0 +1,138 @@
+/**
+ * The large-matrix paths of the SVD kernels (src/method/linalg/): products on onnxruntime's MatMul
+ * through the worker (ort-gemm.ts), the blocked tridiagonalisation over several panels
+ * (tridiag-reduce.ts) and inverse iteration with clusters (tridiag-eig.ts) — on sizes above the
+ * thresholds where they take over, with spectra that are hard for inverse iteration: repeated
+ * eigenvalues, exact zeros, and the close pairs of Wilkinson's matrix.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gram, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
+import { ortGemmStatus, ortMatmul } from '../../src/method/linalg/ort-gemm.js';
+import { tridiagEigen } from '../../src/method/linalg/tridiag-eig.js';
+import { mulberry32 } from './helpers.js';
+
+function random(len: number, seed: number): Float64Array {
+  const r = mulberry32(seed);
+  return Float64Array.from({ length: len }, () => r() - 0.5);
+}
+
+function naive(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
+    const x = a[i * k + p]!;
+    for (let j = 0; j < n; j++) out[i * n + j] = out[i * n + j]! + x * b[p * n + j]!;
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Number.isFinite(a[i]!), `entry ${i} is ${a[i]}`);
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  }
+  return d;
+}
+
+function eye(n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) out[i * n + i] = 1;
+  return out;
+}
+
+/** Q diag(values) Qᵀ for a random orthogonal Q (eigenvectors of a random Gram matrix). */
+function withSpectrum(values: readonly number[], seed: number): Float64Array {
+  const n = values.length;
+  const q = symEig(gram(random(n * n, seed), n, n), n).vectors;
+  const qd = Float64Array.from(q, (x, i) => x * values[i % n]!);
+  return matmulT(qd, q, n, n, n);
+}
+
+/** Residual A V − V Λ and orthonormality of the leading `count` eigenvectors. */
+function checkEig(a: Float64Array, n: number, what: string, count = n): void {
+  const { values, vectors } = symEig(a, n, count);
+  assert.equal(vectors.length, n * count);
+  let scale = 1;
+  for (const x of values) scale = Math.max(scale, Math.abs(x));
+  for (let j = 1; j < n; j++) assert.ok(values[j - 1]! >= values[j]!, `${what}: eigenvalues descending`);
+  const av = matmul(a, vectors, n, n, count);
+  for (let i = 0; i < n; i++) for (let j = 0; j < count; j++) av[i * count + j] = av[i * count + j]! - vectors[i * count + j]! * values[j]!;
+  assert.ok(maxAbsDiff(av, new Float64Array(n * count)) <= 1e-12 * scale, `${what}: A V = V Λ`);
+  assert.ok(maxAbsDiff(gram(vectors, n, count), eye(count)) < 1e-12, `${what}: VᵀV = I`);
+}
+
+test('onnxruntime MatMul through the worker equals the triple loop, and the dense products use it', () => {
+  const [m, k, n] = [150, 131, 120];
+  const a = random(m * k, 1);
+  const b = random(k * n, 2);
+  const want = naive(a, b, m, k, n);
+  const got = ortMatmul(a, b, m, k, n);
+  assert.equal(ortGemmStatus(), '', 'onnxruntime is used');
+  assert.ok(got !== null);
+  assert.ok(maxAbsDiff(got, want) < 1e-12);
+  assert.ok(maxAbsDiff(matmul(a, b, m, k, n), want) < 1e-12, 'matmul');
+  assert.ok(maxAbsDiff(matmulT(a, transpose(b, k, n), m, k, n), want) < 1e-12, 'matmulT');
+  const g = gram(a, m, k);
+  assert.ok(maxAbsDiff(g, naive(transpose(a, m, k), a, k, m, k)) < 1e-12, 'gram');
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) assert.equal(g[i * k + j], g[j * k + i], 'gram exactly symmetric');
+});
+
+test('symEig over several panels: random, repeated, zero and clustered spectra; leading columns alone', () => {
+  const n = 150;
+  checkEig(gram(random(n * n, 3), n, n), n, 'random Gram');
+  const x = random(n * n, 4);
+  const sym = Float64Array.from(x, (v, i) => v + x[(i % n) * n + Math.trunc(i / n)]!);
+  checkEig(sym, n, 'random symmetric');
+  checkEig(sym, n, 'random symmetric, 20 leading', 20);
+  // a few distinct values, each repeated many times, and a null space of 40
+  checkEig(withSpectrum(Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 90 ? 2 : i < 120 ? 1 + 1e-9 * i : 5)), 5), n, 'repeated and zero');
+  checkEig(withSpectrum(Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 90 ? 2 : 5)), 6), n, 'cut inside a cluster', 100);
+  checkEig(new Float64Array(n * n), n, 'zero matrix');
+  checkEig(eye(n), n, 'identity', 7);
+});
+
+test('tridiagEigen: Wilkinson W⁺ (pairs equal to ~1e-13) and a split matrix, against the eigen-equation', () => {
+  for (const [n, splitAt] of [[81, -1], [60, 30]] as const) {
+    const h = (n - 1) / 2;
+    const d = Float64Array.from({ length: n }, (_, i) => Math.abs(i - h));
+    const off = new Float64Array(n - 1).fill(1);
+    if (splitAt >= 0) off[splitAt] = 0;
+    const { values, vectors } = tridiagEigen(d, off, n, n);
+    let scale = 0;
+    for (const v of values) scale = Math.max(scale, Math.abs(v));
+    for (let j = 0; j < n; j++) {
+      let res = 0;
+      let norm = 0;
+      for (let i = 0; i < n; i++) {
+        const y = (k: number) => vectors[k * n + j]!;
+        const ty = d[i]! * y(i) + (i > 0 ? off[i - 1]! * y(i - 1) : 0) + (i < n - 1 ? off[i]! * y(i + 1) : 0);
+        res = Math.max(res, Math.abs(ty - values[j]! * y(i)));
+        norm += y(i) * y(i);
+      }
+      assert.ok(res < 1e-13 * scale, `n ${n}: residual of vector ${j}: ${res}`);
+      assert.ok(Math.abs(norm - 1) < 1e-13, `n ${n}: unit vector ${j}`);
+    }
+    // close pairs are reorthogonalised within their cluster; distinct ones are orthogonal to ~ε‖T‖/gap
+    const vtv = gram(vectors, n, n);
+    assert.ok(maxAbsDiff(vtv, eye(n)) < 1e-9, `n ${n}: orthogonality before the polishing step`);
+  }
+});
+
+test('svdThin and polar on a 300×160 matrix of rank 100 with repeated singular values: no NaN, zeros for the null space', () => {
+  const [m, n, rank] = [300, 160, 100];
+  const u = symEig(gram(random(m * m, 8), m, m), m, rank).vectors; // m × rank orthonormal
+  const v = symEig(gram(random(n * n, 9), n, n), n, rank).vectors; // n × rank orthonormal
+  const sig = Array.from({ length: rank }, (_, i) => (i < 30 ? 3 : i < 60 ? 1 : 0.5 - i * 1e-3));
+  const a = matmulT(Float64Array.from(u, (x, i) => x * sig[i % rank]!), v, m, rank, n);
+  const d = svdThin(a, m, n);
+  for (let j = 0; j < n; j++) assert.ok(Math.abs(d.s[j]! - (j < rank ? sig[j]! : 0)) < 1e-10, `σ${j}`);
+  for (let j = rank; j < n; j++) for (let i = 0; i < n; i++) assert.equal(d.vt[j * n + i], 0, 'null-space direction is zero');
+  const us = Float64Array.from(d.u, (x, i) => x * d.s[i % n]!);
+  assert.ok(maxAbsDiff(matmul(us, d.vt, m, n, n), a) < 1e-12, 'U Σ Vᵀ = A');
+  // the polar factor of a rank-deficient matrix: the partial isometry u vᵀ, whatever basis the repeats got
+  const { p, s } = polarWithValues(a, m, n);
+  assert.ok(maxAbsDiff(s.subarray(0, rank), sig) < 1e-10);
+  assert.ok(maxAbsDiff(p, matmulT(u, v, m, rank, n)) < 1e-9, 'polar = U Vᵀ');
+});
