@@ -10,31 +10,7 @@ import assert from 'node:assert/strict';
 import { gram, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { ortGemmStatus, ortMatmul } from '../../src/method/linalg/ort-gemm.js';
 import { tridiagEigen } from '../../src/method/linalg/tridiag-eig.js';
-import { mulberry32 } from './helpers.js';
-
-function random(len: number, seed: number): Float64Array {
-  const r = mulberry32(seed);
-  return Float64Array.from({ length: len }, () => r() - 0.5);
-}
-
-function naive(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
-    const x = a[i * k + p]!;
-    for (let j = 0; j < n; j++) out[i * n + j] = out[i * n + j]! + x * b[p * n + j]!;
-  }
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(Number.isFinite(a[i]!), `entry ${i} is ${a[i]}`);
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  }
-  return d;
-}
+import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
 function eye(n: number): Float64Array {
   const out = new Float64Array(n * n);
