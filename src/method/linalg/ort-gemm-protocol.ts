@@ -9,14 +9,19 @@ export const READY = 3;
 /** Bytes before the operands: status word, padding, the failure message (UTF-8, NUL-terminated). */
 export const HEADER_BYTES = 512;
 
-/** Operands A (m×k) then B (k×n) then the product (m×n), row-major float64, after the header. */
+/**
+ * One run of graph `op`: its inputs (float64, row-major, named by position `x0`, `x1`, …) one after the
+ * other after the header, then the single output `y` of `outLength` elements.
+ */
 export interface GemmJob {
   readonly sab: SharedArrayBuffer;
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
+  readonly op: string;
+  readonly dims: readonly (readonly number[])[];
+  readonly outLength: number;
 }
 
-export function jobBytes(m: number, k: number, n: number): number {
-  return HEADER_BYTES + 8 * (m * k + k * n + m * n);
+export function elements(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
 }

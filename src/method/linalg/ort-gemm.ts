@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
-import { DONE, FAILED, HEADER_BYTES, jobBytes, PENDING, READY } from './ort-gemm-protocol.js';
+import { DONE, elements, FAILED, HEADER_BYTES, PENDING, READY } from './ort-gemm-protocol.js';
 
 /** How long a starting worker may take to load onnxruntime before JS is used instead. */
 const START_TIMEOUT_MS = 30_000;
@@ -26,12 +26,22 @@ interface Bridge {
 let bridge: Bridge | null = null;
 let offReason: string | null = process.env.FUSION_BENCH_ORT_GEMM === '0' ? 'FUSION_BENCH_ORT_GEMM=0' : null;
 
-function matmulModel(): Uint8Array {
-  const g = new GraphBuilder('matmul_f64');
-  const a = g.input('a', DataType.DOUBLE, ['m', 'k']);
-  const b = g.input('b', DataType.DOUBLE, ['k', 'n']);
-  g.output(g.node('MatMul', [a, b]), 'c', DataType.DOUBLE, ['m', 'n']);
-  return g.build({ opset: 17 });
+/** The graphs the worker runs; inputs x0, x1, … and output y, all float64 with symbolic dimensions. */
+function models(): Record<string, Uint8Array> {
+  const D = DataType.DOUBLE;
+  // y = x0 · x1
+  const mm = new GraphBuilder('matmul_f64');
+  const a = mm.input('x0', D, ['m', 'k']);
+  const b = mm.input('x1', D, ['k', 'n']);
+  mm.output(mm.node('MatMul', [a, b]), 'y', D, ['m', 'n']);
+  // y = x2 − x0 (x1 (x0ᵀ x2)): a block of Householder reflections I − V T Vᵀ applied to Y
+  const wy = new GraphBuilder('wy_f64');
+  const v = wy.input('x0', D, ['l', 'b']);
+  const t = wy.input('x1', D, ['b', 'b']);
+  const y = wy.input('x2', D, ['l', 'c']);
+  const vty = wy.node('MatMul', [wy.node('Transpose', [v], { perm: [1, 0] }), y]);
+  wy.output(wy.node('Sub', [y, wy.node('MatMul', [v, wy.node('MatMul', [t, vty])])]), 'y', D, ['l', 'c']);
+  return { matmul: mm.build({ opset: 17 }), wy: wy.build({ opset: 17 }) };
 }
 
 function start(): Bridge | null {
@@ -42,7 +52,7 @@ function start(): Bridge | null {
   let worker: Worker;
   try {
     worker = new Worker(new URL('./ort-gemm-worker.js', import.meta.url), {
-      workerData: { ready, threads: availableParallelism(), model: matmulModel() },
+      workerData: { ready, threads: availableParallelism(), models: models() },
     });
   } catch (e) {
     offReason = `the GEMM worker did not start: ${e instanceof Error ? e.message : String(e)}`;
@@ -56,7 +66,7 @@ function start(): Bridge | null {
     offReason = `the GEMM worker did not load onnxruntime within ${START_TIMEOUT_MS / 1000} s`;
     return null;
   }
-  bridge = { worker, sab: new SharedArrayBuffer(jobBytes(64, 64, 64)) };
+  bridge = { worker, sab: new SharedArrayBuffer(HEADER_BYTES + 8 * 3 * 64 * 64) };
   return bridge;
 }
 
@@ -66,37 +76,52 @@ export function ortGemmStatus(): string {
 }
 
 /**
- * A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. Operands are written into shared
- * memory by `fillA`/`fillB` (so callers can transpose on the way in instead of copying twice).
+ * Runs graph `op` on inputs of the given shapes, each written into shared memory by its `fill` (so
+ * callers can transpose on the way in instead of copying twice); null when onnxruntime is unavailable.
  */
+function ortRun(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+  const b = start();
+  if (b === null) return null;
+  let bytes = HEADER_BYTES + 8 * outLength;
+  for (const d of dims) bytes += 8 * elements(d);
+  if (b.sab.byteLength < bytes) b.sab = new SharedArrayBuffer(bytes);
+  const sab = b.sab;
+  let at = HEADER_BYTES;
+  dims.forEach((d, i) => {
+    const len = elements(d);
+    fills[i]!(new Float64Array(sab, at, len));
+    at += 8 * len;
+  });
+  const ctl = new Int32Array(sab, 0, 2);
+  Atomics.store(ctl, 0, PENDING);
+  b.worker.postMessage({ sab, op, dims, outLength });
+  while (Atomics.load(ctl, 0) === PENDING) Atomics.wait(ctl, 0, PENDING, 1000);
+  if (Atomics.load(ctl, 0) !== DONE) {
+    const text = new Uint8Array(sab, 8, HEADER_BYTES - 8);
+    const end = text.indexOf(0);
+    offReason = `onnxruntime ${op} failed (${Atomics.load(ctl, 0) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`;
+    void b.worker.terminate();
+    bridge = null;
+    return null;
+  }
+  return new Float64Array(sab, at, outLength).slice();
+}
+
+/** A (m×k) · B (k×n) on onnxruntime with operands written by `fillA`/`fillB`, or null. */
 export function ortMatmulWith(
   m: number, k: number, n: number,
   fillA: (dst: Float64Array) => void,
   fillB: (dst: Float64Array) => void,
 ): Float64Array | null {
-  const b = start();
-  if (b === null) return null;
-  const bytes = jobBytes(m, k, n);
-  if (b.sab.byteLength < bytes) b.sab = new SharedArrayBuffer(bytes);
-  const sab = b.sab;
-  fillA(new Float64Array(sab, HEADER_BYTES, m * k));
-  fillB(new Float64Array(sab, HEADER_BYTES + 8 * m * k, k * n));
-  const ctl = new Int32Array(sab, 0, 2);
-  Atomics.store(ctl, 0, PENDING);
-  b.worker.postMessage({ sab, m, k, n });
-  while (Atomics.load(ctl, 0) === PENDING) Atomics.wait(ctl, 0, PENDING, 1000);
-  if (Atomics.load(ctl, 0) !== DONE) {
-    const text = new Uint8Array(sab, 8, HEADER_BYTES - 8);
-    const end = text.indexOf(0);
-    offReason = `onnxruntime MatMul failed (${Atomics.load(ctl, 0) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`;
-    void b.worker.terminate();
-    bridge = null;
-    return null;
-  }
-  return new Float64Array(sab, HEADER_BYTES + 8 * (m * k + k * n), m * n).slice();
+  return ortRun('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
 }
 
 /** A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. */
 export function ortMatmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array | null {
   return ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n)));
+}
+
+/** Y − V (T (Vᵀ Y)) for V (l×b), T (b×b), Y (l×c): reflections in compact WY form; null when unavailable. */
+export function ortApplyWy(v: Float64Array, t: Float64Array, y: Float64Array, l: number, b: number, c: number): Float64Array | null {
+  return ortRun('wy', [[l, b], [b, b], [l, c]], [(d) => d.set(v.subarray(0, l * b)), (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
 }

@@ -6,9 +6,14 @@
  * orthogonal Q (Qᵀ A Q = T) is never formed: `applyQ` multiplies by it one panel at a time through the
  * compact WY form H₁…H_b = I − V T Vᵀ (dlarft), again as matrix products.
  */
+import { ortApplyWy } from './ort-gemm.js';
 
 /** Columns per panel: wide enough that the trailing products dominate, narrow enough that the in-panel work stays small. */
 const PANEL = 32;
+/** Reflectors per block when applying Q: wider blocks, fewer and better-shaped products. */
+const APPLY_GROUP = 128;
+/** Below this many multiply-adds a block is applied in JS (the worker's round trip costs more). */
+const ORT_MIN_FMAS = 1 << 21;
 
 export interface TridiagReduction {
   /** Diagonal of T (n). */
@@ -26,7 +31,7 @@ interface Panel {
   readonly j: number;
   /** Columns in the panel. */
   readonly width: number;
-  /** Reflectors, (n − j − 1) × width: row r is global row j + 1 + r; reflector p starts at its row p with 1. */
+  /** Reflectors, width × (n − j − 1): entry r of one is global row j + 1 + r; reflector p starts at its entry p with 1. */
   readonly v: Float64Array;
   readonly tau: Float64Array;
 }
@@ -40,33 +45,33 @@ export function reduceTridiagonal(a: Float64Array, n: number, matmul: Matmul): T
   const w = new Float64Array(n);
   for (let j = 0; j < n; j += PANEL) {
     const width = Math.min(PANEL, n - j);
-    const L = n - j - 1; // local rows: global j + 1 … n − 1
-    const V = new Float64Array(Math.max(L, 0) * width);
-    const W = new Float64Array(Math.max(L, 0) * width);
+    const L = Math.max(n - j - 1, 0); // local rows: global j + 1 … n − 1
+    // V's and W's columns stored one after the other (each contiguous): the in-panel updates run along them
+    const V = new Float64Array(L * width);
+    const W = new Float64Array(L * width);
     const tau = new Float64Array(width);
+    const o = j + 1; // global row of local row 0
     for (let p = 0; p < width; p++) {
       const i = j + p;
       // column i of the current matrix: row i of the panel-start one (symmetric) minus the panel's updates
       for (let c = i; c < n; c++) col[c] = a[i * n + c]!;
-      if (p > 0) {
-        const li = (p - 1) * width; // row i, local p − 1
-        for (let r = i; r < n; r++) {
-          const lr = (r - j - 1) * width;
-          let s = 0;
-          for (let q = 0; q < p; q++) s += V[lr + q]! * W[li + q]! + W[lr + q]! * V[li + q]!;
-          col[r] = col[r]! - s;
-        }
+      for (let q = 0; q < p; q++) {
+        const vq = q * L - o;
+        const wi = W[vq + i]!;
+        const vi = V[vq + i]!;
+        for (let r = i; r < n; r++) col[r] = col[r]! - (V[vq + r]! * wi + W[vq + r]! * vi);
       }
       d[i] = col[i]!;
       if (i === n - 1) break;
       // Householder vector of col[i + 1 …] (dlarfg): H = I − τ v vᵀ, v = (1, x / (α − β)), β = ∓‖x‖
+      const vp = p * L - o; // V[vp + r]: reflector p at global row r
       const alpha = col[i + 1]!;
       let xnorm2 = 0;
       for (let r = i + 2; r < n; r++) xnorm2 += col[r]! * col[r]!;
+      V[vp + i + 1] = 1;
       if (xnorm2 === 0) {
         off[i] = alpha;
         tau[p] = 0;
-        V[p * width + p] = 1;
         continue; // W's column stays zero: H = I
       }
       const beta = alpha > 0 ? -Math.hypot(alpha, Math.sqrt(xnorm2)) : Math.hypot(alpha, Math.sqrt(xnorm2));
@@ -74,50 +79,37 @@ export function reduceTridiagonal(a: Float64Array, n: number, matmul: Matmul): T
       const inv = 1 / (alpha - beta);
       off[i] = beta;
       tau[p] = t;
-      V[p * width + p] = 1;
-      for (let r = i + 2; r < n; r++) V[(r - j - 1) * width + p] = col[r]! * inv;
+      for (let r = i + 2; r < n; r++) V[vp + r] = col[r]! * inv;
       // w = τ (A v − V Wᵀv − W Vᵀv) over rows i + 1 …, then w −= (τ/2)(wᵀv) v
-      symv(a, n, i + 1, V, width, p, j, w);
-      if (p > 0) {
-        const wv = new Float64Array(p);
-        const vv = new Float64Array(p);
+      symv(a, n, i + 1, V, vp, w);
+      for (let q = 0; q < p; q++) {
+        const vq = q * L - o;
+        let wv = 0;
+        let vv = 0;
         for (let r = i + 1; r < n; r++) {
-          const lr = (r - j - 1) * width;
-          const vr = V[lr + p]!;
-          for (let q = 0; q < p; q++) {
-            wv[q] = wv[q]! + W[lr + q]! * vr;
-            vv[q] = vv[q]! + V[lr + q]! * vr;
-          }
+          wv += W[vq + r]! * V[vp + r]!;
+          vv += V[vq + r]! * V[vp + r]!;
         }
-        for (let r = i + 1; r < n; r++) {
-          const lr = (r - j - 1) * width;
-          let s = 0;
-          for (let q = 0; q < p; q++) s += V[lr + q]! * wv[q]! + W[lr + q]! * vv[q]!;
-          w[r] = w[r]! - s;
-        }
+        for (let r = i + 1; r < n; r++) w[r] = w[r]! - (V[vq + r]! * wv + W[vq + r]! * vv);
       }
       let wtv = 0;
       for (let r = i + 1; r < n; r++) {
         w[r] = w[r]! * t;
-        wtv += w[r]! * V[(r - j - 1) * width + p]!;
+        wtv += w[r]! * V[vp + r]!;
       }
       const k = -0.5 * t * wtv;
-      for (let r = i + 1; r < n; r++) {
-        const lr = (r - j - 1) * width;
-        W[lr + p] = w[r]! + k * V[lr + p]!;
-      }
+      for (let r = i + 1; r < n; r++) W[vp + r] = w[r]! + k * V[vp + r]!;
     }
     panels.push({ j, width, v: V, tau });
-    trailingUpdate(a, n, j + width, V, W, width, j, matmul);
+    trailingUpdate(a, n, j + width, V, W, width, L, matmul);
   }
   return { d, off, applyQ: (y, count) => applyQ(panels, n, y, count, matmul) };
 }
 
-/** w[r] = Σ_c a[r][c] v[c] over r, c ≥ from, v being column p of the panel's reflectors. */
-function symv(a: Float64Array, n: number, from: number, V: Float64Array, width: number, p: number, j: number, w: Float64Array): void {
+/** w[r] = Σ_c a[r][c] v[c] over r, c ≥ from, with v[c] = V[at + c]. */
+function symv(a: Float64Array, n: number, from: number, V: Float64Array, at: number, w: Float64Array): void {
   const len = n - from;
-  const v = new Float64Array(len);
-  for (let c = 0; c < len; c++) v[c] = V[(from + c - j - 1) * width + p]!;
+  const v = V.subarray(at + from, at + n);
   for (let r = from; r < n; r++) {
     const row = r * n + from;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -133,22 +125,20 @@ function symv(a: Float64Array, n: number, from: number, V: Float64Array, width: 
   }
 }
 
-/** a[s…, s…] −= V Wᵀ + W Vᵀ on the rows from global s (local s − j − 1), as one product [V W]·[W V]ᵀ. */
-function trailingUpdate(a: Float64Array, n: number, s: number, V: Float64Array, W: Float64Array, width: number, j: number, matmul: Matmul): void {
+/** a[s…, s…] −= V Wᵀ + W Vᵀ on the rows from global s, as one product [V W]·[W V]ᵀ (V, W: width × PL, from row n − PL). */
+function trailingUpdate(a: Float64Array, n: number, s: number, V: Float64Array, W: Float64Array, width: number, PL: number, matmul: Matmul): void {
   const L = n - s;
   if (L <= 0) return;
-  const o = s - j - 1;
+  const o = PL - L; // local index of global row s
   const left = new Float64Array(L * 2 * width); // [V W], L × 2w
   const right = new Float64Array(2 * width * L); // [W V]ᵀ, 2w × L
-  for (let r = 0; r < L; r++) {
-    const src = (o + r) * width;
-    for (let q = 0; q < width; q++) {
-      const vq = V[src + q]!;
-      const wq = W[src + q]!;
-      left[r * 2 * width + q] = vq;
-      left[r * 2 * width + width + q] = wq;
-      right[q * L + r] = wq;
-      right[(width + q) * L + r] = vq;
+  for (let q = 0; q < width; q++) {
+    const src = q * PL + o;
+    right.set(W.subarray(src, src + L), q * L);
+    right.set(V.subarray(src, src + L), (width + q) * L);
+    for (let r = 0; r < L; r++) {
+      left[r * 2 * width + q] = V[src + r]!;
+      left[r * 2 * width + width + q] = W[src + r]!;
     }
   }
   const p = matmul(left, right, L, 2 * width, L);
@@ -158,42 +148,68 @@ function trailingUpdate(a: Float64Array, n: number, s: number, V: Float64Array, 
   }
 }
 
-/** y ← Q y with Q = H₀ H₁ … H_{n−2}: the panels last to first, each as I − V T Vᵀ. */
+/**
+ * y ← Q y with Q = H₀ H₁ … H_{n−2}: groups of APPLY_GROUP reflectors (several panels) last to first,
+ * each as I − V T Vᵀ — one onnxruntime call per group (ort-gemm.ts' `wy` graph), JS products otherwise.
+ */
 function applyQ(panels: readonly Panel[], n: number, y: Float64Array, count: number, matmul: Matmul): void {
-  for (let b = panels.length - 1; b >= 0; b--) {
-    const { j, width, v: V, tau } = panels[b]!;
-    const L = n - j - 1;
-    if (L <= 0 || count === 0) continue;
-    // T upper triangular with H_j … H_{j+w−1} = I − V T Vᵀ (dlarft, forward, columnwise)
-    const T = new Float64Array(width * width);
-    const tmp = new Float64Array(width);
-    for (let p = 0; p < width; p++) {
-      T[p * width + p] = tau[p]!;
-      if (p === 0 || tau[p] === 0) continue;
-      tmp.fill(0, 0, p);
-      for (let r = p; r < L; r++) {
-        const vr = V[r * width + p]!;
-        for (let q = 0; q < p; q++) tmp[q] = tmp[q]! + V[r * width + q]! * vr;
-      }
-      for (let q = 0; q < p; q++) {
-        let s = 0;
-        for (let k = q; k < p; k++) s += T[q * width + k]! * tmp[k]!;
-        T[q * width + p] = -tau[p]! * s;
-      }
+  if (count === 0) return;
+  const groups: Panel[][] = [];
+  for (const p of panels) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.reduce((s, q) => s + q.width, 0) + p.width <= APPLY_GROUP) last.push(p);
+    else groups.push([p]);
+  }
+  for (let g = groups.length - 1; g >= 0; g--) {
+    const group = groups[g]!;
+    const j0 = group[0]!.j;
+    const L = n - j0 - 1;
+    if (L <= 0) continue;
+    const width = group.reduce((s, q) => s + q.width, 0);
+    // the group's reflectors side by side, rows from global j0 + 1
+    const V = new Float64Array(L * width);
+    const tau = new Float64Array(width);
+    let c0 = 0;
+    for (const p of group) {
+      const r0 = p.j - j0;
+      const PL = n - p.j - 1;
+      for (let q = 0; q < p.width; q++) for (let r = 0; r < PL; r++) V[(r0 + r) * width + c0 + q] = p.v[q * PL + r]!;
+      tau.set(p.tau, c0);
+      c0 += p.width;
     }
-    const yRows = y.subarray((j + 1) * count, n * count); // L × count
+    const T = wyFactor(V, tau, L, width);
+    const yRows = y.subarray((j0 + 1) * count, n * count); // L × count
+    const out = L * width * count >= ORT_MIN_FMAS ? ortApplyWy(V, T, yRows, L, width, count) : null;
+    if (out !== null) {
+      yRows.set(out);
+      continue;
+    }
     const vt = new Float64Array(width * L);
     for (let r = 0; r < L; r++) for (let q = 0; q < width; q++) vt[q * L + r] = V[r * width + q]!;
-    const z1 = matmul(vt, yRows, width, L, count); // Vᵀ Y
-    const z2 = new Float64Array(width * count); // T Vᵀ Y
-    for (let q = 0; q < width; q++) {
-      for (let k = q; k < width; k++) {
-        const t = T[q * width + k]!;
-        if (t === 0) continue;
-        for (let c = 0; c < count; c++) z2[q * count + c] = z2[q * count + c]! + t * z1[k * count + c]!;
-      }
-    }
-    const upd = matmul(V, z2, L, width, count);
+    const z = matmul(T, matmul(vt, yRows, width, L, count), width, width, count); // T Vᵀ Y
+    const upd = matmul(V, z, L, width, count);
     for (let x = 0; x < yRows.length; x++) yRows[x] = yRows[x]! - upd[x]!;
   }
+}
+
+/** Upper triangular T with H₁ … H_w = I − V T Vᵀ (LAPACK's dlarft, forward, columnwise); V is L × w. */
+function wyFactor(V: Float64Array, tau: Float64Array, L: number, width: number): Float64Array {
+  const T = new Float64Array(width * width);
+  const tmp = new Float64Array(width);
+  for (let p = 0; p < width; p++) {
+    T[p * width + p] = tau[p]!;
+    if (p === 0 || tau[p] === 0) continue;
+    tmp.fill(0, 0, p);
+    for (let r = 0; r < L; r++) {
+      const vr = V[r * width + p]!;
+      if (vr === 0) continue;
+      for (let q = 0; q < p; q++) tmp[q] = tmp[q]! + V[r * width + q]! * vr;
+    }
+    for (let q = 0; q < p; q++) {
+      let s = 0;
+      for (let k = q; k < p; k++) s += T[q * width + k]! * tmp[k]!;
+      T[q * width + p] = -tau[p]! * s;
+    }
+  }
+  return T;
 }
