@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { gram, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { ortGemmStatus, ortMatmul } from '../../src/method/linalg/ort-gemm.js';
 import { tridiagEigen } from '../../src/method/linalg/tridiag-eig.js';
+import { symvKernel } from '../../src/method/linalg/wasm-symv.js';
+import { mulberry32 } from './helpers.js';
 import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
 function eye(n: number): Float64Array {
@@ -111,4 +113,25 @@ test('svdThin and polar on a 300×160 matrix of rank 100 with repeated singular 
   const { p, s } = polarWithValues(a, m, n);
   assert.ok(maxAbsDiff(s.subarray(0, rank), sig) < 1e-10);
   assert.ok(maxAbsDiff(p, matmulT(u, v, m, rank, n)) < 1e-9, 'polar = U Vᵀ');
+});
+
+test('the WebAssembly SIMD matrix–vector kernel equals the plain loop, tails of every length included', () => {
+  const k = symvKernel();
+  assert.ok(k !== null, 'WebAssembly SIMD is available on Node 20');
+  for (const n of [1, 5, 8, 9, 17, 40]) {
+    const mem: Float64Array = k!.reserve(n * n + 2 * n);
+    const r = mulberry32(n);
+    for (let i = 0; i < n * n + n; i++) mem[i] = r() - 0.5;
+    for (let from = 0; from < n; from++) {
+      mem.fill(0, n * n + n);
+      k!.symv(0, n, from, 8 * n * n, 8 * (n * n + n));
+      for (let row = 0; row < n; row++) {
+        let s = 0;
+        for (let c = 0; c < n - from; c++) s += mem[row * n + from + c]! * mem[n * n + c]!;
+        const got: number = mem[n * n + n + row]!;
+        if (row < from) assert.equal(got, 0, 'rows before `from` untouched');
+        else assert.ok(Math.abs(got - s) < 1e-14, `n ${n}, from ${from}, row ${row}: ${got} vs ${s}`);
+      }
+    }
+  }
 });

@@ -80,6 +80,11 @@ export function ortGemmStatus(): string {
  * callers can transpose on the way in instead of copying twice); null when onnxruntime is unavailable.
  */
 function ortRun(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+  return ortRunView(op, dims, fills, outLength)?.slice() ?? null;
+}
+
+/** ortRun's result in the shared buffer itself: valid only until the next call (no copy, no garbage). */
+function ortRunView(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
   const b = start();
   if (b === null) return null;
   let bytes = HEADER_BYTES + 8 * outLength;
@@ -104,7 +109,7 @@ function ortRun(op: string, dims: readonly (readonly number[])[], fills: readonl
     bridge = null;
     return null;
   }
-  return new Float64Array(sab, at, outLength).slice();
+  return new Float64Array(sab, at, outLength);
 }
 
 /** A (m×k) · B (k×n) on onnxruntime with operands written by `fillA`/`fillB`, or null. */
@@ -116,12 +121,21 @@ export function ortMatmulWith(
   return ortRun('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
 }
 
+/** ortMatmulWith's product as a view of the shared buffer, valid only until the next call into this module. */
+export function ortMatmulView(
+  m: number, k: number, n: number,
+  fillA: (dst: Float64Array) => void,
+  fillB: (dst: Float64Array) => void,
+): Float64Array | null {
+  return ortRunView('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
+}
+
 /** A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. */
 export function ortMatmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array | null {
   return ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n)));
 }
 
-/** Y − V (T (Vᵀ Y)) for V (l×b), T (b×b), Y (l×c): reflections in compact WY form; null when unavailable. */
+/** Y − V (T (Vᵀ Y)) for V (l×b), T (b×b), Y (l×c): reflections in compact WY form, as a view valid until the next call; null when unavailable. */
 export function ortApplyWy(v: Float64Array, t: Float64Array, y: Float64Array, l: number, b: number, c: number): Float64Array | null {
-  return ortRun('wy', [[l, b], [b, b], [l, c]], [(d) => d.set(v.subarray(0, l * b)), (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
+  return ortRunView('wy', [[l, b], [b, b], [l, c]], [(d) => d.set(v.subarray(0, l * b)), (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
 }

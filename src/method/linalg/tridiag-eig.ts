@@ -19,6 +19,12 @@ const MAX_ITERATIONS = 8;
 /** Steps after the growth test first passes (dstein's EXTRA). */
 const EXTRA_STEPS = 2;
 
+/** √(x² + y²): the plain formula, Math.hypot (several times slower) only where it would over- or underflow. */
+function hypot(x: number, y: number): number {
+  const s = x * x + y * y;
+  return s < 1e300 && s > 1e-300 ? Math.sqrt(s) : Math.hypot(x, y);
+}
+
 /**
  * Implicit QL on the tridiagonal (d, e) — EISPACK's tql2 as in JAMA — with e[i] the (i, i−1) entry
  * (e[0] unused); d ends as the eigenvalues (unsorted). With `W` (rows: a basis), each rotation also
@@ -41,7 +47,7 @@ export function tql2(W: Float64Array | null, d: Float64Array, e: Float64Array, n
         if (iter > 60) throw new Error('symEig: the QL iteration did not converge');
         let g = d[l]!;
         let p = (d[l + 1]! - g) / (2 * e[l]!);
-        let r = Math.hypot(p, 1);
+        let r = hypot(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l]! / (p + r);
         d[l + 1] = e[l]! * (p + r);
@@ -62,7 +68,7 @@ export function tql2(W: Float64Array | null, d: Float64Array, e: Float64Array, n
           s2 = s;
           g = c * e[i]!;
           h = c * p;
-          r = Math.hypot(p, e[i]!);
+          r = hypot(p, e[i]!);
           e[i + 1] = s * r;
           s = e[i]! / r;
           c = p / r;

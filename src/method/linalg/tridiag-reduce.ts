@@ -6,7 +6,8 @@
  * orthogonal Q (Qᵀ A Q = T) is never formed: `applyQ` multiplies by it one panel at a time through the
  * compact WY form H₁…H_b = I − V T Vᵀ (dlarft), again as matrix products.
  */
-import { ortApplyWy } from './ort-gemm.js';
+import { ortApplyWy, ortMatmulView } from './ort-gemm.js';
+import { symvKernel } from './wasm-symv.js';
 
 /** Columns per panel: wide enough that the trailing products dominate, narrow enough that the in-panel work stays small. */
 const PANEL = 32;
@@ -36,13 +37,19 @@ interface Panel {
   readonly tau: Float64Array;
 }
 
-/** Reduces the symmetric n×n `a` (both halves stored; overwritten). */
-export function reduceTridiagonal(a: Float64Array, n: number, matmul: Matmul): TridiagReduction {
+/** Reduces the symmetric n×n `a` (both halves stored; may be overwritten). */
+export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul): TridiagReduction {
   const d = new Float64Array(n);
   const off = new Float64Array(Math.max(n - 1, 0));
   const panels: Panel[] = [];
   const col = new Float64Array(n);
-  const w = new Float64Array(n);
+  // With the WebAssembly kernel, the matrix, the product's vector and its result live in its memory.
+  const kernel = symvKernel();
+  const mem = kernel?.reserve(n * n + 2 * n);
+  const a = mem ? mem.subarray(0, n * n) : input;
+  if (mem) a.set(input.subarray(0, n * n));
+  const vIn = mem ? mem.subarray(n * n, n * n + n) : null;
+  const w = mem ? mem.subarray(n * n + n, n * n + 2 * n) : new Float64Array(n);
   for (let j = 0; j < n; j += PANEL) {
     const width = Math.min(PANEL, n - j);
     const L = Math.max(n - j - 1, 0); // local rows: global j + 1 … n − 1
@@ -81,7 +88,12 @@ export function reduceTridiagonal(a: Float64Array, n: number, matmul: Matmul): T
       tau[p] = t;
       for (let r = i + 2; r < n; r++) V[vp + r] = col[r]! * inv;
       // w = τ (A v − V Wᵀv − W Vᵀv) over rows i + 1 …, then w −= (τ/2)(wᵀv) v
-      symv(a, n, i + 1, V, vp, w);
+      if (kernel && vIn) {
+        vIn.set(V.subarray(vp + i + 1, vp + n));
+        kernel.symv(0, n, i + 1, 8 * n * n, 8 * (n * n + n));
+      } else {
+        symv(a, n, i + 1, V, vp, w);
+      }
       for (let q = 0; q < p; q++) {
         const vq = q * L - o;
         let wv = 0;
@@ -130,18 +142,30 @@ function trailingUpdate(a: Float64Array, n: number, s: number, V: Float64Array, 
   const L = n - s;
   if (L <= 0) return;
   const o = PL - L; // local index of global row s
-  const left = new Float64Array(L * 2 * width); // [V W], L × 2w
-  const right = new Float64Array(2 * width * L); // [W V]ᵀ, 2w × L
-  for (let q = 0; q < width; q++) {
-    const src = q * PL + o;
-    right.set(W.subarray(src, src + L), q * L);
-    right.set(V.subarray(src, src + L), (width + q) * L);
-    for (let r = 0; r < L; r++) {
-      left[r * 2 * width + q] = V[src + r]!;
-      left[r * 2 * width + width + q] = W[src + r]!;
+  const fillLeft = (left: Float64Array) => { // [V W], L × 2w
+    for (let q = 0; q < width; q++) {
+      const src = q * PL + o;
+      for (let r = 0; r < L; r++) {
+        left[r * 2 * width + q] = V[src + r]!;
+        left[r * 2 * width + width + q] = W[src + r]!;
+      }
     }
+  };
+  const fillRight = (right: Float64Array) => { // [W V]ᵀ, 2w × L
+    for (let q = 0; q < width; q++) {
+      const src = q * PL + o;
+      right.set(W.subarray(src, src + L), q * L);
+      right.set(V.subarray(src, src + L), (width + q) * L);
+    }
+  };
+  let p = L * 2 * width * L >= ORT_MIN_FMAS ? ortMatmulView(L, 2 * width, L, fillLeft, fillRight) : null;
+  if (p === null) {
+    const left = new Float64Array(L * 2 * width);
+    const right = new Float64Array(2 * width * L);
+    fillLeft(left);
+    fillRight(right);
+    p = matmul(left, right, L, 2 * width, L);
   }
-  const p = matmul(left, right, L, 2 * width, L);
   for (let r = 0; r < L; r++) {
     const row = (s + r) * n + s;
     for (let c = 0; c < L; c++) a[row + c] = a[row + c]! - p[r * L + c]!;
