@@ -5,6 +5,7 @@
  * thresholds where they take over, with spectra that are hard for inverse iteration: repeated
  * eigenvalues, exact zeros, and the close pairs of Wilkinson's matrix.
  */
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gram, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
@@ -58,15 +59,15 @@ test('onnxruntime MatMul through the worker equals the triple loop, and the dens
 });
 
 test('symEig over several panels: random, repeated, zero and clustered spectra; leading columns alone', () => {
-  const n = 150;
+  const n = 130; // 130³ multiply-adds: just over the onnxruntime threshold
   checkEig(gram(random(n * n, 3), n, n), n, 'random Gram');
   const x = random(n * n, 4);
   const sym = Float64Array.from(x, (v, i) => v + x[(i % n) * n + Math.trunc(i / n)]!);
   checkEig(sym, n, 'random symmetric');
   checkEig(sym, n, 'random symmetric, 20 leading', 20);
   // a few distinct values, each repeated many times, and a null space of 40
-  checkEig(withSpectrum(Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 90 ? 2 : i < 120 ? 1 + 1e-9 * i : 5)), 5), n, 'repeated and zero');
-  checkEig(withSpectrum(Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 90 ? 2 : 5)), 6), n, 'cut inside a cluster', 100);
+  checkEig(withSpectrum(Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 80 ? 2 : i < 110 ? 1 + 1e-9 * i : 5)), 5), n, 'repeated and zero');
+  checkEig(withSpectrum(Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 80 ? 2 : 5)), 6), n, 'cut inside a cluster', 70);
   checkEig(new Float64Array(n * n), n, 'zero matrix');
   checkEig(eye(n), n, 'identity', 7);
 });
@@ -134,4 +135,27 @@ test('the WebAssembly SIMD matrix–vector kernel equals the plain loop, tails o
       }
     }
   }
+});
+
+test('FUSION_BENCH_ORT_GEMM=0: the JS products give the same eigen-decomposition, and onnxruntime is not started', () => {
+  const dense = new URL('../../src/method/linalg/dense.js', import.meta.url).href;
+  const gemm = new URL('../../src/method/linalg/ort-gemm.js', import.meta.url).href;
+  const script = `
+    const { gram, symEig } = await import(${JSON.stringify(dense)});
+    const { ortGemmStatus } = await import(${JSON.stringify(gemm)});
+    const n = 140;
+    let x = 1;
+    const a = Float64Array.from({ length: n * n }, () => ((x = (x * 48271) % 2147483647) / 2147483647) - 0.5);
+    const { values } = symEig(gram(a, n, n), n, 10);
+    process.stdout.write(JSON.stringify({ status: ortGemmStatus(), values: Array.from(values) }));`;
+  const run = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { status: string; values: number[] };
+  };
+  const js = run({ FUSION_BENCH_ORT_GEMM: '0' });
+  const ort = run({ FUSION_BENCH_ORT_GEMM: '1' });
+  assert.equal(js.status, 'FUSION_BENCH_ORT_GEMM=0');
+  assert.equal(ort.status, '');
+  assert.ok(maxAbsDiff(js.values, ort.values) < 1e-11 * Math.abs(ort.values[0]!));
 });

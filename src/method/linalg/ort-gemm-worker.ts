@@ -6,11 +6,13 @@
  * so an 'error' event would never reach it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import type * as OrtModule from 'onnxruntime-node';
 import { DONE, elements, FAILED, HEADER_BYTES, READY, type GemmJob } from './ort-gemm-protocol.js';
 
+type Ort = typeof OrtModule;
+
 const { ready, threads, models } = workerData as { ready: SharedArrayBuffer; threads: number; models: Record<string, Uint8Array> };
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<OrtModule.InferenceSession>>();
 
 function report(sab: SharedArrayBuffer, status: number, message = ''): void {
   if (message !== '') {
@@ -23,7 +25,7 @@ function report(sab: SharedArrayBuffer, status: number, message = ''): void {
   Atomics.notify(ctl, 0);
 }
 
-async function run(job: GemmJob): Promise<void> {
+async function run(ort: Ort, job: GemmJob): Promise<void> {
   const { sab, op, dims, outLength } = job;
   try {
     let session = sessions.get(op);
@@ -31,7 +33,7 @@ async function run(job: GemmJob): Promise<void> {
       session = ort.InferenceSession.create(models[op]!, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
       sessions.set(op, session);
     }
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, OrtModule.Tensor> = {};
     let at = HEADER_BYTES;
     dims.forEach((d, i) => {
       const len = elements(d);
@@ -49,7 +51,15 @@ async function run(job: GemmJob): Promise<void> {
   }
 }
 
-parentPort!.on('message', (job: GemmJob) => void run(job));
 const flag = new Int32Array(ready);
-Atomics.store(flag, 0, READY);
+try {
+  // loaded here, not by a static import, so that a failure is told to the waiting caller at once
+  const ort: Ort = await import('onnxruntime-node');
+  parentPort!.on('message', (job: GemmJob) => void run(ort, job));
+  Atomics.store(flag, 0, READY);
+} catch (e) {
+  const text = new Uint8Array(ready, 8);
+  text.set(new TextEncoder().encode(e instanceof Error ? e.message : String(e)).subarray(0, text.length - 1));
+  Atomics.store(flag, 0, FAILED);
+}
 Atomics.notify(flag, 0);

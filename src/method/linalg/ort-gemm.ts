@@ -47,27 +47,39 @@ function models(): Record<string, Uint8Array> {
 function start(): Bridge | null {
   if (offReason !== null) return null;
   if (bridge !== null) return bridge;
-  const ready = new SharedArrayBuffer(4);
+  const ready = new SharedArrayBuffer(512); // status word, then a failure message
   const flag = new Int32Array(ready);
   let worker: Worker;
   try {
     worker = new Worker(new URL('./ort-gemm-worker.js', import.meta.url), {
       workerData: { ready, threads: availableParallelism(), models: models() },
+      execArgv: [], // the parent's flags (--input-type, --eval, …) are not the worker's
     });
   } catch (e) {
-    offReason = `the GEMM worker did not start: ${e instanceof Error ? e.message : String(e)}`;
+    turnOff(`the GEMM worker did not start: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   }
   worker.unref(); // an idle worker must not keep the process alive
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Atomics.load(flag, 0) !== READY && Date.now() < deadline) Atomics.wait(flag, 0, 0, 50);
-  if (Atomics.load(flag, 0) !== READY) {
+  while (Atomics.load(flag, 0) === PENDING && Date.now() < deadline) Atomics.wait(flag, 0, PENDING, 50);
+  const status = Atomics.load(flag, 0);
+  if (status !== READY) {
     void worker.terminate();
-    offReason = `the GEMM worker did not load onnxruntime within ${START_TIMEOUT_MS / 1000} s`;
+    const text = new Uint8Array(ready, 8);
+    const end = text.indexOf(0);
+    turnOff(status === FAILED
+      ? `the GEMM worker could not load onnxruntime (${new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end))})`
+      : `the GEMM worker did not load onnxruntime within ${START_TIMEOUT_MS / 1000} s`);
     return null;
   }
   bridge = { worker, sab: new SharedArrayBuffer(HEADER_BYTES + 8 * 3 * 64 * 64) };
   return bridge;
+}
+
+/** Turns onnxruntime off for the rest of the process, saying why once (the SVDs get slower, not wrong). */
+function turnOff(reason: string): void {
+  offReason = reason;
+  process.emitWarning(`${reason}; the SVD methods use JavaScript matrix products instead (slower)`, { code: 'FUSION_BENCH_ORT_GEMM' });
 }
 
 /** Why products run in JS ('' while onnxruntime is in use or not yet tried). */
@@ -104,7 +116,7 @@ function ortRunView(op: string, dims: readonly (readonly number[])[], fills: rea
   if (Atomics.load(ctl, 0) !== DONE) {
     const text = new Uint8Array(sab, 8, HEADER_BYTES - 8);
     const end = text.indexOf(0);
-    offReason = `onnxruntime ${op} failed (${Atomics.load(ctl, 0) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`;
+    turnOff(`onnxruntime ${op} failed (${Atomics.load(ctl, 0) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`);
     void b.worker.terminate();
     bridge = null;
     return null;
