@@ -4,7 +4,7 @@
  * - one thin SVD of a float32 task-vector-like matrix (noise plus a low-rank part), 768×768 and 3072×768,
  *   best of `--repeat`; torch: torch.linalg.svd(full_matrices=False) with 2 threads;
  * - TSV-M and Iso-CTS over 8 fine-tuned models around one pretrained model, ViT-B/32-shaped (`--layers`
- *   encoder layers, default 1 — about 4 min per method here; 12 is the full model, 72 matrices of 768×768
+ *   encoder layers, default 1 — 3–4 min per method here at load ≈ 12; 12 is the full model, 72 matrices of 768×768
  *   or 3072×768 per task, about 12× as long), each end to end —
  *   open the checkpoints through CLIPVisionModelPool, merge, save — in a fresh child process, so its peak
  *   RSS is the stage's own. Torch runs fusion_bench's per-matrix code (TSV's
