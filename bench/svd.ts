@@ -4,7 +4,7 @@
  * - one thin SVD of a float32 task-vector-like matrix (noise plus a low-rank part), 768×768 and 3072×768,
  *   best of `--repeat`; torch: torch.linalg.svd(full_matrices=False) with 2 threads;
  * - TSV-M and Iso-CTS over 8 fine-tuned models around one pretrained model, ViT-B/32-shaped (`--layers`
- *   encoder layers, default 1 — about 4 min per method here; 12 is the full model, 72 matrices of 768×768
+ *   encoder layers, default 1 — 3–4 min per method here at load ≈ 12; 12 is the full model, 72 matrices of 768×768
  *   or 3072×768 per task, about 12× as long), each end to end —
  *   open the checkpoints through CLIPVisionModelPool, merge, save — in a fresh child process, so its peak
  *   RSS is the stage's own. Torch runs fusion_bench's per-matrix code (TSV's
@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IsotropicMergingInCommonAndTaskSubspace, TaskSingularVectorMerging } from '../src/method/index.js';
 import { svdThin } from '../src/method/linalg/dense.js';
+import { ortGemmStatus } from '../src/method/linalg/ort-gemm.js';
 import { CLIPVisionModelPool } from '../src/modelpool/index.js';
 import { mulberry32 } from '../src/util/prng.js';
 import { clipVisionTensorSpecs, writeRandomClipVisionModel } from './lib/random-model.js';
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
     const t = torchSvd === 'not measured' ? 'not measured' : torchSvd[`${m}x${n}`];
     return { shape: [m, n], seconds: js, torch_seconds: t ?? 'not measured', ratio_to_torch: ratio(js, t) };
   });
+  results.ort_gemm = ortGemmStatus() || 'in use'; // products on onnxruntime, or why not
   if (!values['no-methods']) {
     const matrices = [...clipVisionTensorSpecs({ layers }).values()].filter((s) => s.shape.length === 2).map((s) => s.shape);
     const dir = mkdtempSync(join(tmpdir(), 'fb-svd-bench-'));
@@ -193,6 +195,8 @@ async function main(): Promise<void> {
         const t = runTorch(py, { stage: stage === 'tsv' ? 'tsv' : 'iso_cts', matrices, tasks });
         const tSec = t === 'not measured' ? undefined : t.seconds;
         results[stage === 'tsv' ? 'tsv_m' : 'iso_cts'] = { ...js, torch: t, ratio_to_torch: ratio(js.seconds as number, tSec) };
+        // each stage can take minutes on a loaded machine: its result is on stderr as soon as it is known
+        process.stderr.write(`${JSON.stringify({ [stage]: results[stage === 'tsv' ? 'tsv_m' : 'iso_cts'] })}\n`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

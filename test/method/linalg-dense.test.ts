@@ -7,32 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gram, matmul, matmulT, polar, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
-import { mulberry32 } from './helpers.js';
-
-function random(len: number, seed: number): Float64Array {
-  const r = mulberry32(seed);
-  return Float64Array.from({ length: len }, () => r() - 0.5);
-}
-
-function naive(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p]! * b[p * n + j]!;
-    out[i * n + j] = s;
-  }
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(Number.isFinite(a[i]!), `entry ${i} is ${a[i]}`);
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  }
-  return d;
-}
+import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
 test('matmul, matmulT, gram, transpose equal the triple loop on tile edges (sizes not multiples of 4)', () => {
   for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [13, 9, 11], [16, 8, 12]] as const) {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUserError } from '../../src/errors.js';
 import { IsotropicMergingInCommonAndTaskSubspace, IsotropicMergingInCommonSubspace, PerTaskModels, TaskSingularVectorMerging } from '../../src/method/index.js';
-import { isoCtsSplit } from '../../src/method/svd-merging.js';
+import { isoCMatrix, isoCtsMatrix, isoCtsSplit, tsvMatrix } from '../../src/method/svd-merging.js';
 import { model, mulberry32, randomArrays, type Arrays } from './helpers.js';
 import { jacobiSvd, mul, polarRef, rows, signFlipper, transpose, tsvRef } from './svd-reference.js';
 
@@ -224,4 +224,25 @@ test('TSV-M return_single_task_models: each task’s part (rank ≤ ⌊k/T⌋) a
   // tensors that are not matrices: every model gets the mean task vector
   assertClose(r.model('t1').stateDict.loadF32('l.0.fc.bias'), plain.get('l.0.fc.bias')!, 'bias', 1e-7);
   r.close();
+});
+
+test('TSV-M, Iso-C, Iso-CTS kernels on matrices over several panels of the blocked eigensolver (80×70, 3 tasks)', () => {
+  const [m, n] = [80, 70];
+  const rnd = mulberry32(31);
+  // noise plus a shared rank-4 part: overlapping task subspaces, as real task vectors have
+  const shared = Array.from({ length: m * 4 }, () => rnd() - 0.5);
+  const right = Array.from({ length: 4 * n }, () => rnd() - 0.5);
+  const flat = [0, 1, 2].map(() => Float32Array.from({ length: m * n }, (_, x) => {
+    const i = Math.trunc(x / n);
+    const j = x % n;
+    let s = 0;
+    for (let p = 0; p < 4; p++) s += shared[i * 4 + p]! * right[p * n + j]!;
+    return 0.01 * (rnd() - 0.5 + 0.3 * s);
+  }));
+  const tvs = flat.map((f) => rows(f, m, n));
+  const sum = new Float32Array(m * n);
+  for (const f of flat) for (let x = 0; x < sum.length; x++) sum[x] = sum[x]! + f[x]!;
+  assertClose(tsvMatrix(flat, m, n), tsvRef(tvs).flat(), 'TSV-M');
+  assertClose(isoCMatrix(sum, m, n), isoCRef(tvs).flat(), 'Iso-C');
+  assertClose(isoCtsMatrix(flat, m, n, 0.8, 'w'), isoCtsRef(tvs, 0.8).flat(), 'Iso-CTS');
 });

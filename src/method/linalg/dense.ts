@@ -1,8 +1,10 @@
 /**
- * Dense float64 linear algebra for the SVD-based methods (TSV-M, Iso-C, Iso-CTS), written here so the
- * package stays dependency-free: a symmetric eigensolver (Householder tridiagonalisation + implicit QL,
- * the EISPACK tred2/tql2 pair as in JAMA), and on top of it the thin SVD and the polar factor through the
- * Gram matrix of the smaller side. Inputs are float32 tensors; everything is computed in float64, which
+ * Dense float64 linear algebra for the SVD-based methods (TSV-M, Iso-C, Iso-CTS) and WUDI, with no
+ * native dependency beyond onnxruntime: a symmetric eigensolver (blocked Householder tridiagonalisation,
+ * tridiag-reduce.ts; eigenvalues by QL and eigenvectors by inverse iteration, tridiag-eig.ts), and on top
+ * of it the thin SVD and the polar factor through the Gram matrix of the smaller side. The O(n³) work is
+ * matrix products, which run on onnxruntime's MatMul (ort-gemm.ts) when they are large enough.
+ * Inputs are float32 tensors; everything is computed in float64, which
  * leaves only float32 noise against torch's float32 LAPACK path (the Gram squares the condition number:
  * σ below ~1e-7·σ_max lose relative accuracy, far below what float32 inputs resolve).
  *
@@ -12,6 +14,9 @@
  *
  * Matrices are row-major Float64Arrays.
  */
+import { ortMatmul, ortMatmulWith } from './ort-gemm.js';
+import { tridiagEigen } from './tridiag-eig.js';
+import { reduceTridiagonal } from './tridiag-reduce.js';
 
 /**
  * Row dot products out[i·ldo + j] = Σₜ x[i·L + t]·y[j·L + t] (i < p, j < q): the one kernel behind the
@@ -56,8 +61,18 @@ function dotRows(x: Float64Array, p: number, y: Float64Array, q: number, L: numb
   if (sym) for (let i = 0; i < p; i++) for (let j = i + 1; j < q; j++) out[j * ldo + i] = out[i * ldo + j]!;
 }
 
+/**
+ * Products with at least this many multiply-adds go to onnxruntime (ort-gemm.ts): below it the round
+ * trip through the worker costs more than the JS kernel.
+ */
+const ORT_MIN_FMAS = 1 << 21;
+
 /** A (m×k) · B (k×n) → m×n. */
 export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  if (m * k * n >= ORT_MIN_FMAS) {
+    const r = ortMatmul(a, b, m, k, n);
+    if (r !== null) return r;
+  }
   const out = new Float64Array(m * n);
   dotRows(a, m, transpose(b, k, n), n, k, out, n, false);
   return out;
@@ -65,6 +80,10 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
 
 /** A (m×k) · Bᵀ for B (n×k) → m×n: rows of A against rows of B. */
 export function matmulT(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  if (m * k * n >= ORT_MIN_FMAS) {
+    const r = ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => transposeInto(d, b, n, k));
+    if (r !== null) return r;
+  }
   const out = new Float64Array(m * n);
   dotRows(a, m, b, n, k, out, n, false);
   return out;
@@ -73,6 +92,11 @@ export function matmulT(a: Float64Array, b: Float64Array, m: number, k: number, 
 /** Aᵀ of an m×n matrix, in 32×32 blocks (both sides stay in cache). */
 export function transpose(a: Float64Array, m: number, n: number): Float64Array {
   const out = new Float64Array(m * n);
+  transposeInto(out, a, m, n);
+  return out;
+}
+
+function transposeInto(out: Float64Array, a: Float64Array, m: number, n: number): void {
   const B = 32;
   for (let i0 = 0; i0 < m; i0 += B) {
     const i1 = Math.min(i0 + B, m);
@@ -81,205 +105,42 @@ export function transpose(a: Float64Array, m: number, n: number): Float64Array {
       for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * m + i] = a[i * n + j]!;
     }
   }
-  return out;
 }
 
-/** AᵀA (n×n) of an m×n matrix, symmetric: dot products of A's columns, made contiguous first. */
+/** AᵀA (n×n) of an m×n matrix, exactly symmetric: dot products of A's columns. */
 export function gram(a: Float64Array, m: number, n: number): Float64Array {
-  const cols = transpose(a, m, n); // n×m
+  if (m * n * n >= ORT_MIN_FMAS) {
+    const g = ortMatmulWith(n, m, n, (d) => transposeInto(d, a, m, n), (d) => d.set(a.subarray(0, m * n)));
+    if (g !== null) {
+      // the GEMM's summation order may differ between (i, j) and (j, i); the eigensolver reads both halves
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j]!;
+      return g;
+    }
+  }
+  const cols = transpose(a, m, n); // n×m, columns made contiguous
   const g = new Float64Array(n * n);
   dotRows(cols, n, cols, n, m, g, n, true);
   return g;
 }
 
 /**
- * Eigen-decomposition of a symmetric n×n matrix: eigenvalues in descending order and the matching
- * orthonormal eigenvectors as the columns of `vectors` (n×n, row-major).
+ * Eigen-decomposition of a symmetric n×n matrix: eigenvalues (all n) in descending order and the
+ * orthonormal eigenvectors of the `count` largest (default all) as the columns of `vectors` (n×count,
+ * row-major). Householder tridiagonalisation, then the tridiagonal's eigenvectors by inverse iteration
+ * (tridiag-eig.ts: O(n²) instead of QL's O(n³) rotations) turned back by Q in one matrix product, and
+ * one Newton–Schulz step V(3I − VᵀV)/2 that makes them orthonormal to rounding (inverse iteration leaves
+ * ~ε‖A‖/gap between close eigenvalues; the step moves each vector within that, residuals stay ~ε‖A‖).
  */
-export function symEig(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  const W = tridiagonalize(a.slice(), d, e, n); // rows of W: the basis that makes a tridiagonal
-  tql2(W, d, e, n); // rotates the rows of W into the eigenvectors
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y]! - d[x]!);
-  const values = new Float64Array(n);
-  const rowsInOrder = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    values[dst] = d[src]!;
-    rowsInOrder.set(W.subarray(src * n, src * n + n), dst * n);
-  });
-  return { values, vectors: transpose(rowsInOrder, n, n) };
-}
-
-/** Σₖ<len a[at + k]·b[k], four partial sums (independent additions keep the pipeline full). */
-function dot(a: Float64Array, at: number, b: Float64Array, len: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let k = 0;
-  for (; k + 3 < len; k += 4) {
-    s0 += a[at + k]! * b[k]!;
-    s1 += a[at + k + 1]! * b[k + 1]!;
-    s2 += a[at + k + 2]! * b[k + 2]!;
-    s3 += a[at + k + 3]! * b[k + 3]!;
-  }
-  for (; k < len; k++) s0 += a[at + k]! * b[k]!;
-  return s0 + s1 + (s2 + s3);
-}
-
-/**
- * Householder reduction of a symmetric n×n matrix `A` (overwritten) to tridiagonal form, from the last
- * row up as EISPACK's tred2: d gets the diagonal, e[i] the (i, i−1) entry (e[0] = 0). Returns Qᵀ
- * (row-major) for the orthogonal Q with Qᵀ·A·Q tridiagonal. Unlike tred2, every loop runs along rows
- * (the whole symmetric block is updated, a rank-2 update per step), and Qᵀ is accumulated from the right,
- * Qᵀ = H₁·H₂·…·Hₙ₋₁, so the reflections touch contiguous memory too.
- */
-function tridiagonalize(A: Float64Array, d: Float64Array, e: Float64Array, n: number): Float64Array {
-  const V = new Float64Array(n * n); // row i: reflection vector of step i (first i entries)
-  const hs = new Float64Array(n); // its vᵀv/2 (0: no reflection)
-  let q = new Float64Array(n);
-  let pNext = new Float64Array(n);
-  let pReady = false; // pNext already holds A·v/h for this step's v, formed during the last update
-  /** Row i's reflection vector into V (entries < i); returns h = vᵀv/2, 0 where there is none. */
-  const reflect = (i: number): number => {
-    const ri = i * n;
-    let scale = 0;
-    for (let k = 0; k < i; k++) scale += Math.abs(A[ri + k]!);
-    if (scale === 0 || i === 1) {
-      e[i] = A[ri + i - 1]!;
-      return 0;
-    }
-    let h = 0;
-    for (let k = 0; k < i; k++) {
-      const x = A[ri + k]! / scale;
-      V[ri + k] = x;
-      h += x * x;
-    }
-    const f = V[ri + i - 1]!;
-    const g = f > 0 ? -Math.sqrt(h) : Math.sqrt(h);
-    e[i] = scale * g;
-    h -= f * g;
-    V[ri + i - 1] = f - g;
-    return h;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const ri = i * n;
-    d[i] = A[ri + i]!;
-    const h = reflect(i);
-    hs[i] = h;
-    if (h === 0) {
-      pReady = false;
-      continue;
-    }
-    const v = V.subarray(ri, ri + i);
-    if (!pReady) {
-      for (let j = 0; j < i; j++) pNext[j] = dot(A, j * n, v, i) / h;
-    }
-    // q = p − K v with p = A v / h, K = vᵀp / 2h; the update is A −= v qᵀ + q vᵀ on the leading i×i block
-    [q, pNext] = [pNext, q];
-    let vp = 0;
-    for (let j = 0; j < i; j++) vp += v[j]! * q[j]!;
-    const K = vp / (h + h);
-    for (let j = 0; j < i; j++) q[j] = q[j]! - K * v[j]!;
-    const update = (j: number): void => {
-      const rj = j * n;
-      const vj = v[j]!;
-      const qj = q[j]!;
-      for (let k = 0; k < i; k++) A[rj + k] = A[rj + k]! - (vj * q[k]! + qj * v[k]!);
-    };
-    // Row i−1 first: it defines the next step's vector, so the other rows' update pass can also form
-    // A·v' for it while each row is in cache (one sweep over the block per step instead of two).
-    update(i - 1);
-    const i1 = i - 1;
-    const h1 = i1 > 0 ? reflect(i1) : 0;
-    pReady = h1 !== 0;
-    const w = V.subarray(i1 * n, i1 * n + i1);
-    for (let j = 0; j < i1; j++) {
-      update(j);
-      if (!pReady) continue;
-      pNext[j] = dot(A, j * n, w, i1) / h1;
-    }
-  }
-  d[0] = A[0]!;
-  e[0] = 0;
-  // Qᵀ = H₁·…·Hₙ₋₁ with H = I − v vᵀ / h; before step i only the leading i×i block differs from I
-  const Z = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) Z[i * n + i] = 1;
-  for (let i = 2; i < n; i++) {
-    const h = hs[i]!;
-    if (h === 0) continue;
-    const v = V.subarray(i * n, i * n + i);
-    for (let r = 0; r < i; r++) {
-      const rr = r * n;
-      const s = dot(Z, rr, v, i) / h;
-      if (s !== 0) for (let k = 0; k < i; k++) Z[rr + k] = Z[rr + k]! - s * v[k]!;
-    }
-  }
-  return Z;
-}
-
-/** Implicit QL on the tridiagonal (d, e), accumulating into the eigenvectors stored as the rows of W. */
-function tql2(W: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
-  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
-  e[n - 1] = 0;
-  let f = 0;
-  let tst1 = 0;
-  const eps = 2 ** -52;
-  for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
-    let m = l;
-    while (m < n) {
-      if (Math.abs(e[m]!) <= eps * tst1) break;
-      m++;
-    }
-    if (m > l) {
-      for (let iter = 0; ; iter++) {
-        if (iter > 60) throw new Error('symEig: the QL iteration did not converge');
-        let g = d[l]!;
-        let p = (d[l + 1]! - g) / (2 * e[l]!);
-        let r = Math.hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l]! / (p + r);
-        d[l + 1] = e[l]! * (p + r);
-        const dl1 = d[l + 1]!;
-        let h = g - d[l]!;
-        for (let i = l + 2; i < n; i++) d[i] = d[i]! - h;
-        f += h;
-        p = d[m]!;
-        let c = 1;
-        let c2 = c;
-        let c3 = c;
-        const el1 = e[l + 1]!;
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i]!;
-          h = c * p;
-          r = Math.hypot(p, e[i]!);
-          e[i + 1] = s * r;
-          s = e[i]! / r;
-          c = p / r;
-          p = c * d[i]! - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]!);
-          const wi = i * n;
-          const wj = wi + n;
-          for (let k = 0; k < n; k++) {
-            const x = W[wj + k]!;
-            const y = W[wi + k]!;
-            W[wj + k] = s * y + c * x;
-            W[wi + k] = c * y - s * x;
-          }
-        }
-        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-        if (!(Math.abs(e[l]!) > eps * tst1)) break;
-      }
-    }
-    d[l] = d[l]! + f;
-    e[l] = 0;
-  }
+export function symEig(a: Float64Array, n: number, count = n): { values: Float64Array; vectors: Float64Array } {
+  const red = reduceTridiagonal(a.slice(), n, matmul); // Qᵀ A Q = T
+  const t = tridiagEigen(red.d, red.off, n, count);
+  if (count === 0) return { values: t.values, vectors: new Float64Array(0) };
+  const v = t.vectors;
+  red.applyQ(v, count); // Q Y
+  const vtv = gram(v, n, count);
+  for (let i = 0; i < vtv.length; i++) vtv[i] = -0.5 * vtv[i]!;
+  for (let i = 0; i < count; i++) vtv[i * count + i] = vtv[i * count + i]! + 1.5;
+  return { values: t.values, vectors: matmul(v, vtv, n, count, count) };
 }
 
 /** Eigenvalues of a Gram matrix at or below this fraction of the largest count as zero. */
@@ -307,7 +168,7 @@ export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, ke
     return { u: transpose(t.vt, t.k, m), s: t.s, vt: transpose(t.u, n, t.k), k: t.k };
   }
   const k = Math.max(0, Math.min(keep, n));
-  const { values, vectors } = symEig(gram(a, m, n), n); // AᵀA = V diag(σ²) Vᵀ
+  const { values, vectors } = symEig(gram(a, m, n), n, k); // AᵀA = V diag(σ²) Vᵀ
   const s = new Float64Array(k);
   const top = Math.max(values[0] ?? 0, 0);
   const vt = new Float64Array(k * n);
@@ -317,7 +178,7 @@ export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, ke
     const sigma = Math.sqrt(lambda);
     if (sigma <= zeroBelow) continue;
     s[j] = sigma;
-    for (let i = 0; i < n; i++) vt[j * n + i] = vectors[i * n + j]!;
+    for (let i = 0; i < n; i++) vt[j * n + i] = vectors[i * k + j]!;
   }
   const u = matmulT(a, vt, m, n, k); // A V = U diag(σ)
   for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) u[i * k + j] = s[j]! > 0 ? u[i * k + j]! / s[j]! : 0;

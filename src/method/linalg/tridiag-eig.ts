@@ -1,0 +1,297 @@
+/**
+ * Eigenpairs of a symmetric tridiagonal matrix for dense.ts' symEig, in O(n²) instead of the O(n³) of QL
+ * with accumulated rotations (which was most of the SVD's time): eigenvalues by implicit QL without
+ * vectors, then only the wanted eigenvectors by inverse iteration as LAPACK's dstein does it — random
+ * start, LU of T − λI with partial pivoting, tiny pivots perturbed, modified Gram–Schmidt against the
+ * other vectors of the same cluster (eigenvalues closer than CLUSTER_GAP·‖T‖), a few extra steps after the
+ * growth test passes. Vectors of different clusters are orthogonal to ~ε‖T‖/gap; the caller polishes
+ * the last digits (dense.ts: one Newton–Schulz step on the back-transformed vectors).
+ *
+ * An unreduced block whose inverse iteration does not converge falls back to QL with rotations (tql2),
+ * so the result never depends on luck; exact splits (off-diagonal ≤ ε‖T‖) are separate blocks.
+ */
+import { mulberry32 } from '../../util/prng.js';
+
+const EPS = 2 ** -52;
+/** Eigenvalues closer than this fraction of ‖T‖ share a cluster (reorthogonalised against each other). */
+const CLUSTER_GAP = 1e-5;
+const MAX_ITERATIONS = 8;
+/** Steps after the growth test first passes (dstein's EXTRA). */
+const EXTRA_STEPS = 2;
+
+/** √(x² + y²): the plain formula, Math.hypot (several times slower) only where it would over- or underflow. */
+function hypot(x: number, y: number): number {
+  const s = x * x + y * y;
+  return s < 1e300 && s > 1e-300 ? Math.sqrt(s) : Math.hypot(x, y);
+}
+
+/**
+ * Implicit QL on the tridiagonal (d, e) — EISPACK's tql2 as in JAMA — with e[i] the (i, i−1) entry
+ * (e[0] unused); d ends as the eigenvalues (unsorted). With `W` (rows: a basis), each rotation also
+ * turns the rows of W (n columns each, `ldw` apart), which then hold the eigenvectors.
+ */
+export function tql2(W: Float64Array | null, d: Float64Array, e: Float64Array, n: number, ldw = n): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
+    let m = l;
+    while (m < n) {
+      if (Math.abs(e[m]!) <= EPS * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      for (let iter = 0; ; iter++) {
+        if (iter > 60) throw new Error('symEig: the QL iteration did not converge');
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * e[l]!);
+        let r = hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l]! / (p + r);
+        d[l + 1] = e[l]! * (p + r);
+        const dl1 = d[l + 1]!;
+        let h = g - d[l]!;
+        for (let i = l + 2; i < n; i++) d[i] = d[i]! - h;
+        f += h;
+        p = d[m]!;
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1]!;
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i]!;
+          h = c * p;
+          r = hypot(p, e[i]!);
+          e[i + 1] = s * r;
+          s = e[i]! / r;
+          c = p / r;
+          p = c * d[i]! - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]!);
+          if (W === null) continue;
+          const wi = i * ldw;
+          const wj = wi + ldw;
+          for (let k = 0; k < n; k++) {
+            const x = W[wj + k]!;
+            const y = W[wi + k]!;
+            W[wj + k] = s * y + c * x;
+            W[wi + k] = c * y - s * x;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+        if (!(Math.abs(e[l]!) > EPS * tst1)) break;
+      }
+    }
+    d[l] = d[l]! + f;
+    e[l] = 0;
+  }
+}
+
+export interface TridiagEigen {
+  /** All n eigenvalues, descending. */
+  readonly values: Float64Array;
+  /** n×count, row-major: column j is the unit eigenvector of values[j] (j < count). */
+  readonly vectors: Float64Array;
+}
+
+interface Block {
+  readonly start: number;
+  readonly size: number;
+  /** Its eigenvalues, ascending. */
+  readonly values: Float64Array;
+}
+
+/**
+ * Eigenvalues (all, descending) and the eigenvectors of the `count` largest of the tridiagonal matrix
+ * with diagonal d[0..n) and off-diagonal off[i] between i and i + 1 (i < n − 1). Inputs are not modified.
+ */
+export function tridiagEigen(d: Float64Array, off: Float64Array, n: number, count: number): TridiagEigen {
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]!) + (i > 0 ? Math.abs(off[i - 1]!) : 0) + (i < n - 1 ? Math.abs(off[i]!) : 0));
+  // unreduced blocks: off-diagonals at rounding level of ‖T‖ split the problem exactly
+  const blocks: Block[] = [];
+  for (let start = 0; start < n;) {
+    let end = start + 1;
+    while (end < n && Math.abs(off[end - 1]!) > EPS * norm) end++;
+    const size = end - start;
+    const bd = d.slice(start, end);
+    const be = new Float64Array(size);
+    for (let i = 1; i < size; i++) be[i] = off[start + i - 1]!;
+    tql2(null, bd, be, size);
+    bd.sort();
+    blocks.push({ start, size, values: bd });
+    start = end;
+  }
+  // the count largest over all blocks (ties: lower block first, so the choice is deterministic)
+  const all: { v: number; b: number; i: number }[] = [];
+  blocks.forEach((blk, b) => blk.values.forEach((v, i) => all.push({ v, b, i })));
+  all.sort((x, y) => y.v - x.v || x.b - y.b || y.i - x.i);
+  const values = Float64Array.from(all, (x) => x.v);
+  const vectors = new Float64Array(n * count);
+  const wanted = blocks.map(() => new Map<number, number>()); // block eigenvalue index → output column
+  for (let j = 0; j < count; j++) wanted[all[j]!.b]!.set(all[j]!.i, j);
+  blocks.forEach((blk, b) => {
+    if (wanted[b]!.size === 0) return;
+    const vecs = blockVectors(d, off, blk, wanted[b]!, norm);
+    for (const [i, col] of wanted[b]!) {
+      const v = vecs.get(i)!;
+      for (let r = 0; r < blk.size; r++) vectors[(blk.start + r) * count + col] = v[r]!;
+    }
+  });
+  return { values, vectors };
+}
+
+/** Eigenvectors (block coordinates) for the wanted eigenvalue indices of one unreduced block. */
+function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Map<number, number>, norm: number): Map<number, Float64Array> {
+  const { start, size, values } = blk;
+  const out = new Map<number, Float64Array>();
+  if (size === 1) {
+    out.set(0, Float64Array.of(1));
+    return out;
+  }
+  // whole clusters around the wanted eigenvalues, so reorthogonalisation sees every close neighbour
+  const gap = CLUSTER_GAP * norm;
+  const clusterStart = new Int32Array(size);
+  for (let i = 1; i < size; i++) clusterStart[i] = values[i]! - values[i - 1]! <= gap ? clusterStart[i - 1]! : i;
+  const todo = new Uint8Array(size);
+  for (const i of wanted.keys()) todo[clusterStart[i]!] = 1;
+  for (let i = 1; i < size; i++) if (todo[clusterStart[i]!]) todo[i] = 1;
+  const lu = new TridiagLu(size);
+  const rand = mulberry32(0x5eed + start);
+  let prevShift = -Infinity;
+  for (let i = 0; i < size; i++) {
+    if (!todo[i]) continue;
+    // shifts inside a cluster kept apart, as dstein does, so their factorisations differ
+    let shift = values[i]!;
+    const pert = 10 * EPS * Math.max(Math.abs(shift), norm);
+    if (clusterStart[i] !== i && shift - prevShift < pert) shift = prevShift + pert;
+    prevShift = shift;
+    lu.factor(d, off, start, shift);
+    const x = new Float64Array(size);
+    for (let r = 0; r < size; r++) x[r] = 2 * rand() - 1;
+    const threshold = Math.sqrt(0.1 / size);
+    let passed = 0;
+    for (let it = 0; it < MAX_ITERATIONS && passed <= EXTRA_STEPS; it++) {
+      let sum = 0;
+      for (let r = 0; r < size; r++) sum += Math.abs(x[r]!);
+      const scale = sum > 0 ? (size * norm * Math.max(EPS, Math.abs(lu.lastPivot())) / sum) : 1;
+      for (let r = 0; r < size; r++) x[r] = x[r]! * scale;
+      lu.solve(x, EPS * norm);
+      for (let c = clusterStart[i]!; c < i; c++) {
+        const q = out.get(c)!;
+        let dot = 0;
+        for (let r = 0; r < size; r++) dot += x[r]! * q[r]!;
+        for (let r = 0; r < size; r++) x[r] = x[r]! - dot * q[r]!;
+      }
+      let max = 0;
+      for (let r = 0; r < size; r++) max = Math.max(max, Math.abs(x[r]!));
+      if (!Number.isFinite(max)) break;
+      if (max >= threshold) passed++;
+    }
+    let ss = 0;
+    for (let r = 0; r < size; r++) ss += x[r]! * x[r]!;
+    if (passed <= EXTRA_STEPS || !(ss > 0) || !Number.isFinite(ss)) return qlBlockVectors(d, off, blk, wanted);
+    const inv = 1 / Math.sqrt(ss);
+    for (let r = 0; r < size; r++) x[r] = x[r]! * inv;
+    out.set(i, x);
+  }
+  return out;
+}
+
+/** The fallback: QL with rotations on the block, eigenvectors matched to `values` by sorting. */
+function qlBlockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Map<number, number>): Map<number, Float64Array> {
+  const { start, size } = blk;
+  const bd = d.slice(start, start + size);
+  const be = new Float64Array(size);
+  for (let i = 1; i < size; i++) be[i] = off[start + i - 1]!;
+  const W = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) W[i * size + i] = 1;
+  tql2(W, bd, be, size);
+  const order = Array.from({ length: size }, (_, i) => i).sort((x, y) => bd[x]! - bd[y]!);
+  const out = new Map<number, Float64Array>();
+  for (const i of wanted.keys()) out.set(i, W.slice(order[i]! * size, order[i]! * size + size));
+  return out;
+}
+
+/**
+ * LU with partial pivoting of a tridiagonal T − σI (LAPACK's dgttrf): U has two superdiagonals, L one
+ * multiplier per column and a row swap flag.
+ */
+class TridiagLu {
+  private readonly u0: Float64Array;
+  private readonly u1: Float64Array;
+  private readonly u2: Float64Array;
+  private readonly l: Float64Array;
+  private readonly swap: Uint8Array;
+
+  constructor(private readonly n: number) {
+    this.u0 = new Float64Array(n);
+    this.u1 = new Float64Array(n);
+    this.u2 = new Float64Array(n);
+    this.l = new Float64Array(n);
+    this.swap = new Uint8Array(n);
+  }
+
+  factor(d: Float64Array, off: Float64Array, start: number, shift: number): void {
+    const { n, u0, u1, u2, l, swap } = this;
+    for (let i = 0; i < n; i++) {
+      u0[i] = d[start + i]! - shift;
+      u1[i] = i < n - 1 ? off[start + i]! : 0;
+      l[i] = i < n - 1 ? off[start + i]! : 0;
+      u2[i] = 0;
+    }
+    for (let i = 0; i < n - 1; i++) {
+      if (Math.abs(u0[i]!) >= Math.abs(l[i]!)) {
+        swap[i] = 0;
+        const fact = l[i]! / u0[i]!; // u0[i] ≠ 0: |u0| ≥ |l| and l ≠ 0 in an unreduced block
+        l[i] = fact;
+        u0[i + 1] = u0[i + 1]! - fact * u1[i]!;
+      } else {
+        swap[i] = 1;
+        const fact = u0[i]! / l[i]!;
+        u0[i] = l[i]!;
+        l[i] = fact;
+        const t = u1[i]!;
+        u1[i] = u0[i + 1]!;
+        u0[i + 1] = t - fact * u0[i + 1]!;
+        if (i < n - 2) {
+          u2[i] = u1[i + 1]!;
+          u1[i + 1] = -fact * u1[i + 1]!;
+        }
+      }
+    }
+  }
+
+  lastPivot(): number {
+    return this.u0[this.n - 1]!;
+  }
+
+  /** x ← (T − σI)⁻¹ x, with pivots smaller than `tiny` replaced by ±tiny (a near-singular T − σI is the point). */
+  solve(x: Float64Array, tiny: number): void {
+    const { n, u0, u1, u2, l, swap } = this;
+    for (let i = 0; i < n - 1; i++) {
+      if (swap[i]) {
+        const t = x[i]!;
+        x[i] = x[i + 1]!;
+        x[i + 1] = t - l[i]! * x[i]!;
+      } else {
+        x[i + 1] = x[i + 1]! - l[i]! * x[i]!;
+      }
+    }
+    const piv = (i: number) => {
+      const p = u0[i]!;
+      return Math.abs(p) >= tiny ? p : p < 0 ? -tiny : tiny;
+    };
+    x[n - 1] = x[n - 1]! / piv(n - 1);
+    if (n > 1) x[n - 2] = (x[n - 2]! - u1[n - 2]! * x[n - 1]!) / piv(n - 2);
+    for (let i = n - 3; i >= 0; i--) x[i] = (x[i]! - u1[i]! * x[i + 1]! - u2[i]! * x[i + 2]!) / piv(i);
+  }
+}
