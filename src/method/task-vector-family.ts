@@ -6,12 +6,12 @@
  */
 import type { Model } from '../modelpool/model.js';
 import type { RunContext } from '../run-context.js';
-import { addInPlace, baseAddScaled } from './f32.js';
+import { addDiff, addInPlace, baseAddScaled, subInPlace } from './f32.js';
 import { isLinearWeight, randomDrop, uniformStream } from './dare/random-drop.js';
 import { readParams, type ParamDef } from './param-def.js';
 import type { PoolInput, Scratch } from './sources.js';
 import { runTensorMerge, type TensorInputs, type TensorKernel, type TensorSource } from './tensor-merge.js';
-import { keepFraction, TiesMerger, trimThresholds, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
+import { keepFraction, planTies, TiesMerger, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
 
 export interface DareOptions {
   readonly sparsity_ratio: number;
@@ -95,8 +95,17 @@ export function familyKernel(m: FamilyMember): TensorKernel {
       cacheKey: m.cacheCombined ? 'task-vector-sum' : undefined,
       // Σₖ τₖ in model order; the accumulator is the merged tensor's storage (the caller's buffer or fresh)
       combine(t, out) {
-        const acc = taskVector(t, 0, out ?? new Float32Array(t.numel));
-        for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
+        const target = out ?? new Float32Array(t.numel);
+        if (dare !== null) {
+          const acc = taskVector(t, 0, target);
+          for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
+          return acc;
+        }
+        // One sweep per model: acc += f32(θₖ − θ₀), the same float32 operations as τₖ then the sum.
+        const base = t.base();
+        const acc = t.model(0, target);
+        subInPlace(acc, base);
+        for (let k = 1; k < t.count; k++) addDiff(acc, t.model(k, 1), base);
         return acc;
       },
       finish,
@@ -105,6 +114,15 @@ export function familyKernel(m: FamilyMember): TensorKernel {
 
   const removed = new Set(ties.remove_keys);
   let merger: TiesMerger | null = null;
+  let zeros = new Float32Array(0);
+  /** θ₀ and the models (θₖ, or τₖ after DARE's drop with zeros for θ₀): τₖ = models[k] − base. */
+  const inputs = (t: TensorInputs): { base: Float32Array; models: Float32Array[] } => {
+    const base = t.base(); // θ₀ in slot 0 first
+    if (dare === null) return { base, models: Array.from({ length: t.count }, (_, k) => t.model(k)) };
+    const models = Array.from({ length: t.count }, (_, k) => taskVector(t, k));
+    if (zeros.length < t.numel) zeros = new Float32Array(t.numel);
+    return { base: zeros.subarray(0, t.numel), models };
+  };
   return {
     select: (name) => !removed.has(name),
     prepare(source: TensorSource) {
@@ -112,18 +130,13 @@ export function familyKernel(m: FamilyMember): TensorKernel {
         tasks: source.count,
         names: source.names,
         numel: (name) => source.numel(name),
-        read(name: string, scratch?: Scratch) {
-          const t = source.open(name, scratch);
-          const base = t.base();
-          return { base, tvs: Array.from({ length: t.count }, (_, k) => taskVector(t, k)) };
-        },
+        read: (name: string, scratch?: Scratch) => inputs(source.open(name, scratch)),
       };
-      merger = new TiesMerger(reader, trimThresholds(reader, keepFraction(ties.threshold)), ties.merge_func);
+      merger = new TiesMerger(reader, planTies(reader, keepFraction(ties.threshold)), ties.merge_func);
     },
-    combine(t) {
-      t.base(); // θ₀ in slot 0 first, as the tensors are read in the first pass
-      const tvs = Array.from({ length: t.count }, (_, k) => taskVector(t, k));
-      return merger!.merge(tvs); // fresh: the merged tensor's storage
+    combine(t, out) {
+      const { base, models } = inputs(t);
+      return merger!.merge(base, models, out);
     },
     finish,
   };
