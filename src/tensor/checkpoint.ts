@@ -61,6 +61,10 @@ export class ShardedCheckpoint implements StateDict {
     return this.shard(name).loadRaw(name);
   }
 
+  loadF32Into(name: string, out: Float32Array): Float32Array {
+    return this.shard(name).loadF32Into(name, out);
+  }
+
   /** The shard file holding `name`. */
   shard(name: string): SafetensorsFile {
     const s = this.shardOf.get(name);

@@ -9,7 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { DTYPE_SIZES, assertLittleEndianHost, decodeToF32, isDType } from './dtype.js';
+import { DTYPE_SIZES, assertLittleEndianHost, bf16ToF32, decodeToF32, f16ToF32, isDType } from './dtype.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
 /** The Rust crate's limit: larger headers are refused before anything is allocated for them. */
@@ -85,6 +85,28 @@ export class SafetensorsFile implements StateDict {
     return decodeToF32(e.dtype, this.loadRaw(name), `${this.path}: tensor '${name}'`);
   }
 
+  /**
+   * The tensor as float32 in the caller's buffer (its first numel values; the view is returned): F32 is
+   * read straight into it, F16/BF16 into one reused buffer and widened (exact), so that merging reads
+   * with no allocation; other dtypes go through `loadF32`.
+   */
+  loadF32Into(name: string, out: Float32Array): Float32Array {
+    const e = this.entry(name);
+    const bytes = e.end - e.begin;
+    const n = bytes / DTYPE_SIZES[e.dtype];
+    if (out.length < n) throw new Error(`${this.path}: buffer of ${out.length} values is too small for tensor '${name}' (${n})`);
+    const dst = out.subarray(0, n);
+    const at = this.dataStart + e.begin;
+    if (e.dtype === 'F32') this.readInto(name, new Uint8Array(out.buffer, out.byteOffset, bytes), at);
+    else if (e.dtype === 'F16' || e.dtype === 'BF16') {
+      const half = halfScratch(n);
+      this.readInto(name, new Uint8Array(half.buffer, half.byteOffset, bytes), at);
+      if (e.dtype === 'F16') f16ToF32(half, dst);
+      else bf16ToF32(half, dst);
+    } else dst.set(this.loadF32(name));
+    return dst;
+  }
+
   close(): void {
     if (this.fd !== null) {
       closeSync(this.fd);
@@ -107,6 +129,13 @@ export class SafetensorsFile implements StateDict {
       done += got;
     }
   }
+}
+
+let half = new Uint16Array(0);
+/** One buffer for every file's half-precision reads: each is widened before the next read begins. */
+function halfScratch(n: number): Uint16Array {
+  if (half.length < n) half = new Uint16Array(n);
+  return half.subarray(0, n);
 }
 
 /** Opens and validates a safetensors file; tensors are read on demand. Close it when done. */
