@@ -131,12 +131,13 @@ export function familyKernel(m: FamilyMember): TensorKernel {
         names: source.names,
         numel: (name) => source.numel(name),
         read: (name: string, scratch?: Scratch) => inputs(source.open(name, scratch)),
+        scratch: source.scratch,
       };
       merger = new TiesMerger(reader, planTies(reader, keepFraction(ties.threshold)), ties.merge_func);
     },
     combine(t, out) {
       const { base, models } = inputs(t);
-      return merger!.merge(base, models, out);
+      return merger!.merge(base, models, out, out && t.work(0));
     },
     finish,
   };

@@ -41,6 +41,8 @@ export interface TensorInputs {
   model(k: number, at?: ReadTarget): Float32Array;
   /** Model k's task vector θₖ − θ₀ in float32 (default slot k + 1; task-vectors layout only). */
   taskVector(k: number, at?: ReadTarget): Float32Array;
+  /** Work buffer j (0 or 1) of numel floats, contents unspecified, beside the inputs' slots. */
+  work(j: number): Float32Array;
 }
 
 /** Every merged tensor's inputs, for first passes (global statistics) and for kernels that re-read. */
@@ -53,6 +55,8 @@ export interface TensorSource {
   numel(name: string): number;
   /** The inputs of `name`, read through `scratch` (fresh arrays without one). */
   open(name: string, scratch?: Scratch): TensorInputs;
+  /** The runner's buffers: a first pass may read through them, as no tensor is merged yet. */
+  readonly scratch: Scratch;
 }
 
 export interface TensorKernel {
@@ -110,6 +114,10 @@ class Inputs implements TensorInputs {
     return tv;
   }
 
+  work(j: number): Float32Array {
+    return this.scratch ? this.scratch.buffer(this.src.count + 1 + j, this.numel) : new Float32Array(this.numel);
+  }
+
   private read(s: Source, at: ReadTarget): Float32Array {
     const sd = s.model.stateDict;
     if (typeof at !== 'number') return readInto(sd, this.name, at);
@@ -117,9 +125,19 @@ class Inputs implements TensorInputs {
   }
 }
 
+/**
+ * Scratch slots: 0 θ₀, 1…count the inputs, then two work buffers and the merged tensor. They are views
+ * into one WebAssembly arena sized for the largest merged tensor (SIMD kernels; one allocation whose
+ * pages stay warm from tensor to tensor), where WebAssembly can hold it.
+ */
+const EXTRA_SLOTS = 3;
+
 class RunnerSource implements TensorSource {
   readonly modelNames: readonly string[];
   readonly baseSd;
+  readonly scratch: Scratch;
+  /** Where a merged tensor is computed before the caller's buffer gets it. */
+  readonly resultSlot: number;
 
   constructor(
     readonly layout: InputLayout,
@@ -130,6 +148,10 @@ class RunnerSource implements TensorSource {
   ) {
     this.modelNames = inputs.map((s) => s.name);
     this.baseSd = first.model.stateDict;
+    let largest = 0;
+    for (const n of names) largest = Math.max(largest, numel(this.baseSd.info(n).shape));
+    this.resultSlot = inputs.length + EXTRA_SLOTS;
+    this.scratch = new Scratch({ slots: this.resultSlot + 1, numel: largest });
   }
 
   get count(): number {
@@ -180,10 +202,12 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
     // A complete set of kept tensors needs no first pass: the pass only feeds `combine`.
     if (kernel.prepare && !(kept !== null && names.every((n) => kept!.has(n)))) kernel.prepare(source);
     const taking = new Set(names);
-    const scratch = new Scratch();
-    return mergedModel(owner, first, set, (name, out) => {
+    const scratch = source.scratch;
+    return mergedModel(owner, first, set, (name, callerOut) => {
       if (!taking.has(name)) return sd.loadF32(name);
       const t = source.open(name, scratch);
+      // Computed beside its inputs (where the SIMD kernels reach it); the caller's buffer gets a copy.
+      const out = callerOut && scratch.buffer(source.resultSlot, t.numel);
       const hit = kept?.get(name);
       let combined: Float32Array;
       if (hit !== undefined) {

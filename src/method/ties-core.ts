@@ -19,6 +19,7 @@
  * element's elected sign turns out to be zero.
  */
 import { subInPlace, torchColumnSum } from './f32.js';
+import { kernelsFor } from './kernels/arena.js';
 import { Scratch } from './sources.js';
 
 export type TiesMergeFunc = 'sum' | 'mean' | 'max';
@@ -34,6 +35,8 @@ export interface TaskVectorReader {
   readonly names: readonly string[];
   numel(name: string): number;
   read(name: string, scratch?: Scratch): { base: Float32Array; models: Float32Array[] };
+  /** Buffers for the passes (the merge runner's, whose slots the SIMD kernels reach); default: own. */
+  readonly scratch?: Scratch;
 }
 
 /** fusion_bench's `topk_values_mask` reading of `threshold`: above 1 it is a percentage. */
@@ -138,7 +141,7 @@ export function planTies(reader: TaskVectorReader, fraction: number, undecidedBu
   // Pass 1. Counts fit 32 bits below 2^32 elements per task.
   const Counts = d < 2 ** 32 ? Uint32Array : Float64Array;
   const hi = Array.from({ length: n }, () => new Counts(HI_BINS));
-  const scratch = new Scratch();
+  const scratch = reader.scratch ?? new Scratch();
   for (const name of reader.names) {
     const { base, models } = reader.read(name, scratch);
     for (let t = 0; t < n; t++) subAndCountHigh(models[t]!, base, hi[t]!);
@@ -294,16 +297,18 @@ export class TiesMerger {
   }
 
   /**
-   * The merged (unscaled) task vector of one tensor, from `models[t] − base` (both overwritten); into
-   * `out` when given (its first numel values), else fresh memory.
+   * The merged (unscaled) task vector of one tensor, from `models[t] − base` (the models overwritten);
+   * into `out` when given (its first numel values), else fresh memory. `work`: a buffer of numel floats
+   * for the sums (the runner's, beside the inputs), else one of the merger's own.
    */
-  merge(base: Float32Array, models: Float32Array[], out?: Float32Array): Float32Array {
+  merge(base: Float32Array, models: Float32Array[], out?: Float32Array, work?: Float32Array): Float32Array {
     const n = models.length;
     const len = base.length;
     const res = out === undefined ? new Float32Array(len) : out.subarray(0, len);
     res.fill(0);
     if (n < 16) {
-      const sum = this.bufs.sum(len);
+      const sum = work === undefined ? this.bufs.sum(len) : work.subarray(0, len);
+      sum.fill(0);
       const thr = this.thresholds;
       for (let t = 0; t < n; t++) subTrimAdd(models[t]!, base, thr[t]!, sum);
       if (this.mergeFew(models, sum, res)) return res;
@@ -361,26 +366,25 @@ export class TiesMerger {
     // Branch-free loops (comparisons as 0/1 numbers): signs and survivors are random, so branches
     // would mostly mispredict. The elected sign replaces the sum in place.
     const sign = sum;
-    let zeros = 0;
-    for (let i = 0; i < len; i++) {
-      const x = sum[i]!;
-      const s = +(x > 0) - +(x < 0);
-      sign[i] = s;
-      zeros += +(s === 0);
-    }
+    const zeros = signInPlace(sign);
     if (zeros > 0) {
-      // A zero sum needs the majority sign, unless every entry there is zero (then the result is 0).
-      let needed = 0;
-      for (let t = 0; t < n && needed === 0; t++) {
-        const tv = tvs[t]!;
-        for (let i = 0; i < len; i++) needed += +(sign[i] === 0) & +(tv[i] !== 0);
+      // A zero sum needs the majority sign, unless every entry there is zero (then the result is 0 with
+      // any sign: so a known non-zero majority can be put everywhere without looking).
+      let m = this.majority;
+      if (m === null || m === 0) {
+        let needed = 0;
+        for (let t = 0; t < n && needed === 0; t++) {
+          const tv = tvs[t]!;
+          for (let i = 0; i < len; i++) needed += +(sign[i] === 0) & +(tv[i] !== 0);
+        }
+        if (needed === 0) m = 0;
+        else {
+          m = this.majoritySign();
+          // A zero majority leaves zero signs, which select the negative entries: the general path does that.
+          if (m === 0) return false;
+        }
       }
-      if (needed > 0) {
-        const m = this.majoritySign();
-        // A zero majority leaves zero signs, which select the negative entries: the general path does that.
-        if (m === 0) return false;
-        for (let i = 0; i < len; i++) if (sign[i] === 0) sign[i] = m;
-      }
+      if (m !== 0) for (let i = 0; i < len; i++) if (sign[i] === 0) sign[i] = m;
     }
     if (this.mergeFunc === 'max') {
       for (let t = 0; t < n; t++) {
@@ -412,6 +416,8 @@ export class TiesMerger {
 
 /** x ← trimmed (x − b); sum += x. */
 function subTrimAdd(x: Float32Array, b: Float32Array, thr: number, sum: Float32Array): void {
+  const k = kernelsFor(x, b, sum);
+  if (k !== null) return k.subTrimAdd(x.byteOffset, b.byteOffset, thr, sum.byteOffset, x.length);
   subInPlace(x, b);
   const u = bitsOf(x);
   for (let i = 0; i < x.length; i++) {
@@ -421,8 +427,24 @@ function subTrimAdd(x: Float32Array, b: Float32Array, thr: number, sum: Float32A
   }
 }
 
+/** s ← sign(s) (−1, 0, 1; NaN → 0); returns how many are 0. */
+function signInPlace(s: Float32Array): number {
+  const k = kernelsFor(s);
+  if (k !== null) return k.signInPlace(s.byteOffset, s.length);
+  let zeros = 0;
+  for (let i = 0; i < s.length; i++) {
+    const x = s[i]!;
+    const v = +(x > 0) - +(x < 0);
+    s[i] = v;
+    zeros += +(v === 0);
+  }
+  return zeros;
+}
+
 /** out += v where sign·v > 0. */
 function addAgreeing(out: Float32Array, tv: Float32Array, sign: Float32Array): void {
+  const k = kernelsFor(out, tv, sign);
+  if (k !== null) return k.addAgreeing(out.byteOffset, tv.byteOffset, sign.byteOffset, out.length);
   for (let i = 0; i < out.length; i++) {
     const v = tv[i]!;
     out[i] = out[i]! + v * +(sign[i]! * v > 0);

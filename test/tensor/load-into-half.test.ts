@@ -103,3 +103,20 @@ test('task arithmetic of float16 models reads them exactly and saves float16, ro
     got.close();
   }
 });
+
+test('a torch_dtype view fills a buffer with the values its loadF32 gives (rounded to float16/bfloat16)', async () => {
+  const dir = tempDir();
+  const n = 1000;
+  const data = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 10 ** ((i % 12) - 8));
+  const d = join(dir, 'm');
+  mkdirSync(d);
+  writeSafetensorsSync(join(d, 'model.safetensors'), new MemoryStateDict([['w', makeTensor('F32', [n], data)]]));
+  for (const torch_dtype of ['float16', 'bfloat16', 'float32']) {
+    const pool = new BaseModelPool({ models: { m: { _target_: 'transformers.AutoModel.from_pretrained', pretrained_model_name_or_path: d, torch_dtype } } });
+    const m = await pool.loadModel('m');
+    const sd = m.stateDict as typeof m.stateDict & { loadF32Into(name: string, out: Float32Array): Float32Array };
+    const into = sd.loadF32Into('w', new Float32Array(n + 3));
+    assert.deepEqual(bitsOf(into.slice()), bitsOf(sd.loadF32('w')), torch_dtype);
+    m.stateDict.close?.();
+  }
+});

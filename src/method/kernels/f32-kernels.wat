@@ -1,0 +1,182 @@
+;; Element-wise float32 kernels of the merge runner, 4 lanes at a time (WebAssembly SIMD, Node ≥ 16.4).
+;; Every operation is an IEEE binary32 add/sub/mul rounded to nearest-even, as torch's float32 CPU ops and
+;; the JavaScript loops of f32.ts (Math.fround of a double result) compute, bit for bit: selections
+;; multiply by 1 or 0 as torch's `M * mask` does (so a NaN stays NaN and a dropped −x gives −0).
+;; Pointers are byte offsets into the imported memory, 16-byte aligned; n is a
+;; count of float32 values. Regenerate f32-kernels-wasm.ts with `node scripts/build-kernels.mjs`.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; x[i] -= b[i]
+  (func (export "sub") (param $x i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $x) (local.get $vend)))
+      (v128.store (local.get $x) (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $b))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $x) (f32.sub (f32.load (local.get $x)) (f32.load (local.get $b))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $s))))
+
+  ;; acc[i] += x[i]
+  (func (export "add") (param $acc i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $acc) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $acc) (local.get $vend)))
+      (v128.store (local.get $acc) (f32x4.add (v128.load (local.get $acc)) (v128.load (local.get $x))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $acc) (local.get $end)))
+      (f32.store (local.get $acc) (f32.add (f32.load (local.get $acc)) (f32.load (local.get $x))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $s))))
+
+  ;; acc[i] += (x[i] - b[i])
+  (func (export "addDiff") (param $acc i32) (param $x i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $acc) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $acc) (local.get $vend)))
+      (v128.store (local.get $acc)
+        (f32x4.add (v128.load (local.get $acc)) (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $b)))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $acc) (local.get $end)))
+      (f32.store (local.get $acc)
+        (f32.add (f32.load (local.get $acc)) (f32.sub (f32.load (local.get $x)) (f32.load (local.get $b)))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $s))))
+
+  ;; out[i] = base[i] + s * v[i]
+  (func (export "baseAddScaled") (param $out i32) (param $base i32) (param $s f32) (param $v i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $out) (local.get $vend)))
+      (v128.store (local.get $out)
+        (f32x4.add (v128.load (local.get $base)) (f32x4.mul (local.get $sv) (v128.load (local.get $v)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $base (i32.add (local.get $base) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out)
+        (f32.add (f32.load (local.get $base)) (f32.mul (local.get $s) (f32.load (local.get $v)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $base (i32.add (local.get $base) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (br $s))))
+
+  ;; TIES trim: v = x[i] - b[i]; x[i] = v * ((bits(v) & 0x7fffffff) >= thr, unsigned, as 1 or 0);
+  ;; sum[i] += x[i]
+  (func (export "subTrimAdd") (param $x i32) (param $b i32) (param $thr i32) (param $sum i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $t v128) (local $m v128) (local $d v128) (local $f f32) (local $one v128)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $t (i32x4.splat (local.get $thr)))
+    (local.set $m (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $x) (local.get $vend)))
+      (local.set $d (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $b))))
+      (local.set $d (f32x4.mul (local.get $d)
+        (v128.and (i32x4.ge_u (v128.and (local.get $d) (local.get $m)) (local.get $t)) (local.get $one))))
+      (v128.store (local.get $x) (local.get $d))
+      (v128.store (local.get $sum) (f32x4.add (v128.load (local.get $sum)) (local.get $d)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $f (f32.sub (f32.load (local.get $x)) (f32.load (local.get $b))))
+      (local.set $f (f32.mul (local.get $f) (f32.convert_i32_u
+        (i32.ge_u (i32.and (i32.reinterpret_f32 (local.get $f)) (i32.const 0x7fffffff)) (local.get $thr)))))
+      (f32.store (local.get $x) (local.get $f))
+      (f32.store (local.get $sum) (f32.add (f32.load (local.get $sum)) (local.get $f)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
+      (br $s))))
+
+  ;; s[i] = sign(s[i]) as -1, 0 or 1 (NaN → 0); returns how many are 0
+  (func (export "signInPlace") (param $p i32) (param $n i32) (result i32)
+    (local $end i32) (local $vend i32) (local $one v128) (local $x v128) (local $z v128) (local $zeros v128)
+    (local $f f32) (local $count i32)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $p) (local.get $vend)))
+      (local.set $x (v128.load (local.get $p)))
+      (local.set $z (v128.const i32x4 0 0 0 0))
+      (v128.store (local.get $p)
+        (f32x4.sub (v128.and (f32x4.gt (local.get $x) (local.get $z)) (local.get $one))
+                   (v128.and (f32x4.lt (local.get $x) (local.get $z)) (local.get $one))))
+      ;; lanes neither > 0 nor < 0 are all-ones (-1): subtracting counts them
+      (local.set $zeros (i32x4.sub (local.get $zeros)
+        (v128.not (v128.or (f32x4.gt (local.get $x) (local.get $z)) (f32x4.lt (local.get $x) (local.get $z))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $v)))
+    (local.set $count (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $zeros)) (i32x4.extract_lane 1 (local.get $zeros)))
+      (i32.add (i32x4.extract_lane 2 (local.get $zeros)) (i32x4.extract_lane 3 (local.get $zeros)))))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $f (f32.load (local.get $p)))
+      (local.set $f (f32.sub (f32.convert_i32_s (f32.gt (local.get $f) (f32.const 0)))
+                             (f32.convert_i32_s (f32.lt (local.get $f) (f32.const 0)))))
+      (f32.store (local.get $p) (local.get $f))
+      (local.set $count (i32.add (local.get $count) (f32.eq (local.get $f) (f32.const 0))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $s)))
+    (local.get $count))
+
+  ;; TIES disjoint sum: out[i] += v[i] * (sign[i] * v[i] > 0, as 1 or 0)
+  (func (export "addAgreeing") (param $out i32) (param $v i32) (param $sign i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $x v128) (local $f f32) (local $one v128)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $l
+      (br_if $vd (i32.ge_u (local.get $out) (local.get $vend)))
+      (local.set $x (v128.load (local.get $v)))
+      (v128.store (local.get $out)
+        (f32x4.add (v128.load (local.get $out))
+          (f32x4.mul (local.get $x) (v128.and (local.get $one)
+            (f32x4.gt (f32x4.mul (v128.load (local.get $sign)) (local.get $x)) (v128.const i32x4 0 0 0 0))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $sign (i32.add (local.get $sign) (i32.const 16)))
+      (br $l)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $f (f32.load (local.get $v)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $out)) (f32.mul (local.get $f)
+        (f32.convert_i32_u (f32.gt (f32.mul (f32.load (local.get $sign)) (local.get $f)) (f32.const 0))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (local.set $sign (i32.add (local.get $sign) (i32.const 4)))
+      (br $s))))
+)
