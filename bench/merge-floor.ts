@@ -136,24 +136,29 @@ const HAS_TIME = existsSync('/usr/bin/time');
 
 interface Run {
   wall_s: number;
+  /** user + system CPU seconds (with /usr/bin/time): steadier than wall time on a loaded machine. */
+  cpu_s: number | null;
   peak_rss_mb: number | null;
   detail?: Record<string, unknown>;
 }
 
-/** Runs a command, timing it from spawn to exit; peak RSS from /usr/bin/time when present. */
+/** Runs a command, timing it from spawn to exit; peak RSS and CPU time from /usr/bin/time when present. */
 function timed(cmd: string, args: string[]): { run: Run; stdout: string; stderr: string } {
   const rssFile = join(tmpdir(), `merge-floor-rss-${process.pid}`);
-  const [file, argv] = HAS_TIME ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const [file, argv] = HAS_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   const r = spawnSync(file, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   let rss: number | null = null;
+  let cpu: number | null = null;
   if (HAS_TIME) {
-    rss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024;
+    const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    rss = kb! / 1024;
+    cpu = user! + sys!;
     rmSync(rssFile, { force: true });
   }
-  return { run: { wall_s: round(wall), peak_rss_mb: rss === null ? null : Math.round(rss) }, stdout: r.stdout, stderr: r.stderr };
+  return { run: { wall_s: round(wall), cpu_s: cpu === null ? null : round(cpu, 2), peak_rss_mb: rss === null ? null : Math.round(rss) }, stdout: r.stdout, stderr: r.stderr };
 }
 
 const round = (x: number, d = 3) => Number(x.toFixed(d));
@@ -247,6 +252,7 @@ async function main(): Promise<void> {
         const diff = maxDiff(join(oursDir, 'model.safetensors'), floorOut, names);
         entry.floor = { runs: floor, median_wall_s: round(floorMedian), max_peak_rss_mb: Math.max(...floor.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / floorMedian) };
         entry.ratio_to_floor = round(oursMedian / floorMedian, 2);
+        if (HAS_TIME) entry.cpu_ratio_to_floor = round(median(ours.map((r) => r.cpu_s!)) / median(floor.map((r) => r.cpu_s!)), 2);
         entry.max_abs_diff = diff;
         entry.agree_within_1e_5 = diff <= TOLERANCE;
       }

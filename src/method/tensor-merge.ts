@@ -12,6 +12,7 @@ import type { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
 import { numel } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/types.js';
+import { canReadRanges } from '../modelpool/read-into.js';
 import { cached, type RunContext } from '../run-context.js';
 import { subInPlace } from './f32.js';
 import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
@@ -43,6 +44,14 @@ export interface TensorInputs {
   taskVector(k: number, at?: ReadTarget): Float32Array;
   /** Work buffer j (0 or 1) of numel floats, contents unspecified, beside the inputs' slots. */
   work(j: number): Float32Array;
+  /** Whether `modelRange` can read pieces of every model's tensor (models read from files can). */
+  readonly ranges: boolean;
+  /** Values `start` … of model k's tensor into `out` (all of it); only where `ranges`. */
+  modelRange(k: number, start: number, out: Float32Array): Float32Array;
+  /** The same for θ₀ (task-vectors layout). */
+  baseRange(start: number, out: Float32Array): Float32Array;
+  /** Model k's slot as a buffer of numel floats without reading (contents unspecified). */
+  slot(k: number): Float32Array;
 }
 
 /** Every merged tensor's inputs, for first passes (global statistics) and for kernels that re-read. */
@@ -114,6 +123,29 @@ class Inputs implements TensorInputs {
     return tv;
   }
 
+  get ranges(): boolean {
+    return this.src.ranges;
+  }
+
+  modelRange(k: number, start: number, out: Float32Array): Float32Array {
+    return this.range(this.src.inputs[k]!, start, out);
+  }
+
+  baseRange(start: number, out: Float32Array): Float32Array {
+    if (this.src.base === null) throw new Error(`tensor kernel: no θ₀ in the '${this.src.layout}' layout`);
+    return this.range(this.src.base, start, out);
+  }
+
+  slot(k: number): Float32Array {
+    return this.scratch ? this.scratch.buffer(k + 1, this.numel) : new Float32Array(this.numel);
+  }
+
+  private range(s: Source, start: number, out: Float32Array): Float32Array {
+    const sd = s.model.stateDict;
+    if (!canReadRanges(sd)) throw new Error(`tensor kernel: model '${s.name}' cannot read pieces of '${this.name}'`);
+    return sd.loadF32RangeInto(this.name, start, out);
+  }
+
   work(j: number): Float32Array {
     return this.scratch ? this.scratch.buffer(this.src.count + 1 + j, this.numel) : new Float32Array(this.numel);
   }
@@ -138,6 +170,8 @@ class RunnerSource implements TensorSource {
   readonly scratch: Scratch;
   /** Where a merged tensor is computed before the caller's buffer gets it. */
   readonly resultSlot: number;
+  /** Whether every model reads pieces of tensors. */
+  readonly ranges: boolean;
 
   constructor(
     readonly layout: InputLayout,
@@ -151,6 +185,7 @@ class RunnerSource implements TensorSource {
     let largest = 0;
     for (const n of names) largest = Math.max(largest, numel(this.baseSd.info(n).shape));
     this.resultSlot = inputs.length + EXTRA_SLOTS;
+    this.ranges = [...(base ? [base] : []), ...inputs].every((s) => canReadRanges(s.model.stateDict));
     this.scratch = new Scratch({ slots: this.resultSlot + 1, numel: largest });
   }
 

@@ -37,6 +37,18 @@ export interface TaskVectorReader {
   read(name: string, scratch?: Scratch): { base: Float32Array; models: Float32Array[] };
   /** Buffers for the passes (the merge runner's, whose slots the SIMD kernels reach); default: own. */
   readonly scratch?: Scratch;
+  /**
+   * The same inputs in consecutive pieces (`visit` may overwrite `models`), so that each piece stays in
+   * the CPU cache while it is used; default: `read`, as one piece.
+   */
+  pieces?(name: string, scratch: Scratch, visit: (base: Float32Array, models: Float32Array[]) => void): void;
+}
+
+/** One tensor's inputs, piece by piece (`reader.pieces`) or whole. */
+function eachPiece(reader: TaskVectorReader, name: string, scratch: Scratch, visit: (base: Float32Array, models: Float32Array[]) => void): void {
+  if (reader.pieces) return reader.pieces(name, scratch, visit);
+  const { base, models } = reader.read(name, scratch);
+  visit(base, models);
 }
 
 /** fusion_bench's `topk_values_mask` reading of `threshold`: above 1 it is a percentage. */
@@ -143,8 +155,9 @@ export function planTies(reader: TaskVectorReader, fraction: number, undecidedBu
   const hi = Array.from({ length: n }, () => new Counts(HI_BINS));
   const scratch = reader.scratch ?? new Scratch();
   for (const name of reader.names) {
-    const { base, models } = reader.read(name, scratch);
-    for (let t = 0; t < n; t++) subAndCountHigh(models[t]!, base, hi[t]!);
+    eachPiece(reader, name, scratch, (base, models) => {
+      for (let t = 0; t < n; t++) subAndCountHigh(models[t]!, base, hi[t]!);
+    });
   }
   const bin = new Int32Array(n);
   const rank = new Float64Array(n); // k within the chosen bin
@@ -165,12 +178,13 @@ export function planTies(reader: TaskVectorReader, fraction: number, undecidedBu
   let balance = 0;
   const bufs = new Buffers();
   for (const name of reader.names) {
-    const { base, models } = reader.read(name, scratch);
-    const len = base.length;
-    const sum = bufs.sum(len);
-    const open = bufs.flags(len); // some entry lies in its task's bin: kept or not is not known yet
-    for (let t = 0; t < n; t++) subAndCountLow(models[t]!, base, bin[t]!, lo[t]!, sum, open);
-    if (counting) balance += decidedBalance(sum, open, models, undecided);
+    eachPiece(reader, name, scratch, (base, models) => {
+      const len = base.length;
+      const sum = bufs.sum(len);
+      const open = bufs.flags(len); // some entry lies in its task's bin: kept or not is not known yet
+      for (let t = 0; t < n; t++) subAndCountLow(models[t]!, base, bin[t]!, lo[t]!, sum, open);
+      if (counting) balance += decidedBalance(sum, open, models, undecided);
+    });
   }
   for (let t = 0; t < n; t++) {
     let cum = 0;
@@ -302,12 +316,30 @@ export class TiesMerger {
    * for the sums (the runner's, beside the inputs), else one of the merger's own.
    */
   merge(base: Float32Array, models: Float32Array[], out?: Float32Array, work?: Float32Array): Float32Array {
-    const n = models.length;
     const len = base.length;
     const res = out === undefined ? new Float32Array(len) : out.subarray(0, len);
+    return this.mergeInto(base, models, res, work === undefined ? this.bufs.sum(len) : work.subarray(0, len));
+  }
+
+  /**
+   * The same over consecutive pieces of `len` values: `read(start, end)` gives that piece of θ₀ and
+   * of the models (fewer than 16 tasks: every position is merged on its own, so pieces change nothing).
+   */
+  mergeInPieces(len: number, piece: number, read: (start: number, end: number) => { base: Float32Array; models: Float32Array[] }, out?: Float32Array, work?: Float32Array): Float32Array {
+    const res = out === undefined ? new Float32Array(len) : out.subarray(0, len);
+    const sum = work === undefined ? this.bufs.sum(len) : work.subarray(0, len);
+    for (let s = 0; s < len; s += piece) {
+      const e = Math.min(len, s + piece);
+      const { base, models } = read(s, e);
+      this.mergeInto(base, models, res.subarray(s, e), sum.subarray(s, e));
+    }
+    return res;
+  }
+
+  private mergeInto(base: Float32Array, models: Float32Array[], res: Float32Array, sum: Float32Array): Float32Array {
+    const n = models.length;
     res.fill(0);
     if (n < 16) {
-      const sum = work === undefined ? this.bufs.sum(len) : work.subarray(0, len);
       sum.fill(0);
       const thr = this.thresholds;
       for (let t = 0; t < n; t++) subTrimAdd(models[t]!, base, thr[t]!, sum);

@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 import { bf16ToF32, encodeFromF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
 import type { DType, StateDict, TensorInfo } from '../tensor/types.js';
-import { canReadInto, type ReadIntoStateDict } from './read-into.js';
+import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
 
 const TORCH_DTYPES: Readonly<Record<string, DType | null>> = {
   auto: null, float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
@@ -61,11 +61,22 @@ export class DtypeViewStateDict implements ReadIntoStateDict {
       data = out.subarray(0, fresh.length);
       data.set(fresh);
     }
+    return this.rounded(name, data);
+  }
+
+  /** `data` (of tensor `name`) rounded in place to the view's dtype. */
+  private rounded(name: string, data: Float32Array): Float32Array {
     const stored = this.inner.info(name).dtype;
     if (!isFloatDType(stored) || stored === this.dtype) return data;
     if (this.dtype === 'F16') return f16ToF32(f32ToF16(data, halfScratch(data.length)), data);
     if (this.dtype === 'BF16') return bf16ToF32(f32ToBf16(data, halfScratch(data.length)), data);
     return data;
+  }
+
+  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array) => Float32Array) | undefined {
+    const inner = this.inner;
+    if (!canReadRanges(inner)) return undefined;
+    return (name, start, out) => this.rounded(name, inner.loadF32RangeInto(name, start, out));
   }
 
   /** Integer buffers keep their exact bytes (int64 values beyond 2^24 have no float32 form). */

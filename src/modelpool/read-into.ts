@@ -11,6 +11,15 @@ import type { StateDict } from '../tensor/types.js';
 export interface ReadIntoStateDict extends StateDict {
   /** Fills `out` (its first numel values) and returns the view of them. */
   loadF32Into(name: string, out: Float32Array): Float32Array;
+  /** Fills `out` with the flat tensor's values from `start` on (files can; computed tensors cannot). */
+  loadF32RangeInto?(name: string, start: number, out: Float32Array): Float32Array;
+}
+
+/** A state dict that reads pieces of tensors. */
+export type RangeReadStateDict = ReadIntoStateDict & Required<Pick<ReadIntoStateDict, 'loadF32RangeInto'>>;
+
+export function canReadRanges(sd: StateDict): sd is RangeReadStateDict {
+  return canReadInto(sd) && typeof sd.loadF32RangeInto === 'function';
 }
 
 export function canReadInto(sd: StateDict): sd is ReadIntoStateDict {

@@ -4,7 +4,7 @@
  */
 import { encodeFromF32 } from '../tensor/dtype.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
-import { canReadInto, type ReadIntoStateDict } from './read-into.js';
+import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
 
 export class SubsetStateDict implements ReadIntoStateDict {
   private readonly order: readonly string[];
@@ -37,6 +37,12 @@ export class SubsetStateDict implements ReadIntoStateDict {
   loadRaw(name: string): Uint8Array {
     const n = this.innerName(name);
     return this.inner.loadRaw ? this.inner.loadRaw(n) : encodeFromF32(this.inner.info(n).dtype, this.inner.loadF32(n), `tensor '${name}'`);
+  }
+
+  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array) => Float32Array) | undefined {
+    const inner = this.inner;
+    if (!canReadRanges(inner)) return undefined;
+    return (name, start, out) => inner.loadF32RangeInto(this.innerName(name), start, out);
   }
 
   loadF32Into(name: string, out: Float32Array): Float32Array {

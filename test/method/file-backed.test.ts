@@ -52,3 +52,42 @@ test('file-backed and in-memory pools merge identically', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tensors larger than a read piece merge from files exactly as in memory (pieces and their tail)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-pieces-'));
+  try {
+    // 70001 values: two whole pieces of 32768 and a tail; plus a small tensor
+    const layout = { 'big.weight': [7, 10001], 'small.bias': [5] };
+    const theta0 = randomArrays(60, { layout, grid: true });
+    const arrays = [theta0, ...[61, 62, 63].map((s) => randomArrays(s, { layout, grid: true, around: theta0, scale: 0.25 }))];
+    const names = ['_pretrained_', 'a', 'b', 'c'];
+    const onDisk: Record<string, string> = {};
+    const inMemory: Record<string, ReturnType<typeof model>> = {};
+    arrays.forEach((a, k) => {
+      const d = join(dir, names[k]!);
+      mkdirSync(d);
+      writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(a, layout), k === 2 ? { dtypes: () => 'BF16' } : {});
+      onDisk[names[k]!] = d;
+      inMemory[names[k]!] = model(a, names[k]!, layout);
+    });
+    const bf16 = await new BaseModelPool({ models: { b: onDisk.b! } }).loadModel('b');
+    inMemory.b = model(readAll(bf16), 'b', layout);
+    bf16.stateDict.close?.();
+    const out = join(dir, 'out');
+    for (const method of [
+      new TaskArithmeticAlgorithm({ scaling_factor: 0.3 }),
+      ...(['sum', 'mean', 'max'] as const).map((f) => new TiesMergingAlgorithm({ scaling_factor: 0.3, threshold: 20, merge_func: f })),
+    ]) {
+      const pool = new BaseModelPool({ models: onDisk });
+      const fromFiles = await method.run(pool);
+      // saved: the writer's buffer path (pieces, WebAssembly kernels), then read back
+      await pool.saveModel(fromFiles, out);
+      fromFiles.stateDict.close?.();
+      const saved = await new BaseModelPool({ models: { m: out } }).loadModel('m');
+      assert.deepEqual(readAll(saved), readAll(await method.run(inMemory)), method.constructor.name);
+      saved.stateDict.close?.();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
