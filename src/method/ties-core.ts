@@ -19,7 +19,7 @@
  * element's elected sign turns out to be zero.
  */
 import { subInPlace, torchColumnSum } from './f32.js';
-import { kernelsFor } from './kernels/arena.js';
+import { F32Arena, kernelsFor, type WasmKernels } from './kernels/arena.js';
 import { Scratch } from './sources.js';
 
 export type TiesMergeFunc = 'sum' | 'mean' | 'max';
@@ -91,42 +91,88 @@ class Buffers {
   }
 }
 
-/**
- * τ = x − b rounded to float32, written over x; then the histogram of |τ|'s high bits. Two loops: V8
- * reads the bits just stored through the other view slower than it reads them again.
- */
-function subAndCountHigh(x: Float32Array, b: Float32Array, h: Uint32Array | Float64Array): void {
-  subInPlace(x, b);
-  const u = bitsOf(x);
-  for (let i = 0; i < u.length; i++) h[(u[i]! & ABS_MASK) >>> LO_BITS]++;
-}
+type Counts = Uint32Array | Float64Array;
 
 /**
- * τ = x − b over x; the histogram of the low bits of |τ| inside the task's bin `b` counted; `sum` gets
- * the entries known to be kept (above the bin), `open` marks the positions with an entry in the bin.
+ * The counts of the threshold passes. In a WebAssembly arena of their own (each piece of |τ| copied in:
+ * it is in the CPU cache) the counting loops run as WebAssembly; else, or from 2^32 elements per task
+ * on (counts past 32 bits), in plain arrays with the JavaScript loops.
  */
-function subAndCountLow(x: Float32Array, base: Float32Array, b: number, h: Uint32Array | Float64Array, sum: Float32Array, open: Int8Array): void {
-  subInPlace(x, base);
-  const u = bitsOf(x);
-  for (let i = 0; i < x.length; i++) {
-    const a = u[i]! & ABS_MASK;
-    const hb = a >>> LO_BITS;
-    if (hb === b) h[a & LO_MASK]++;
-    sum[i] = sum[i]! + x[i]! * +(hb > b);
-    open[i] = open[i]! | +(hb === b);
-  }
-}
+class Histograms {
+  readonly hi: Counts[];
+  readonly lo: Counts[];
+  private readonly arena: F32Arena | null;
+  private readonly k: WasmKernels | null;
+  private readonly js = new Buffers();
 
-/** Σ of the elected signs of the decided positions; the others go to `undecided`. */
-function decidedBalance(sum: Float32Array, open: Int8Array, models: Float32Array[], undecided: UndecidedStore): number {
-  let balance = 0;
-  for (let i = 0; i < sum.length; i++) {
-    if (open[i] === 0) {
-      const s = sum[i]!;
-      balance += +(s > 0) - +(s < 0);
-    } else undecided.add(models, i);
+  constructor(private readonly n: number, d: number) {
+    this.arena = d < 2 ** 32 && n <= 512 ? F32Arena.create(n + 4, HI_BINS) : null;
+    this.k = this.arena && kernelsFor(this.arena.view(0, 1));
+    const a = this.arena;
+    if (a !== null && this.k !== null) {
+      const mem = a.view(0, 0).buffer;
+      this.hi = Array.from({ length: n }, (_, t) => new Uint32Array(mem, a.view(t, 0).byteOffset, HI_BINS));
+      this.lo = Array.from({ length: n }, (_, t) => new Uint32Array(mem, a.view(n, 0).byteOffset + t * (4 << LO_BITS), 1 << LO_BITS));
+    } else {
+      const C = d < 2 ** 32 ? Uint32Array : Float64Array;
+      this.hi = Array.from({ length: n }, () => new C(HI_BINS));
+      this.lo = Array.from({ length: n }, () => new C(1 << LO_BITS));
+    }
   }
-  return balance;
+
+  private stage(x: Float32Array): Float32Array {
+    const s = this.arena!.view(this.n + 1, x.length);
+    s.set(x);
+    return s;
+  }
+
+  /** Pass 1: task t's histogram of the high bits of |τ| (τ given as x). */
+  countHigh(t: number, x: Float32Array): void {
+    const h = this.hi[t]!;
+    if (this.k !== null) return this.k.histHigh(this.stage(x).byteOffset, x.length, h.byteOffset);
+    const u = bitsOf(x);
+    for (let i = 0; i < u.length; i++) h[(u[i]! & ABS_MASK) >>> LO_BITS]++;
+  }
+
+  /** Zeroed buffers for a piece of `len` positions of pass 2. */
+  piece(len: number): { sum: Float32Array; open: Uint8Array } {
+    const a = this.arena;
+    if (this.k === null || a === null) return { sum: this.js.sum(len), open: new Uint8Array(this.js.flags(len).buffer, 0, len) };
+    const sum = a.view(this.n + 2, len).fill(0);
+    const open = new Uint8Array(sum.buffer, a.view(this.n + 3, 0).byteOffset, len).fill(0);
+    return { sum, open };
+  }
+
+  /**
+   * Pass 2, task t: the histogram of the low bits of |τ| inside bin `b`; `sum` gets the entries known to
+   * be kept (above the bin), `open` marks the positions with an entry in the bin.
+   */
+  countLow(t: number, x: Float32Array, b: number, sum: Float32Array, open: Uint8Array): void {
+    const h = this.lo[t]!;
+    if (this.k !== null) return this.k.histLowSum(this.stage(x).byteOffset, x.length, b, h.byteOffset, sum.byteOffset, open.byteOffset);
+    const u = bitsOf(x);
+    for (let i = 0; i < x.length; i++) {
+      const a = u[i]! & ABS_MASK;
+      const hb = a >>> LO_BITS;
+      if (hb === b) h[a & LO_MASK]++;
+      sum[i] = sum[i]! + x[i]! * +(hb > b);
+      open[i] = open[i]! | +(hb === b);
+    }
+  }
+
+  /** Σ of the elected signs of the decided positions (open 0); the others' τ values go to `undecided`. */
+  balance(sum: Float32Array, open: Uint8Array, models: Float32Array[], undecided: UndecidedStore): number {
+    let balance = 0;
+    if (this.k !== null) balance = this.k.decidedBalance(sum.byteOffset, open.byteOffset, sum.length);
+    for (let i = 0; i < sum.length; i++) {
+      if (open[i] === 0) {
+        if (this.k !== null) continue;
+        const s = sum[i]!;
+        balance += +(s > 0) - +(s < 0);
+      } else undecided.add(models, i);
+    }
+    return balance;
+  }
 }
 
 /** The thresholds and the majority sign of a TIES merge. */
@@ -150,13 +196,16 @@ export function planTies(reader: TaskVectorReader, fraction: number, undecidedBu
   const thresholds = new Uint32Array(n);
   if (k <= 0 || d === 0) return { thresholds, majority: null };
 
-  // Pass 1. Counts fit 32 bits below 2^32 elements per task.
-  const Counts = d < 2 ** 32 ? Uint32Array : Float64Array;
-  const hi = Array.from({ length: n }, () => new Counts(HI_BINS));
+  // Pass 1.
+  const counts = new Histograms(n, d);
+  const hi = counts.hi;
   const scratch = reader.scratch ?? new Scratch();
   for (const name of reader.names) {
     eachPiece(reader, name, scratch, (base, models) => {
-      for (let t = 0; t < n; t++) subAndCountHigh(models[t]!, base, hi[t]!);
+      for (let t = 0; t < n; t++) {
+        subInPlace(models[t]!, base);
+        counts.countHigh(t, models[t]!);
+      }
     });
   }
   const bin = new Int32Array(n);
@@ -169,21 +218,21 @@ export function planTies(reader: TaskVectorReader, fraction: number, undecidedBu
     bin[t] = b;
     rank[t] = k - cum;
   }
-  hi.length = 0;
 
   // Pass 2.
-  const lo = Array.from({ length: n }, () => new Counts(1 << LO_BITS));
+  const lo = counts.lo;
   const counting = n < 16; // the sequential float32 sum below is torch's below 16 rows
   const undecided = new UndecidedStore(n, undecidedBudget);
   let balance = 0;
-  const bufs = new Buffers();
   for (const name of reader.names) {
     eachPiece(reader, name, scratch, (base, models) => {
-      const len = base.length;
-      const sum = bufs.sum(len);
-      const open = bufs.flags(len); // some entry lies in its task's bin: kept or not is not known yet
-      for (let t = 0; t < n; t++) subAndCountLow(models[t]!, base, bin[t]!, lo[t]!, sum, open);
-      if (counting) balance += decidedBalance(sum, open, models, undecided);
+      // open: some entry lies in its task's bin, so whether it is kept is not known yet
+      const { sum, open } = counts.piece(base.length);
+      for (let t = 0; t < n; t++) {
+        subInPlace(models[t]!, base);
+        counts.countLow(t, models[t]!, bin[t]!, sum, open);
+      }
+      if (counting) balance += counts.balance(sum, open, models, undecided);
     });
   }
   for (let t = 0; t < n; t++) {

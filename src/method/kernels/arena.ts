@@ -29,6 +29,9 @@ export interface WasmKernels {
   subTrimAdd(x: number, b: number, thr: number, sum: number, n: number): void;
   signInPlace(p: number, n: number): number;
   addAgreeing(out: number, v: number, sign: number, n: number): void;
+  histHigh(x: number, n: number, h: number): void;
+  histLowSum(x: number, n: number, bin: number, h: number, sum: number, open: number): void;
+  decidedBalance(sum: number, open: number, n: number): number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -179,4 +179,54 @@
       (local.set $v (i32.add (local.get $v) (i32.const 4)))
       (local.set $sign (i32.add (local.get $sign) (i32.const 4)))
       (br $s))))
+
+  ;; ---- TIES threshold passes (radix select over |τ| bits: 20 high bits, then 11 low bits) -------------
+
+  ;; h[(bits(x[i]) & 0x7fffffff) >> 11] += 1 (u32 counts)
+  (func (export "histHigh") (param $x i32) (param $n i32) (param $h i32)
+    (local $end i32) (local $at i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $at (i32.add (local.get $h)
+        (i32.shl (i32.shr_u (i32.and (i32.load (local.get $x)) (i32.const 0x7fffffff)) (i32.const 11)) (i32.const 2))))
+      (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $l))))
+
+  ;; a = bits(x[i]) & 0x7fffffff, hb = a >> 11: when hb == bin, h[a & 2047] += 1 and open[i] = 1 (u8);
+  ;; sum[i] += x[i] * (hb > bin, as 1 or 0)
+  (func (export "histLowSum") (param $x i32) (param $n i32) (param $bin i32) (param $h i32) (param $sum i32) (param $open i32)
+    (local $end i32) (local $a i32) (local $hb i32) (local $at i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $a (i32.and (i32.load (local.get $x)) (i32.const 0x7fffffff)))
+      (local.set $hb (i32.shr_u (local.get $a) (i32.const 11)))
+      (if (i32.eq (local.get $hb) (local.get $bin))
+        (then
+          (local.set $at (i32.add (local.get $h) (i32.shl (i32.and (local.get $a) (i32.const 2047)) (i32.const 2))))
+          (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+          (i32.store8 (local.get $open) (i32.const 1))))
+      (f32.store (local.get $sum) (f32.add (f32.load (local.get $sum))
+        (f32.mul (f32.load (local.get $x)) (f32.convert_i32_u (i32.gt_u (local.get $hb) (local.get $bin))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
+      (local.set $open (i32.add (local.get $open) (i32.const 1)))
+      (br $l))))
+
+  ;; Σ sign(sum[i]) over the positions with open[i] == 0
+  (func (export "decidedBalance") (param $sum i32) (param $open i32) (param $n i32) (result i32)
+    (local $end i32) (local $b i32) (local $f f32)
+    (local.set $end (i32.add (local.get $open) (local.get $n)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $open) (local.get $end)))
+      (local.set $f (f32.load (local.get $sum)))
+      (local.set $b (i32.add (local.get $b)
+        (i32.mul (i32.eqz (i32.load8_u (local.get $open)))
+          (i32.sub (f32.gt (local.get $f) (f32.const 0)) (f32.lt (local.get $f) (f32.const 0))))))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
+      (local.set $open (i32.add (local.get $open) (i32.const 1)))
+      (br $l)))
+    (local.get $b))
 )
