@@ -180,6 +180,14 @@ function fillsBuffer(sd: StateDict): sd is StateDict & FillsBuffer {
   return typeof (sd as Partial<FillsBuffer>).loadF32Into === 'function';
 }
 
+/** A source whose values may stay in its own memory until the next read (merged models). */
+interface LendsBuffer {
+  loadF32Transient(name: string, out: Float32Array): Float32Array;
+}
+function lendsBuffer(sd: StateDict): sd is StateDict & LendsBuffer {
+  return typeof (sd as Partial<LendsBuffer>).loadF32Transient === 'function';
+}
+
 /** One reusable float32 buffer per write: fresh memory per tensor costs page faults (~1 ms per MB here). */
 class F32Scratch {
   private buf = new Float32Array(0);
@@ -208,7 +216,9 @@ function tensorBytes(source: StateDict, t: PlannedTensor, scratch: F32Scratch): 
   if (t.dtype === t.source.dtype && source.loadRaw !== undefined && !(t.dtype === 'F32' && fillsBuffer(source))) {
     bytes = source.loadRaw(t.name);
   } else {
-    const data = fillsBuffer(source) ? source.loadF32Into(t.name, scratch.get(n)) : source.loadF32(t.name);
+    const data = lendsBuffer(source)
+      ? source.loadF32Transient(t.name, scratch.get(n))
+      : fillsBuffer(source) ? source.loadF32Into(t.name, scratch.get(n)) : source.loadF32(t.name);
     if (data.length !== numel(t.shape)) {
       throw new Error(`tensor '${t.name}': loadF32 returned ${data.length} values for shape ${JSON.stringify(t.shape)}`);
     }
