@@ -159,7 +159,8 @@ export function familyKernel(m: FamilyMember): TensorKernel {
           const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
           for (let s = 0; s < t.numel; s += PIECE) {
             const e = Math.min(t.numel, s + PIECE);
-            visit(t.baseRange(s, b.subarray(s, e)), slots.map((m, k) => t.modelRange(k, s, m.subarray(s, e))));
+            // every piece at the start of its buffer: the same few cached pages, whatever the tensor's size
+            visit(t.baseRange(s, b.subarray(0, e - s)), slots.map((m, k) => t.modelRange(k, s, m.subarray(0, e - s))));
           }
         },
       };
@@ -172,7 +173,7 @@ export function familyKernel(m: FamilyMember): TensorKernel {
       }
       const base = t.base(); // whole: `finish` adds it
       const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
-      const piece = (s: number, e: number) => ({ base: base.subarray(s, e), models: slots.map((m, k) => t.modelRange(k, s, m.subarray(s, e))) });
+      const piece = (s: number, e: number) => ({ base: base.subarray(s, e), models: slots.map((m, k) => t.modelRange(k, s, m.subarray(0, e - s))) });
       return merger!.mergeInPieces(t.numel, PIECE, piece, out, out && t.work(0));
     },
     finish,

@@ -380,7 +380,7 @@ export class TiesMerger {
     for (let s = 0; s < len; s += piece) {
       const e = Math.min(len, s + piece);
       const { base, models } = read(s, e);
-      this.mergeInto(base, models, res.subarray(s, e), sum.subarray(s, e));
+      this.mergeInto(base, models, res.subarray(s, e), sum.subarray(0, e - s)); // the sums' piece reused
     }
     return res;
   }
