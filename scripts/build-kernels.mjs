@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Assembles src/method/kernels/f32-kernels.wat into src/method/kernels/f32-kernels-wasm.ts (the module's
+// Assembles src/tensor/kernels/f32-kernels.wat into src/tensor/kernels/f32-kernels-wasm.ts (the module's
 // bytes, base64), which is committed: building or installing fusion-bench needs no assembler. Run after
 // editing the .wat (needs the `wabt` dev dependency): node scripts/build-kernels.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
-const dir = new URL('../src/method/kernels/', import.meta.url);
+const dir = new URL('../src/tensor/kernels/', import.meta.url);
 const wat = readFileSync(new URL('f32-kernels.wat', dir), 'utf8');
 const wabt = await wabtInit();
 const mod = wabt.parseWat('f32-kernels.wat', wat, { simd: true });

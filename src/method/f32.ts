@@ -4,7 +4,7 @@
  * Arrays that all lie in one WebAssembly arena (the merge runner's scratch) go through the SIMD kernels,
  * which compute the same float32 values.
  */
-import { kernelsFor } from './kernels/arena.js';
+import { kernelsFor } from '../tensor/kernels/arena.js';
 
 export const f32 = Math.fround;
 

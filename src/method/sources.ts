@@ -9,7 +9,7 @@ import { canReadInto } from '../modelpool/read-into.js';
 import { isFloatDType, numel } from '../tensor/dtype.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { ComputedStateDict } from './computed-state-dict.js';
-import { F32Arena } from './kernels/arena.js';
+import { F32Arena } from '../tensor/kernels/arena.js';
 
 /** What `run` accepts: a pool, or a mapping from names to models (or model paths), as fusion_bench's `Dict[str, nn.Module]`. */
 export type PoolInput = BaseModelPool | Record<string, unknown>;

@@ -19,7 +19,7 @@
  * element's elected sign turns out to be zero.
  */
 import { subInPlace, torchColumnSum } from './f32.js';
-import { F32Arena, kernelsFor, type WasmKernels } from './kernels/arena.js';
+import { F32Arena, kernelsFor, type WasmKernels } from '../tensor/kernels/arena.js';
 import { Scratch } from './sources.js';
 
 export type TiesMergeFunc = 'sum' | 'mean' | 'max';

@@ -123,7 +123,7 @@ let f16Table: Uint32Array | null = null;
  * All 65536 half values as float32 bit patterns: one table lookup per element beats bit twiddling in
  * V8. Copied as integers, not floats: a float load/store may quiet a signalling NaN.
  */
-function f16ToF32Table(): Uint32Array {
+export function f16ToF32Table(): Uint32Array {
   if (f16Table === null) {
     f16Table = new Uint32Array(65536);
     for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToF32Bits(h);

@@ -9,7 +9,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { DTYPE_SIZES, assertLittleEndianHost, bf16ToF32, decodeToF32, f16ToF32, isDType } from './dtype.js';
+import { DTYPE_SIZES, assertLittleEndianHost, decodeToF32, isDType } from './dtype.js';
+import { widenHalfInPlace } from './kernels/arena.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
 /** The Rust crate's limit: larger headers are refused before anything is allocated for them. */
@@ -87,7 +88,7 @@ export class SafetensorsFile implements StateDict {
 
   /**
    * The tensor as float32 in the caller's buffer (its first numel values; the view is returned): F32 is
-   * read straight into it, F16/BF16 into one reused buffer and widened (exact), so that merging reads
+   * read straight into it, F16/BF16 into its upper half and widened in place (exact), so that merging reads
    * with no allocation; other dtypes go through `loadF32`.
    */
   loadF32Into(name: string, out: Float32Array): Float32Array {
@@ -109,10 +110,9 @@ export class SafetensorsFile implements StateDict {
     const at = this.dataStart + e.begin + start * size;
     if (e.dtype === 'F32') this.readInto(name, new Uint8Array(out.buffer, out.byteOffset, n * 4), at);
     else if (e.dtype === 'F16' || e.dtype === 'BF16') {
-      const half = halfScratch(n);
-      this.readInto(name, new Uint8Array(half.buffer, half.byteOffset, n * 2), at);
-      if (e.dtype === 'F16') f16ToF32(half, out);
-      else bf16ToF32(half, out);
+      // into the upper half of `out` itself, widened in place: no second buffer to go through
+      this.readInto(name, new Uint8Array(out.buffer, out.byteOffset + n * 2, n * 2), at);
+      widenHalfInPlace(out, e.dtype === 'BF16');
     } else out.set(this.loadF32(name).subarray(start, start + n));
     return out;
   }
@@ -139,13 +139,6 @@ export class SafetensorsFile implements StateDict {
       done += got;
     }
   }
-}
-
-let half = new Uint16Array(0);
-/** One buffer for every file's half-precision reads: each is widened before the next read begins. */
-function halfScratch(n: number): Uint16Array {
-  if (half.length < n) half = new Uint16Array(n);
-  return half.subarray(0, n);
 }
 
 /** Opens and validates a safetensors file; tensors are read on demand. Close it when done. */

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addDiff, addInPlace, baseAddScaled, subInPlace } from '../../src/method/f32.js';
-import { F32Arena, kernelsFor } from '../../src/method/kernels/arena.js';
+import { F32Arena, kernelsFor, widenHalfInPlace } from '../../src/tensor/kernels/arena.js';
+import { f16BitsToF32Bits } from '../../src/tensor/dtype.js';
 import { TiesMerger, type TaskVectorReader } from '../../src/method/ties-core.js';
 import { mulberry32 } from './helpers.js';
 
@@ -89,6 +90,24 @@ test('TIES merges through arena buffers equal merges through plain arrays, for e
           sameValues(got, plain, `n=${n} tasks=${tasks} ${func} majority=${majority}`);
         }
       }
+    }
+  }
+});
+
+test('half-precision widening in place: WebAssembly equals the bit-exact table for every F16 and BF16 pattern', () => {
+  for (const bf16 of [false, true]) {
+    for (const n of [65536 + 3, 7, 1]) {
+      const halves = Uint16Array.from({ length: n }, (_, i) => (i * 40503) & 0xffff); // every pattern once for n ≥ 65536
+      const arena = F32Arena.create(1, n)!;
+      const wasm = arena.view(0, n);
+      new Uint16Array(wasm.buffer, wasm.byteOffset + 2 * n, n).set(halves);
+      widenHalfInPlace(wasm, bf16);
+      const js = new Float32Array(n);
+      new Uint16Array(js.buffer, 2 * n, n).set(halves);
+      widenHalfInPlace(js, bf16);
+      const want = Uint32Array.from(halves, (h) => (bf16 ? (h << 16) >>> 0 : f16BitsToF32Bits(h)));
+      assert.deepEqual(new Uint32Array(js.buffer), want, `js ${bf16 ? 'BF16' : 'F16'} n=${n}`);
+      assert.deepEqual(new Uint32Array(wasm.buffer, wasm.byteOffset, n), want, `wasm ${bf16 ? 'BF16' : 'F16'} n=${n}`);
     }
   }
 });

@@ -229,4 +229,56 @@
       (local.set $open (i32.add (local.get $open) (i32.const 1)))
       (br $l)))
     (local.get $b))
+
+  ;; ---- half precision ----------------------------------------------------------------------------------
+
+  ;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
+  ;; exactly (subnormals by a multiply by 2^112, which is exact; infinities and NaN payloads kept bit for
+  ;; bit). Front to back, each block is loaded before it is overwritten. bf != 0: bfloat16 (bits << 16).
+  (func (export "widenHalf") (param $p i32) (param $n i32) (param $bf i32)
+    (local $src i32) (local $end i32) (local $vend i32) (local $x v128)
+    (local $h i32) (local $o i32)
+    (local.set $src (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 1))))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $p) (local.get $vend)))
+      (local.set $x (v128.load (local.get $src)))
+      (if (local.get $bf)
+        (then
+          (v128.store (local.get $p) (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $x)) (i32.const 16)))
+          (v128.store offset=16 (local.get $p) (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $x)) (i32.const 16))))
+        (else
+          (v128.store (local.get $p) (call $f16x4 (i32x4.extend_low_i16x8_u (local.get $x))))
+          (v128.store offset=16 (local.get $p) (call $f16x4 (i32x4.extend_high_i16x8_u (local.get $x))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $h (i32.load16_u (local.get $src)))
+      (if (local.get $bf)
+        (then (i32.store (local.get $p) (i32.shl (local.get $h) (i32.const 16))))
+        (else
+          (local.set $o (i32.shl (i32.and (local.get $h) (i32.const 0x7fff)) (i32.const 13)))
+          (i32.store (local.get $p) (i32.or
+            (i32.shl (i32.and (local.get $h) (i32.const 0x8000)) (i32.const 16))
+            (select
+              (i32.or (local.get $o) (i32.const 0x7f800000))
+              (i32.reinterpret_f32 (f32.mul (f32.reinterpret_i32 (local.get $o)) (f32.const 0x1p112)))
+              (i32.eq (i32.and (local.get $h) (i32.const 0x7c00)) (i32.const 0x7c00)))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 2)))
+      (br $s))))
+
+  ;; four float16 bit patterns (in i32 lanes) → float32 bit patterns
+  (func $f16x4 (param $h v128) (result v128)
+    (local $o v128)
+    (local.set $o (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32.const 13)))
+    (v128.or
+      (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x8000))) (i32.const 16))
+      (v128.bitselect
+        (v128.or (local.get $o) (i32x4.splat (i32.const 0x7f800000)))
+        (f32x4.mul (local.get $o) (f32x4.splat (f32.const 0x1p112)))
+        (i32x4.eq (v128.and (local.get $h) (i32x4.splat (i32.const 0x7c00))) (i32x4.splat (i32.const 0x7c00))))))
 )

@@ -4,6 +4,7 @@
  * kernel takes that path only when every array it is given lies in the same arena, and otherwise (or
  * where WebAssembly SIMD is unavailable) the JavaScript loop computes the same float32 values.
  */
+import { f16ToF32Table } from '../dtype.js';
 import { F32_KERNELS_WASM } from './f32-kernels-wasm.js';
 
 // The part of the WebAssembly global used here (the project's lib settings do not declare it).
@@ -32,6 +33,7 @@ export interface WasmKernels {
   histHigh(x: number, n: number, h: number): void;
   histLowSum(x: number, n: number, bin: number, h: number, sum: number, open: number): void;
   decidedBalance(sum: number, open: number, n: number): number;
+  widenHalf(p: number, n: number, bf: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -79,6 +81,24 @@ export class F32Arena {
   /** The first `n` floats of slot `slot` (n ≤ slotLength); never moves, as the memory never grows. */
   view(slot: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer, slot * this.stride, n);
+  }
+}
+
+/**
+ * Widens, in place, the `out.length` float16 (or bfloat16) values stored in the upper half of `out`'s
+ * bytes into `out`, exactly: WebAssembly SIMD inside an arena, else a table lookup / shift per value
+ * (front to back, each value read before its bytes are overwritten).
+ */
+export function widenHalfInPlace(out: Float32Array, bf16: boolean): void {
+  const n = out.length;
+  const k = kernelsByBuffer.get(out.buffer);
+  if (k !== undefined) return k.widenHalf(out.byteOffset, n, bf16 ? 1 : 0);
+  const src = new Uint16Array(out.buffer, out.byteOffset + 2 * n, n);
+  const dst = new Uint32Array(out.buffer, out.byteOffset, n);
+  if (bf16) for (let i = 0; i < n; i++) dst[i] = src[i]! << 16;
+  else {
+    const t = f16ToF32Table();
+    for (let i = 0; i < n; i++) dst[i] = t[src[i]!]!;
   }
 }
 
