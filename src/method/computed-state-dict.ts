@@ -53,6 +53,15 @@ export class ComputedStateDict implements StateDict {
     return out.subarray(0, got.length);
   }
 
+  /**
+   * The merged tensor wherever the merge computed it (its own buffers, or `out`), valid until the next
+   * read: a writer that only copies it out saves a copy into its own buffer.
+   */
+  loadF32Transient(name: string, out: Float32Array): Float32Array {
+    this.check(name);
+    return this.spec.compute(name, out);
+  }
+
   loadRaw(name: string): Uint8Array {
     this.check(name);
     return this.spec.raw?.(name) ?? encodeFromF32(this.spec.info(name).dtype, this.spec.compute(name), `merged tensor '${name}'`);

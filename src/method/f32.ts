@@ -1,28 +1,39 @@
 /**
  * float32 arithmetic with torch's rounding: each operation is done in double and rounded to float32
  * (exact for +, −, ×, ÷ of float32 operands), in the order fusion_bench's code performs them.
+ * Arrays that all lie in one WebAssembly arena (the merge runner's scratch) go through the SIMD kernels,
+ * which compute the same float32 values.
  */
+import { kernelsFor } from '../tensor/kernels/arena.js';
 
 export const f32 = Math.fround;
 
 /** acc += (a − b), element-wise, in place. */
 export function addDiff(acc: Float32Array, a: Float32Array, b: Float32Array): void {
+  const k = kernelsFor(acc, a, b);
+  if (k !== null) return k.addDiff(acc.byteOffset, a.byteOffset, b.byteOffset, acc.length);
   for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(a[i]! - b[i]!);
 }
 
 /** a −= b, in place. */
 export function subInPlace(a: Float32Array, b: Float32Array): void {
+  const k = kernelsFor(a, b);
+  if (k !== null) return k.sub(a.byteOffset, b.byteOffset, a.length);
   for (let i = 0; i < a.length; i++) a[i] = a[i]! - b[i]!;
 }
 
 /** acc += x, in place. */
 export function addInPlace(acc: Float32Array, x: Float32Array): void {
+  const k = kernelsFor(acc, x);
+  if (k !== null) return k.add(acc.byteOffset, x.byteOffset, acc.length);
   for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
 }
 
 /** out = base + s·v with s rounded to float32 first (a Python float times a float32 tensor). */
 export function baseAddScaled(out: Float32Array, base: Float32Array, s: number, v: Float32Array): void {
   const s32 = f32(s);
+  const k = kernelsFor(out, base, v);
+  if (k !== null) return k.baseAddScaled(out.byteOffset, base.byteOffset, s32, v.byteOffset, out.length);
   for (let i = 0; i < out.length; i++) out[i] = base[i]! + f32(s32 * v[i]!);
 }
 

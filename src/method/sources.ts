@@ -9,6 +9,7 @@ import { canReadInto } from '../modelpool/read-into.js';
 import { isFloatDType, numel } from '../tensor/dtype.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { ComputedStateDict } from './computed-state-dict.js';
+import { F32Arena } from '../tensor/kernels/arena.js';
 
 /** What `run` accepts: a pool, or a mapping from names to models (or model paths), as fusion_bench's `Dict[str, nn.Module]`. */
 export type PoolInput = BaseModelPool | Record<string, unknown>;
@@ -130,16 +131,33 @@ export function readInto(sd: StateDict, name: string, out: Float32Array): Float3
 
 export class Scratch {
   private readonly slots: Float32Array[] = [];
+  private arena: F32Arena | null | undefined;
 
-  read(sd: StateDict, name: string, slot: number): Float32Array {
-    if (!canReadInto(sd)) return sd.loadF32(name);
-    const n = numel(sd.info(name).shape);
+  /**
+   * With a plan (the merge runner knows how many slots and the largest tensor), slots up to that size
+   * are views into one WebAssembly arena, allocated once on first use, where the SIMD kernels run;
+   * anything beyond the plan gets plain arrays.
+   */
+  constructor(private readonly plan?: { readonly slots: number; readonly numel: number }) {}
+
+  /** Slot `slot` as a buffer of `n` floats (contents left from earlier use). */
+  buffer(slot: number, n: number): Float32Array {
+    const plan = this.plan;
+    if (plan !== undefined && slot < plan.slots && n <= plan.numel) {
+      if (this.arena === undefined) this.arena = F32Arena.create(plan.slots, plan.numel);
+      if (this.arena !== null) return this.arena.view(slot, n);
+    }
     let buf = this.slots[slot];
     if (buf === undefined || buf.length < n) {
       buf = new Float32Array(Math.max(n, buf?.length ?? 0));
       this.slots[slot] = buf;
     }
-    return sd.loadF32Into(name, buf);
+    return buf.subarray(0, n);
+  }
+
+  read(sd: StateDict, name: string, slot: number): Float32Array {
+    if (!canReadInto(sd)) return sd.loadF32(name);
+    return sd.loadF32Into(name, this.buffer(slot, numel(sd.info(name).shape)));
   }
 }
 

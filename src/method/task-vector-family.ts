@@ -6,12 +6,12 @@
  */
 import type { Model } from '../modelpool/model.js';
 import type { RunContext } from '../run-context.js';
-import { addInPlace, baseAddScaled } from './f32.js';
+import { addDiff, addInPlace, baseAddScaled, subInPlace } from './f32.js';
 import { isLinearWeight, randomDrop, uniformStream } from './dare/random-drop.js';
 import { readParams, type ParamDef } from './param-def.js';
 import type { PoolInput, Scratch } from './sources.js';
 import { runTensorMerge, type TensorInputs, type TensorKernel, type TensorSource } from './tensor-merge.js';
-import { keepFraction, TiesMerger, trimThresholds, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
+import { keepFraction, planTies, TiesMerger, type TaskVectorReader, type TiesMergeFunc } from './ties-core.js';
 
 export interface DareOptions {
   readonly sparsity_ratio: number;
@@ -74,6 +74,9 @@ export function readMemberParams(name: string, defs: readonly ParamDef[], config
   return readParams(name, defs, config, ctx);
 }
 
+/** Floats per piece of a tensor read at once (128 KiB: the pieces of 8 models fit in the CPU's L2 cache). */
+const PIECE = 1 << 15;
+
 /** The family's kernel for one member. */
 export function familyKernel(m: FamilyMember): TensorKernel {
   const dare = m.dare;
@@ -95,8 +98,31 @@ export function familyKernel(m: FamilyMember): TensorKernel {
       cacheKey: m.cacheCombined ? 'task-vector-sum' : undefined,
       // Σₖ τₖ in model order; the accumulator is the merged tensor's storage (the caller's buffer or fresh)
       combine(t, out) {
-        const acc = taskVector(t, 0, out ?? new Float32Array(t.numel));
-        for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
+        const target = out ?? new Float32Array(t.numel);
+        if (dare !== null) {
+          const acc = taskVector(t, 0, target);
+          for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
+          return acc;
+        }
+        // acc += f32(θₖ − θ₀), the same float32 operations as τₖ then the sum.
+        const base = t.base();
+        if (!t.ranges) {
+          const acc = t.model(0, target);
+          subInPlace(acc, base);
+          for (let k = 1; k < t.count; k++) addDiff(acc, t.model(k, 1), base);
+          return acc;
+        }
+        // In pieces, every model's piece read into one small buffer: read, θ₀ and the sum stay in the
+        // CPU cache instead of going through memory once per model.
+        const acc = target.subarray(0, t.numel);
+        const piece = t.work(0);
+        for (let s = 0; s < t.numel; s += PIECE) {
+          const e = Math.min(t.numel, s + PIECE);
+          const a = t.modelRange(0, s, acc.subarray(s, e));
+          const b = base.subarray(s, e);
+          subInPlace(a, b);
+          for (let k = 1; k < t.count; k++) addDiff(a, t.modelRange(k, s, piece.subarray(0, e - s)), b);
+        }
         return acc;
       },
       finish,
@@ -105,6 +131,15 @@ export function familyKernel(m: FamilyMember): TensorKernel {
 
   const removed = new Set(ties.remove_keys);
   let merger: TiesMerger | null = null;
+  let zeros = new Float32Array(0);
+  /** θ₀ and the models (θₖ, or τₖ after DARE's drop with zeros for θ₀): τₖ = models[k] − base. */
+  const inputs = (t: TensorInputs): { base: Float32Array; models: Float32Array[] } => {
+    const base = t.base(); // θ₀ in slot 0 first
+    if (dare === null) return { base, models: Array.from({ length: t.count }, (_, k) => t.model(k)) };
+    const models = Array.from({ length: t.count }, (_, k) => taskVector(t, k));
+    if (zeros.length < t.numel) zeros = new Float32Array(t.numel);
+    return { base: zeros.subarray(0, t.numel), models };
+  };
   return {
     select: (name) => !removed.has(name),
     prepare(source: TensorSource) {
@@ -112,18 +147,34 @@ export function familyKernel(m: FamilyMember): TensorKernel {
         tasks: source.count,
         names: source.names,
         numel: (name) => source.numel(name),
-        read(name: string, scratch?: Scratch) {
+        read: (name: string, scratch?: Scratch) => inputs(source.open(name, scratch)),
+        scratch: source.scratch,
+        pieces(name, scratch, visit) {
           const t = source.open(name, scratch);
-          const base = t.base();
-          return { base, tvs: Array.from({ length: t.count }, (_, k) => taskVector(t, k)) };
+          if (dare !== null || !t.ranges) {
+            const { base, models } = inputs(t);
+            return visit(base, models);
+          }
+          const b = t.work(1);
+          const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
+          for (let s = 0; s < t.numel; s += PIECE) {
+            const e = Math.min(t.numel, s + PIECE);
+            // every piece at the start of its buffer: the same few cached pages, whatever the tensor's size
+            visit(t.baseRange(s, b.subarray(0, e - s)), slots.map((m, k) => t.modelRange(k, s, m.subarray(0, e - s))));
+          }
         },
       };
-      merger = new TiesMerger(reader, trimThresholds(reader, keepFraction(ties.threshold)), ties.merge_func);
+      merger = new TiesMerger(reader, planTies(reader, keepFraction(ties.threshold)), ties.merge_func);
     },
-    combine(t) {
-      t.base(); // θ₀ in slot 0 first, as the tensors are read in the first pass
-      const tvs = Array.from({ length: t.count }, (_, k) => taskVector(t, k));
-      return merger!.merge(tvs); // fresh: the merged tensor's storage
+    combine(t, out) {
+      if (dare !== null || !t.ranges || t.count >= 16) {
+        const { base, models } = inputs(t);
+        return merger!.merge(base, models, out, out && t.work(0));
+      }
+      const base = t.base(); // whole: `finish` adds it
+      const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
+      const piece = (s: number, e: number) => ({ base: base.subarray(s, e), models: slots.map((m, k) => t.modelRange(k, s, m.subarray(0, e - s))) });
+      return merger!.mergeInPieces(t.numel, PIECE, piece, out, out && t.work(0));
     },
     finish,
   };

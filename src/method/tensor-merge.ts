@@ -12,6 +12,7 @@ import type { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
 import { numel } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/types.js';
+import { canReadRanges } from '../modelpool/read-into.js';
 import { cached, type RunContext } from '../run-context.js';
 import { subInPlace } from './f32.js';
 import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
@@ -41,6 +42,16 @@ export interface TensorInputs {
   model(k: number, at?: ReadTarget): Float32Array;
   /** Model k's task vector θₖ − θ₀ in float32 (default slot k + 1; task-vectors layout only). */
   taskVector(k: number, at?: ReadTarget): Float32Array;
+  /** Work buffer j (0 or 1) of numel floats, contents unspecified, beside the inputs' slots. */
+  work(j: number): Float32Array;
+  /** Whether `modelRange` can read pieces of every model's tensor (models read from files can). */
+  readonly ranges: boolean;
+  /** Values `start` … of model k's tensor into `out` (all of it); only where `ranges`. */
+  modelRange(k: number, start: number, out: Float32Array): Float32Array;
+  /** The same for θ₀ (task-vectors layout). */
+  baseRange(start: number, out: Float32Array): Float32Array;
+  /** Model k's slot as a buffer of numel floats without reading (contents unspecified). */
+  slot(k: number): Float32Array;
 }
 
 /** Every merged tensor's inputs, for first passes (global statistics) and for kernels that re-read. */
@@ -53,6 +64,8 @@ export interface TensorSource {
   numel(name: string): number;
   /** The inputs of `name`, read through `scratch` (fresh arrays without one). */
   open(name: string, scratch?: Scratch): TensorInputs;
+  /** The runner's buffers: a first pass may read through them, as no tensor is merged yet. */
+  readonly scratch: Scratch;
 }
 
 export interface TensorKernel {
@@ -110,6 +123,33 @@ class Inputs implements TensorInputs {
     return tv;
   }
 
+  get ranges(): boolean {
+    return this.src.ranges;
+  }
+
+  modelRange(k: number, start: number, out: Float32Array): Float32Array {
+    return this.range(this.src.inputs[k]!, start, out);
+  }
+
+  baseRange(start: number, out: Float32Array): Float32Array {
+    if (this.src.base === null) throw new Error(`tensor kernel: no θ₀ in the '${this.src.layout}' layout`);
+    return this.range(this.src.base, start, out);
+  }
+
+  slot(k: number): Float32Array {
+    return this.scratch ? this.scratch.buffer(k + 1, this.numel) : new Float32Array(this.numel);
+  }
+
+  private range(s: Source, start: number, out: Float32Array): Float32Array {
+    const sd = s.model.stateDict;
+    if (!canReadRanges(sd)) throw new Error(`tensor kernel: model '${s.name}' cannot read pieces of '${this.name}'`);
+    return sd.loadF32RangeInto(this.name, start, out);
+  }
+
+  work(j: number): Float32Array {
+    return this.scratch ? this.scratch.buffer(this.src.count + 1 + j, this.numel) : new Float32Array(this.numel);
+  }
+
   private read(s: Source, at: ReadTarget): Float32Array {
     const sd = s.model.stateDict;
     if (typeof at !== 'number') return readInto(sd, this.name, at);
@@ -117,9 +157,21 @@ class Inputs implements TensorInputs {
   }
 }
 
+/**
+ * Scratch slots: 0 θ₀, 1…count the inputs, then two work buffers and the merged tensor. They are views
+ * into one WebAssembly arena sized for the largest merged tensor (SIMD kernels; one allocation whose
+ * pages stay warm from tensor to tensor), where WebAssembly can hold it.
+ */
+const EXTRA_SLOTS = 3;
+
 class RunnerSource implements TensorSource {
   readonly modelNames: readonly string[];
   readonly baseSd;
+  readonly scratch: Scratch;
+  /** Where a merged tensor is computed before the caller's buffer gets it. */
+  readonly resultSlot: number;
+  /** Whether every model reads pieces of tensors. */
+  readonly ranges: boolean;
 
   constructor(
     readonly layout: InputLayout,
@@ -130,6 +182,11 @@ class RunnerSource implements TensorSource {
   ) {
     this.modelNames = inputs.map((s) => s.name);
     this.baseSd = first.model.stateDict;
+    let largest = 0;
+    for (const n of names) largest = Math.max(largest, numel(this.baseSd.info(n).shape));
+    this.resultSlot = inputs.length + EXTRA_SLOTS;
+    this.ranges = [...(base ? [base] : []), ...inputs].every((s) => canReadRanges(s.model.stateDict));
+    this.scratch = new Scratch({ slots: this.resultSlot + 1, numel: largest });
   }
 
   get count(): number {
@@ -180,10 +237,12 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
     // A complete set of kept tensors needs no first pass: the pass only feeds `combine`.
     if (kernel.prepare && !(kept !== null && names.every((n) => kept!.has(n)))) kernel.prepare(source);
     const taking = new Set(names);
-    const scratch = new Scratch();
-    return mergedModel(owner, first, set, (name, out) => {
+    const scratch = source.scratch;
+    return mergedModel(owner, first, set, (name, callerOut) => {
       if (!taking.has(name)) return sd.loadF32(name);
       const t = source.open(name, scratch);
+      // Computed beside its inputs (where the SIMD kernels reach it); the caller's buffer gets a copy.
+      const out = callerOut && scratch.buffer(source.resultSlot, t.numel);
       const hit = kept?.get(name);
       let combined: Float32Array;
       if (hit !== undefined) {

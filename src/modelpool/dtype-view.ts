@@ -6,6 +6,7 @@
 import { UserError } from '../errors.js';
 import { bf16ToF32, encodeFromF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
 import type { DType, StateDict, TensorInfo } from '../tensor/types.js';
+import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
 
 const TORCH_DTYPES: Readonly<Record<string, DType | null>> = {
   auto: null, float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
@@ -21,7 +22,13 @@ export function parseTorchDtype(value: unknown, where: string): DType | null {
   return TORCH_DTYPES[name]!;
 }
 
-export class DtypeViewStateDict implements StateDict {
+let half = new Uint16Array(0);
+function halfScratch(n: number): Uint16Array {
+  if (half.length < n) half = new Uint16Array(n);
+  return half.subarray(0, n);
+}
+
+export class DtypeViewStateDict implements ReadIntoStateDict {
   constructor(private readonly inner: StateDict, private readonly dtype: DType) {}
 
   names(): readonly string[] {
@@ -43,6 +50,33 @@ export class DtypeViewStateDict implements StateDict {
     if (this.dtype === 'F16') return f16ToF32(f32ToF16(data), data);
     if (this.dtype === 'BF16') return bf16ToF32(f32ToBf16(data), data);
     return data;
+  }
+
+  /** The same into the caller's buffer (merging reads so), rounding in place through one reused buffer. */
+  loadF32Into(name: string, out: Float32Array): Float32Array {
+    let data: Float32Array;
+    if (canReadInto(this.inner)) data = this.inner.loadF32Into(name, out);
+    else {
+      const fresh = this.inner.loadF32(name);
+      data = out.subarray(0, fresh.length);
+      data.set(fresh);
+    }
+    return this.rounded(name, data);
+  }
+
+  /** `data` (of tensor `name`) rounded in place to the view's dtype. */
+  private rounded(name: string, data: Float32Array): Float32Array {
+    const stored = this.inner.info(name).dtype;
+    if (!isFloatDType(stored) || stored === this.dtype) return data;
+    if (this.dtype === 'F16') return f16ToF32(f32ToF16(data, halfScratch(data.length)), data);
+    if (this.dtype === 'BF16') return bf16ToF32(f32ToBf16(data, halfScratch(data.length)), data);
+    return data;
+  }
+
+  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array) => Float32Array) | undefined {
+    const inner = this.inner;
+    if (!canReadRanges(inner)) return undefined;
+    return (name, start, out) => this.rounded(name, inner.loadF32RangeInto(name, start, out));
   }
 
   /** Integer buffers keep their exact bytes (int64 values beyond 2^24 have no float32 form). */

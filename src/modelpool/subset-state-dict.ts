@@ -4,13 +4,12 @@
  */
 import { encodeFromF32 } from '../tensor/dtype.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
-import { canReadInto, F32FileReader, type ReadIntoStateDict } from './read-into.js';
+import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
 
 export class SubsetStateDict implements ReadIntoStateDict {
   private readonly order: readonly string[];
   /** Our name → the inner state dict's name. */
   private readonly members: ReadonlyMap<string, string>;
-  private readonly files = new F32FileReader();
 
   /** `innerNames[i]` is what `names[i]` is called in `inner` (default: the same). */
   constructor(private readonly inner: StateDict, names: readonly string[], innerNames: readonly string[] = names) {
@@ -40,18 +39,21 @@ export class SubsetStateDict implements ReadIntoStateDict {
     return this.inner.loadRaw ? this.inner.loadRaw(n) : encodeFromF32(this.inner.info(n).dtype, this.inner.loadF32(n), `tensor '${name}'`);
   }
 
+  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array) => Float32Array) | undefined {
+    const inner = this.inner;
+    if (!canReadRanges(inner)) return undefined;
+    return (name, start, out) => inner.loadF32RangeInto(this.innerName(name), start, out);
+  }
+
   loadF32Into(name: string, out: Float32Array): Float32Array {
     const n = this.innerName(name);
     if (canReadInto(this.inner)) return this.inner.loadF32Into(n, out);
-    const got = this.files.read(this.inner, n, out);
-    if (got !== null) return got;
     const data = this.inner.loadF32(n);
     out.set(data);
     return out.subarray(0, data.length);
   }
 
   close(): void {
-    this.files.close();
     this.inner.close?.();
   }
 

@@ -61,6 +61,14 @@ export class ShardedCheckpoint implements StateDict {
     return this.shard(name).loadRaw(name);
   }
 
+  loadF32Into(name: string, out: Float32Array): Float32Array {
+    return this.shard(name).loadF32Into(name, out);
+  }
+
+  loadF32RangeInto(name: string, start: number, out: Float32Array): Float32Array {
+    return this.shard(name).loadF32RangeInto(name, start, out);
+  }
+
   /** The shard file holding `name`. */
   shard(name: string): SafetensorsFile {
     const s = this.shardOf.get(name);

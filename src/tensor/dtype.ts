@@ -117,22 +117,25 @@ export function f32BitsToBf16Bits(f: number): number {
 // ---------------------------------------------------------------------------------------------------
 // Array conversions.
 
-let f16Table: Float32Array | null = null;
+let f16Table: Uint32Array | null = null;
 
-/** All 65536 half values as float32: one table lookup per element beats bit twiddling in V8. */
-function f16ToF32Table(): Float32Array {
+/**
+ * All 65536 half values as float32 bit patterns: one table lookup per element beats bit twiddling in
+ * V8. Copied as integers, not floats: a float load/store may quiet a signalling NaN.
+ */
+export function f16ToF32Table(): Uint32Array {
   if (f16Table === null) {
-    const bits = new Uint32Array(65536);
-    for (let h = 0; h < 65536; h++) bits[h] = f16BitsToF32Bits(h);
-    f16Table = new Float32Array(bits.buffer);
+    f16Table = new Uint32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToF32Bits(h);
   }
   return f16Table;
 }
 
 export function f16ToF32(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
   const t = f16ToF32Table();
+  const out = new Uint32Array(dst.buffer, dst.byteOffset, dst.length);
   const n = src.length;
-  for (let i = 0; i < n; i++) dst[i] = t[src[i]!]!;
+  for (let i = 0; i < n; i++) out[i] = t[src[i]!]!;
   return dst;
 }
 

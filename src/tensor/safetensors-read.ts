@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { DTYPE_SIZES, assertLittleEndianHost, decodeToF32, isDType } from './dtype.js';
+import { widenHalfInPlace } from './kernels/arena.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
 /** The Rust crate's limit: larger headers are refused before anything is allocated for them. */
@@ -83,6 +84,37 @@ export class SafetensorsFile implements StateDict {
       return out;
     }
     return decodeToF32(e.dtype, this.loadRaw(name), `${this.path}: tensor '${name}'`);
+  }
+
+  /**
+   * The tensor as float32 in the caller's buffer (its first numel values; the view is returned): F32 is
+   * read straight into it, F16/BF16 into its upper half and widened in place (exact), so that merging reads
+   * with no allocation; other dtypes go through `loadF32`.
+   */
+  loadF32Into(name: string, out: Float32Array): Float32Array {
+    const e = this.entry(name);
+    const n = (e.end - e.begin) / DTYPE_SIZES[e.dtype];
+    if (out.length < n) throw new Error(`${this.path}: buffer of ${out.length} values is too small for tensor '${name}' (${n})`);
+    return this.loadF32RangeInto(name, 0, out.subarray(0, n));
+  }
+
+  /**
+   * Values `start` … `start + out.length − 1` of the flat tensor into `out`, as `loadF32Into` reads
+   * them: merging reads tensors in pieces that stay in the CPU cache between the read and the sum.
+   */
+  loadF32RangeInto(name: string, start: number, out: Float32Array): Float32Array {
+    const e = this.entry(name);
+    const size = DTYPE_SIZES[e.dtype];
+    const n = out.length;
+    if (start < 0 || start + n > (e.end - e.begin) / size) throw new Error(`${this.path}: values ${start}..${start + n} are outside tensor '${name}'`);
+    const at = this.dataStart + e.begin + start * size;
+    if (e.dtype === 'F32') this.readInto(name, new Uint8Array(out.buffer, out.byteOffset, n * 4), at);
+    else if (e.dtype === 'F16' || e.dtype === 'BF16') {
+      // into the upper half of `out` itself, widened in place: no second buffer to go through
+      this.readInto(name, new Uint8Array(out.buffer, out.byteOffset + n * 2, n * 2), at);
+      widenHalfInPlace(out, e.dtype === 'BF16');
+    } else out.set(this.loadF32(name).subarray(start, start + n));
+    return out;
   }
 
   close(): void {

@@ -18,7 +18,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, un
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { DTYPE_SIZES, encodeFromF32, isDType, numel } from './dtype.js';
+import { DTYPE_SIZES, encodeFromF32, f32ToBf16, f32ToF16, isDType, numel } from './dtype.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
 export interface WriteSafetensorsOptions {
@@ -180,13 +180,34 @@ function fillsBuffer(sd: StateDict): sd is StateDict & FillsBuffer {
   return typeof (sd as Partial<FillsBuffer>).loadF32Into === 'function';
 }
 
+/** A source whose values may stay in its own memory until the next read (merged models). */
+interface LendsBuffer {
+  loadF32Transient(name: string, out: Float32Array): Float32Array;
+}
+function lendsBuffer(sd: StateDict): sd is StateDict & LendsBuffer {
+  return typeof (sd as Partial<LendsBuffer>).loadF32Transient === 'function';
+}
+
 /** One reusable float32 buffer per write: fresh memory per tensor costs page faults (~1 ms per MB here). */
 class F32Scratch {
   private buf = new Float32Array(0);
+  private halfBuf = new Uint16Array(0);
   get(n: number): Float32Array {
     if (this.buf.length < n) this.buf = new Float32Array(n);
     return this.buf.subarray(0, n);
   }
+  /** The float16/bfloat16 encoding's buffer, reused likewise. */
+  half(n: number): Uint16Array {
+    if (this.halfBuf.length < n) this.halfBuf = new Uint16Array(n);
+    return this.halfBuf.subarray(0, n);
+  }
+}
+
+/** float32 → the bytes of `dtype`; half precision into the scratch's buffer. */
+function encode(dtype: DType, data: Float32Array, what: string, scratch: F32Scratch): Uint8Array {
+  if (dtype !== 'F16' && dtype !== 'BF16') return encodeFromF32(dtype, data, what);
+  const h = (dtype === 'F16' ? f32ToF16 : f32ToBf16)(data, scratch.half(data.length));
+  return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
 }
 
 function tensorBytes(source: StateDict, t: PlannedTensor, scratch: F32Scratch): Uint8Array {
@@ -195,11 +216,13 @@ function tensorBytes(source: StateDict, t: PlannedTensor, scratch: F32Scratch): 
   if (t.dtype === t.source.dtype && source.loadRaw !== undefined && !(t.dtype === 'F32' && fillsBuffer(source))) {
     bytes = source.loadRaw(t.name);
   } else {
-    const data = fillsBuffer(source) ? source.loadF32Into(t.name, scratch.get(n)) : source.loadF32(t.name);
+    const data = lendsBuffer(source)
+      ? source.loadF32Transient(t.name, scratch.get(n))
+      : fillsBuffer(source) ? source.loadF32Into(t.name, scratch.get(n)) : source.loadF32(t.name);
     if (data.length !== numel(t.shape)) {
       throw new Error(`tensor '${t.name}': loadF32 returned ${data.length} values for shape ${JSON.stringify(t.shape)}`);
     }
-    bytes = encodeFromF32(t.dtype, data, `tensor '${t.name}'`);
+    bytes = encode(t.dtype, data, `tensor '${t.name}'`, scratch);
   }
   if (bytes.byteLength !== t.bytes) {
     throw new Error(`tensor '${t.name}': got ${bytes.byteLength} bytes, the header promises ${t.bytes}`);

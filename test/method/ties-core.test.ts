@@ -1,7 +1,7 @@
 /** The streaming TIES pieces: radix-select thresholds equal a sort's k-th value, ties at it all kept. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepFraction, trim, trimThresholds, type TaskVectorReader } from '../../src/method/ties-core.js';
+import { keepFraction, planTies, trim, trimThresholds, type TaskVectorReader } from '../../src/method/ties-core.js';
 import { torchColumnSum } from '../../src/method/f32.js';
 import { mulberry32 } from './helpers.js';
 
@@ -14,7 +14,7 @@ function reader(tensors: Float32Array[][]): TaskVectorReader {
     numel: (name) => tensors[0]![Number(name.slice(1))]!.length,
     read: (name) => {
       const j = Number(name.slice(1));
-      return { base: new Float32Array(tensors[0]![j]!.length), tvs: tensors.map((t) => t[j]!.slice()) };
+      return { base: new Float32Array(tensors[0]![j]!.length), models: tensors.map((t) => t[j]!.slice()) };
     },
   };
 }
@@ -61,4 +61,58 @@ test('column sums below 16 rows are sequential float32 sums', () => {
   for (const x of v) acc = Math.fround(acc + x);
   assert.equal(torchColumnSum(v, v.length), acc);
   assert.equal(torchColumnSum(v, v.length), 4.5);
+});
+
+/** sign(Σᵢ sign(Σₜ trimmed τₜ[i])) by brute force: float32 sums of the sort-trimmed task vectors. */
+function bruteMajority(tasks: Float32Array[][], fraction: number): number {
+  const flat = tasks.map((t) => t.flatMap((a) => Array.from(a)));
+  const trimmed = flat.map((f) => {
+    const kth = Math.fround(sortedKth(f, fraction));
+    return f.map((x) => (Math.abs(x) >= kth ? x : 0));
+  });
+  let balance = 0;
+  for (let i = 0; i < flat[0]!.length; i++) {
+    let s = 0;
+    for (const t of trimmed) s = Math.fround(s + t[i]!);
+    balance += Math.sign(s);
+  }
+  return Math.sign(balance);
+}
+
+test('the majority sign counted during the threshold passes equals a brute-force count', () => {
+  const rnd = mulberry32(11);
+  const sizes = [5, 700, 3000, 64];
+  let decisive = 0;
+  for (const n of [1, 2, 3, 8, 15]) {
+    for (const dist of ['continuous', 'grid', 'skewed'] as const) {
+      // grid: multiples of 1/8, so exact cancellations and ties at the threshold are common.
+      const tasks = Array.from({ length: n }, () => sizes.map((len) => Float32Array.from({ length: len }, () => {
+        const u = rnd() * 2 - 1;
+        return dist === 'grid' ? Math.round(u * 8) / 8 : dist === 'skewed' ? u * u * u + 0.05 : u;
+      })));
+      for (const threshold of [20, 50, 90]) {
+        const fraction = keepFraction(threshold);
+        const plan = planTies(reader(tasks), fraction);
+        const want = bruteMajority(tasks, fraction);
+        assert.equal(plan.majority, want, `${n} tasks ${dist} threshold ${threshold}`);
+        if (want !== 0) decisive++;
+        tasks.forEach((t, ti) => {
+          const got = new Float32Array(new Uint32Array([plan.thresholds[ti]!]).buffer)[0]!;
+          assert.equal(got, Math.fround(sortedKth(t.flatMap((a) => Array.from(a)), fraction)));
+        });
+      }
+    }
+  }
+  assert.ok(decisive > 10, 'the cases include non-zero majorities');
+});
+
+test('the majority sign is left to a later pass when the undecided positions outgrow their budget, or with 16+ tasks', () => {
+  const rnd = mulberry32(12);
+  const make = (n: number) => Array.from({ length: n }, () => [Float32Array.from({ length: 4000 }, () => Math.round((rnd() * 2 - 1) * 4) / 4)]);
+  const few = make(3);
+  assert.notEqual(planTies(reader(few), 0.2).majority, null);
+  assert.equal(planTies(reader(few), 0.2, 0).majority, null);
+  assert.deepEqual(planTies(reader(few), 0.2, 0).thresholds, planTies(reader(few), 0.2).thresholds);
+  assert.equal(planTies(reader(make(16)), 0.2).majority, null);
+  assert.equal(planTies(reader(few), 1).majority, null); // keep all: no threshold passes
 });

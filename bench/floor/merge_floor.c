@@ -1,0 +1,233 @@
+/*
+ * The hardware floor for merging (issue 13): the least work a merge of float32 safetensors can do on one
+ * thread. Every input is read once per pass, in 1 MiB chunks, into buffers allocated once; the result is
+ * written once. bench/merge-floor.ts builds this with `cc -O2` and runs it beside fusion-bench.
+ *
+ * The models share one data layout (same tensor names and shapes, written by the same writer), so the
+ * merged floats form one flat stream: the benchmark passes the file byte ranges of the floating tensors
+ * in a text file ("begin end" per line, absolute file offsets, equal in every file). The output is the
+ * merged values of those ranges, concatenated, as raw little-endian float32.
+ *
+ *   merge_floor ta   RANGES OUT LAMBDA             BASE FT1 ... FTn
+ *   merge_floor ties RANGES OUT LAMBDA KEEP_FRAC   BASE FT1 ... FTn
+ *
+ * Task arithmetic (one pass): out = θ0 + λ·Σk (θk − θ0), float32 in model order.
+ * TIES, merge "sum" (three passes): two radix-select histogram passes over the float32 bit patterns of
+ * |τ| give each task's exact k-th smallest magnitude (k = d − int(d·K), torch.kthvalue's rule); the
+ * merge pass trims, elects the sign of the float32 sum, adds the agreeing entries, counts the majority
+ * sign, and remembers the rare positions whose sum was 0 with some entry left; those are patched at the
+ * end with the majority sign.
+ */
+#define _FILE_OFFSET_BITS 64
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK (1 << 18) /* floats: 1 MiB */
+#define MAXM 64
+
+static int nfiles;                 /* base + n fine-tuned */
+static int fds[MAXM + 1];
+static int64_t *rb, *re;           /* ranges */
+static int nranges;
+static int64_t total;              /* floats */
+static float *buf[MAXM + 1];
+
+static void die(const char *m) { fprintf(stderr, "merge_floor: %s\n", m); exit(2); }
+
+static void rd(int f, float *dst, int64_t n, int64_t off) {
+  char *p = (char *)dst;
+  int64_t want = n * 4;
+  while (want > 0) {
+    ssize_t got = pread(fds[f], p, want, off);
+    if (got <= 0) die("short read");
+    p += got; off += got; want -= got;
+  }
+}
+
+static void wr(int fd, const float *src, int64_t n) {
+  const char *p = (const char *)src;
+  int64_t left = n * 4;
+  while (left > 0) {
+    ssize_t put = write(fd, p, left);
+    if (put <= 0) die("short write");
+    p += put; left -= put;
+  }
+}
+
+/* Runs the body for every chunk of every range, in order, with n (floats), off (file offset), flat (index). */
+#define FOR_CHUNKS(...)                                                         \
+  do {                                                                          \
+    int64_t flat_ = 0;                                                          \
+    for (int r_ = 0; r_ < nranges; r_++) {                                      \
+      for (int64_t o_ = rb[r_]; o_ < re[r_]; o_ += (int64_t)CHUNK * 4) {        \
+        int64_t n = (re[r_] - o_) / 4 < CHUNK ? (re[r_] - o_) / 4 : CHUNK;      \
+        int64_t off = o_;                                                       \
+        int64_t flat = flat_; (void)flat;                                                 \
+        __VA_ARGS__;                                                            \
+        flat_ += n;                                                             \
+      }                                                                         \
+    }                                                                           \
+  } while (0)
+
+static inline uint32_t bits(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+
+static void task_arithmetic(int out, float lambda) {
+  int n_ft = nfiles - 1;
+  float *base = buf[0], *acc = buf[1], *x = buf[2];
+  FOR_CHUNKS({
+    rd(0, base, n, off);
+    rd(1, acc, n, off);
+    for (int64_t i = 0; i < n; i++) acc[i] = acc[i] - base[i];
+    for (int k = 2; k <= n_ft; k++) {
+      rd(k, x, n, off);
+      for (int64_t i = 0; i < n; i++) acc[i] += x[i] - base[i];
+    }
+    for (int64_t i = 0; i < n; i++) acc[i] = base[i] + lambda * acc[i];
+    wr(out, acc, n);
+  });
+}
+
+static void ties(int out, float lambda, double keep) {
+  int T = nfiles - 1;
+  float *base = buf[0];
+  int64_t k = total - (int64_t)(total * keep);
+  uint32_t thr[MAXM];
+  memset(thr, 0, sizeof thr);
+  if (k > 0 && total > 0) {
+    uint32_t *hi = calloc((size_t)T << 15, 4), *lo = calloc((size_t)T << 16, 4);
+    int32_t bin[MAXM];
+    int64_t rank[MAXM];
+    FOR_CHUNKS({
+      rd(0, base, n, off);
+      for (int t = 0; t < T; t++) {
+        float *x = buf[1];
+        rd(t + 1, x, n, off);
+        uint32_t *h = hi + ((size_t)t << 15);
+        for (int64_t i = 0; i < n; i++) h[(bits(x[i] - base[i]) & 0x7fffffffu) >> 16]++;
+      }
+    });
+    for (int t = 0; t < T; t++) {
+      int64_t cum = 0; int b = 0; uint32_t *h = hi + ((size_t)t << 15);
+      while (cum + h[b] < k) cum += h[b++];
+      bin[t] = b; rank[t] = k - cum;
+    }
+    FOR_CHUNKS({
+      rd(0, base, n, off);
+      for (int t = 0; t < T; t++) {
+        float *x = buf[1];
+        rd(t + 1, x, n, off);
+        uint32_t *h = lo + ((size_t)t << 16);
+        uint32_t b = (uint32_t)bin[t];
+        for (int64_t i = 0; i < n; i++) {
+          uint32_t u = bits(x[i] - base[i]) & 0x7fffffffu;
+          if ((u >> 16) == b) h[u & 0xffff]++;
+        }
+      }
+    });
+    for (int t = 0; t < T; t++) {
+      int64_t cum = 0; int l = 0; uint32_t *h = lo + ((size_t)t << 16);
+      while (cum + h[l] < rank[t]) cum += h[l++];
+      thr[t] = ((uint32_t)bin[t] << 16) | (uint32_t)l;
+    }
+    free(hi); free(lo);
+  }
+
+  /* merge pass */
+  int64_t balance = 0, npatch = 0, cap = 1024;
+  int64_t *patch = malloc(cap * sizeof *patch);
+  float *sum = buf[T + 1], *res = buf[T + 2];
+  FOR_CHUNKS({
+    rd(0, base, n, off);
+    for (int t = 0; t < T; t++) {
+      float *x = buf[t + 1];
+      rd(t + 1, x, n, off);
+      uint32_t th = thr[t];
+      for (int64_t i = 0; i < n; i++) {
+        float v = x[i] - base[i];
+        x[i] = (bits(v) & 0x7fffffffu) >= th ? v : 0.0f;
+      }
+    }
+    for (int64_t i = 0; i < n; i++) sum[i] = 0.0f;
+    for (int t = 0; t < T; t++) for (int64_t i = 0; i < n; i++) sum[i] += buf[t + 1][i];
+    for (int64_t i = 0; i < n; i++) res[i] = 0.0f;
+    for (int t = 0; t < T; t++) {
+      const float *x = buf[t + 1];
+      for (int64_t i = 0; i < n; i++) {
+        float s = sum[i], v = x[i];
+        res[i] += ((s > 0 && v > 0) || (s < 0 && v < 0)) ? v : 0.0f;
+      }
+    }
+    for (int64_t i = 0; i < n; i++) {
+      float s = sum[i];
+      balance += (s > 0) - (s < 0);
+      if (s == 0.0f) {
+        int any = 0;
+        for (int t = 0; t < T; t++) any |= buf[t + 1][i] != 0.0f;
+        if (any) {
+          if (npatch == cap) patch = realloc(patch, (cap *= 2) * sizeof *patch);
+          patch[npatch++] = flat + i;
+        }
+      }
+      res[i] = base[i] + lambda * res[i];
+    }
+    wr(out, res, n);
+  });
+
+  /* patch the positions whose elected sign was 0: sign = majority */
+  int m = (balance > 0) - (balance < 0);
+  for (int64_t p = 0; p < npatch; p++) {
+    int64_t flat = patch[p], off = 0, seen = 0;
+    for (int r = 0; r < nranges; r++) {
+      int64_t len = (re[r] - rb[r]) / 4;
+      if (flat < seen + len) { off = rb[r] + (flat - seen) * 4; break; }
+      seen += len;
+    }
+    float b0, acc = 0.0f;
+    rd(0, &b0, 1, off);
+    for (int t = 0; t < T; t++) {
+      float x;
+      rd(t + 1, &x, 1, off);
+      float v = x - b0;
+      if ((bits(v) & 0x7fffffffu) < thr[t]) v = 0.0f;
+      if (m > 0 ? v > 0 : v < 0) acc += v;
+    }
+    float r = b0 + lambda * acc;
+    if (pwrite(out, &r, 4, flat * 4) != 4) die("patch write");
+  }
+  fprintf(stderr, "{\"patched\": %lld, \"majority\": %d}\n", (long long)npatch, m);
+  free(patch);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 6) die("usage: merge_floor ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
+  int isTies = strcmp(argv[1], "ties") == 0;
+  float lambda = strtof(argv[4], NULL);
+  double keep = isTies ? strtod(argv[5], NULL) : 0;
+  int first = isTies ? 6 : 5;
+  nfiles = argc - first;
+  if (nfiles < 2 || nfiles > MAXM) die("need a base and 1..64 fine-tuned models");
+  FILE *rf = fopen(argv[2], "r");
+  if (!rf) die("cannot open ranges");
+  int cap = 1024;
+  rb = malloc(cap * sizeof *rb); re = malloc(cap * sizeof *re);
+  long long a, b;
+  while (fscanf(rf, "%lld %lld", &a, &b) == 2) {
+    if (nranges == cap) { cap *= 2; rb = realloc(rb, cap * sizeof *rb); re = realloc(re, cap * sizeof *re); }
+    rb[nranges] = a; re[nranges] = b; total += (b - a) / 4; nranges++;
+  }
+  fclose(rf);
+  for (int f = 0; f < nfiles; f++) {
+    fds[f] = open(argv[first + f], O_RDONLY);
+    if (fds[f] < 0) die("cannot open an input");
+  }
+  for (int f = 0; f < nfiles + 2; f++) buf[f] = aligned_alloc(64, (size_t)CHUNK * 4);
+  int out = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out < 0) die("cannot open the output");
+  if (isTies) ties(out, lambda, keep); else task_arithmetic(out, lambda);
+  close(out);
+  return 0;
+}

@@ -1,0 +1,268 @@
+/**
+ * Merge speed against the hardware floor (issue 13): task arithmetic and TIES (threshold 20, merge sum,
+ * λ 0.3 — fusion_bench's configs) of a TA8-shaped pool — a pretrained and 8 fine-tuned CLIP ViT-B/32
+ * vision towers, float32, 350 MB each, real tensor names and shapes — run through our library (open the
+ * pool, merge, save model.safetensors) and through a small C program (bench/floor/merge_floor.c, built
+ * here with `cc -O2`) that reads every input once per pass in 1 MiB chunks and writes the result once.
+ *
+ * Runs are interleaved (ours, floor, ours, floor …) in fresh child processes so that load on the
+ * machine hits both alike; each run's wall time and peak RSS (/usr/bin/time's maximum resident set, or
+ * the child's own getrusage) are printed as JSON with the median ratio to the floor. Outputs are checked
+ * to agree within 1e-5. Without a C compiler the floor is "not measured".
+ *
+ * The pool is generated once and kept under os.tmpdir()/fusion-bench-floor-pool (reused by later runs;
+ * `--clean` removes it). `--dtype F16|BF16` merges half-precision copies (ours only: the floor is
+ * float32); compare input_gb_per_s with a float32 run.
+ *
+ * Usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties]
+ *        [--dtype F32|F16|BF16] [--clean]
+ * `--scale small` uses 2 encoder layers (~16M parameters, 64 MB per model) for a quick run.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TaskArithmeticAlgorithm } from '../src/method/task-arithmetic.js';
+import { TiesMergingAlgorithm } from '../src/method/ties-merging.js';
+import { CLIPVisionModelPool } from '../src/modelpool/clip-vision-pool.js';
+import { isFloatDType } from '../src/tensor/dtype.js';
+import { openSafetensors } from '../src/tensor/safetensors-read.js';
+import type { DType } from '../src/tensor/types.js';
+import { writeRandomClipVisionModel } from './lib/random-model.js';
+
+const LAMBDA = 0.3;
+const THRESHOLD = 20;
+const TOLERANCE = 1e-5;
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: '8' },
+    scale: { type: 'string', default: 'full' },
+    layers: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    methods: { type: 'string', default: 'ta,ties' },
+    dtype: { type: 'string', default: 'F32' },
+    clean: { type: 'boolean', default: false },
+    stage: { type: 'string' },
+    pool: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+type Method = 'ta' | 'ties';
+
+function modelDirs(pool: string, count: number): { base: string; finetuned: string[] } {
+  return { base: join(pool, 'pretrained'), finetuned: Array.from({ length: count }, (_, k) => join(pool, `ft-${k + 1}`)) };
+}
+
+/** Inside the child: merge through the library and save, then report our own peak RSS. */
+async function runStage(method: Method, poolDir: string, count: number, out: string): Promise<void> {
+  const t0 = performance.now();
+  const { base, finetuned } = modelDirs(poolDir, count);
+  const models: Record<string, string> = { _pretrained_: base };
+  finetuned.forEach((d, k) => (models[`task${k + 1}`] = d));
+  const pool = new CLIPVisionModelPool({ models });
+  const algo = method === 'ties'
+    ? new TiesMergingAlgorithm({ scaling_factor: LAMBDA, threshold: THRESHOLD, remove_keys: [], merge_func: 'sum' })
+    : new TaskArithmeticAlgorithm({ scaling_factor: LAMBDA });
+  const merged = await algo.run(pool);
+  const t1 = performance.now();
+  await pool.saveModel(merged, out);
+  merged.stateDict.close?.();
+  const t2 = performance.now();
+  process.stdout.write(JSON.stringify({ run_s: (t1 - t0) / 1000, merge_and_save_s: (t2 - t1) / 1000, self_max_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+/** Generates the models that are not in the cache yet (a finished model.safetensors is renamed into place last). */
+function ensurePool(poolDir: string, count: number, layers: number, dtype: DType): void {
+  mkdirSync(poolDir, { recursive: true });
+  const { base, finetuned } = modelDirs(poolDir, count);
+  const make = (dir: string, opts: Parameters<typeof writeRandomClipVisionModel>[1]) => {
+    if (existsSync(join(dir, 'model.safetensors'))) return;
+    mkdirSync(dir, { recursive: true });
+    process.stderr.write(`merge-floor: writing ${dir}\n`);
+    writeRandomClipVisionModel(dir, { layers, dtype, ...opts });
+  };
+  make(base, { seed: 0 });
+  finetuned.forEach((d, k) => make(d, { seed: k + 1, base: { seed: 0, noise: 0.05 } }));
+}
+
+/** The floating tensors' file byte ranges, in data order; every model must share the layout. */
+function floatRanges(files: string[]): { ranges: [number, number][]; names: string[]; params: number; inputBytes: number } {
+  const sf = files.map((f) => openSafetensors(f));
+  try {
+    const ref = sf[0]!;
+    const ranges: [number, number][] = [];
+    const names: string[] = [];
+    let params = 0;
+    for (const name of ref.names()) {
+      const e = ref.entry(name);
+      for (const o of sf) {
+        const x = o.entry(name);
+        if (o.dataStart !== ref.dataStart || x.begin !== e.begin || x.end !== e.end) throw new Error(`${o.path}: layout differs from ${ref.path}`);
+      }
+      if (!isFloatDType(e.dtype)) continue;
+      ranges.push([ref.dataStart + e.begin, ref.dataStart + e.end]);
+      names.push(name);
+      params += e.shape.reduce((a, b) => a * b, 1);
+    }
+    return { ranges, names, params, inputBytes: sf.reduce((s, f) => s + f.fileSize, 0) };
+  } finally {
+    for (const f of sf) f.close();
+  }
+}
+
+/** Builds the floor program once per source version; a reason when it cannot be built. */
+function buildFloor(cacheDir: string): string | { reason: string } {
+  const src = fileURLToPath(new URL('../../bench/floor/merge_floor.c', import.meta.url));
+  if (!existsSync(src)) return { reason: `floor not measured (${src} is missing)` };
+  const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 12);
+  const bin = join(cacheDir, `merge_floor-${hash}`);
+  if (existsSync(bin)) return bin;
+  try {
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-ffp-contract=off', '-o', bin, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return bin;
+  } catch (e) {
+    const err = e as { code?: string; stderr?: Buffer };
+    if (err.code === 'ENOENT') return { reason: 'floor not measured (no C compiler: cc)' };
+    return { reason: `floor not measured (cc failed: ${String(err.stderr ?? e).split('\n')[0]})` };
+  }
+}
+
+const HAS_TIME = existsSync('/usr/bin/time');
+
+interface Run {
+  wall_s: number;
+  /** user + system CPU seconds (with /usr/bin/time): steadier than wall time on a loaded machine. */
+  cpu_s: number | null;
+  peak_rss_mb: number | null;
+  detail?: Record<string, unknown>;
+}
+
+/** Runs a command, timing it from spawn to exit; peak RSS and CPU time from /usr/bin/time when present. */
+function timed(cmd: string, args: string[]): { run: Run; stdout: string; stderr: string } {
+  const rssFile = join(tmpdir(), `merge-floor-rss-${process.pid}`);
+  const [file, argv] = HAS_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const t0 = performance.now();
+  const r = spawnSync(file, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  let rss: number | null = null;
+  let cpu: number | null = null;
+  if (HAS_TIME) {
+    const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+    rss = kb! / 1024;
+    cpu = user! + sys!;
+    rmSync(rssFile, { force: true });
+  }
+  return { run: { wall_s: round(wall), cpu_s: cpu === null ? null : round(cpu, 2), peak_rss_mb: rss === null ? null : Math.round(rss) }, stdout: r.stdout, stderr: r.stderr };
+}
+
+const round = (x: number, d = 3) => Number(x.toFixed(d));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Largest |ours − floor| over the merged tensors. */
+function maxDiff(oursFile: string, floorFile: string, names: string[]): number {
+  const ours = openSafetensors(oursFile);
+  const floorBytes = readFileSync(floorFile);
+  const floor = new Float32Array(floorBytes.buffer, floorBytes.byteOffset, floorBytes.byteLength / 4);
+  let at = 0;
+  let worst = 0;
+  try {
+    for (const name of names) {
+      const a = ours.loadF32(name);
+      for (let i = 0; i < a.length; i++) {
+        const d = Math.abs(a[i]! - floor[at + i]!);
+        if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+      }
+      at += a.length;
+    }
+  } finally {
+    ours.close();
+  }
+  if (at !== floor.length) return Infinity;
+  return worst;
+}
+
+async function main(): Promise<void> {
+  const count = Number(values.models);
+  if (values.stage !== undefined) return runStage(values.stage as Method, values.pool!, count, values.out!);
+  const layers = Number(values.layers ?? (values.scale === 'small' ? 2 : 12));
+  const dtype = values.dtype as DType;
+  if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new Error(`--dtype must be F32, F16 or BF16, got ${dtype}`);
+  const runs = Number(values.runs);
+  const methods = values.methods!.split(',') as Method[];
+  const cacheDir = join(tmpdir(), 'fusion-bench-floor-pool');
+  if (values.clean) {
+    rmSync(cacheDir, { recursive: true, force: true });
+    console.log(JSON.stringify({ bench: 'merge-floor', removed: cacheDir }));
+    return;
+  }
+  const poolDir = join(cacheDir, `${dtype}-layers${layers}`);
+  ensurePool(poolDir, count, layers, dtype);
+  const { base, finetuned } = modelDirs(poolDir, count);
+  const files = [base, ...finetuned].map((d) => join(d, 'model.safetensors'));
+  const { ranges, names, params, inputBytes } = floatRanges(files);
+  const rangesFile = join(poolDir, 'ranges.txt');
+  writeFileSync(rangesFile, ranges.map(([b, e]) => `${b} ${e}`).join('\n') + '\n');
+  const built = dtype === 'F32' ? buildFloor(cacheDir) : { reason: 'floor not measured (the floor program reads float32 only)' };
+  const floorBin = typeof built === 'string' ? built : null;
+  const work = join(poolDir, `out-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+
+  const results: Record<string, unknown> = {};
+  try {
+    for (const method of methods) {
+      const ours: Run[] = [];
+      const floor: Run[] = [];
+      const oursDir = join(work, `ours-${method}`);
+      const floorOut = join(work, `floor-${method}.bin`);
+      for (let r = 0; r < runs; r++) {
+        // Alternate which goes first, so neither always follows the other's page-cache footprint.
+        const order = r % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours'];
+        for (const who of order) {
+          if (who === 'ours') {
+            const { run, stdout } = timed(process.execPath, [fileURLToPath(import.meta.url), '--stage', method, '--pool', poolDir, '--models', String(count), '--out', oursDir]);
+            const d = JSON.parse(stdout) as Record<string, number>;
+            run.detail = { run_s: round(d.run_s!), merge_and_save_s: round(d.merge_and_save_s!) };
+            if (run.peak_rss_mb === null) run.peak_rss_mb = Math.round(d.self_max_rss_mb!);
+            ours.push(run);
+          } else if (floorBin !== null) {
+            const args = method === 'ties' ? [method, rangesFile, floorOut, String(LAMBDA), String(THRESHOLD / 100)] : [method, rangesFile, floorOut, String(LAMBDA)];
+            const { run, stderr } = timed(floorBin, [...args, ...files]);
+            const patched = /"patched": (\d+)/.exec(stderr);
+            if (patched) run.detail = { patched: Number(patched[1]) };
+            floor.push(run);
+          }
+        }
+      }
+      const oursMedian = median(ours.map((r) => r.wall_s));
+      const entry: Record<string, unknown> = {
+        ours: { runs: ours, median_wall_s: round(oursMedian), max_peak_rss_mb: Math.max(...ours.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / oursMedian) },
+      };
+      if (floorBin === null) entry.floor = (built as { reason: string }).reason;
+      else {
+        const floorMedian = median(floor.map((r) => r.wall_s));
+        const diff = maxDiff(join(oursDir, 'model.safetensors'), floorOut, names);
+        entry.floor = { runs: floor, median_wall_s: round(floorMedian), max_peak_rss_mb: Math.max(...floor.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / floorMedian) };
+        entry.ratio_to_floor = round(oursMedian / floorMedian, 2);
+        if (HAS_TIME) entry.cpu_ratio_to_floor = round(median(ours.map((r) => r.cpu_s!)) / median(floor.map((r) => r.cpu_s!)), 2);
+        entry.max_abs_diff = diff;
+        entry.agree_within_1e_5 = diff <= TOLERANCE;
+      }
+      results[method === 'ta' ? 'task_arithmetic' : 'ties_threshold20_sum'] = entry;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const modelMB = Math.round(statSync(files[0]!).size / 1e6);
+  console.log(JSON.stringify({ bench: 'merge-floor', pool: { dir: poolDir, models: 1 + count, layers, dtype, params_per_model: params, model_mb: modelMB, input_mb: Math.round(inputBytes / 1e6) }, lambda: LAMBDA, ties_threshold: THRESHOLD, runs, ...results }, null, 2));
+}
+
+await main();

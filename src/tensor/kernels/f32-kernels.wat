@@ -1,0 +1,284 @@
+;; Element-wise float32 kernels of the merge runner, 4 lanes at a time (WebAssembly SIMD, Node ≥ 16.4).
+;; Every operation is an IEEE binary32 add/sub/mul rounded to nearest-even, as torch's float32 CPU ops and
+;; the JavaScript loops of f32.ts (Math.fround of a double result) compute, bit for bit: selections
+;; multiply by 1 or 0 as torch's `M * mask` does (so a NaN stays NaN and a dropped −x gives −0).
+;; Pointers are byte offsets into the imported memory, 16-byte aligned; n is a
+;; count of float32 values. Regenerate f32-kernels-wasm.ts with `node scripts/build-kernels.mjs`.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; x[i] -= b[i]
+  (func (export "sub") (param $x i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $x) (local.get $vend)))
+      (v128.store (local.get $x) (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $b))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $x) (f32.sub (f32.load (local.get $x)) (f32.load (local.get $b))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $s))))
+
+  ;; acc[i] += x[i]
+  (func (export "add") (param $acc i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $acc) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $acc) (local.get $vend)))
+      (v128.store (local.get $acc) (f32x4.add (v128.load (local.get $acc)) (v128.load (local.get $x))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $acc) (local.get $end)))
+      (f32.store (local.get $acc) (f32.add (f32.load (local.get $acc)) (f32.load (local.get $x))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $s))))
+
+  ;; acc[i] += (x[i] - b[i])
+  (func (export "addDiff") (param $acc i32) (param $x i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $vend i32)
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $acc) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $acc) (local.get $vend)))
+      (v128.store (local.get $acc)
+        (f32x4.add (v128.load (local.get $acc)) (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $b)))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $acc) (local.get $end)))
+      (f32.store (local.get $acc)
+        (f32.add (f32.load (local.get $acc)) (f32.sub (f32.load (local.get $x)) (f32.load (local.get $b)))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $s))))
+
+  ;; out[i] = base[i] + s * v[i]
+  (func (export "baseAddScaled") (param $out i32) (param $base i32) (param $s f32) (param $v i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $out) (local.get $vend)))
+      (v128.store (local.get $out)
+        (f32x4.add (v128.load (local.get $base)) (f32x4.mul (local.get $sv) (v128.load (local.get $v)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $base (i32.add (local.get $base) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out)
+        (f32.add (f32.load (local.get $base)) (f32.mul (local.get $s) (f32.load (local.get $v)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $base (i32.add (local.get $base) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (br $s))))
+
+  ;; TIES trim: v = x[i] - b[i]; x[i] = v * ((bits(v) & 0x7fffffff) >= thr, unsigned, as 1 or 0);
+  ;; sum[i] += x[i]
+  (func (export "subTrimAdd") (param $x i32) (param $b i32) (param $thr i32) (param $sum i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $t v128) (local $m v128) (local $d v128) (local $f f32) (local $one v128)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $t (i32x4.splat (local.get $thr)))
+    (local.set $m (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $x) (local.get $vend)))
+      (local.set $d (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $b))))
+      (local.set $d (f32x4.mul (local.get $d)
+        (v128.and (i32x4.ge_u (v128.and (local.get $d) (local.get $m)) (local.get $t)) (local.get $one))))
+      (v128.store (local.get $x) (local.get $d))
+      (v128.store (local.get $sum) (f32x4.add (v128.load (local.get $sum)) (local.get $d)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $f (f32.sub (f32.load (local.get $x)) (f32.load (local.get $b))))
+      (local.set $f (f32.mul (local.get $f) (f32.convert_i32_u
+        (i32.ge_u (i32.and (i32.reinterpret_f32 (local.get $f)) (i32.const 0x7fffffff)) (local.get $thr)))))
+      (f32.store (local.get $x) (local.get $f))
+      (f32.store (local.get $sum) (f32.add (f32.load (local.get $sum)) (local.get $f)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
+      (br $s))))
+
+  ;; s[i] = sign(s[i]) as -1, 0 or 1 (NaN → 0); returns how many are 0
+  (func (export "signInPlace") (param $p i32) (param $n i32) (result i32)
+    (local $end i32) (local $vend i32) (local $one v128) (local $x v128) (local $z v128) (local $zeros v128)
+    (local $f f32) (local $count i32)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $p) (local.get $vend)))
+      (local.set $x (v128.load (local.get $p)))
+      (local.set $z (v128.const i32x4 0 0 0 0))
+      (v128.store (local.get $p)
+        (f32x4.sub (v128.and (f32x4.gt (local.get $x) (local.get $z)) (local.get $one))
+                   (v128.and (f32x4.lt (local.get $x) (local.get $z)) (local.get $one))))
+      ;; lanes neither > 0 nor < 0 are all-ones (-1): subtracting counts them
+      (local.set $zeros (i32x4.sub (local.get $zeros)
+        (v128.not (v128.or (f32x4.gt (local.get $x) (local.get $z)) (f32x4.lt (local.get $x) (local.get $z))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $v)))
+    (local.set $count (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $zeros)) (i32x4.extract_lane 1 (local.get $zeros)))
+      (i32.add (i32x4.extract_lane 2 (local.get $zeros)) (i32x4.extract_lane 3 (local.get $zeros)))))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $f (f32.load (local.get $p)))
+      (local.set $f (f32.sub (f32.convert_i32_s (f32.gt (local.get $f) (f32.const 0)))
+                             (f32.convert_i32_s (f32.lt (local.get $f) (f32.const 0)))))
+      (f32.store (local.get $p) (local.get $f))
+      (local.set $count (i32.add (local.get $count) (f32.eq (local.get $f) (f32.const 0))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $s)))
+    (local.get $count))
+
+  ;; TIES disjoint sum: out[i] += v[i] * (sign[i] * v[i] > 0, as 1 or 0)
+  (func (export "addAgreeing") (param $out i32) (param $v i32) (param $sign i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $x v128) (local $f f32) (local $one v128)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $l
+      (br_if $vd (i32.ge_u (local.get $out) (local.get $vend)))
+      (local.set $x (v128.load (local.get $v)))
+      (v128.store (local.get $out)
+        (f32x4.add (v128.load (local.get $out))
+          (f32x4.mul (local.get $x) (v128.and (local.get $one)
+            (f32x4.gt (f32x4.mul (v128.load (local.get $sign)) (local.get $x)) (v128.const i32x4 0 0 0 0))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $sign (i32.add (local.get $sign) (i32.const 16)))
+      (br $l)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $f (f32.load (local.get $v)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $out)) (f32.mul (local.get $f)
+        (f32.convert_i32_u (f32.gt (f32.mul (f32.load (local.get $sign)) (local.get $f)) (f32.const 0))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (local.set $sign (i32.add (local.get $sign) (i32.const 4)))
+      (br $s))))
+
+  ;; ---- TIES threshold passes (radix select over |τ| bits: 20 high bits, then 11 low bits) -------------
+
+  ;; h[(bits(x[i]) & 0x7fffffff) >> 11] += 1 (u32 counts)
+  (func (export "histHigh") (param $x i32) (param $n i32) (param $h i32)
+    (local $end i32) (local $at i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $at (i32.add (local.get $h)
+        (i32.shl (i32.shr_u (i32.and (i32.load (local.get $x)) (i32.const 0x7fffffff)) (i32.const 11)) (i32.const 2))))
+      (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $l))))
+
+  ;; a = bits(x[i]) & 0x7fffffff, hb = a >> 11: when hb == bin, h[a & 2047] += 1 and open[i] = 1 (u8);
+  ;; sum[i] += x[i] * (hb > bin, as 1 or 0)
+  (func (export "histLowSum") (param $x i32) (param $n i32) (param $bin i32) (param $h i32) (param $sum i32) (param $open i32)
+    (local $end i32) (local $a i32) (local $hb i32) (local $at i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $a (i32.and (i32.load (local.get $x)) (i32.const 0x7fffffff)))
+      (local.set $hb (i32.shr_u (local.get $a) (i32.const 11)))
+      (if (i32.eq (local.get $hb) (local.get $bin))
+        (then
+          (local.set $at (i32.add (local.get $h) (i32.shl (i32.and (local.get $a) (i32.const 2047)) (i32.const 2))))
+          (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+          (i32.store8 (local.get $open) (i32.const 1))))
+      (f32.store (local.get $sum) (f32.add (f32.load (local.get $sum))
+        (f32.mul (f32.load (local.get $x)) (f32.convert_i32_u (i32.gt_u (local.get $hb) (local.get $bin))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
+      (local.set $open (i32.add (local.get $open) (i32.const 1)))
+      (br $l))))
+
+  ;; Σ sign(sum[i]) over the positions with open[i] == 0
+  (func (export "decidedBalance") (param $sum i32) (param $open i32) (param $n i32) (result i32)
+    (local $end i32) (local $b i32) (local $f f32)
+    (local.set $end (i32.add (local.get $open) (local.get $n)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $open) (local.get $end)))
+      (local.set $f (f32.load (local.get $sum)))
+      (local.set $b (i32.add (local.get $b)
+        (i32.mul (i32.eqz (i32.load8_u (local.get $open)))
+          (i32.sub (f32.gt (local.get $f) (f32.const 0)) (f32.lt (local.get $f) (f32.const 0))))))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
+      (local.set $open (i32.add (local.get $open) (i32.const 1)))
+      (br $l)))
+    (local.get $b))
+
+  ;; ---- half precision ----------------------------------------------------------------------------------
+
+  ;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
+  ;; exactly (subnormals by a multiply by 2^112, which is exact; infinities and NaN payloads kept bit for
+  ;; bit). Front to back, each block is loaded before it is overwritten. bf != 0: bfloat16 (bits << 16).
+  (func (export "widenHalf") (param $p i32) (param $n i32) (param $bf i32)
+    (local $src i32) (local $end i32) (local $vend i32) (local $x v128)
+    (local $h i32) (local $o i32)
+    (local.set $src (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 1))))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $p) (local.get $vend)))
+      (local.set $x (v128.load (local.get $src)))
+      (if (local.get $bf)
+        (then
+          (v128.store (local.get $p) (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $x)) (i32.const 16)))
+          (v128.store offset=16 (local.get $p) (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $x)) (i32.const 16))))
+        (else
+          (v128.store (local.get $p) (call $f16x4 (i32x4.extend_low_i16x8_u (local.get $x))))
+          (v128.store offset=16 (local.get $p) (call $f16x4 (i32x4.extend_high_i16x8_u (local.get $x))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $v)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $h (i32.load16_u (local.get $src)))
+      (if (local.get $bf)
+        (then (i32.store (local.get $p) (i32.shl (local.get $h) (i32.const 16))))
+        (else
+          (local.set $o (i32.shl (i32.and (local.get $h) (i32.const 0x7fff)) (i32.const 13)))
+          (i32.store (local.get $p) (i32.or
+            (i32.shl (i32.and (local.get $h) (i32.const 0x8000)) (i32.const 16))
+            (select
+              (i32.or (local.get $o) (i32.const 0x7f800000))
+              (i32.reinterpret_f32 (f32.mul (f32.reinterpret_i32 (local.get $o)) (f32.const 0x1p112)))
+              (i32.eq (i32.and (local.get $h) (i32.const 0x7c00)) (i32.const 0x7c00)))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 2)))
+      (br $s))))
+
+  ;; four float16 bit patterns (in i32 lanes) → float32 bit patterns
+  (func $f16x4 (param $h v128) (result v128)
+    (local $o v128)
+    (local.set $o (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32.const 13)))
+    (v128.or
+      (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x8000))) (i32.const 16))
+      (v128.bitselect
+        (v128.or (local.get $o) (i32x4.splat (i32.const 0x7f800000)))
+        (f32x4.mul (local.get $o) (f32x4.splat (f32.const 0x1p112)))
+        (i32x4.eq (v128.and (local.get $h) (i32x4.splat (i32.const 0x7c00))) (i32x4.splat (i32.const 0x7c00))))))
+)
