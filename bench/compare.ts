@@ -23,12 +23,17 @@
  * - svd: TSV-M and Iso-CTS over `--svd-tasks` task vectors of ViT-B/32 towers cut to `--svd-layers`
  *   encoder layers (12 is the full model), through the CLI on both sides as for merge.
  *
+ * `--torch-budget S`: a torch forward whose first batch takes longer is timed on that one run and its
+ * larger batches skipped (the reference BLAS needs minutes per batch). `--reference-max-gb`: the
+ * reference merge's address-space limit, so that a merge too big for the machine fails with
+ * MemoryError instead of waking the OOM killer on a shared machine.
+ *
  * Random float32 towers with the real tensor names and shapes are generated once and cached under
  * `--cache-dir` (default: <os.tmpdir()>/fusion-bench-compare). Prints JSON.
  * Usage: node dist/bench/compare.js [--only merge,clip,train,svd] [--reps 1] [--threads 2]
  *   [--merge ta3,ta8,ties8] [--batches 16,64] [--seconds 3] [--train-batch 16] [--train-steps 2]
  *   [--svd-layers 1] [--svd-tasks 8] [--allocators default,jemalloc,tcmalloc] [--torch-blas openblas,system]
- *   [--torch-budget 60] [--python PY] [--fb-src DIR] [--fixtures DIR] [--cache-dir DIR]
+ *   [--torch-budget 60] [--reference-max-gb 14] [--python PY] [--fb-src DIR] [--fixtures DIR] [--cache-dir DIR]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, rmSync, writeFileSync, mkdtempSync, renameSync } from 'node:fs';
@@ -57,6 +62,7 @@ const { values } = parseArgs({
     allocators: { type: 'string', default: ALLOCATORS.join(',') },
     'torch-blas': { type: 'string', default: 'openblas,system' },
     'torch-budget': { type: 'string', default: '60' },
+    'reference-max-gb': { type: 'string', default: '14' },
     python: { type: 'string' },
     'fb-src': { type: 'string' },
     fixtures: { type: 'string' },
@@ -234,7 +240,7 @@ function mergeComparison(job: MergeJob, refVariants: readonly Variant[]): Record
       if (isNotMeasured(fbSrc)) return runs.push(fbSrc);
       if (isNotMeasured(env)) return runs.push(env);
       const out = join(work, 'merged-ref');
-      runs.push(runChild([torchPy.python, referencePy, '--threads', String(threads), 'merge', '--fb-src', fbSrc, ...job.py, '--out', out, '--models', ...dirs], env, work));
+      runs.push(runChild([torchPy.python, referencePy, '--threads', String(threads), 'merge', '--fb-src', fbSrc, ...job.py, '--max-gb', values['reference-max-gb'], '--out', out, '--models', ...dirs], env, work));
       rmSync(out, { recursive: true, force: true });
     };
     for (let r = 0; r < reps; r++) {

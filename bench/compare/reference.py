@@ -79,6 +79,12 @@ def make_method(name, scaling):
 
 
 def cmd_merge(a):
+    if a.max_gb > 0:
+        # Over this much address space the merge fails with MemoryError here, instead of the kernel's
+        # OOM killer picking some other process on a shared machine (fusion_bench's TIES holds all task
+        # vectors flat, several times over).
+        lim = int(a.max_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
     import fb_shims
     fb_shims.install(a.fb_src)
     t0 = time.perf_counter()
@@ -207,6 +213,7 @@ def main():
     m.add_argument("--scaling", type=float, default=0.3)
     m.add_argument("--models", nargs="+", required=True)
     m.add_argument("--out", required=True)
+    m.add_argument("--max-gb", type=float, default=0, help="address-space limit (GiB); 0: none")
     f = sub.add_parser("forward")
     f.add_argument("--batches", default="16,64")
     f.add_argument("--seconds", type=float, default=3.0)
