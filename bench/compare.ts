@@ -213,6 +213,11 @@ function sideSummary(runs: (ChildResult | NotMeasured)[], pick: (r: ChildResult)
   return { command: ok[0]!.command, values: vals, median: median(vals), max_rss_mb: rss.length ? Math.max(...rss) : undefined, rss: rss.length ? Math.max(...rss) : undefined, ...(failed ? { failed_runs: notMeasuredText(failed) } : {}) };
 }
 
+/** A side's figure, or (its run having failed) a short pointer to the reason printed under `result`. */
+function failedOr(s: { failed?: NotMeasured }, x: number | undefined): number | NotMeasured | undefined {
+  return s.failed && x === undefined ? { notMeasured: 'the run failed (see its result)' } : x;
+}
+
 function clean(s: Record<string, unknown>): Record<string, unknown> {
   const { rss: _r, failed: _f, ...rest } = s;
   return rest;
@@ -253,8 +258,8 @@ function mergeComparison(job: MergeJob, refVariants: readonly Variant[]): Record
       ours: clean(o),
       reference: Object.fromEntries(refs.map(([k, f]) => [k, {
         ...clean(f),
-        advantage_time: advantage(o.failed ?? o.median, f.failed ?? f.median, 'time'),
-        advantage_peak_rss: advantage(o.failed ?? o.rss, f.failed ?? f.rss, 'time'),
+        advantage_time: advantage(failedOr(o, o.median), failedOr(f, f.median), 'time'),
+        advantage_peak_rss: advantage(failedOr(o, o.rss), failedOr(f, f.rss), 'time'),
       }])),
     };
   } finally {
