@@ -32,7 +32,7 @@
  * `--cache-dir` (default: <os.tmpdir()>/fusion-bench-compare). Prints JSON.
  * Usage: node dist/bench/compare.js [--only merge,clip,train,svd] [--reps 1] [--threads 2]
  *   [--merge ta3,ta8,ties8] [--batches 16,64] [--seconds 3] [--train-batch 16] [--train-steps 2]
- *   [--svd-layers 1] [--svd-tasks 8] [--allocators default,jemalloc,tcmalloc] [--torch-blas openblas,system]
+ *   [--svd-layers 1] [--svd-tasks 8] [--svd-methods tsv,iso_cts] [--allocators default,jemalloc,tcmalloc] [--torch-blas openblas,system]
  *   [--torch-budget 60] [--reference-max-gb 14] [--python PY] [--fb-src DIR] [--fixtures DIR] [--cache-dir DIR]
  */
 import { spawnSync } from 'node:child_process';
@@ -41,6 +41,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { openCheckpoint } from '../src/tensor/checkpoint.js';
 import { writeRandomClipVisionModel, type RandomClipVisionOptions } from './lib/random-model.js';
 import {
   advantage, ALLOCATORS, commandLine, findTorchPython, fusionBenchSource, isNotMeasured, median, notMeasuredText, parseOnly,
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     'train-steps': { type: 'string', default: '2' },
     'svd-layers': { type: 'string', default: '1' },
     'svd-tasks': { type: 'string', default: '8' },
+    'svd-methods': { type: 'string', default: 'tsv,iso_cts' },
     allocators: { type: 'string', default: ALLOCATORS.join(',') },
     'torch-blas': { type: 'string', default: 'openblas,system' },
     'torch-budget': { type: 'string', default: '60' },
@@ -223,6 +225,30 @@ function clean(s: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * How far our merged model is from the reference's: the largest |ours − reference| over all tensors,
+ * relative to that tensor's largest |reference| (the last reference variant's output).
+ */
+function compareOutputs(oursDir: string, refDir: string): Record<string, unknown> {
+  const a = openCheckpoint(oursDir), b = openCheckpoint(refDir);
+  try {
+    const missing = b.names().filter((n) => !a.has(n));
+    let worst = 0, worstName = '';
+    for (const n of b.names()) {
+      if (!a.has(n)) continue;
+      const x = a.loadF32(n), y = b.loadF32(n);
+      let d = 0, m = 0;
+      for (let i = 0; i < y.length; i++) { d = Math.max(d, Math.abs(x[i]! - y[i]!)); m = Math.max(m, Math.abs(y[i]!)); }
+      const rel = m > 0 ? d / m : d;
+      if (rel > worst) { worst = rel; worstName = n; }
+    }
+    return { tensors: b.names().length, missing_in_ours: missing.length, max_rel_diff: Number(worst.toPrecision(3)), ...(worstName ? { at: worstName } : {}) };
+  } finally {
+    a.close?.();
+    b.close?.();
+  }
+}
+
 /** Ours (CLI) and the reference (reference.py merge, under each of `refVariants`) on the same models, interleaved. */
 function mergeComparison(job: MergeJob, refVariants: readonly Variant[]): Record<string, unknown> {
   const dirs = models(job.layers, job.tasks);
@@ -233,10 +259,11 @@ function mergeComparison(job: MergeJob, refVariants: readonly Variant[]): Record
     const ours: (ChildResult | NotMeasured)[] = [];
     const ref = new Map<string, (ChildResult | NotMeasured)[]>(refVariants.map((v) => [variantName(v), []]));
     const defaultEnv = envFor({ allocator: 'default' }) as Record<string, string>;
+    // The first repetition's outputs are kept until both sides have run, to compare them.
+    const oursOut = join(work, 'merged-ours'), refOut = join(work, 'merged-ref');
     const runOurs = () => {
-      const out = join(work, 'merged-ours');
-      ours.push(runChild([process.execPath, binPath, '--config-dir', conf, ...job.cli, 'modelpool=compare_pool', 'taskpool=dummy', `merged_model_save_path=${out}`, 'print_config=false'], defaultEnv, work));
-      rmSync(out, { recursive: true, force: true });
+      rmSync(oursOut, { recursive: true, force: true });
+      ours.push(runChild([process.execPath, binPath, '--config-dir', conf, ...job.cli, 'modelpool=compare_pool', 'taskpool=dummy', `merged_model_save_path=${oursOut}`, 'print_config=false'], defaultEnv, work));
     };
     const runRef = (v: Variant) => {
       const runs = ref.get(variantName(v))!;
@@ -244,17 +271,19 @@ function mergeComparison(job: MergeJob, refVariants: readonly Variant[]): Record
       if (isNotMeasured(torchPy)) return runs.push(torchPy);
       if (isNotMeasured(fbSrc)) return runs.push(fbSrc);
       if (isNotMeasured(env)) return runs.push(env);
-      const out = join(work, 'merged-ref');
-      runs.push(runChild([torchPy.python, referencePy, '--threads', String(threads), 'merge', '--fb-src', fbSrc, ...job.py, '--max-gb', values['reference-max-gb'], '--out', out, '--models', ...dirs], env, work));
-      rmSync(out, { recursive: true, force: true });
+      rmSync(refOut, { recursive: true, force: true });
+      runs.push(runChild([torchPy.python, referencePy, '--threads', String(threads), 'merge', '--fb-src', fbSrc, ...job.py, '--max-gb', values['reference-max-gb'], '--out', refOut, '--models', ...dirs], env, work));
     };
+    let outputs: Record<string, unknown> | string = 'not compared: a side has no output';
     for (let r = 0; r < reps; r++) {
       if (r % 2 === 0) { runOurs(); refVariants.forEach(runRef); } else { refVariants.forEach(runRef); runOurs(); }
+      if (r === 0 && existsSync(join(oursOut, 'config.json')) && existsSync(join(refOut, 'config.json'))) outputs = compareOutputs(oursOut, refOut);
     }
     const o = sideSummary(ours, (c) => c.seconds);
     const refs = [...ref].map(([k, runs]) => [k, sideSummary(runs, (c) => c.seconds)] as const);
     return {
       job: job.name, models: dirs.length, layers: job.layers,
+      outputs_ours_vs_reference: outputs,
       ours: clean(o),
       reference: Object.fromEntries(refs.map(([k, f]) => [k, {
         ...clean(f),
@@ -397,10 +426,15 @@ async function main(): Promise<void> {
   if (parts.includes('train')) out.clip_forward_backward = trainComparison(tower);
   if (parts.includes('svd')) {
     const layers = Number(values['svd-layers']), tasks = Number(values['svd-tasks']);
-    out.svd = [
-      { name: `tsv_m_${tasks}`, cli: ['method=task_singular_vector/TaskSingularVectorMerging', 'method.alpha=1'], py: ['--method', 'tsv', '--scaling', '1'] },
-      { name: `iso_cts_${tasks}`, cli: ['method=isotropic_merging/iso_cts', 'method.scaling_factor=1.0', 'method.common_space_fraction=0.8'], py: ['--method', 'iso_cts', '--scaling', '1'] },
-    ].map((j) => mergeComparison({ ...j, layers, tasks }, torchBlas.map((blas) => ({ blas, allocator: 'default' as Allocator }))));
+    const jobs: Record<string, Omit<MergeJob, 'layers' | 'tasks'>> = {
+      tsv: { name: `tsv_m_${tasks}`, cli: ['method=task_singular_vector/TaskSingularVectorMerging', 'method.alpha=1'], py: ['--method', 'tsv', '--scaling', '1'] },
+      iso_cts: { name: `iso_cts_${tasks}`, cli: ['method=isotropic_merging/iso_cts', 'method.scaling_factor=1.0', 'method.common_space_fraction=0.8'], py: ['--method', 'iso_cts', '--scaling', '1'] },
+    };
+    out.svd = values['svd-methods'].split(',').filter(Boolean).map((m) => {
+      const j = jobs[m];
+      if (!j) throw new Error(`--svd-methods: unknown method '${m}'; expected some of ${Object.keys(jobs).join(',')}`);
+      return mergeComparison({ ...j, layers, tasks }, torchBlas.map((blas) => ({ blas, allocator: 'default' as Allocator })));
+    });
   }
   out.load_average_at_end = loadavg().map((x) => round(x, 2));
   console.log(JSON.stringify(out, null, 2));
