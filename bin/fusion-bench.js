@@ -14,11 +14,11 @@ const argv = process.argv.slice(2);
 const root = join(__dirname, '..');
 const bundleDir = join(root, 'dist', 'src', '_bundle');
 
-/** The bundle's manifest when every module it was built from is unchanged since; else null. */
-function freshManifest() {
+/** A bundle's manifest when every module it was built from is unchanged since; else null. */
+function freshManifest(name = 'manifest.json') {
   if (process.env.FUSION_BENCH_NO_BUNDLE === '1') return null;
   try {
-    const m = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
+    const m = JSON.parse(readFileSync(join(bundleDir, name), 'utf8'));
     for (const [p, mtime, size] of m.inputs) {
       const s = statSync(`${root}/${p}`);
       if (s.mtimeMs !== mtime || s.size !== size) return null;
@@ -33,8 +33,8 @@ function freshManifest() {
  * Loads the CommonJS bundle with V8's code cache (cli.cjs.v8cache: compiled code of what a composition
  * runs, written after a run that found none or found it stale), which saves compiling it every start.
  */
-function loadBundle() {
-  const file = join(bundleDir, 'cli.cjs');
+function loadBundle(name = 'cli.cjs') {
+  const file = join(bundleDir, name);
   const cacheFile = `${file}.v8cache`;
   let cachedData;
   try {
@@ -88,11 +88,29 @@ function directStdout() {
   };
 }
 
+/**
+ * A joblib pool worker (src/hydra/pool-worker.ts) starts from worker.cjs, the whole CLI in one bundle:
+ * its start-up is on the sweep's critical path. Null when that bundle is absent, stale or broken.
+ */
+function workerEntry() {
+  if (process.env.FUSION_BENCH_POOL_WORKER !== '1') return null;
+  const manifest = freshManifest('worker-manifest.json');
+  if (manifest === null) return null;
+  let b;
+  try {
+    b = loadBundle('worker.cjs');
+  } catch {
+    return null; // replaced by a build under way: run dist/src
+  }
+  return { manifest, cache: b, main: b.main };
+}
+
 async function entry() {
-  const manifest = freshManifest();
-  let cache = null;
-  let main = null;
-  if (manifest !== null) {
+  const w = workerEntry();
+  const manifest = w === null ? freshManifest() : w.manifest;
+  let cache = w === null ? null : w.cache;
+  let main = w === null ? null : w.main;
+  if (manifest !== null && main === null) {
     let b = null;
     try {
       b = loadBundle();
