@@ -89,11 +89,13 @@ function directStdout() {
 }
 
 /**
- * A joblib pool worker (src/hydra/pool-worker.ts) starts from worker.cjs, the whole CLI in one bundle:
- * its start-up is on the sweep's critical path. Null when that bundle is absent, stale or broken.
+ * A process a launcher started — a joblib pool worker (src/hydra/pool-worker.ts), a submitit or Slurm
+ * job (src/hydra/launched-job.ts) — starts from worker.cjs, the whole CLI in one bundle: its start-up is
+ * paid per worker or per job. Null when that bundle is absent, stale or broken.
  */
 function workerEntry() {
-  if (process.env.FUSION_BENCH_POOL_WORKER !== '1') return null;
+  const env = process.env;
+  if (env.FUSION_BENCH_POOL_WORKER !== '1' && !env.FUSION_BENCH_LAUNCHED_JOB) return null;
   const manifest = freshManifest('worker-manifest.json');
   if (manifest === null) return null;
   let b;
