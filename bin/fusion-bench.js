@@ -32,8 +32,10 @@ function freshManifest(name = 'manifest.json') {
 /**
  * Loads the CommonJS bundle with V8's code cache (cli.cjs.v8cache: compiled code of what a composition
  * runs, written after a run that found none or found it stale), which saves compiling it every start.
+ * `grow`: also rewritten when this run compiled clearly more than the cache holds (the worker bundle's
+ * cache may come from a worker that was stopped before its first job).
  */
-function loadBundle(name = 'cli.cjs') {
+function loadBundle(name = 'cli.cjs', grow = false) {
   const file = join(bundleDir, name);
   const cacheFile = `${file}.v8cache`;
   let cachedData;
@@ -48,11 +50,13 @@ function loadBundle(name = 'cli.cjs') {
     cachedData,
     importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined || script.cachedDataRejected) {
+  if (cachedData === undefined || script.cachedDataRejected || grow) {
     process.once('beforeExit', () => {
       try {
+        const data = script.createCachedData();
+        if (cachedData !== undefined && !script.cachedDataRejected && data.length < cachedData.length * 1.1) return;
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData());
+        writeFileSync(tmp, data);
         renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: start without the cache
@@ -100,7 +104,7 @@ function workerEntry() {
   if (manifest === null) return null;
   let b;
   try {
-    b = loadBundle('worker.cjs');
+    b = loadBundle('worker.cjs', true);
   } catch {
     return null; // replaced by a build under way: run dist/src
   }

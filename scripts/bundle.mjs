@@ -125,13 +125,14 @@ const inputs = inputsOf(result.metafile, 'cli-entry.js');
 // 5. The joblib worker's bundle (worker.cjs): the whole CLI, runs included, for the pool workers
 // (src/hydra/pool-worker.ts) that bin/fusion-bench.js starts from it. A worker's start is on a local
 // sweep's critical path, and one CommonJS file with V8's code cache loads in a fraction of the time the
-// ~300 ES modules of dist/src take. Only onnxruntime (a native addon found beside its package) and
-// `yaml` (loaded lazily) stay outside.
+// ~300 ES modules of dist/src take. Only onnxruntime (a native addon found beside its package) stays
+// outside; `yaml` is bundled too (data files and config trees import it up front: its ~70 CommonJS files
+// took longer to load than the rest), and the config loader's lazy require() still finds the package.
 const worker = await build({
   ...common,
   stdin: { contents: `export { main } from '../cli/main.js';\nexport { enableYamlCache, userYamlCacheDir } from '../config/yaml-cache.js';\n`, resolveDir: outDir, sourcefile: 'worker-entry.js', loader: 'js' },
   outfile: join(outDir, 'worker.cjs'),
-  external: ['yaml', 'onnxruntime-node'],
+  external: ['onnxruntime-node'],
 });
 const workerInputs = inputsOf(worker.metafile, 'worker-entry.js');
 
