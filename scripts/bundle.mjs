@@ -128,8 +128,24 @@ const inputs = inputsOf(result.metafile, 'cli-entry.js');
 // ~300 ES modules of dist/src take. Only onnxruntime (a native addon found beside its package) stays
 // outside; `yaml` is bundled too (data files and config trees import it up front: its ~70 CommonJS files
 // took longer to load than the rest), and the config loader's lazy require() still finds the package.
+// Each module of the worker bundle keeps its own import.meta.url (the file it was compiled to), so that
+// what it resolves beside itself — the preprocessing thread's script, the package root — is found.
+const ownImportMetaUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(distSrc + sep)) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const rel = relative(outDir, args.path).split(sep).join('/');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __bundleUrl).href`), loader: 'js' };
+    });
+  },
+};
+
 const worker = await build({
   ...common,
+  plugins: [ownImportMetaUrl],
   stdin: { contents: `export { main } from '../cli/main.js';\nexport { enableYamlCache, userYamlCacheDir } from '../config/yaml-cache.js';\n`, resolveDir: outDir, sourcefile: 'worker-entry.js', loader: 'js' },
   outfile: join(outDir, 'worker.cjs'),
   external: ['onnxruntime-node'],

@@ -16,6 +16,7 @@ import { type ClipSessionOptions, createSession, sessionOptions } from '../model
 import { addClipVisionTower, VISION_INPUT } from '../models/clip/vision-graph.js';
 import { WeightReader } from '../models/clip/weights.js';
 import { addGradients } from './autodiff.js';
+import { LoraGraph, type LoraModule, type LoraSpec } from './lora.js';
 import { crossEntropy, entropyLoss, fisherExpectedLogLikelihood, logLikelihood, zeroShotLogits } from './losses.js';
 
 /** 'fisher': fusion_bench's Σ √p.detach() · log p (rows weighted 1); see losses.ts. */
@@ -31,8 +32,10 @@ export interface VisionGradOptions extends Pick<ClipSessionOptions, 'threads' | 
   readonly classes: number;
   /** The CLIP model's logit_scale (before exp). */
   readonly logitScale: number;
-  /** Which checkpoint tensors get gradients (default: all the tower uses). */
+  /** Which checkpoint tensors get gradients (default: all the tower uses; none with `lora`). */
   readonly trainable?: (key: string) => boolean;
+  /** LoRA on these modules: the factors (and dropout masks) become inputs, and only the factors get gradients. */
+  readonly lora?: { readonly spec: LoraSpec; readonly modules: readonly LoraModule[] };
 }
 
 export interface GradResult {
@@ -54,9 +57,18 @@ const PAD_LOGIT = -1e4;
 const gradName = (key: string) => `grad:${key}`;
 
 /** The ONNX model: tower + head + loss + gradients, and the tensors it takes. */
-export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): { model: Uint8Array; keys: Map<string, readonly number[]>; trainable: string[]; dim: number } {
+export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): { model: Uint8Array; keys: Map<string, readonly number[]>; trainable: string[]; dim: number; lora: LoraGraph | null } {
   const g = new GraphBuilder('clip_vision_grad');
   const w = new WeightReader(sd, opts.source ?? 'vision checkpoint', true);
+  let lora: LoraGraph | null = null;
+  if (opts.lora) {
+    const tokens = (cfg.imageSize / cfg.patchSize) ** 2 + 1;
+    // addClipVisionTower computes the last layer for the CLS row only, except its keys and values.
+    const last = `${opts.prefix ?? 'vision_model'}.encoder.layers.${cfg.numHiddenLayers - 1}.`;
+    const clsOnly = (key: string) => key.startsWith(last) && !/\.(k|v)_proj$/.test(key);
+    lora = new LoraGraph(opts.lora.spec, opts.lora.modules, (m) => (clsOnly(m.key) ? opts.batch : opts.batch * tokens));
+    w.linearAdapter = lora.adapter;
+  }
   const tower = addClipVisionTower(g, w, cfg, { attention: 'plain', projection: opts.projection, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
   const dim = opts.projection.length / cfg.hiddenSize;
   const classes = opts.classes;
@@ -75,8 +87,8 @@ export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, o
     const onehot = g.input(LABELS, DataType.FLOAT, [opts.batch, classes]);
     loss = opts.loss === 'cross_entropy' ? crossEntropy(g, logits, onehot, rows) : logLikelihood(g, logits, onehot, rows);
   }
-  const keys = new Map(w.inputKeys());
-  const trainable = [...keys.keys()].filter((k) => opts.trainable?.(k) ?? true);
+  const keys = new Map([...w.inputKeys(), ...(lora?.inputs ?? [])]);
+  const trainable = lora ? lora.params() : [...keys.keys()].filter((k) => opts.trainable?.(k) ?? true);
   const { grads } = addGradients(g, {
     loss,
     wrt: trainable,
@@ -86,7 +98,7 @@ export function buildClipVisionGradGraph(cfg: ClipVisionConfig, sd: StateDict, o
   g.output(loss, LOSS, DataType.FLOAT, []);
   g.output(logits, LOGITS, DataType.FLOAT, [opts.batch, classes]);
   for (const k of trainable) g.output(grads.get(k)!, gradName(k), DataType.FLOAT, keys.get(k)!);
-  return { model: g.build(), keys, trainable, dim };
+  return { model: g.build(), keys, trainable, dim, lora };
 }
 
 export class ClipVisionGradSession {
@@ -101,12 +113,14 @@ export class ClipVisionGradSession {
     readonly keys: ReadonlyMap<string, readonly number[]>,
     readonly trainable: readonly string[],
     private readonly loss: VisionLoss,
+    /** The LoRA terms (for their dropout masks), when built with `lora`. */
+    readonly lora: LoraGraph | null = null,
   ) {}
 
   static async create(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGradOptions): Promise<ClipVisionGradSession> {
     const built = buildClipVisionGradGraph(cfg, sd, opts);
     const session = await createSession(built.model, sessionOptions(opts));
-    return new ClipVisionGradSession(session, cfg, opts.batch, opts.classes, built.dim, built.keys, built.trainable, opts.loss);
+    return new ClipVisionGradSession(session, cfg, opts.batch, opts.classes, built.dim, built.keys, built.trainable, opts.loss, built.lora);
   }
 
   /**

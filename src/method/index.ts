@@ -22,6 +22,7 @@ import { WeightedAverageAlgorithm } from './weighted-average.js';
 import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from './gradient/adamerging-clip.js';
 import { FisherMergingForCLIPVisionModel } from './gradient/fisher-merging-clip.js';
 import { ImageClassificationFineTuningForCLIP } from './gradient/clip-finetune.js';
+import { RegMeanAlgorithmForCLIP } from './regmean/clip-regmean.js';
 
 export type { MergeAlgorithm, MergeAlgorithmClass } from './base.js';
 export type { PoolInput } from './sources.js';
@@ -32,6 +33,7 @@ export {
   SimpleAverageAlgorithm, SlerpMergeAlgorithm, TaskArithmeticAlgorithm, TiesMergingAlgorithm, WeightedAverageAlgorithm,
   MaxModelPredictorAlgorithm, SimpleEnsembleAlgorithm, WeightedEnsembleAlgorithm, TallMaskTaskArithmeticAlgorithm,
   TaskSingularVectorMerging, IsotropicMergingInCommonSubspace, IsotropicMergingInCommonAndTaskSubspace, WUDIMerging, EMRMerging,
+  RegMeanAlgorithmForCLIP,
 };
 
 /** Every name fusion_bench exports each class under (`fusion_bench.method.X` and its module path). */
@@ -106,6 +108,9 @@ export const METHODS: Readonly<Record<string, MergeAlgorithmClass<Model | MergeR
   'fusion_bench.method.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
   'fusion_bench.method.fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
   'fusion_bench.method.fisher_merging.clip_fisher_merging.FisherMergingForCLIPVisionModel': FisherMergingForCLIPVisionModel,
+  'fusion_bench.method.RegMeanAlgorithmForCLIP': RegMeanAlgorithmForCLIP,
+  'fusion_bench.method.regmean.RegMeanAlgorithmForCLIP': RegMeanAlgorithmForCLIP,
+  'fusion_bench.method.regmean.clip_regmean.RegMeanAlgorithmForCLIP': RegMeanAlgorithmForCLIP,
   'fusion_bench.method.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
   'fusion_bench.method.classification.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,
   'fusion_bench.method.classification.clip_finetune.ImageClassificationFineTuningForCLIP': ImageClassificationFineTuningForCLIP,

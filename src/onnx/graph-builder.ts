@@ -12,7 +12,9 @@ import {
   type TensorData,
   type ValueInfo,
 } from './model.js';
-import { type Chunk, joinEncoded } from './proto.js';
+import { type Chunk, type Encoded, joinEncoded } from './proto.js';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 
 /** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
@@ -155,17 +157,92 @@ export class GraphBuilder {
 
   /** Encodes the model: one copy of every initializer into the returned buffer. */
   build(opts: BuildOptions = {}): Uint8Array {
-    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
-    for (const [d, v] of this.domains) opsets[d] = v;
-    const enc = encodeModel({
-      irVersion: opts.irVersion ?? 8,
-      opsets,
-      producerName: opts.producerName ?? 'fusion-bench',
-      graph: { name: this.name, nodes: this.nodes, initializers: this.inits, inputs: this.inputs, outputs: this.outputs },
-    });
+    const enc = this.encode(this.inits, opts);
     if (enc.length > MAX_MODEL_BYTES) {
       throw new UserError(`graph ${this.name}: the ONNX model would be ${enc.length} bytes, over protobuf's 2 GiB limit (towers above ~500M float32 parameters are not supported yet)`);
     }
     return joinEncoded(enc);
   }
+
+  /**
+   * Encodes the model with every initializer of at least `minBytes` as external data: the model bytes
+   * hold the graph only, and each large weight is its own in-memory "file" (named by `weights[i].path`)
+   * for onnxruntime's `externalData` option. The weights are never joined into one buffer, so no second
+   * copy of them exists, and the model has no 2 GiB limit.
+   */
+  buildExternal(opts: BuildOptions & { minBytes?: number } = {}): { model: Uint8Array; weights: ExternalWeight[] } {
+    const minBytes = opts.minBytes ?? 1024;
+    const weights: ExternalWeight[] = [];
+    const inits = this.inits.map((t): TensorData => {
+      if (t.raw.length < minBytes) return t;
+      const path = `w${weights.length}.bin`;
+      const data = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
+      if (data.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${data.length} bytes, announced ${t.raw.length}`);
+      weights.push({ path, data, name: t.name });
+      return { ...t, raw: new Uint8Array(0), external: { location: path, offset: 0, length: data.length } };
+    });
+    return { model: joinEncoded(this.encode(inits, opts)), weights };
+  }
+
+  /**
+   * Writes the model into `dir` as `model.onnx` plus `weights.bin`, every initializer of at least
+   * `minBytes` as external data in that file (64-byte aligned). Lazy weights are produced and written
+   * one at a time, so at most one of them is in memory; onnxruntime then loads them from the file.
+   * Returns the model's path.
+   */
+  writeExternal(dir: string, opts: BuildOptions & { minBytes?: number } = {}): string {
+    const minBytes = opts.minBytes ?? 1024;
+    const weightsFile = 'weights.bin';
+    const fd = openSync(join(dir, weightsFile), 'w');
+    let inits: TensorData[];
+    try {
+      let at = 0;
+      inits = this.inits.map((t): TensorData => {
+        if (t.raw.length < minBytes) return t;
+        const data = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
+        if (data.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${data.length} bytes, announced ${t.raw.length}`);
+        const pad = (64 - (at % 64)) % 64;
+        if (pad > 0) writeAll(fd, new Uint8Array(pad));
+        at += pad;
+        writeAll(fd, data);
+        const offset = at;
+        at += data.length;
+        return { ...t, raw: new Uint8Array(0), external: { location: weightsFile, offset, length: data.length } };
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, joinEncoded(this.encode(inits, opts)));
+    return path;
+  }
+
+  private opsets(opts: BuildOptions): Record<string, number> {
+    const opsets: Record<string, number> = { '': opts.opset ?? 17 };
+    for (const [d, v] of this.domains) opsets[d] = v;
+    return opsets;
+  }
+
+  private encode(initializers: readonly TensorData[], opts: BuildOptions): Encoded {
+    return encodeModel({
+      irVersion: opts.irVersion ?? 8,
+      opsets: this.opsets(opts),
+      producerName: opts.producerName ?? 'fusion-bench',
+      graph: { name: this.name, nodes: this.nodes, initializers, inputs: this.inputs, outputs: this.outputs },
+    });
+  }
+}
+
+/** One initializer stored outside the model bytes (see GraphBuilder.buildExternal). */
+export interface ExternalWeight {
+  /** The external-data location the model names. */
+  readonly path: string;
+  readonly data: Uint8Array;
+  /** The initializer's name in the graph. */
+  readonly name: string;
+}
+
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
 }

@@ -23,6 +23,11 @@ export interface TensorData {
   readonly dataType: DataTypeCode;
   /** Little-endian element bytes, row-major (possibly produced only when the model is joined). */
   readonly raw: Chunk;
+  /**
+   * Stored outside the model (ONNX external data): the bytes live in the named file, or in memory under
+   * that name (onnxruntime's `externalData` session option); `raw` is then not written.
+   */
+  readonly external?: { readonly location: string; readonly offset: number; readonly length: number };
 }
 
 /** A float attribute (a plain number is an int attribute). */
@@ -68,6 +73,9 @@ export interface ModelData {
   readonly graph: GraphData;
 }
 
+// TensorProto.DataLocation
+const DATA_LOCATION_EXTERNAL = 1;
+
 // AttributeProto.AttributeType
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -81,7 +89,15 @@ export function encodeTensor(t: TensorData): Encoded {
   if (t.dims.length > 0) w.packedInts(1, t.dims);
   w.int(2, t.dataType);
   w.string(8, t.name);
-  w.bytes(9, t.raw);
+  if (t.external) {
+    const entry = (key: string, value: string) => new ProtoWriter().string(1, key).string(2, value).finish();
+    w.message(13, entry('location', t.external.location));
+    w.message(13, entry('offset', String(t.external.offset)));
+    w.message(13, entry('length', String(t.external.length)));
+    w.int(14, DATA_LOCATION_EXTERNAL);
+  } else {
+    w.bytes(9, t.raw);
+  }
   return w.finish();
 }
 

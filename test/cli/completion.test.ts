@@ -68,8 +68,8 @@ test('bash: flags and their values', { skip: skipUnless('bash') }, () => {
   assert.deepEqual(bash('fusion-bench --config-n'), ['--config-name']);
   assert.deepEqual(bash('fusion-bench --cfg j'), ['job']);
   assert.ok(bash('fusion-bench -sc install=').includes('zsh'));
-  assert.deepEqual(bash('fusion-bench --config-name de'), ['demo']);
-  assert.deepEqual(bash('fusion-bench -cn '), ['demo', 'fabric_model_fusion', 'model_fusion']);
+  assert.deepEqual(bash('fusion-bench --config-name de'), ['demo', 'demo_adamerging']);
+  assert.deepEqual(bash('fusion-bench -cn '), ['demo', 'demo_adamerging', 'fabric_model_fusion', 'model_fusion']);
   assert.deepEqual(bash('fusion-bench --config-dir '), [], 'a folder: nothing from the config');
   assert.ok(bash('fusion-bench --config-name demo model').includes('modelpool.models.mnist='), 'keys of the config named on the line');
 });

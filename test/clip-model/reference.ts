@@ -78,7 +78,10 @@ interface Tower {
 }
 
 /** `allowed(b, i, j)`: may query i attend to key j in batch row b. */
-function encoder(sd: StateDict, prefix: string, c: Tower, h: Mat, batch: number, seq: number, allowed: (b: number, i: number, j: number) => boolean): Mat {
+/** Told the input of every linear layer: module name, [rows, dim] values. */
+export type LinearTap = (module: string, x: Mat, dim: number) => void;
+
+function encoder(sd: StateDict, prefix: string, c: Tower, h: Mat, batch: number, seq: number, allowed: (b: number, i: number, j: number) => boolean, tap?: LinearTap): Mat {
   const d = c.hiddenSize;
   const heads = c.numAttentionHeads;
   const hd = d / heads;
@@ -86,7 +89,10 @@ function encoder(sd: StateDict, prefix: string, c: Tower, h: Mat, batch: number,
   for (let l = 0; l < c.numHiddenLayers; l++) {
     const p = `${prefix}.encoder.layers.${l}`;
     const x = layerNorm(h, rows, d, get(sd, `${p}.layer_norm1.weight`), get(sd, `${p}.layer_norm1.bias`), c.layerNormEps);
-    const proj = (n: string, inp: Mat) => linear(inp, rows, d, get(sd, `${p}.self_attn.${n}.weight`), get(sd, `${p}.self_attn.${n}.bias`), d);
+    const proj = (n: string, inp: Mat) => {
+      tap?.(`${p}.self_attn.${n}`, inp, d);
+      return linear(inp, rows, d, get(sd, `${p}.self_attn.${n}.weight`), get(sd, `${p}.self_attn.${n}.bias`), d);
+    };
     const q = proj('q_proj', x);
     const k = proj('k_proj', x);
     const v = proj('v_proj', x);
@@ -120,15 +126,17 @@ function encoder(sd: StateDict, prefix: string, c: Tower, h: Mat, batch: number,
     for (let i = 0; i < h.length; i++) h[i] = h[i]! + attn[i]!;
     const y = layerNorm(h, rows, d, get(sd, `${p}.layer_norm2.weight`), get(sd, `${p}.layer_norm2.bias`), c.layerNormEps);
     const m = c.intermediateSize;
+    tap?.(`${p}.mlp.fc1`, y, d);
     const f1 = linear(y, rows, d, get(sd, `${p}.mlp.fc1.weight`), get(sd, `${p}.mlp.fc1.bias`), m);
     for (let i = 0; i < f1.length; i++) f1[i] = act(c.hiddenAct, f1[i]!);
+    tap?.(`${p}.mlp.fc2`, f1, m);
     const f2 = linear(f1, rows, m, get(sd, `${p}.mlp.fc2.weight`), get(sd, `${p}.mlp.fc2.bias`), d);
     for (let i = 0; i < h.length; i++) h[i] = h[i]! + f2[i]!;
   }
   return h;
 }
 
-export function referenceVision(cfg: ClipVisionConfig, sd: StateDict, pixels: Float32Array, batch: number): { pooled: Mat; hidden: Mat } {
+export function referenceVision(cfg: ClipVisionConfig, sd: StateDict, pixels: Float32Array, batch: number, tap?: LinearTap): { pooled: Mat; hidden: Mat } {
   const d = cfg.hiddenSize;
   const p = cfg.patchSize;
   const g = cfg.imageSize / p;
@@ -160,7 +168,7 @@ export function referenceVision(cfg: ClipVisionConfig, sd: StateDict, pixels: Fl
     }
   }
   const pre = layerNorm(h, batch * seq, d, get(sd, 'vision_model.pre_layrnorm.weight'), get(sd, 'vision_model.pre_layrnorm.bias'), cfg.layerNormEps);
-  const hidden = encoder(sd, 'vision_model', cfg, pre, batch, seq, () => true);
+  const hidden = encoder(sd, 'vision_model', cfg, pre, batch, seq, () => true, tap);
   const clsRows = new Float64Array(batch * d);
   for (let b = 0; b < batch; b++) clsRows.set(hidden.subarray(b * seq * d, b * seq * d + d), b * d);
   const pooled = layerNorm(clsRows, batch, d, get(sd, 'vision_model.post_layernorm.weight'), get(sd, 'vision_model.post_layernorm.bias'), cfg.layerNormEps);

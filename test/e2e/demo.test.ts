@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { binPath, repoRoot } from '../helpers/paths.js';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
@@ -24,7 +25,8 @@ import { referenceMetrics } from '../taskpool/support.js';
 import type { StateDict } from '../../src/tensor/types.js';
 
 const demo = join(repoRoot, 'demo');
-const LAMBDA = 0.7;
+/** The demo's λ, as its method config sets it. */
+const LAMBDA = Number((parseYaml(readFileSync(join(repoRoot, 'config', 'method', 'demo', 'task_arithmetic.yaml'), 'utf8')) as { scaling_factor: unknown }).scaling_factor);
 
 function normalizeRows(x: Float64Array, rows: number, d: number): Float64Array {
   for (let r = 0; r < rows; r++) {
@@ -145,7 +147,7 @@ test('the demo job: report structure and numbers match an independent float64 co
     assert.ok(Math.abs(report.average.loss - avg('loss')) < 1e-12);
 
     const sweepDir = join(cwd, 'sweep');
-    const s = fusionBench(cwd, ['--config-name', 'demo', '-m', 'method.scaling_factor=0.3,0.7', `hydra.sweep.dir=${sweepDir}`]);
+    const s = fusionBench(cwd, ['--config-name', 'demo', '-m', `method.scaling_factor=0.3,${LAMBDA}`, `hydra.sweep.dir=${sweepDir}`]);
     assert.equal(s.status, 0, s.stderr);
     for (const f of ['multirun.yaml', 'sweep_summary.json', 'sweep_summary.csv', 'sweep_summary.md', 'sweep_summary.svg', 'sweep_summary.png']) {
       assert.ok(existsSync(join(sweepDir, f)), `${f} missing`);
@@ -154,7 +156,7 @@ test('the demo job: report structure and numbers match an independent float64 co
     assert.match(summary, /0\.3/);
     assert.match(readFileSync(join(sweepDir, 'sweep_summary.md'), 'utf8'), /mnist/);
     assert.match(readFileSync(join(sweepDir, 'sweep_summary.svg'), 'utf8'), /<svg[\s\S]*<\/svg>\s*$/);
-    // the λ = 0.7 job reproduces the single run
+    // the job with the demo's λ reproduces the single run
     const job1 = JSON.parse(readFileSync(join(sweepDir, '1', 'program_report.json'), 'utf8'));
     assert.equal(job1.mnist.accuracy, report.mnist.accuracy);
     assert.equal(job1.fashion_mnist.accuracy, report.fashion_mnist.accuracy);

@@ -13,6 +13,7 @@ import { UserError } from '../../src/errors.js';
 import { readTensorFile } from '../../src/grad/io/tensor-file.js';
 import { CLIPLayerWiseAdaMergingAlgorithm, CLIPTaskWiseAdaMergingAlgorithm } from '../../src/method/gradient/adamerging-clip.js';
 import { clipVisionParameterNames } from '../../src/models/clip/parameters.js';
+import { runContext } from '../../src/run-context.js';
 import { openCheckpoint } from '../../src/tensor/checkpoint.js';
 import { writeHfParquetDataset } from '../helpers/datasets.js';
 import { demoDataset as dataset, demoDir as demo, demoPool as pool0 } from './demo-pool.js';
@@ -116,6 +117,23 @@ test('AdaMerging: a task without a zero-shot head and an empty test set are User
     writeHfParquetDataset(dir, { split: 'test', images: [], labels: [] });
     const empty = { _target_: 'datasets.load_dataset', path: 'parquet', data_files: { test: join(dir, 'data', 'test-00000-of-00001.parquet') }, split: 'test' };
     await assert.rejects(new CLIPTaskWiseAdaMergingAlgorithm({ max_steps: 1 }).run(demoPool({ mnist: empty, fashion_mnist: dataset('fashion_mnist') })), (e: unknown) => e instanceof UserError && /test_datasets of task 'mnist'.*is empty|test-00000-of-00001\.parquet\): the split is empty/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("save_merging_weights: layer-wise puts a bare relative name in the log dir, as fusion_bench; './', absolute paths and task-wise as given", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-adamerging-logdir-'));
+  try {
+    const ctx = runContext({ logDir: join(dir, 'log') });
+    const layer = new CLIPLayerWiseAdaMergingAlgorithm({ max_steps: 1, batch_size: 4, save_merging_weights: 'w/merging_weights.npy' }, ctx);
+    assert.equal(layer.mergingWeightsPath('./m.pt'), './m.pt');
+    assert.equal(layer.mergingWeightsPath('/abs/m.pt'), '/abs/m.pt');
+    assert.equal(new CLIPTaskWiseAdaMergingAlgorithm({}, ctx).mergingWeightsPath('m.pt'), 'm.pt');
+    const merged = await layer.run(pool0({ test_datasets: { mnist: dataset('mnist'), fashion_mnist: dataset('fashion_mnist') } }));
+    merged.stateDict.close?.();
+    const saved = readTensorFile(join(dir, 'log', 'w', 'merging_weights.npy'), 'test');
+    assert.equal(saved.shape[0], 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

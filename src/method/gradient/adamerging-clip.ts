@@ -15,6 +15,8 @@ import { clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
 import type { Model } from '../../modelpool/model.js';
 import { subInPlace } from '../f32.js';
+import { dirname, join } from 'node:path';
+import { ensureDir } from '../../util/ensure-dir.js';
 import { runContext, type RunContext } from '../../run-context.js';
 import type { ParamDef } from '../param-def.js';
 import { Params } from '../params.js';
@@ -114,6 +116,16 @@ class ClipAdaMerging {
     // tie_weights / strict (functional_call arguments), devices, num_workers and cache_dir do not apply here.
   }
 
+  /**
+   * Where save_merging_weights goes, as fusion_bench decides it: the layer-wise algorithm puts a path
+   * that starts with neither '/' nor '.' in the log dir (`merging_weights.pt` → <log_dir>/merging_weights.pt);
+   * the task-wise one passes it to torch.save as given (relative to the working directory).
+   */
+  mergingWeightsPath(file: string): string {
+    if (this.mode === 'layer_wise' && this.runCtx.logDir !== null && !file.startsWith('/') && !file.startsWith('.')) return join(this.runCtx.logDir, file);
+    return file;
+  }
+
   async run(input: PoolInput): Promise<Model> {
     const { pool, set, base, finetuned } = await loadTaskVectorSources(this.owner, input);
     try {
@@ -151,7 +163,7 @@ class ClipAdaMerging {
   }
 
   private async train(pool: Parameters<typeof ClipTaskData.open>[0], tasks: string[], coeffs: MergeCoefficients, cfg: ReturnType<typeof clipVisionConfigFrom>, sd: Model['stateDict']): Promise<Float32Array> {
-    const ctx = await ClipTaskData.open(pool, this.owner);
+    const ctx = await ClipTaskData.open(pool, this.owner, this.runCtx.cacheDir);
     let session: ClipVisionGradSession | null = null;
     try {
       const heads = await ctx.heads(tasks);
@@ -176,7 +188,11 @@ class ClipAdaMerging {
       }));
       const last = result.losses[result.losses.length - 1] ?? [];
       this.summary = { mode: this.mode, shape: coeffs.shape, weights: Array.from(result.weights), finalLosses: Object.fromEntries(tasks.map((t, i) => [t, last[i]!])), steps: result.steps };
-      if (this.save_merging_weights) writeTensorFile(this.save_merging_weights, result.weights, coeffs.shape, `${this.owner}: save_merging_weights`);
+      if (this.save_merging_weights) {
+        const path = this.mergingWeightsPath(this.save_merging_weights);
+        ensureDir(dirname(path), `${this.owner}: the folder of save_merging_weights`);
+        writeTensorFile(path, result.weights, coeffs.shape, `${this.owner}: save_merging_weights`);
+      }
       return result.weights;
     } finally {
       await session?.dispose();

@@ -6,19 +6,24 @@
  * (float32), saved by the program like any merged model; `state_dict_save_path` and the `save_interval`
  * checkpoints are Hugging Face model folders (config.json + model.safetensors), which
  * `state_dict_load_path` reads back. Gradients come from the tower's own ONNX graph (src/grad).
+ * `use_lora`: peft's LoRA on `lora_config.target_modules` (src/grad/lora.ts), only the factors trained;
+ * saved merged into the weights, or with `merge_lora: false` (our key; fusion_bench keeps the PeftModel)
+ * as a peft adapter folder, which `state_dict_load_path` also resumes from.
  */
 import { runContext, type RunContext } from '../../run-context.js';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeFolderAtomic } from '../../grad/io/folder.js';
 import { dirname, join } from 'node:path';
 import { UserError } from '../../errors.js';
 import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
 import { Adam, CosineAnnealingLR } from '../../grad/optim.js';
+import { initLora, isPeftAdapter, loraA, loraB, type LoraModule, loraModules, type LoraSpec, mergeLora, parseLoraConfig, readPeftAdapter, writePeftAdapter } from '../../grad/lora.js';
+import { mulberry32 } from '../../util/prng.js';
 import { type ClipVisionConfig, clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
 import type { BaseModelPool } from '../../modelpool/base-pool.js';
 import type { Model } from '../../modelpool/model.js';
 import { openCheckpoint } from '../../tensor/checkpoint.js';
-import { trackTemp, untrackTemp } from '../../util/cleanup.js';
 import { ComputedStateDict } from '../computed-state-dict.js';
 import { addInPlace } from '../f32.js';
 import type { ParamDef } from '../param-def.js';
@@ -39,8 +44,9 @@ const PARAMS: readonly ParamDef[] = [
   { name: 'state_dict_load_path', type: 'str', default: null, doc: 'a model folder or safetensors file to start from' },
   { name: 'state_dict_save_path', type: 'str', default: null, doc: 'folder for the fine-tuned model (Hugging Face layout)' },
   { name: 'skip_training', type: 'bool', default: false, doc: 'with state_dict_load_path: only load' },
-  { name: 'use_lora', type: 'bool', default: false, doc: 'LoRA fine-tuning (not supported yet)' },
-  { name: 'lora_config', type: 'any', default: null, doc: 'LoRA options (not supported yet)' },
+  { name: 'use_lora', type: 'bool', default: false, doc: 'LoRA fine-tuning: only the factors of lora_config.target_modules are trained' },
+  { name: 'lora_config', type: 'any', default: null, doc: "peft LoraConfig: r, lora_alpha, target_modules, lora_dropout, bias ('none')" },
+  { name: 'merge_lora', type: 'bool', default: true, doc: 'save the LoRA result merged into the weights (Hugging Face model); false: a peft adapter folder (adapter_config.json + adapter_model.safetensors)' },
   { name: 'use_l_lora', type: 'bool', default: false, doc: 'L-LoRA fine-tuning (not supported yet)' },
 ];
 
@@ -57,6 +63,8 @@ export class ImageClassificationFineTuningForCLIP {
   readonly state_dict_load_path: string | null;
   readonly state_dict_save_path: string | null;
   readonly skip_training: boolean;
+  readonly lora: LoraSpec | null;
+  readonly merge_lora: boolean;
   /** Summed loss per step, set by run(). */
   losses: number[] = [];
 
@@ -82,9 +90,9 @@ export class ImageClassificationFineTuningForCLIP {
     this.state_dict_load_path = p.optionalString('state_dict_load_path');
     this.state_dict_save_path = p.optionalString('state_dict_save_path');
     this.skip_training = p.bool('skip_training', false);
-    if (p.bool('use_lora', false) || p.bool('use_l_lora', false)) {
-      throw new UserError(`${NAME}: use_lora / use_l_lora are not supported yet; set them to false for full fine-tuning`);
-    }
+    if (p.bool('use_l_lora', false)) throw new UserError(`${NAME}: use_l_lora (L-LoRA) is not supported yet; set it to false`);
+    this.lora = p.bool('use_lora', false) ? parseLoraConfig(config.lora_config, `${NAME}: lora_config`) : null;
+    this.merge_lora = p.bool('merge_lora', true);
   }
 
   async run(input: PoolInput): Promise<Model> {
@@ -97,15 +105,31 @@ export class ImageClassificationFineTuningForCLIP {
       const missing = keys.filter((k) => !base.stateDict.has(k));
       if (missing.length) throw new UserError(`${NAME}: the pretrained model (${base.source}) is not a CLIP vision model: it lacks ${missing.slice(0, 3).join(', ')}`);
       const weights = new Map(keys.map((k) => [k, base.stateDict.loadF32(k)]));
-      if (this.state_dict_load_path !== null) this.load(this.state_dict_load_path, weights);
-      if (!(this.state_dict_load_path !== null && this.skip_training)) await this.train(pool, cfg, base, weights);
-      const model = this.model(base, weights);
-      if (this.state_dict_save_path !== null) await saveFolder(pool, model, this.state_dict_save_path);
+      const loadPath = this.state_dict_load_path;
+      const lora = this.lora ? this.loraState(cfg, this.lora) : null;
+      if (loadPath !== null) {
+        if (lora && existsSync(loadPath) && isPeftAdapter(loadPath)) readPeftAdapter(loadPath, lora.spec, lora.modules, lora.params, `${NAME}: state_dict_load_path ${loadPath}`);
+        else this.load(loadPath, weights);
+      }
+      if (!(loadPath !== null && this.skip_training)) await this.train(pool, cfg, base, weights, lora);
+      const model = this.model(base, lora ? mergedWeights(weights, lora) : weights);
+      if (this.state_dict_save_path !== null) await this.save(pool, model, base, lora, this.state_dict_save_path);
       return model;
     } catch (e) {
       base.stateDict.close?.();
       throw e;
     }
+  }
+
+  private loraState(cfg: ClipVisionConfig, spec: LoraSpec): LoraState {
+    const modules = loraModules(cfg, spec, `${NAME}: lora_config`);
+    return { spec, modules, params: initLora(modules, spec, this.seed) };
+  }
+
+  /** The result at `dir`: a Hugging Face model folder, or with LoRA and merge_lora false a peft adapter folder. */
+  private async save(pool: BaseModelPool, model: Model, base: Model, lora: LoraState | null, dir: string): Promise<void> {
+    if (lora && !this.merge_lora) await writePeftAdapter(dir, lora.spec, lora.modules, lora.params, base.source);
+    else await saveFolder(pool, model, dir);
   }
 
   /**
@@ -146,16 +170,19 @@ export class ImageClassificationFineTuningForCLIP {
     }
   }
 
-  private async train(pool: BaseModelPool, cfg: ClipVisionConfig, base: Model, weights: Map<string, Float32Array>): Promise<void> {
+  private async train(pool: BaseModelPool, cfg: ClipVisionConfig, base: Model, weights: Map<string, Float32Array>, lora: LoraState | null): Promise<void> {
     const tasks = pool.trainDatasetNames;
     if (tasks.length === 0) throw new UserError(`${NAME}: the model pool has no train_datasets to fine-tune on`);
-    const ctx = await ClipTaskData.open(pool, NAME);
+    const ctx = await ClipTaskData.open(pool, NAME, this.runCtx.cacheDir);
     let session: ClipVisionGradSession | null = null;
     try {
       const heads = await ctx.heads(tasks);
       const loaders: ShuffledBatches[] = [];
       for (const [i, t] of tasks.entries()) loaders.push(await ctx.batches('train_datasets', t, this.batch_size, this.seed + i));
-      session = await ctx.gradSession(cfg, base.stateDict, 'cross_entropy', Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))), heads);
+      session = await ctx.gradSession(cfg, base.stateDict, 'cross_entropy', Math.min(this.batch_size, Math.max(...loaders.map((l) => l.dataset.length))), heads, undefined, lora ?? undefined);
+      // With LoRA only the factors are trained; the frozen weights are still fed (graph inputs).
+      const trained = lora ? lora.params : weights;
+      const dropout = mulberry32(this.seed + 0x10ad);
       const opt = new Adam({ lr: this.learning_rate, weightDecay: this.weight_decay });
       const sched = new CosineAnnealingLR(this.learning_rate, this.num_steps);
       const every = Math.max(1, Math.floor(this.num_steps / 20));
@@ -167,7 +194,8 @@ export class ImageClassificationFineTuningForCLIP {
         let acc: Map<string, Float32Array> | null = null;
         for (const [i, t] of tasks.entries()) {
           const b = await loaders[i]!.nextBatch();
-          const r = await session.run((k) => weights.get(k)!, b.pixels, heads.get(t)!.weights, b.labels);
+          const masks = session.lora?.masks(dropout);
+          const r = await session.run((k) => trained.get(k) ?? masks?.get(k) ?? weights.get(k)!, b.pixels, heads.get(t)!.weights, b.labels);
           if (!Number.isFinite(r.loss)) {
             throw new UserError(`${NAME}: the loss of task ${t} is ${r.loss} at step ${step}; ${lastFinite === null ? 'no finite loss before it' : `the last finite loss was ${lastFinite}`}. Nothing was saved as final; try a smaller learning_rate.`);
           }
@@ -179,15 +207,17 @@ export class ImageClassificationFineTuningForCLIP {
         lastFinite = loss;
         this.losses.push(loss);
         opt.lr = sched.lr;
-        opt.step(weights, acc!);
+        opt.step(trained, acc!);
         sched.step();
         this.runCtx.profiler.record('training step', (performance.now() - started) / 1000);
         if (step === 0 || step === this.num_steps - 1 || (step + 1) % every === 0) {
           this.runCtx.status?.write(`${NAME} step ${step + 1}/${this.num_steps}: loss ${loss.toFixed(4)}, ${(images / ((performance.now() - started) / 1000)).toFixed(1)} images/s\n`);
         }
         if ((step + 1) % this.save_interval === 0 && step + 1 < this.num_steps) {
-          const dir = join(this.state_dict_save_path ? dirname(this.state_dict_save_path) : '.', 'checkpoints', `step=${step}`);
-          await saveFolder(pool, this.model(base, weights, false), dir);
+          // fusion_bench: <log_dir>/checkpoints/step={step}.ckpt (a folder here); without a log dir (library
+          // use), beside state_dict_save_path.
+          const dir = join(this.runCtx.logDir ?? (this.state_dict_save_path ? dirname(this.state_dict_save_path) : '.'), 'checkpoints', `step=${step}`);
+          await this.save(pool, this.model(base, lora ? mergedWeights(weights, lora) : weights, false), base, lora, dir);
         }
       }
     } finally {
@@ -197,19 +227,24 @@ export class ImageClassificationFineTuningForCLIP {
   }
 }
 
+interface LoraState {
+  readonly spec: LoraSpec;
+  readonly modules: readonly LoraModule[];
+  /** The factors, keyed by loraA / loraB. */
+  readonly params: Map<string, Float32Array>;
+}
+
+/** The weights with every adapted Linear weight replaced by W + scaling · B·A. */
+function mergedWeights(weights: ReadonlyMap<string, Float32Array>, lora: LoraState): Map<string, Float32Array> {
+  const out = new Map(weights);
+  for (const m of lora.modules) {
+    const k = `${m.key}.weight`;
+    out.set(k, mergeLora(weights.get(k)!, lora.params.get(loraA(m))!, lora.params.get(loraB(m))!, m, lora.spec.r, lora.spec.scaling));
+  }
+  return out;
+}
+
 /** The model as a Hugging Face folder, written beside `dir` and renamed into place (never half a folder at `dir`). */
 async function saveFolder(pool: BaseModelPool, model: Model, dir: string): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  trackTemp(tmp);
-  try {
-    await pool.saveModel(model, tmp);
-    if (existsSync(dir) && statSync(dir).isDirectory()) rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  } finally {
-    untrackTemp(tmp);
-  }
+  await writeFolderAtomic(dir, (tmp) => pool.saveModel(model, tmp));
 }

@@ -7,7 +7,7 @@
 import { UserError } from '../../errors.js';
 import { loadDatasetOptionsFromCall, loadImageClassificationDataset, type LoadDatasetOptions } from '../../data/index.js';
 import type { ImageClassificationDataset } from '../../data/image-classification.js';
-import { ClipVisionGradSession, type VisionLoss } from '../../grad/clip-vision-grad.js';
+import { ClipVisionGradSession, type VisionGradOptions, type VisionLoss } from '../../grad/clip-vision-grad.js';
 import type { ClipVisionConfig } from '../../models/clip/config.js';
 import type { BaseModelPool } from '../../modelpool/base-pool.js';
 import type { StateDict } from '../../tensor/types.js';
@@ -16,7 +16,9 @@ import { CLIPTokenizer } from '../../models/clip/tokenizer.js';
 import { getClassnamesAndTemplates, hasClassificationTask } from '../../tasks/clip-classification/index.js';
 import { computeZeroShotHead, PretrainedClip, type ZeroShotHead } from '../../taskpool/clip-vision/index.js';
 import { pretrainedPathOf } from '../../taskpool/clip-vision/options.js';
-import { resolveClipDir } from '../../taskpool/clip-vision/pretrained-clip.js';
+import { resolveClipDir, tokenizerIdentity } from '../../taskpool/clip-vision/pretrained-clip.js';
+import { headKey, readCachedHead, writeCachedHead } from '../../taskpool/clip-vision/head-cache.js';
+import type { ClipTextSession } from '../../models/clip/session.js';
 import { mulberry32 } from '../../util/prng.js';
 
 export type DatasetKind = 'train_datasets' | 'test_datasets';
@@ -105,15 +107,21 @@ export class ClipTaskData {
     readonly clip: PretrainedClip,
     readonly processorDir: string,
     readonly processor: CLIPImageProcessor,
+    private readonly cacheDir: string | null,
   ) {}
 
-  static async open(pool: BaseModelPool, owner: string): Promise<ClipTaskData> {
+  /**
+   * `cacheDir` (the run's `path.cache_dir`): zero-shot heads are read from and written to the task pool's
+   * on-disk head cache there, under the same keys, so a method and the evaluation after it compute each
+   * head once.
+   */
+  static async open(pool: BaseModelPool, owner: string, cacheDir: string | null = null): Promise<ClipTaskData> {
     if (!pool.hasPretrained) throw new UserError(`${owner}: the model pool needs a '_pretrained_' CLIP model (its text tower builds the zero-shot heads)`);
     const clip = await PretrainedClip.open(pool.getModelPath('_pretrained_'), `${owner}: modelpool.models._pretrained_`);
     try {
       const spec = pretrainedPathOf(pool.config.processor, 'processor') ?? clip.spec;
       const processorDir = await resolveClipDir(spec);
-      return new ClipTaskData(owner, pool, clip, processorDir, CLIPImageProcessor.fromDir(processorDir));
+      return new ClipTaskData(owner, pool, clip, processorDir, CLIPImageProcessor.fromDir(processorDir), cacheDir);
     } catch (e) {
       clip.close();
       throw e;
@@ -124,14 +132,29 @@ export class ClipTaskData {
   async heads(tasks: readonly string[]): Promise<Map<string, ZeroShotHead>> {
     const unknown = tasks.filter((t) => !hasClassificationTask(t));
     if (unknown.length) throw new UserError(`${this.owner}: no zero-shot head for task${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `'${t}'`).join(', ')} (no class names and templates known by that name)`);
-    const tokenizer = CLIPTokenizer.fromDir(this.processorDir);
-    const text = await this.clip.textSession();
+    const cacheDir = this.cacheDir;
+    const tokId = cacheDir === null ? '' : tokenizerIdentity(this.processorDir);
+    let text: ClipTextSession | null = null;
+    let tokenizer: CLIPTokenizer | null = null;
     try {
       const out = new Map<string, ZeroShotHead>();
-      for (const t of tasks) out.set(t, await computeZeroShotHead(text, tokenizer, await getClassnamesAndTemplates(t)));
+      for (const t of tasks) {
+        const data = await getClassnamesAndTemplates(t);
+        const key = cacheDir === null ? null : headKey({ model: this.clip.identity(), tokenizer: tokId, textConfig: this.clip.textConfig, task: t, classnames: data.classnames, templates: data.templates });
+        const cached = key ? readCachedHead(cacheDir!, key) : null;
+        if (cached && cached.numClasses === data.classnames.length) {
+          out.set(t, cached);
+          continue;
+        }
+        tokenizer ??= CLIPTokenizer.fromDir(this.processorDir);
+        text ??= await this.clip.textSession();
+        const head = await computeZeroShotHead(text, tokenizer, data);
+        out.set(t, head);
+        if (key) writeCachedHead(cacheDir!, key, head);
+      }
       return out;
     } finally {
-      await text.dispose();
+      await text?.dispose();
     }
   }
 
@@ -148,11 +171,11 @@ export class ClipTaskData {
    * A gradient session for the vision tower `sd` under these heads (classes: the largest head), with the
    * pretrained visual_projection and logit_scale; batches of at most `batch` images.
    */
-  async gradSession(cfg: ClipVisionConfig, sd: StateDict, loss: VisionLoss, batch: number, heads: ReadonlyMap<string, ZeroShotHead>, trainable?: (key: string) => boolean): Promise<ClipVisionGradSession> {
+  async gradSession(cfg: ClipVisionConfig, sd: StateDict, loss: VisionLoss, batch: number, heads: ReadonlyMap<string, ZeroShotHead>, trainable?: (key: string) => boolean, lora?: VisionGradOptions['lora']): Promise<ClipVisionGradSession> {
     const projection = this.clip.visualProjection();
     if (projection.shape[1] !== cfg.hiddenSize) throw new UserError(`${this.owner}: the pretrained visual_projection is [${projection.shape.join(', ')}], but the vision tower has hidden_size ${cfg.hiddenSize}`);
     const classes = Math.max(...[...heads.values()].map((h) => h.numClasses));
-    return ClipVisionGradSession.create(cfg, sd, { loss, batch, projection: projection.data, classes, logitScale: this.clip.logitScale(), source: this.owner, ...(trainable ? { trainable } : {}) });
+    return ClipVisionGradSession.create(cfg, sd, { loss, batch, projection: projection.data, classes, logitScale: this.clip.logitScale(), source: this.owner, ...(trainable ? { trainable } : {}), ...(lora ? { lora } : {}) });
   }
 
   close(): void {

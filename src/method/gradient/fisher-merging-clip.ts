@@ -81,7 +81,7 @@ export class FisherMergingForCLIPVisionModel {
       if (missing.length) throw new UserError(`${NAME}: the pretrained model (${base.model.source}) is not a CLIPVisionModel: it lacks ${missing.slice(0, 3).join(', ')}`);
       const keys = all.filter((k) => !this.excluders.some((r) => r.test(k)));
       const tasks = finetuned.map((m) => m.name);
-      ctx = await ClipTaskData.open(pool, NAME);
+      ctx = await ClipTaskData.open(pool, NAME, this.runCtx.cacheDir);
       const heads = await ctx.heads(tasks);
       session = await ctx.gradSession(cfg, base.model.stateDict, 'fisher', Math.min(this.batch_size, this.num_fisher_examples), heads, (k) => keys.includes(k));
       // Every task's train set is opened (and checked) before the first Fisher is computed.

@@ -32,6 +32,11 @@ export interface EncoderContext {
   readonly additiveMask?: string;
   /** 'fused': int32 [batch, seq] key padding mask (1 keep, 0 masked). */
   readonly maskIndex?: string;
+  /**
+   * Told the input of every nn.Linear (module name, the 2-D value [batch*seq, in], in): where RegMean
+   * taps the activations. q/k/v share one value.
+   */
+  readonly linearInput?: (module: string, value: string, inDim: number) => void;
 }
 
 /** Wraps a shape-tensor factory so that each shape is added to the graph at most once, when first used. */
@@ -54,7 +59,14 @@ export function layerNorm(g: GraphBuilder, w: WeightReader, prefix: string, x: s
 export function linear(g: GraphBuilder, w: WeightReader, prefix: string, x: string, inDim: number, outDim: number, bias = true): string {
   const inputs = [x, w.param(g, `${prefix}.weight`, [outDim, inDim])];
   if (bias) inputs.push(w.param(g, `${prefix}.bias`, [outDim]));
-  return g.node('Gemm', inputs, { transB: 1 });
+  return adapted(g, w, prefix, x, g.node('Gemm', inputs, { transB: 1 }));
+}
+
+/** `y` (the output of Linear `module` on `x`) plus the reader's adapter term for it, times `scale`. */
+function adapted(g: GraphBuilder, w: WeightReader, module: string, x: string, y: string, scale?: number): string {
+  const delta = w.linearAdapter?.(g, module, x);
+  if (!delta) return y;
+  return g.node('Add', [y, scale === undefined ? delta : g.node('Mul', [delta, g.floats('scale', [Math.fround(scale)])])]);
 }
 
 function activation(g: GraphBuilder, act: ClipActivation, x: string): string {
@@ -99,14 +111,15 @@ function attentionPlain(g: GraphBuilder, w: WeightReader, p: string, x: string, 
   const qkv = g.node('Gemm', [x, wqkv, bqkv], { transB: 1 });
   const [q, k, v] = g.nodeOutputs('Split', [qkv, g.int64s('split', [d, d, d])], { axis: 1 }, { outputs: 3 });
   const heads = (t: string, perm: number[]) => g.node('Transpose', [g.node('Reshape', [t, ctx.shape('bshd')])], { perm });
-  const qh = heads(q!, [0, 2, 1, 3]);
-  const kt = heads(k!, [0, 2, 3, 1]);
-  const vh = heads(v!, [0, 2, 1, 3]);
+  const qh = heads(adapted(g, w, `${p}.q_proj`, x, q!, s), [0, 2, 1, 3]);
+  const kt = heads(adapted(g, w, `${p}.k_proj`, x, k!), [0, 2, 3, 1]);
+  const vh = heads(adapted(g, w, `${p}.v_proj`, x, v!), [0, 2, 1, 3]);
   let scores = g.node('MatMul', [qh, kt]);
   if (ctx.additiveMask) scores = g.node('Add', [scores, ctx.additiveMask]);
   const probs = g.node('Softmax', [scores], { axis: -1 });
   const ctxh = g.node('MatMul', [probs, vh]);
   const merged = g.node('Reshape', [g.node('Transpose', [ctxh], { perm: [0, 2, 1, 3] }), g.int64s('shape_nd', [-1, d])]);
+  ctx.linearInput?.(`${p}.out_proj`, merged, d);
   return linear(g, w, `${p}.out_proj`, merged, d, d);
 }
 
@@ -125,6 +138,7 @@ function attentionFused(g: GraphBuilder, w: WeightReader, p: string, x: string, 
   if (ctx.causal) attrs.unidirectional = 1;
   const out = g.node('Attention', inputs, attrs, { domain: 'com.microsoft' });
   const out2 = g.node('Reshape', [out, g.int64s('shape_nd', [-1, d])]);
+  ctx.linearInput?.(`${p}.out_proj`, out2, d);
   return linear(g, w, `${p}.out_proj`, out2, d, d);
 }
 
@@ -138,13 +152,17 @@ export function addEncoderLayers(g: GraphBuilder, w: WeightReader, prefix: strin
   for (let i = 0; i < count; i++) {
     const p = `${prefix}.layers.${i}`;
     const attnIn = layerNorm(g, w, `${p}.layer_norm1`, h, d, c.layerNormEps);
+    for (const n of ['q', 'k', 'v']) ctx.linearInput?.(`${p}.self_attn.${n}_proj`, attnIn, d);
     const attn = ctx.attention === 'fused'
       ? attentionFused(g, w, `${p}.self_attn`, attnIn, c, ctx)
       : attentionPlain(g, w, `${p}.self_attn`, attnIn, c, ctx);
     h = g.node('Add', [h, attn]);
     const mlpIn = layerNorm(g, w, `${p}.layer_norm2`, h, d, c.layerNormEps);
+    ctx.linearInput?.(`${p}.mlp.fc1`, mlpIn, d);
     const fc1 = linear(g, w, `${p}.mlp.fc1`, mlpIn, d, c.intermediateSize);
-    const fc2 = linear(g, w, `${p}.mlp.fc2`, activation(g, c.hiddenAct, fc1), c.intermediateSize, d);
+    const act = activation(g, c.hiddenAct, fc1);
+    ctx.linearInput?.(`${p}.mlp.fc2`, act, c.intermediateSize);
+    const fc2 = linear(g, w, `${p}.mlp.fc2`, act, c.intermediateSize, d);
     h = g.node('Add', [h, fc2]);
   }
   return h;
@@ -174,14 +192,15 @@ export function addClsOnlyLayer(g: GraphBuilder, w: WeightReader, prefix: string
   const kv = g.node('Gemm', [xn, kvW, kvB], { transB: 1 });
   const [k, v] = g.nodeOutputs('Split', [kv, g.int64s('split', [d, d])], { axis: 1 }, { outputs: 2 });
   const bshd = g.int64s('shape_bshd', [-1, tokens, heads, hd]);
-  const kt = g.node('Transpose', [g.node('Reshape', [k!, bshd])], { perm: [0, 2, 3, 1] });
-  const vh = g.node('Transpose', [g.node('Reshape', [v!, bshd])], { perm: [0, 2, 1, 3] });
+  const kt = g.node('Transpose', [g.node('Reshape', [adapted(g, w, `${a}.k_proj`, xn, k!), bshd])], { perm: [0, 2, 3, 1] });
+  const vh = g.node('Transpose', [g.node('Reshape', [adapted(g, w, `${a}.v_proj`, xn, v!), bshd])], { perm: [0, 2, 1, 3] });
 
   // The query of the CLS token, scaled as in attentionPlain.
   const s = hd ** -0.5;
   const wq = w.stacked(g, `${a}.q.weight`, [part('q', 'weight', [d, d], s)]);
   const bq = w.stacked(g, `${a}.q.bias`, [part('q', 'bias', [d], s)]);
-  const q = g.node('Gemm', [clsRows(xn), wq, bq], { transB: 1 });
+  const clsIn = clsRows(xn);
+  const q = adapted(g, w, `${a}.q_proj`, clsIn, g.node('Gemm', [clsIn, wq, bq], { transB: 1 }), s);
   const qh = g.node('Transpose', [g.node('Reshape', [q, g.int64s('shape_b1hd', [-1, 1, heads, hd])])], { perm: [0, 2, 1, 3] });
   const probs = g.node('Softmax', [g.node('MatMul', [qh, kt])], { axis: -1 });
   const ctx = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vh])], { perm: [0, 2, 1, 3] }), g.int64s('shape_nd', [-1, d])]);

@@ -1,15 +1,24 @@
 /**
- * CLIP towers running on onnxruntime-node: the ONNX model is built in memory from a StateDict (no temp
- * files) and handed to an InferenceSession with every core and full graph optimisation.
+ * CLIP towers running on onnxruntime-node: the ONNX model is built from a StateDict and handed to an
+ * InferenceSession with every core and full graph optimisation. The model bytes hold the graph only; the
+ * weights go to onnxruntime as external data (createFromGraph), never joined into one protobuf buffer,
+ * and nothing of them is ours once the session exists.
  */
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../errors.js';
+import { ensureDir } from '../../util/ensure-dir.js';
+import { trackTemp, untrackTemp } from '../../util/cleanup.js';
+import { MemoryStateDict } from '../../tensor/memory-state-dict.js';
 import type { StateDict } from '../../tensor/types.js';
+import type { GraphBuilder } from '../../onnx/graph-builder.js';
+import type { Profiler } from '../../util/profiler.js';
 import type { ClipTextConfig, ClipVisionConfig } from './config.js';
 import type { AttentionImpl } from './encoder-graph.js';
-import { buildClipTextGraph, TEXT_ATTENTION_MASK, TEXT_EMBEDS, TEXT_HIDDEN, TEXT_INPUT_IDS, TEXT_POOLED } from './text-graph.js';
-import { buildClipVisionGraph, VISION_EMBEDS, VISION_HIDDEN, VISION_INPUT, VISION_POOLED } from './vision-graph.js';
+import { clipTextGraph, TEXT_ATTENTION_MASK, TEXT_EMBEDS, TEXT_HIDDEN, TEXT_INPUT_IDS, TEXT_POOLED } from './text-graph.js';
+import { clipVisionGraph, VISION_EMBEDS, VISION_HIDDEN, VISION_INPUT, VISION_POOLED } from './vision-graph.js';
 
 export interface ClipSessionOptions {
   /** Bias-free projection weight [projection_dim, hidden] (visual_projection.weight / text_projection.weight). */
@@ -28,6 +37,72 @@ export interface ClipSessionOptions {
   readonly source?: string;
   /** Further onnxruntime session options (e.g. `extra` config entries); they override the defaults above. */
   readonly ortOptions?: ort.InferenceSession.SessionOptions;
+  /** Where to record the 'prepare tower weights' and 'create onnxruntime session' times. */
+  readonly profiler?: Profiler;
+  /**
+   * Folder for the scratch weights file of a state dict not in memory (default: the system's temp
+   * folder; the task pool gives the run's cache folder, as /tmp may be a tmpfs held in memory); null hands
+   * every weight over in memory instead (one more copy of the weights at peak).
+   */
+  readonly weightsDir?: string | null;
+}
+
+/** What creating a session took, in seconds: loading and laying out the weights, then onnxruntime's part. */
+export interface SessionTimings {
+  readonly weightsS: number;
+  readonly createS: number;
+}
+
+/**
+ * Creates the session from the graph with its weights as external data, so that no copy of all the
+ * weights is ever held by us beside onnxruntime's:
+ *  - a state dict already in memory hands its arrays over as in-memory external data, uncopied
+ *    (onnxruntime copies them into its own memory; a test checks this);
+ *  - any other (a checkpoint on disk, a merge computed on demand) is written tensor by tensor into a
+ *    scratch file that onnxruntime reads, then deleted: at most one tensor is in our memory at a time.
+ */
+async function createFromGraph(g: GraphBuilder, sd: StateDict, opts: ClipSessionOptions): Promise<{ session: ort.InferenceSession; timings: SessionTimings }> {
+  let t0 = performance.now();
+  let source: { model: Uint8Array | string; externalData?: { path: string; data: Uint8Array }[]; dir?: string };
+  if (sd instanceof MemoryStateDict || opts.weightsDir === null) {
+    const { model, weights } = g.buildExternal();
+    source = { model, externalData: weights.map((w) => ({ path: w.path, data: w.data })) };
+  } else {
+    const parent = opts.weightsDir ?? tmpdir();
+    if (opts.weightsDir) ensureDir(parent, 'the folder for ONNX scratch weights');
+    const dir = mkdtempSync(join(parent, 'fusion-bench-onnx-'));
+    // An interrupted run removes it too (Ctrl-C, SIGTERM).
+    trackTemp(dir);
+    try {
+      source = { model: g.writeExternal(dir), dir };
+    } catch (e) {
+      removeScratch(dir);
+      throw new UserError(`could not write the ONNX model's weights under ${dir}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const weightsS = (performance.now() - t0) / 1000;
+  opts.profiler?.record('prepare tower weights', weightsS);
+  t0 = performance.now();
+  let session: ort.InferenceSession;
+  try {
+    const options = sessionOptions(opts);
+    session = await createSession(source.model, source.externalData ? { ...options, externalData: source.externalData } : options);
+  } finally {
+    if (source.dir) removeScratch(source.dir);
+  }
+  const createS = (performance.now() - t0) / 1000;
+  opts.profiler?.record('create onnxruntime session', createS);
+  return { session, timings: { weightsS, createS } };
+}
+
+/** Best effort: a file onnxruntime still maps cannot be deleted on Windows (it goes with the temp folder). */
+function removeScratch(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    untrackTemp(dir);
+  } catch {
+    // left for the system's temp cleanup
+  }
 }
 
 export interface ClipOutputs {
@@ -65,9 +140,9 @@ function unknownProviders(names: string[]): string {
 ort.env.logLevel = 'fatal';
 
 /** A session, with a provider that cannot start reported as what to do about it. */
-export async function createSession(model: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(model, options);
+    return await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
     const providers = (options.executionProviders ?? []).map(String).filter((p) => p !== 'cpu');
@@ -116,12 +191,11 @@ function outputsOf(r: ort.InferenceSession.ReturnType, pooled: string, embeds: s
 }
 
 export class ClipVisionSession {
-  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipVisionConfig) {}
+  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipVisionConfig, readonly timings: SessionTimings) {}
 
   static async create(config: ClipVisionConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipVisionSession> {
-    const model = buildClipVisionGraph(config, stateDict, opts);
-    const session = await createSession(model, sessionOptions(opts));
-    return new ClipVisionSession(session, config);
+    const { session, timings } = await createFromGraph(clipVisionGraph(config, stateDict, opts), stateDict, opts);
+    return new ClipVisionSession(session, config, timings);
   }
 
   /** Values per image in `pixelValues` ([batch, channels, image_size, image_size], row-major). */
@@ -147,12 +221,11 @@ export class ClipVisionSession {
 }
 
 export class ClipTextSession {
-  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipTextConfig) {}
+  private constructor(private readonly session: ort.InferenceSession, readonly config: ClipTextConfig, readonly timings: SessionTimings) {}
 
   static async create(config: ClipTextConfig, stateDict: StateDict, opts: ClipSessionOptions = {}): Promise<ClipTextSession> {
-    const model = buildClipTextGraph(config, stateDict, opts);
-    const session = await createSession(model, sessionOptions(opts));
-    return new ClipTextSession(session, config);
+    const { session, timings } = await createFromGraph(clipTextGraph(config, stateDict, opts), stateDict, opts);
+    return new ClipTextSession(session, config, timings);
   }
 
   /**

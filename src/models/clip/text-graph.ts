@@ -38,13 +38,18 @@ export interface TextTowerValues {
 }
 
 export function buildClipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: TextGraphOptions = {}): Uint8Array {
+  return clipTextGraph(cfg, sd, opts).build();
+}
+
+/** The text tower as a GraphBuilder with its outputs marked (weights still lazy), to build either way. */
+export function clipTextGraph(cfg: ClipTextConfig, sd: StateDict, opts: TextGraphOptions = {}): GraphBuilder {
   const g = new GraphBuilder('clip_text');
   const t = addClipTextTower(g, new WeightReader(sd, opts.source ?? 'text checkpoint'), cfg, opts);
   const d = cfg.hiddenSize;
   if (t.hidden) g.output(t.hidden, TEXT_HIDDEN, DataType.FLOAT, ['batch', 'sequence', d]);
   g.output(t.pooled, TEXT_POOLED, DataType.FLOAT, ['batch', d]);
   if (t.embeds && opts.projection) g.output(t.embeds, TEXT_EMBEDS, DataType.FLOAT, ['batch', opts.projection.length / d]);
-  return g.build();
+  return g;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface VisionGraphOptions {
   readonly lastHiddenState?: boolean;
   /** Names the checkpoint in error messages. */
   readonly source?: string;
+  /** Told the input of every nn.Linear of the encoder (see EncoderContext); every layer then runs on all tokens. */
+  readonly linearInput?: (module: string, value: string, inDim: number) => void;
 }
 
 /** The values addClipVisionTower adds. */
@@ -37,6 +39,11 @@ export const VISION_EMBEDS = 'image_embeds';
 export const VISION_HIDDEN = 'last_hidden_state';
 
 export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGraphOptions = {}): Uint8Array {
+  return clipVisionGraph(cfg, sd, opts).build();
+}
+
+/** The vision tower as a GraphBuilder with its outputs marked (weights still lazy), to build either way. */
+export function clipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts: VisionGraphOptions = {}): GraphBuilder {
   const g = new GraphBuilder('clip_vision');
   const w = new WeightReader(sd, opts.source ?? 'vision checkpoint');
   const v = addClipVisionTower(g, w, cfg, opts);
@@ -44,7 +51,7 @@ export function buildClipVisionGraph(cfg: ClipVisionConfig, sd: StateDict, opts:
   if (v.hidden) g.output(v.hidden, VISION_HIDDEN, DataType.FLOAT, ['batch', (cfg.imageSize / cfg.patchSize) ** 2 + 1, d]);
   g.output(v.pooled, VISION_POOLED, DataType.FLOAT, ['batch', d]);
   if (v.embeds && opts.projection) g.output(v.embeds, VISION_EMBEDS, DataType.FLOAT, ['batch', opts.projection.length / d]);
-  return g.build();
+  return g;
 }
 
 /**
@@ -100,10 +107,11 @@ export function addClipVisionTower(g: GraphBuilder, w: WeightReader, cfg: ClipVi
       ? g.int64s('shape_bsd', [-1, tokens, d])
       : g.int64s('shape_bshd', [-1, tokens, heads, d / heads])),
     causal: false,
+    ...(opts.linearInput ? { linearInput: opts.linearInput } : {}),
   } as const;
   let clsOut: string;
   let hidden3: string | undefined;
-  if (opts.lastHiddenState || cfg.numHiddenLayers === 0) {
+  if (opts.lastHiddenState || opts.linearInput || cfg.numHiddenLayers === 0) {
     const hidden = addEncoderLayers(g, w, `${prefix}.encoder`, pre, cfg, ctx);
     hidden3 = g.node('Reshape', [hidden, g.int64s('shape', [-1, tokens, d])]);
     clsOut = g.node('Gather', [hidden3, g.int64s('cls_index', [0], [])], { axis: 1 });

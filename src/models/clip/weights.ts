@@ -5,6 +5,7 @@
 import { UserError } from '../../errors.js';
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
+import { MemoryStateDict } from '../../tensor/memory-state-dict.js';
 import type { StateDict } from '../../tensor/types.js';
 
 /** Rows of a checkpoint tensor in a stacked weight, optionally multiplied by `scale` in float32. */
@@ -14,8 +15,17 @@ export interface StackedPart {
   readonly scale?: number;
 }
 
+/**
+ * A term added to the output of a Linear module of the graph (LoRA): given the module's key (e.g.
+ * 'vision_model.encoder.layers.0.self_attn.q_proj') and its input x [rows, in], returns a value
+ * [rows, out], or null to leave the module as it is.
+ */
+export type LinearAdapter = (g: GraphBuilder, module: string, x: string) => string | null;
+
 export class WeightReader {
   private readonly inputs = new Map<string, readonly number[]>();
+  /** Set by gradient graphs that train adapters; the inference graphs leave it unset. */
+  linearAdapter: LinearAdapter | null = null;
 
   /**
    * `asInputs`: every checkpoint tensor the graph uses becomes a graph input named by its key (fed at run
@@ -69,9 +79,15 @@ export class WeightReader {
     }
   }
 
-  /** Checks `name` now and returns a loader for later (graph weights are loaded while the model is written). */
+  /**
+   * Checks `name` now and returns a loader for later (graph weights are loaded while the model is
+   * written). What the loader returns is only read, never modified: a tensor already in memory is
+   * returned as is rather than copied (onnxruntime copies initializers into its own memory).
+   */
   lazy(name: string, shape: readonly number[]): () => Float32Array {
     this.check(name, shape);
+    const sd = this.sd;
+    if (sd instanceof MemoryStateDict) return () => sd.get(name).data;
     return () => this.read(name, shape);
   }
 

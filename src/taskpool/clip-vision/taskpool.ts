@@ -4,9 +4,9 @@
  * `path.cache_dir`); the evaluated tower's pooled output goes through the pretrained `visual_projection`
  * and `logit_scale`. One onnxruntime session per evaluated model, fed `batch_size` images at a time.
  *
- * Preprocessing is not overlapped with inference: onnxruntime-node runs a session synchronously on the
- * main thread (its async `run` only defers to setImmediate), so an in-thread prefetch would gain nothing;
- * overlapping needs a worker thread for decoding and resizing.
+ * onnxruntime-node runs a session synchronously on the main thread (its async `run` only defers to
+ * setImmediate), so the next batch is decoded and preprocessed on a second thread meanwhile
+ * (preprocess-thread.ts) when the evaluation is long enough to repay starting it (usePreprocessThread).
  */
 import { UserError } from '../../errors.js';
 import { loadImageClassificationDataset, type ImageClassificationDataset } from '../../data/index.js';
@@ -21,7 +21,8 @@ import type { RunInfoSource, TaskPool } from '../types.js';
 import { runContext, type RunContext } from '../../run-context.js';
 import { getClassnamesAndTemplates } from '../../tasks/clip-classification/index.js';
 import { createProgress } from '../../util/progress.js';
-import { imageBatches, type ImageCounts } from './batches.js';
+import { canPipeline, imageBatches, pipelinedImageBatches, type ImageCounts } from './batches.js';
+import { preprocessThread, usePreprocessThread } from './preprocess-thread.js';
 import { headKey, readCachedHead, writeCachedHead } from './head-cache.js';
 import { sharedImageCache } from './image-cache.js';
 import { diskCrops } from './disk-crops.js';
@@ -81,6 +82,8 @@ export class CLIPVisionModelTaskPool implements TaskPool {
   headsFromMemory = 0;
   /** Crops put in the sweep's store from the on-disk cache (src/taskpool/clip-vision/disk-crops.ts). */
   cropsFromDisk = 0;
+  /** Task evaluations whose images were preprocessed on the preprocessing thread. */
+  pipelinedTasks = 0;
   private ctx: RunContext;
 
   constructor(config: CLIPVisionModelTaskPoolConfig, ctx: RunContext = runContext()) {
@@ -132,7 +135,7 @@ export class CLIPVisionModelTaskPool implements TaskPool {
 
     const results: [string, TaskResult][] = [];
     const build = (m: Model, withProjection = true) => this.ctx.profiler.time('build vision session', async () => {
-      const s = await ClipVisionSession.create(this.visionConfigOf(m, clip), m.stateDict, { projection: withProjection ? projection.data : undefined, source: m.source });
+      const s = await ClipVisionSession.create(this.visionConfigOf(m, clip), m.stateDict, { projection: withProjection ? projection.data : undefined, source: m.source, profiler: this.ctx.profiler, ...(this.ctx.cacheDir ? { weightsDir: this.ctx.cacheDir } : {}) });
       this.stats.visionSessionsBuilt++;
       return s;
     });
@@ -201,7 +204,11 @@ export class CLIPVisionModelTaskPool implements TaskPool {
     const size = session.config.imageSize;
     const bar = createProgress({ label: `Evaluating ${task}`, total: end, unit: 'images', stream: this.ctx.status ?? undefined, quiet: this.ctx.status === null });
     try {
-      for await (const b of imageBatches(ds, processor, { batchSize: bs, end, cache, counts: this.images })) {
+      const batchOpts = { batchSize: bs, end, cache, counts: this.images };
+      const thread = canPipeline(ds, processor) && usePreprocessThread(end, bs) ? preprocessThread() : null;
+      if (thread) this.pipelinedTasks++;
+      const batches = thread ? pipelinedImageBatches(ds, processor, batchOpts, thread) : imageBatches(ds, processor, batchOpts);
+      for await (const b of batches) {
         if (b.dims[1] !== session.config.numChannels || b.dims[2] !== size || b.dims[3] !== size) {
           throw new UserError(`${WHERE}: ${ds.name} preprocesses to ${b.dims[2]}x${b.dims[3]} images, but the vision model takes ${size}x${size}; check data_processor (its crop_size) against the model's image_size`);
         }

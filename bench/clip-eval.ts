@@ -1,0 +1,153 @@
+/**
+ * A CLIP ViT-B/32 vision tower (seeded random weights from safetensors files on disk, as a sweep's merged
+ * models are) evaluated the way the task pool does, printing JSON:
+ *  - session: weights preparation and onnxruntime's create, for the first model of the process and for a
+ *    second one with other weights (same graph: a sweep's case);
+ *  - the tower alone on a ready pixel tensor (images/s), and end to end over a parquet data set of JPEGs
+ *    (decode, CLIPImageProcessor at openai/clip-vit-base-patch32's settings, tower), preprocessing on the
+ *    main thread (serial) and on the preprocessing thread (threaded; and with the crops already in the
+ *    in-memory crop cache, as in a sweep's later jobs), with their ratios to the tower;
+ *    the modes take turns for `--rounds` rounds and each reports its best round;
+ *  - the process's peak RSS over the weights' bytes (the random checkpoints are streamed to disk first,
+ *    one tensor at a time, so the peak is the evaluation's).
+ * Usage: node dist/bench/clip-eval.js [--batch 16] [--images 192] [--rounds 2] [--threads N] [--image 256x320]
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import jpeg from 'jpeg-js';
+import { loadImageClassificationDataset } from '../src/data/load.js';
+import { clipVisionConfigFrom } from '../src/models/clip/config.js';
+import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
+import { ClipVisionSession } from '../src/models/clip/session.js';
+import { openCheckpoint } from '../src/tensor/checkpoint.js';
+import { imageBatches, pipelinedImageBatches } from '../src/taskpool/clip-vision/batches.js';
+import { ImageCropCache } from '../src/taskpool/clip-vision/image-cache.js';
+import { preprocessThread } from '../src/taskpool/clip-vision/preprocess-thread.js';
+import { writeHfParquetDataset } from '../test/helpers/datasets.js';
+import { writeRandomClipVisionModel } from './lib/random-model.js';
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '16' },
+    images: { type: 'string', default: '192' },
+    rounds: { type: 'string', default: '2' },
+    threads: { type: 'string' },
+    image: { type: 'string', default: '256x320' },
+  },
+});
+const batch = Number(values.batch);
+const nImages = Number(values.images);
+const rounds = Number(values.rounds);
+const threads = values.threads ? Number(values.threads) : availableParallelism();
+const [imgH, imgW] = values.image.split('x').map(Number) as [number, number];
+const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
+
+const dir = mkdtempSync(join(tmpdir(), 'fb-bench-clip-eval-'));
+try {
+  const models = [1, 2].map((seed) => {
+    const d = join(dir, `model-${seed}`);
+    mkdirSync(d);
+    const w = writeRandomClipVisionModel(d, { seed, projectionDim: 512 });
+    return { dir: d, bytes: w.totalBytes };
+  });
+  const config = clipVisionConfigFrom({ model_type: 'clip_vision_model' });
+  // visual_projection comes from the pretrained CLIPModel in the task pool; any [512, 768] matrix here.
+  const projection = new Float32Array(512 * config.hiddenSize).map((_, i) => Math.sin(i) * 0.03);
+
+  // A data set of JPEGs in the Hugging Face parquet layout.
+  let s = 7;
+  const jpegs = Array.from({ length: nImages }, (_, k) => {
+    const data = new Uint8Array(imgH * imgW * 4);
+    for (let i = 0; i < data.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      data[i] = (((i >> 2) % imgW) + (((i >> 2) / imgW) | 0) + k * 7 + (s >>> 29)) & 255;
+    }
+    return new Uint8Array(jpeg.encode({ data, width: imgW, height: imgH }, 90).data);
+  });
+  writeHfParquetDataset(join(dir, 'data'), { split: 'test', images: jpegs, labels: jpegs.map((_, i) => i % 10), rowGroupSize: 64 });
+  const ds = await loadImageClassificationDataset({ path: join(dir, 'data'), split: 'test' });
+  const processor = CLIPImageProcessor.fromConfig({
+    crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'CLIPFeatureExtractor',
+    image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711], resample: 3, size: 224,
+  });
+  const rssBeforeSessions = maxRssMB();
+
+  const open = async (m: { dir: string }) => {
+    const t = performance.now();
+    const c0 = process.cpuUsage();
+    const sd = openCheckpoint(join(m.dir, 'model.safetensors'));
+    const session = await ClipVisionSession.create(config, sd, { projection, threads });
+    sd.close?.();
+    const c = process.cpuUsage(c0);
+    return { session, totalS: (performance.now() - t) / 1000, cpuS: (c.user + c.system) / 1e6 };
+  };
+  const first = await open(models[0]!);
+  await first.session.dispose();
+  const reuse = await open(models[1]!);
+  const session = reuse.session;
+  const timing = (o: { session: ClipVisionSession; totalS: number; cpuS: number }) => ({
+    weights_s: +o.session.timings.weightsS.toFixed(3),
+    create_s: +o.session.timings.createS.toFixed(3),
+    total_s: +o.totalS.toFixed(3),
+    // CPU time of all threads: on a machine shared with other load, what the wall time would be alone (or less).
+    cpu_s: +o.cpuS.toFixed(3),
+  });
+
+  const pixels = new Float32Array(batch * session.imageValues).map((_, i) => Math.sin(i * 0.01) * 1.5);
+  const tower = async () => {
+    for (let done = 0; done < nImages; done += batch) {
+      const n = Math.min(batch, nImages - done);
+      await session.run(pixels.subarray(0, n * session.imageValues), n);
+    }
+  };
+  const thread = preprocessThread()!;
+  const checksum = { serial: 0, threaded: 0, cached: 0 };
+  // A sweep's later jobs: the crops are in the in-memory cache (filled by the warm-up), only normalised.
+  const crops = { store: new ImageCropCache(2 ** 30), key: 'bench' };
+  const endToEnd = (mode: 'serial' | 'threaded' | 'cached') => async () => {
+    const opts = { batchSize: batch, end: nImages, cache: mode === 'cached' ? crops : null, counts: { decoded: 0, fromMemory: 0 } };
+    const batches = mode === 'serial' ? imageBatches(ds, processor, opts) : pipelinedImageBatches(ds, processor, opts, thread);
+    let sum = 0;
+    for await (const b of batches) sum += (await session.run(b.pixelValues, b.count)).embeds![0]!;
+    checksum[mode] = sum;
+  };
+  await session.run(pixels, batch); // warm-up: arena growth, kernel selection
+  await endToEnd('cached')(); // starts the thread, as the first evaluation of a process does, and keeps the crops
+  const modes = { tower, serial: endToEnd('serial'), threaded: endToEnd('threaded'), cached: endToEnd('cached') } as const;
+  const best: Record<keyof typeof modes, number> = { tower: Infinity, serial: Infinity, threaded: Infinity, cached: Infinity };
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(modes) as [keyof typeof modes, () => Promise<void>][]) {
+      const t = performance.now();
+      await fn();
+      best[name] = Math.min(best[name], (performance.now() - t) / 1000);
+    }
+  }
+  await session.dispose();
+  const rate = (sec: number) => +(nImages / sec).toFixed(2);
+  const weightsBytes = models[0]!.bytes;
+  const peak = maxRssMB();
+  console.log(JSON.stringify({
+    bench: 'clip-eval',
+    model: 'ViT-B/32 (random weights, float32 safetensors on disk), 224 px, with a visual projection',
+    data: `${nImages} JPEG ${imgW}x${imgH} (quality 90), CLIPImageProcessor openai224, batch ${batch}`,
+    threads,
+    session_first: timing(first),
+    session_reuse: timing(reuse),
+    tower_images_per_s: rate(best.tower),
+    end_to_end_serial_images_per_s: rate(best.serial),
+    end_to_end_threaded_images_per_s: rate(best.threaded),
+    end_to_end_threaded_crops_cached_images_per_s: rate(best.cached),
+    ratio_serial: +(best.tower / best.serial).toFixed(3),
+    ratio_threaded: +(best.tower / best.threaded).toFixed(3),
+    ratio_threaded_crops_cached: +(best.tower / best.cached).toFixed(3),
+    same_outputs: checksum.serial === checksum.threaded && checksum.serial === checksum.cached,
+    weights_mb: +(weightsBytes / 2 ** 20).toFixed(0),
+    peak_rss_mb_before_sessions: +rssBeforeSessions.toFixed(0),
+    peak_rss_mb: +peak.toFixed(0),
+    peak_rss_over_weights: +((peak * 2 ** 20) / weightsBytes).toFixed(2),
+  }, null, 2));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
