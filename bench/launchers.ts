@@ -6,11 +6,14 @@
  * overhead per job — (wall − sequential wall ÷ workers) ÷ jobs: what running elsewhere costs over a
  * perfectly shared-out sequential sweep. Every sweep must give the same summary rows. The runs are
  * interleaved (sequential, joblib, …, then again), so that a shared machine's load falls on all alike.
- * Usage: node dist/bench/launchers.js [runs=1] [launchers=sequential,joblib_2,submitit_slurm]
+ * An untimed sequential sweep runs first, so that every timed sweep finds the same on-disk caches under
+ * the working folder's outputs/cache (zero-shot heads, preprocessed image crops). Each sweep's 1-minute
+ * load average (os.loadavg) is printed beside its time: on a shared machine, compare passes at low load.
+ * Usage: node dist/bench/launchers.js [runs=1] [launchers=sequential,joblib_2,submitit_local,submitit_slurm]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +44,8 @@ function sweep(dir: string, name: string, extra: string[]): { wall_s: number; ro
 const launchers: { name: string; workers: number; args: string[]; skip: string | null }[] = [
   { name: 'sequential', workers: 1, args: [], skip: null },
   { name: 'joblib_2', workers: 2, args: ['hydra/launcher=joblib', 'hydra.launcher.n_jobs=2'], skip: null },
+  // one core a job: two job processes at a time on two cores
+  { name: 'submitit_local', workers: 2, args: ['hydra/launcher=submitit_local', 'hydra.launcher.cpus_per_task=1'], skip: null },
   { name: 'submitit_slurm', workers: 2, args: ['hydra/launcher=submitit_slurm', 'hydra.launcher.cpus_per_task=1'], skip: slurmAnswers() },
 ];
 
@@ -49,13 +54,14 @@ try {
   const results: Record<string, unknown> = {};
   const active = launchers.filter((l) => chosen === null || chosen.includes(l.name));
   const walls = new Map<string, number[]>(active.map((l) => [l.name, []]));
-  let reference: string | null = null;
+  const loads = new Map<string, number[]>(active.map((l) => [l.name, []]));
+  const reference = sweep(dir, 'warm-up', []).rows;
   for (let i = 0; i < runs; i++) {
     for (const l of active) {
       if (l.skip !== null) continue;
+      loads.get(l.name)!.push(loadavg()[0]!);
       const s = sweep(dir, `${l.name}-${i}`, l.args);
-      reference ??= s.rows;
-      if (s.rows !== reference) throw new Error(`${l.name}: the summary rows differ from the first sweep's`);
+      if (s.rows !== reference) throw new Error(`${l.name}: the summary rows differ from the sequential sweep's`);
       walls.get(l.name)!.push(s.wall_s);
     }
   }
@@ -71,6 +77,7 @@ try {
       workers: l.workers,
       wall_s: +wall.toFixed(2),
       wall_runs_s: w.map((x) => +x.toFixed(2)),
+      load1_runs: loads.get(l.name)!.map((x) => +x.toFixed(2)),
       speedup_over_sequential: +(seqWall / wall).toFixed(2),
       overhead_per_job_s: +((wall - seqWall / l.workers) / JOBS).toFixed(3),
     };

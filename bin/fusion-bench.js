@@ -14,11 +14,11 @@ const argv = process.argv.slice(2);
 const root = join(__dirname, '..');
 const bundleDir = join(root, 'dist', 'src', '_bundle');
 
-/** The bundle's manifest when every module it was built from is unchanged since; else null. */
-function freshManifest() {
+/** A bundle's manifest when every module it was built from is unchanged since; else null. */
+function freshManifest(name = 'manifest.json') {
   if (process.env.FUSION_BENCH_NO_BUNDLE === '1') return null;
   try {
-    const m = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
+    const m = JSON.parse(readFileSync(join(bundleDir, name), 'utf8'));
     for (const [p, mtime, size] of m.inputs) {
       const s = statSync(`${root}/${p}`);
       if (s.mtimeMs !== mtime || s.size !== size) return null;
@@ -32,9 +32,11 @@ function freshManifest() {
 /**
  * Loads the CommonJS bundle with V8's code cache (cli.cjs.v8cache: compiled code of what a composition
  * runs, written after a run that found none or found it stale), which saves compiling it every start.
+ * `grow`: also rewritten when this run compiled clearly more than the cache holds (the worker bundle's
+ * cache may come from a worker that was stopped before its first job).
  */
-function loadBundle() {
-  const file = join(bundleDir, 'cli.cjs');
+function loadBundle(name = 'cli.cjs', grow = false) {
+  const file = join(bundleDir, name);
   const cacheFile = `${file}.v8cache`;
   let cachedData;
   try {
@@ -48,11 +50,13 @@ function loadBundle() {
     cachedData,
     importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined || script.cachedDataRejected) {
+  if (cachedData === undefined || script.cachedDataRejected || grow) {
     process.once('beforeExit', () => {
       try {
+        const data = script.createCachedData();
+        if (cachedData !== undefined && !script.cachedDataRejected && data.length < cachedData.length * 1.1) return;
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData());
+        writeFileSync(tmp, data);
         renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: start without the cache
@@ -88,11 +92,31 @@ function directStdout() {
   };
 }
 
+/**
+ * A process a launcher started — a joblib pool worker (src/hydra/pool-worker.ts), a submitit or Slurm
+ * job (src/hydra/launched-job.ts) — starts from worker.cjs, the whole CLI in one bundle: its start-up is
+ * paid per worker or per job. Null when that bundle is absent, stale or broken.
+ */
+function workerEntry() {
+  const env = process.env;
+  if (env.FUSION_BENCH_POOL_WORKER !== '1' && !env.FUSION_BENCH_LAUNCHED_JOB) return null;
+  const manifest = freshManifest('worker-manifest.json');
+  if (manifest === null) return null;
+  let b;
+  try {
+    b = loadBundle('worker.cjs', true);
+  } catch {
+    return null; // replaced by a build under way: run dist/src
+  }
+  return { manifest, cache: b, main: b.main };
+}
+
 async function entry() {
-  const manifest = freshManifest();
-  let cache = null;
-  let main = null;
-  if (manifest !== null) {
+  const w = workerEntry();
+  const manifest = w === null ? freshManifest() : w.manifest;
+  let cache = w === null ? null : w.cache;
+  let main = w === null ? null : w.main;
+  if (manifest !== null && main === null) {
     let b = null;
     try {
       b = loadBundle();

@@ -10,6 +10,8 @@
  * 3. Prebuilds the parsed-config cache (src/config/yaml-cache.ts) for the package's own config/ and
  *    hydra-conf/, in dist/src/_bundle/yaml-cache/.
  * 4. Runs one composition through the binary, which writes V8's code cache for the bundle.
+ * 5. Bundles the whole CLI again, runs included, as dist/src/_bundle/worker.cjs (with worker-manifest.json):
+ *    what a joblib pool worker starts from (its V8 code cache is written by the first worker that ends).
  *
  * esbuild comes from node_modules (installed as tsx's dependency). Without it this step only warns: the
  * binary then runs dist/src as compiled, just slower to start.
@@ -81,20 +83,16 @@ const leaveOut = {
   },
 };
 
-const result = await build({
-  stdin: { contents: entry, resolveDir: outDir, sourcefile: 'cli-entry.js', loader: 'js' },
+/** What both bundles share: one CommonJS file for node 20. */
+const common = {
   bundle: true,
   platform: 'node',
   // CommonJS: require() of one file and of node's built-ins is cheaper than ESM's module jobs.
   format: 'cjs',
   target: 'node20',
-  outfile: join(outDir, 'cli.cjs'),
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // `yaml` is loaded lazily with require() (only on a cache miss); onnxruntime & co. are never reached.
   packages: 'bundle',
-  external: ['yaml'],
-  plugins: [leaveOut],
   // Whitespace and syntax minified (~10 ms less to start under load); names kept, so stacks still name functions.
   minifyWhitespace: true,
   minifySyntax: true,
@@ -103,15 +101,56 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
+};
+
+const result = await build({
+  ...common,
+  stdin: { contents: entry, resolveDir: outDir, sourcefile: 'cli-entry.js', loader: 'js' },
+  outfile: join(outDir, 'cli.cjs'),
+  // `yaml` is loaded lazily with require() (only on a cache miss); onnxruntime & co. are never reached.
+  external: ['yaml'],
+  plugins: [leaveOut],
 });
 
-const inputs = Object.keys(result.metafile.inputs)
+/** The bundle's inputs (its entry excepted) with their mtime and size, as bin/fusion-bench.js checks them. */
+const inputsOf = (meta, entryFile) => Object.keys(meta.inputs)
   .map((p) => resolve(root, p))
-  .filter((abs) => abs !== join(outDir, 'cli-entry.js'))
+  .filter((abs) => abs !== join(outDir, entryFile))
   .map((abs) => {
     const s = statSync(abs);
     return [relative(root, abs).split(sep).join('/'), s.mtimeMs, s.size];
   });
+const inputs = inputsOf(result.metafile, 'cli-entry.js');
+
+// 5. The joblib worker's bundle (worker.cjs): the whole CLI, runs included, for the pool workers
+// (src/hydra/pool-worker.ts) that bin/fusion-bench.js starts from it. A worker's start is on a local
+// sweep's critical path, and one CommonJS file with V8's code cache loads in a fraction of the time the
+// ~300 ES modules of dist/src take. Only onnxruntime (a native addon found beside its package) stays
+// outside; `yaml` is bundled too (data files and config trees import it up front: its ~70 CommonJS files
+// took longer to load than the rest), and the config loader's lazy require() still finds the package.
+// Each module of the worker bundle keeps its own import.meta.url (the file it was compiled to), so that
+// what it resolves beside itself — the preprocessing thread's script, the package root — is found.
+const ownImportMetaUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(distSrc + sep)) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const rel = relative(outDir, args.path).split(sep).join('/');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __bundleUrl).href`), loader: 'js' };
+    });
+  },
+};
+
+const worker = await build({
+  ...common,
+  plugins: [ownImportMetaUrl],
+  stdin: { contents: `export { main } from '../cli/main.js';\nexport { enableYamlCache, userYamlCacheDir } from '../config/yaml-cache.js';\n`, resolveDir: outDir, sourcefile: 'worker-entry.js', loader: 'js' },
+  outfile: join(outDir, 'worker.cjs'),
+  external: ['onnxruntime-node'],
+});
+const workerInputs = inputsOf(worker.metafile, 'worker-entry.js');
 
 // Prebuilt parsed-config cache, written with the compiled loader itself.
 const { loadYaml } = await import(pathToFileURL(join(distSrc, 'config', 'omegaconf', 'yaml.js')).href);
@@ -141,6 +180,7 @@ for (const p of ['node_modules/yaml/package.json']) {
 }
 const manifest = { salt, inputs };
 writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest));
+writeFileSync(join(outDir, 'worker-manifest.json'), JSON.stringify({ salt, inputs: [...workerInputs, ...inputs.filter(([p]) => p.startsWith('node_modules/yaml/'))] }));
 rmSync(finalDir, { recursive: true, force: true });
 renameSync(outDir, finalDir);
 
@@ -154,7 +194,8 @@ const prime = spawnSync(
 if (prime.status !== 0) console.warn(`bundle: priming run failed (exit ${prime.status}): ${prime.stderr.slice(0, 500)}`);
 
 const bytes = statSync(join(finalDir, 'cli.cjs')).size;
-console.log(`bundle: dist/src/_bundle/cli.cjs (${inputs.length - 1} modules, ${(bytes / 1024).toFixed(0)} KiB); yaml cache: ${cached} configs${failed ? `, ${failed} unparsable skipped` : ''}`);
+const workerBytes = statSync(join(finalDir, 'worker.cjs')).size;
+console.log(`bundle: dist/src/_bundle/cli.cjs (${inputs.length - 1} modules, ${(bytes / 1024).toFixed(0)} KiB), worker.cjs (${workerInputs.length} modules, ${(workerBytes / 1024).toFixed(0)} KiB); yaml cache: ${cached} configs${failed ? `, ${failed} unparsable skipped` : ''}`);
 
 function* walkYaml(dir) {
   let entries;

@@ -2,8 +2,8 @@
  * One job of a sweep run in a process of its own (a local worker, a Slurm array task): our CLI, started
  * with the job's overrides, finds FUSION_BENCH_LAUNCHED_JOB in its environment (which job it is, the
  * sweep's clock, where to leave its result), runs the job as an in-process sweep would — same output
- * folder, same record, no sweep cache unless a pool worker runs it — and writes its result file atomically. The launcher trusts
- * result files: a job that left one ended as the file says.
+ * folder, same record, with a cache of its own (a pool worker's: the one its earlier jobs filled) — and
+ * writes its result file atomically. The launcher trusts result files: a job that left one ended as the file says.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -119,7 +119,7 @@ function jobIdOf(spec: LaunchedJobSpec, env: NodeJS.ProcessEnv): string {
  * (non-zero when the job failed, so that Slurm records FAILED). SIGUSR2 (Slurm's warning before the time
  * limit, `signal_delay_s`) ends the job: its result says so, and the temporary files of whatever it was
  * writing are removed on the way out (SIGTERM's clean-up), so nothing is left half-written. A pool worker
- * passes the cache its earlier jobs filled (src/hydra/pool-worker.ts); a job in a process of its own has none.
+ * passes the cache its earlier jobs filled (src/hydra/pool-worker.ts); a job in a process of its own, a fresh one.
  */
 export async function runLaunchedJob(req: ComposeRequest, io: AppIO, app: App, spec: LaunchedJobSpec, sweepCache: SweepCache | null = null): Promise<number> {
   const id = jobIdOf(spec, io.env);

@@ -25,6 +25,8 @@ export interface LaunchContext {
   hydraOverrides: readonly string[];
   /** `hydra.sweep.dir`, absolute. */
   sweepDir: string;
+  /** How many jobs the sweep plans (its batches together); a pool starts no more workers than that. */
+  plannedJobs?: number;
   /** The sweep's clock: `${now:...}` resolves to its start in every job. */
   now: () => Date;
   /**

@@ -79,7 +79,7 @@ async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: La
   const launcherNode = resolveAt(config, 'hydra.launcher', resolveCtx);
   const sweepCache = new Map<string, unknown>();
   const launchCtx: LaunchContext = {
-    io, app, request: req, config, hydraOverrides, sweepDir, now, sweepCache,
+    io, app, request: req, config, hydraOverrides, sweepDir, now, sweepCache, plannedJobs: plan.jobCount,
     launcherConfig: isDict(launcherNode) ? launcherNode : {},
     composeJob: (overrides, num, id, extraHydra) => composeJob(overrides, num, id, extraHydra),
   };
@@ -92,14 +92,14 @@ async function runLocked(req: ComposeRequest, io: AppIO, app: App, launchers: La
     const composed = composeJob(overrides, num, subdir, [`hydra.sweep.subdir=${subdir}`]);
     return runJob({ composed, mode: 'MULTIRUN', overrides, num, now }, { io, app, sweepCache });
   };
-  app.onMultirunStart?.({
-    resolve: (key) => resolveAt(config, key, resolveCtx),
-    firstJob: plan.jobCount > 0 ? plan.job(0) : null,
-    composeOnly: (overrides, subdir) => void composeJob(overrides, next, subdir, [`hydra.sweep.subdir=${subdir}`]),
-  });
-
   const outcomes: JobOutcome[] = [];
   try {
+    // inside: a launcher's workers, started with it, stop when this fails
+    app.onMultirunStart?.({
+      resolve: (key) => resolveAt(config, key, resolveCtx),
+      firstJob: plan.jobCount > 0 ? plan.job(0) : null,
+      composeOnly: (overrides, subdir) => void composeJob(overrides, next, subdir, [`hydra.sweep.subdir=${subdir}`]),
+    });
     let idx = 0;
     for (const batch of plan.batches()) {
       try {

@@ -2,6 +2,7 @@
  * Hydra's _run_app: a single run, or a sweep when `-m` is given or the config says `hydra.mode: MULTIRUN`.
  */
 import { isDict } from '../config/values.js';
+import type { SweepCache } from '../run-context.js';
 import type { App } from './app.js';
 import { BASIC_LAUNCHER, BasicLauncher } from './basic-launcher.js';
 import { composeRequest } from './compose.js';
@@ -29,7 +30,16 @@ export async function runApp(req: ComposeRequest, io: AppIO, app: App, opts: { m
   if (isPoolWorker(io.env)) return runPoolWorker(io, app);
   // one job of a sweep, started by a launcher in a process of its own
   const launched = launchedJobSpec(io.env);
-  if (launched !== null) return runLaunchedJob(req, io, app, launched);
+  if (launched !== null) {
+    // A cache of its own, as the first job of an in-process sweep has: its images then come from (and go
+    // to) the on-disk crop cache the sweep's other jobs share, and are preprocessed exactly as theirs.
+    const cache: SweepCache = new Map();
+    try {
+      return await runLaunchedJob(req, io, app, launched, cache);
+    } finally {
+      await app.releaseSweepCache?.(cache);
+    }
+  }
   // Hydra's get_mode: a config may ask for a sweep itself (hydra.mode: MULTIRUN); otherwise a run
   // records hydra.mode=RUN among the hydra overrides, as Hydra's _run_app does.
   const mode = opts.multirun ? 'MULTIRUN' : configuredMode(req, io);

@@ -47,12 +47,21 @@ export class WorkerPoolLauncher implements Launcher {
     for (const w of this.workers) w.child.kill('SIGTERM');
   };
 
-  constructor(private readonly ctx: LaunchContext, private readonly opts: PoolOptions, private readonly workerLogPath: (k: number) => string) {}
+  constructor(private readonly ctx: LaunchContext, private readonly opts: PoolOptions, private readonly workerLogPath: (k: number) => string) {
+    // Started now, not at the first batch: a worker's start (node, our modules, onnxruntime) is the
+    // pool's cost over a sequential sweep, and it overlaps what this process does until then.
+    if (ctx.plannedJobs !== undefined && ctx.plannedJobs > 0) this.startWorkers(ctx.plannedJobs);
+  }
+
+  private startWorkers(jobs: number): number {
+    const n = Math.min(this.opts.workers, Math.max(jobs, 1));
+    while (this.workers.size < n) this.idle.push(this.startWorker());
+    return n;
+  }
 
   launch(jobs: readonly (readonly string[])[], initialJobIdx: number): Promise<JobOutcome[]> {
-    const n = Math.min(this.opts.workers, Math.max(jobs.length, 1));
     // the workers start node and load our modules while the batch is composed here
-    while (this.workers.size < n) this.idle.push(this.startWorker());
+    const n = this.startWorkers(jobs.length);
     const prepared = prepareJobs(this.ctx, jobs, initialJobIdx);
     const threads = `${this.opts.threadsPerJob} thread${this.opts.threadsPerJob > 1 ? 's' : ''} each`;
     this.ctx.io.stderr.write(`[HYDRA] Launching ${jobs.length} jobs in ${n} local worker processes (${this.opts.label}, ${threads}; each worker runs job after job, reusing what its earlier jobs loaded)\n`);

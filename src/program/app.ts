@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { App, JobResult } from '../hydra/app.js';
 import type { ConfigDict } from '../config/values.js';
-import { createBuiltinRegistry } from '../registry/builtins.js';
 import { instantiate } from '../registry/instantiate.js';
 import type { Registry } from '../registry/registry.js';
 import type { RunContext } from '../run-context.js';
@@ -24,6 +23,10 @@ export function fusionBenchApp(io: { stdout: NodeJS.WritableStream; stderr: Node
   const reporter = new SweepReporter(io);
   return {
     async run(job: ConfigDict, ctx: RunContext): Promise<JobResult> {
+      // Loaded with the first job, not with the app: the registry reaches every method, onnxruntime and
+      // the data readers, and the process that only launches a sweep elsewhere (a joblib or Slurm sweep)
+      // never needs them; it starts its workers that much sooner.
+      const { createBuiltinRegistry } = await import('../registry/builtins.js');
       const registry = createBuiltinRegistry({ stdout: io.stdout });
       if (ctx.sweepCache !== null) shareInstances(registry, isTaskPoolTarget, ctx.sweepCache);
       const result = (await runProgram(registry, job, ctx)) as { report?: unknown; report_path?: string | null; merged_model_path?: string | null } | undefined;

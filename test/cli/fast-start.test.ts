@@ -15,9 +15,9 @@ import { binPath, repoRoot } from '../helpers/paths.js';
 
 const bundleDir = join(repoRoot, 'dist', 'src', '_bundle');
 
-/** The inputs of the bundle that changed since it was built, as bin/fusion-bench.js checks them. */
-function staleInputs(): string[] {
-  const m = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { inputs: [string, number, number][] };
+/** The inputs of a bundle that changed since it was built, as bin/fusion-bench.js checks them. */
+function staleInputs(manifest = 'manifest.json'): string[] {
+  const m = JSON.parse(readFileSync(join(bundleDir, manifest), 'utf8')) as { inputs: [string, number, number][] };
   assert.ok(m.inputs.length > 10, 'the manifest lists the bundled modules');
   return m.inputs.filter(([p, mtime, size]) => {
     try {
@@ -63,5 +63,14 @@ test('fast start answers as dist/src does, with a cold and a warm parsed-config 
       assert.equal(got.stdout, reference.stdout, `${what}: stdout`);
       assert.equal(got.stderr, reference.stderr, `${what}: stderr`);
     }
+  }
+});
+
+test('the launched processes\' bundle (worker.cjs) is fresh and holds the whole CLI', () => {
+  // joblib workers and submitit/Slurm jobs start from it (the launcher tests then run through it)
+  assert.deepEqual(staleInputs('worker-manifest.json'), [], 'the worker bundle is stale: run `npm run build`');
+  const m = JSON.parse(readFileSync(join(bundleDir, 'worker-manifest.json'), 'utf8')) as { inputs: [string, number, number][] };
+  for (const part of ['dist/src/hydra/pool-worker.js', 'dist/src/program/app.js', 'dist/src/taskpool/clip-vision/taskpool.js']) {
+    assert.ok(m.inputs.some(([p]) => p === part), `worker.cjs bundles ${part}`);
   }
 });

@@ -122,3 +122,20 @@ test('n_jobs as joblib reads it: -1 all cores, -2 all but one, 0 refused', () =>
   assert.equal(joblibWorkers(-20, 2), 1);
   assert.throws(() => joblibWorkers(0, 8), /n_jobs must be a non-zero integer/);
 });
+
+test('processes started from the worker bundle find what their modules resolve beside themselves: the preprocessing thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-pool-thread-'));
+  try {
+    // the thread's script is resolved from its module's import.meta.url, which the bundle must keep
+    const env = { FUSION_BENCH_PREPROCESS_THREAD: '1' };
+    const seq = demoSweep(dir, ['method.scaling_factor=0.3', 'hydra.sweep.dir=seq'], env);
+    assert.equal(seq.code, 0, seq.stderr);
+    for (const launcher of ['joblib', 'submitit_local']) {
+      const r = demoSweep(dir, ['method.scaling_factor=0.3', `hydra/launcher=${launcher}`, `hydra.sweep.dir=${launcher}`], env);
+      assert.equal(r.code, 0, `${launcher}: ${r.stderr}`);
+      assert.deepEqual(comparable(summaryRows(join(dir, launcher))), comparable(summaryRows(join(dir, 'seq'))), launcher);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -25,6 +25,7 @@ import { canPipeline, imageBatches, pipelinedImageBatches, type ImageCounts } fr
 import { preprocessThread, usePreprocessThread } from './preprocess-thread.js';
 import { headKey, readCachedHead, writeCachedHead } from './head-cache.js';
 import { sharedImageCache } from './image-cache.js';
+import { diskCrops } from './disk-crops.js';
 import { ClassificationMetrics, type TaskResult } from './metrics.js';
 import { layerWiseFeatureNote, parseTaskPoolConfig, type CLIPVisionModelTaskPoolConfig, type TaskPoolOptions } from './options.js';
 import { PretrainedClip, resolveClipDir, tokenizerIdentity } from './pretrained-clip.js';
@@ -49,6 +50,8 @@ interface LoadedTask {
   base: ImageClassificationDataset;
   /** Names the source data set for the in-memory crop cache (its load options and working folder). */
   key: string;
+  /** Its load options (part of the on-disk crop cache's key). */
+  spec: unknown;
 }
 
 /** What a run record says of one evaluated data set. */
@@ -77,6 +80,8 @@ export class CLIPVisionModelTaskPool implements TaskPool {
   readonly images: ImageCounts = { decoded: 0, fromMemory: 0 };
   /** Heads taken from the sweep cache rather than computed or read from disk. */
   headsFromMemory = 0;
+  /** Crops put in the sweep's store from the on-disk cache (src/taskpool/clip-vision/disk-crops.ts). */
+  cropsFromDisk = 0;
   /** Task evaluations whose images were preprocessed on the preprocessing thread. */
   pipelinedTasks = 0;
   private ctx: RunContext;
@@ -191,6 +196,10 @@ export class CLIPVisionModelTaskPool implements TaskPool {
     const cacheKey = `clip-images:${loaded.key}\0${JSON.stringify(processor.config)}`;
     const sweepCache = this.ctx.sweepCache;
     const cache = sweepCache !== null ? { store: sharedImageCache(sweepCache), key: cacheKey } : null;
+    const disk = cache !== null && this.ctx.cacheDir !== null
+      ? diskCrops({ cacheDir: this.ctx.cacheDir, files: datasetFiles(loaded.base), dataset: loaded.spec, processor: processor.config, rows: ds, end, store: cache.store, storeKey: cache.key })
+      : null;
+    this.cropsFromDisk += disk?.loaded ?? 0;
     const metrics = new ClassificationMetrics(head.numClasses, ds.name);
     const size = session.config.imageSize;
     const bar = createProgress({ label: `Evaluating ${task}`, total: end, unit: 'images', stream: this.ctx.status ?? undefined, quiet: this.ctx.status === null });
@@ -213,6 +222,7 @@ export class CLIPVisionModelTaskPool implements TaskPool {
     } finally {
       bar.finish();
     }
+    disk?.save();
     return metrics.result();
   }
 
@@ -347,6 +357,7 @@ export class CLIPVisionModelTaskPool implements TaskPool {
         base,
         rows: spec.split ? (trainValidationSplit(base, spec.split, where, this.ctx.seed) as SubsetDataset<ImageClassificationDataset>) : base,
         key: `${JSON.stringify(spec.dataset)}\0${process.cwd()}`,
+        spec: spec.dataset,
       }));
       // A failed load is retried next time rather than remembered.
       p.catch(() => this.datasets.delete(task));
