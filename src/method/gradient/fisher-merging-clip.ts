@@ -5,6 +5,7 @@
  * every parameter not matched (`re.match`, anchored at the start) by `exclude_param_names_regex`;
  * excluded parameters keep the pretrained values. The gradients come from the tower's ONNX graph.
  */
+import { dataloaderBatchSize, excludeMatchers } from '../data-method-options.js';
 import { runContext, type RunContext } from '../../run-context.js';
 import { UserError } from '../../errors.js';
 import type { ClipVisionGradSession } from '../../grad/clip-vision-grad.js';
@@ -50,22 +51,12 @@ export class FisherMergingForCLIPVisionModel {
   constructor(config: Record<string, unknown>, private readonly runCtx: RunContext = runContext()) {
     const p = new Params(config, NAME);
     this.exclude_param_names_regex = p.stringList('exclude_param_names_regex');
-    this.excluders = this.exclude_param_names_regex.map((r) => {
-      try {
-        return new RegExp(`^(?:${r})`);
-      } catch (e) {
-        throw new UserError(`${NAME}: exclude_param_names_regex entry ${JSON.stringify(r)} is not a valid regular expression (${(e as Error).message})`);
-      }
-    });
+    this.excluders = excludeMatchers(NAME, this.exclude_param_names_regex);
     this.normalize_fisher_weight = p.bool('normalize_fisher_weight', true);
     this.minimal_fisher_weight = p.number('minimal_fisher_weight', { dflt: 1e-6, min: 0 });
     this.num_fisher_examples = p.number('num_fisher_examples', { dflt: 256, min: 1 });
     if (!Number.isInteger(this.num_fisher_examples)) throw new UserError(`${NAME}: option 'num_fisher_examples' must be an integer, got ${this.num_fisher_examples}`);
-    const dl = config.dataloader_kwargs ?? {};
-    if (typeof dl !== 'object' || dl === null || Array.isArray(dl)) throw new UserError(`${NAME}: option 'dataloader_kwargs' must be a mapping, got ${JSON.stringify(dl)}`);
-    const dp = new Params(dl, `${NAME}: dataloader_kwargs`);
-    this.batch_size = dp.number('batch_size', { dflt: 32, min: 1 });
-    if (!Number.isInteger(this.batch_size)) throw new UserError(`${NAME}: dataloader_kwargs.batch_size must be an integer, got ${this.batch_size}`);
+    this.batch_size = dataloaderBatchSize(NAME, config.dataloader_kwargs ?? {});
     this.seed = p.seed('seed', 0);
   }
 

@@ -13,6 +13,7 @@
  * global generator after seed_everything; its order cannot be reproduced): with num_regmean_examples at
  * or above a train set's size every image is used and the order does not matter.
  */
+import { dataloaderBatchSize, excludeMatchers } from '../data-method-options.js';
 import { UserError } from '../../errors.js';
 import { clipVisionConfigFrom } from '../../models/clip/config.js';
 import { clipVisionParameterNames } from '../../models/clip/parameters.js';
@@ -21,7 +22,6 @@ import { runContext, type RunContext } from '../../run-context.js';
 import { torchColumnSum } from '../f32.js';
 import { ClipTaskData, type ShuffledBatches } from '../gradient/clip-tasks.js';
 import { readParams, type ParamDef } from '../param-def.js';
-import { Params } from '../params.js';
 import { loadTaskVectorSources, mergedModel, type PoolInput } from '../sources.js';
 import { ClipGramSession } from './gram-session.js';
 import { OrtGemm } from './ort-gemm.js';
@@ -65,21 +65,11 @@ export class RegMeanAlgorithmForCLIP {
   constructor(config: Record<string, unknown> = {}, private readonly runCtx: RunContext = runContext()) {
     const v = readParams(NAME, PARAMS, config, runCtx);
     this.exclude_param_names_regex = v.exclude_param_names_regex as string[];
-    this.excluders = this.exclude_param_names_regex.map((r) => {
-      try {
-        return new RegExp(`^(?:${r})`);
-      } catch (e) {
-        throw new UserError(`${NAME}: exclude_param_names_regex entry ${JSON.stringify(r)} is not a valid regular expression (${(e as Error).message})`);
-      }
-    });
+    this.excluders = excludeMatchers(NAME, this.exclude_param_names_regex);
     this.num_regmean_examples = v.num_regmean_examples as number;
     this.weight_transpose = v.weight_transpose as boolean;
     this.reduce_non_diagonal_ratio = v.reduce_non_diagonal_ratio as number;
-    const dl = v.dataloader_kwargs;
-    if (typeof dl !== 'object' || dl === null || Array.isArray(dl)) throw new UserError(`${NAME}: option 'dataloader_kwargs' must be a mapping, got ${JSON.stringify(dl)}`);
-    const bs = new Params(dl, `${NAME}: dataloader_kwargs`).number('batch_size', { dflt: 32, min: 1 });
-    if (!Number.isSafeInteger(bs)) throw new UserError(`${NAME}: dataloader_kwargs.batch_size must be an integer, got ${bs}`);
-    this.batch_size = bs;
+    this.batch_size = dataloaderBatchSize(NAME, v.dataloader_kwargs);
   }
 
   /** What the report says of the run beside the accuracies: the images each model's Gram matrices used. */
