@@ -13,8 +13,9 @@ import {
   type ValueInfo,
 } from './model.js';
 import { type Chunk, type Encoded, joinEncoded } from './proto.js';
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFully } from '../util/write-fully.js';
 import { UserError } from '../errors.js';
 
 /** protobuf messages (and so ONNX files without external data) cannot exceed 2 GiB. */
@@ -202,9 +203,9 @@ export class GraphBuilder {
         const data = t.raw instanceof Uint8Array ? t.raw : t.raw.produce();
         if (data.length !== t.raw.length) throw new Error(`graph ${this.name}: initializer ${t.name} produced ${data.length} bytes, announced ${t.raw.length}`);
         const pad = (64 - (at % 64)) % 64;
-        if (pad > 0) writeAll(fd, new Uint8Array(pad));
+        if (pad > 0) writeFully(fd, new Uint8Array(pad));
         at += pad;
-        writeAll(fd, data);
+        writeFully(fd, data);
         const offset = at;
         at += data.length;
         return { ...t, raw: new Uint8Array(0), external: { location: weightsFile, offset, length: data.length } };
@@ -243,6 +244,3 @@ export interface ExternalWeight {
 }
 
 
-function writeAll(fd: number, data: Uint8Array): void {
-  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
-}

@@ -14,7 +14,8 @@
 import { trackTemp, untrackTemp } from '../util/cleanup.js';
 import { fsReason, isDiskError } from '../util/ensure-dir.js';
 import { removeDeadTemps } from '../util/stale-temps.js';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { writeFully } from '../util/write-fully.js';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -56,7 +57,6 @@ const DTYPE_RANK: Readonly<Record<DType, number>> = {
   BOOL: 0, U8: 1, I8: 2, I16: 5, U16: 6, F16: 7, BF16: 8, I32: 9, U32: 10, F32: 11, F64: 12, I64: 13, U64: 14,
 };
 
-const WRITE_CHUNK = 1 << 30;
 
 interface PlannedTensor {
   readonly name: string;
@@ -165,12 +165,6 @@ function fileLayout(tensors: PlannedTensor[], metadata: Record<string, string>):
   return { order, header: out };
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.byteLength) {
-    done += writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.byteLength - done));
-  }
-}
 
 /** A source that can fill a caller's buffer (merged models can): the writer then reuses one buffer. */
 interface FillsBuffer {
@@ -281,9 +275,9 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       temps.push(tmp);
       trackTemp(tmp);
       fd = openSync(tmp, 'wx');
-      writeAll(fd, header);
+      writeFully(fd, header);
       for (const t of order) {
-        writeAll(fd, tensorBytes(source, t, scratch));
+        writeFully(fd, tensorBytes(source, t, scratch));
         written += t.bytes;
         opts.onProgress?.(written, totalBytes);
         yield;
@@ -301,7 +295,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       temps.push(indexTmp);
       trackTemp(indexTmp);
       fd = openSync(indexTmp, 'wx');
-      writeAll(fd, Buffer.from(pythonIndexJson(totalBytes, weightMap), 'utf8'));
+      writeFully(fd, Buffer.from(pythonIndexJson(totalBytes, weightMap), 'utf8'));
       if (opts.fsync === true) fsyncSync(fd);
       closeSync(fd);
       fd = null;

@@ -1,9 +1,10 @@
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { trackTemp, untrackTemp } from './cleanup.js';
 import { UserError } from '../errors.js';
 import { fsReason, isDiskError } from './ensure-dir.js';
 import { removeDeadTempsOnce } from './stale-temps.js';
+import { writeFully } from './write-fully.js';
 
 /** A temporary name beside `path`, so the final rename stays on one file system. */
 export function tempPathFor(path: string): string {
@@ -22,9 +23,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   try {
     const fd = openSync(tmp, 'w');
     try {
-      // writeSync may write less than asked (a file size limit, a signal): write the rest until done or an error
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+      writeFully(fd, typeof data === 'string' ? Buffer.from(data) : data);
     } finally {
       closeSync(fd);
     }
