@@ -232,28 +232,84 @@
 
   ;; ---- half precision ----------------------------------------------------------------------------------
 
-  ;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
-  ;; exactly (subnormals by a multiply by 2^112, which is exact; infinities and NaN payloads kept bit for
-  ;; bit). Front to back, each block is loaded before it is overwritten. bf != 0: bfloat16 (bits << 16).
+;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
+  ;; exactly (infinities and NaN payloads kept bit for bit). Front to back, each block is loaded before it
+  ;; is overwritten. bf != 0: bfloat16 (bits << 16).
+  ;; float16 lanes avoid arithmetic on subnormal floats (x86 takes a slow microcode path for each): normals
+  ;; rebias the exponent by an integer add, infinities/NaN get the float32 exponent of all ones, subnormals
+  ;; (exponent 0) are their 10-bit mantissa converted to float times 2^-24 — exact, on normal floats only.
+  ;; The conversion is written out in the loop: V8 does not inline a helper function here (a call per four
+  ;; lanes made widening cost more than the merge).
   (func (export "widenHalf") (param $p i32) (param $n i32) (param $bf i32)
-    (local $src i32) (local $end i32) (local $vend i32) (local $x v128)
+    (local $src i32) (local $end i32) (local $vend i32) (local $x v128) (local $w v128) (local $m v128) (local $e v128)
     (local $h i32) (local $o i32)
+    (local $c8000 v128) (local $c7fff v128) (local $cinf v128) (local $cscale v128) (local $cbias v128) (local $cexp v128) (local $czero v128)
     (local.set $src (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 1))))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
-    (block $vd (loop $v
-      (br_if $vd (i32.ge_u (local.get $p) (local.get $vend)))
-      (local.set $x (v128.load (local.get $src)))
-      (if (local.get $bf)
-        (then
+    (if (local.get $bf)
+      (then
+        (block $bd (loop $b
+          (br_if $bd (i32.ge_u (local.get $p) (local.get $vend)))
+          (local.set $x (v128.load (local.get $src)))
           (v128.store (local.get $p) (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $x)) (i32.const 16)))
-          (v128.store offset=16 (local.get $p) (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $x)) (i32.const 16))))
-        (else
-          (v128.store (local.get $p) (call $f16x4 (i32x4.extend_low_i16x8_u (local.get $x))))
-          (v128.store offset=16 (local.get $p) (call $f16x4 (i32x4.extend_high_i16x8_u (local.get $x))))))
-      (local.set $p (i32.add (local.get $p) (i32.const 32)))
-      (local.set $src (i32.add (local.get $src) (i32.const 16)))
-      (br $v)))
+          (v128.store offset=16 (local.get $p) (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $x)) (i32.const 16)))
+          (local.set $p (i32.add (local.get $p) (i32.const 32)))
+          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+          (br $b))))
+      (else
+        ;; constants in locals: V8 rematerialises a splat inside the loop on every use
+        (local.set $c8000 (i32x4.splat (i32.const 0x8000)))
+        (local.set $c7fff (i32x4.splat (i32.const 0x7fff)))
+        (local.set $cinf (i32x4.splat (i32.const 0x7f800000)))
+        (local.set $cscale (f32x4.splat (f32.const 0x1p-24)))
+        (local.set $cbias (i32x4.splat (i32.const 0x38000000)))
+        (local.set $cexp (i32x4.splat (i32.const 0x7c00)))
+        (local.set $czero (i32x4.splat (i32.const 0)))
+        (block $hd (loop $hl
+          (br_if $hd (i32.ge_u (local.get $p) (local.get $vend)))
+          (local.set $x (v128.load (local.get $src)))
+          (local.set $w (v128.and (local.get $x) (i16x8.splat (i32.const 0x7c00))))
+          (if (v128.any_true (v128.or
+                (i16x8.eq (local.get $w) (local.get $czero))
+                (i16x8.eq (local.get $w) (i16x8.splat (i32.const 0x7c00)))))
+            (then
+              ;; a zero, subnormal, infinity or NaN among the eight: lane by lane in 32 bits
+              (local.set $w (i32x4.extend_low_i16x8_u (local.get $x)))
+              (v128.store (local.get $p)
+                (v128.or
+                  (i32x4.shl (v128.and (local.get $w) (local.get $c8000)) (i32.const 16))
+                  (v128.bitselect
+                    (v128.or (i32x4.shl (local.tee $m (v128.and (local.get $w) (local.get $c7fff))) (i32.const 13)) (local.get $cinf))
+                    (v128.bitselect
+                      (f32x4.mul (f32x4.convert_i32x4_s (local.get $m)) (local.get $cscale))
+                      (i32x4.add (i32x4.shl (local.get $m) (i32.const 13)) (local.get $cbias))
+                      (i32x4.eq (local.tee $e (v128.and (local.get $w) (local.get $cexp))) (local.get $czero)))
+                    (i32x4.eq (local.get $e) (local.get $cexp)))))
+              (local.set $w (i32x4.extend_high_i16x8_u (local.get $x)))
+              (v128.store offset=16 (local.get $p)
+                (v128.or
+                  (i32x4.shl (v128.and (local.get $w) (local.get $c8000)) (i32.const 16))
+                  (v128.bitselect
+                    (v128.or (i32x4.shl (local.tee $m (v128.and (local.get $w) (local.get $c7fff))) (i32.const 13)) (local.get $cinf))
+                    (v128.bitselect
+                      (f32x4.mul (f32x4.convert_i32x4_s (local.get $m)) (local.get $cscale))
+                      (i32x4.add (i32x4.shl (local.get $m) (i32.const 13)) (local.get $cbias))
+                      (i32x4.eq (local.tee $e (v128.and (local.get $w) (local.get $cexp))) (local.get $czero)))
+                    (i32x4.eq (local.get $e) (local.get $cexp))))))
+            (else
+              ;; eight normals, in 16-bit lanes: the float32's upper half is the sign and the exponent and
+              ;; mantissa shifted right by 3 with the exponent rebiased (+112 << 7); its lower half the
+              ;; mantissa's last 3 bits << 13. Interleaving the halves gives the float32 bit patterns.
+              (local.set $m (v128.or
+                (i16x8.add (i16x8.shr_u (v128.and (local.get $x) (i16x8.splat (i32.const 0x7fff))) (i32.const 3)) (i16x8.splat (i32.const 0x3800)))
+                (v128.and (local.get $x) (i16x8.splat (i32.const 0x8000)))))
+              (local.set $e (i16x8.shl (local.get $x) (i32.const 13)))
+              (v128.store (local.get $p) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $e) (local.get $m)))
+              (v128.store offset=16 (local.get $p) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $e) (local.get $m)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 32)))
+          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+          (br $hl)))))
     (block $sd (loop $s
       (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
       (local.set $h (i32.load16_u (local.get $src)))
@@ -270,15 +326,4 @@
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (local.set $src (i32.add (local.get $src) (i32.const 2)))
       (br $s))))
-
-  ;; four float16 bit patterns (in i32 lanes) → float32 bit patterns
-  (func $f16x4 (param $h v128) (result v128)
-    (local $o v128)
-    (local.set $o (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x7fff))) (i32.const 13)))
-    (v128.or
-      (i32x4.shl (v128.and (local.get $h) (i32x4.splat (i32.const 0x8000))) (i32.const 16))
-      (v128.bitselect
-        (v128.or (local.get $o) (i32x4.splat (i32.const 0x7f800000)))
-        (f32x4.mul (local.get $o) (f32x4.splat (f32.const 0x1p112)))
-        (i32x4.eq (v128.and (local.get $h) (i32x4.splat (i32.const 0x7c00))) (i32x4.splat (i32.const 0x7c00))))))
 )
