@@ -1,7 +1,7 @@
 /*
  * The hardware floor for merging (issue 13): the least work a merge of float32 safetensors can do on one
  * thread. Every input is read once per pass, in 1 MiB chunks, into buffers allocated once; the result is
- * written once. bench/merge-floor.ts builds this with `cc -O2` and runs it beside fusion-bench.
+ * written once. bench/merge-floor.ts builds this with `cc -O3 -march=native` and runs it beside fusion-bench.
  *
  * The models share one data layout (same tensor names and shapes, written by the same writer), so the
  * merged floats form one flat stream: the benchmark passes the file byte ranges of the floating tensors

@@ -164,13 +164,14 @@ class Histograms {
   balance(sum: Float32Array, open: Uint8Array, models: Float32Array[], undecided: UndecidedStore): number {
     let balance = 0;
     if (this.k !== null) balance = this.k.decidedBalance(sum.byteOffset, open.byteOffset, sum.length);
-    for (let i = 0; i < sum.length; i++) {
-      if (open[i] === 0) {
-        if (this.k !== null) continue;
+    else {
+      for (let i = 0; i < sum.length; i++) {
         const s = sum[i]!;
-        balance += +(s > 0) - +(s < 0);
-      } else undecided.add(models, i);
+        balance += +(open[i] === 0) * (+(s > 0) - +(s < 0));
+      }
     }
+    // open positions are rare (an entry inside its task's threshold bin): found by the native scan
+    for (let i = open.indexOf(1); i !== -1; i = open.indexOf(1, i + 1)) undecided.add(models, i);
     return balance;
   }
 }
@@ -447,8 +448,11 @@ export class TiesMerger {
     // Branch-free loops (comparisons as 0/1 numbers): signs and survivors are random, so branches
     // would mostly mispredict. The elected sign replaces the sum in place.
     const sign = sum;
-    const zeros = signInPlace(sign);
-    if (zeros > 0) {
+    // A known non-zero majority is the sign of every zero sum (where all entries are zero too, the result
+    // is 0 whatever the sign), so it is filled in on the way.
+    const known = this.majority !== null && this.majority !== 0 ? this.majority : 0;
+    const zeros = signInPlace(sign, known);
+    if (zeros > 0 && known === 0) {
       // A zero sum needs the majority sign, unless every entry there is zero (then the result is 0 with
       // any sign: so a known non-zero majority can be put everywhere without looking).
       let m = this.majority;
@@ -508,15 +512,15 @@ function subTrimAdd(x: Float32Array, b: Float32Array, thr: number, sum: Float32A
   }
 }
 
-/** s ← sign(s) (−1, 0, 1; NaN → 0); returns how many are 0. */
-function signInPlace(s: Float32Array): number {
+/** s ← sign(s) (−1, 1; `fill` where s is 0 or NaN); returns how many were 0 or NaN. */
+function signInPlace(s: Float32Array, fill = 0): number {
   const k = kernelsFor(s);
-  if (k !== null) return k.signInPlace(s.byteOffset, s.length);
+  if (k !== null) return k.signInPlace(s.byteOffset, s.length, fill);
   let zeros = 0;
   for (let i = 0; i < s.length; i++) {
     const x = s[i]!;
     const v = +(x > 0) - +(x < 0);
-    s[i] = v;
+    s[i] = v === 0 ? fill : v;
     zeros += +(v === 0);
   }
   return zeros;

@@ -28,7 +28,7 @@ export interface WasmKernels {
   addDiff(acc: number, x: number, b: number, n: number): void;
   baseAddScaled(out: number, base: number, s: number, v: number, n: number): void;
   subTrimAdd(x: number, b: number, thr: number, sum: number, n: number): void;
-  signInPlace(p: number, n: number): number;
+  signInPlace(p: number, n: number, fill: number): number;
   addAgreeing(out: number, v: number, sign: number, n: number): void;
   histHigh(x: number, n: number, h: number): void;
   histLowSum(x: number, n: number, bin: number, h: number, sum: number, open: number): void;

@@ -120,23 +120,26 @@
       (local.set $sum (i32.add (local.get $sum) (i32.const 4)))
       (br $s))))
 
-  ;; s[i] = sign(s[i]) as -1, 0 or 1 (NaN → 0); returns how many are 0
-  (func (export "signInPlace") (param $p i32) (param $n i32) (result i32)
+  ;; s[i] = sign(s[i]) as -1 or 1, and `fill` where it is 0 or NaN; returns how many were 0 or NaN
+  (func (export "signInPlace") (param $p i32) (param $n i32) (param $fill f32) (result i32)
     (local $end i32) (local $vend i32) (local $one v128) (local $x v128) (local $z v128) (local $zeros v128)
-    (local $f f32) (local $count i32)
+    (local $f f32) (local $count i32) (local $none v128) (local $fv v128)
     (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $fv (f32x4.splat (local.get $fill)))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $vd (loop $v
       (br_if $vd (i32.ge_u (local.get $p) (local.get $vend)))
       (local.set $x (v128.load (local.get $p)))
       (local.set $z (v128.const i32x4 0 0 0 0))
+      ;; lanes neither > 0 nor < 0 (zero, NaN) are all-ones: they take the fill, and subtracting counts them
+      (local.set $none (v128.not (v128.or (f32x4.gt (local.get $x) (local.get $z)) (f32x4.lt (local.get $x) (local.get $z)))))
       (v128.store (local.get $p)
-        (f32x4.sub (v128.and (f32x4.gt (local.get $x) (local.get $z)) (local.get $one))
-                   (v128.and (f32x4.lt (local.get $x) (local.get $z)) (local.get $one))))
-      ;; lanes neither > 0 nor < 0 are all-ones (-1): subtracting counts them
-      (local.set $zeros (i32x4.sub (local.get $zeros)
-        (v128.not (v128.or (f32x4.gt (local.get $x) (local.get $z)) (f32x4.lt (local.get $x) (local.get $z))))))
+        (v128.bitselect (local.get $fv)
+          (f32x4.sub (v128.and (f32x4.gt (local.get $x) (local.get $z)) (local.get $one))
+                     (v128.and (f32x4.lt (local.get $x) (local.get $z)) (local.get $one)))
+          (local.get $none)))
+      (local.set $zeros (i32x4.sub (local.get $zeros) (local.get $none)))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
       (br $v)))
     (local.set $count (i32.add
@@ -147,8 +150,8 @@
       (local.set $f (f32.load (local.get $p)))
       (local.set $f (f32.sub (f32.convert_i32_s (f32.gt (local.get $f) (f32.const 0)))
                              (f32.convert_i32_s (f32.lt (local.get $f) (f32.const 0)))))
-      (f32.store (local.get $p) (local.get $f))
       (local.set $count (i32.add (local.get $count) (f32.eq (local.get $f) (f32.const 0))))
+      (f32.store (local.get $p) (select (local.get $fill) (local.get $f) (f32.eq (local.get $f) (f32.const 0))))
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br $s)))
     (local.get $count))
