@@ -11,11 +11,13 @@
  *  - the process's peak RSS over the weights' bytes (the random checkpoints are streamed to disk first,
  *    one tensor at a time, so the peak is the evaluation's).
  * Usage: node dist/bench/clip-eval.js [--batch 16] [--images 192] [--rounds 2] [--threads N] [--image 256x320]
+ *        [--format jpeg|png] (png: RGB PNGs, as the HF parquet copies of SVHN, MNIST, … store them; try --image 32x32)
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { loadImageClassificationDataset } from '../src/data/load.js';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     threads: { type: 'string' },
     image: { type: 'string', default: '256x320' },
+    format: { type: 'string', default: 'jpeg' },
   },
 });
 const batch = Number(values.batch);
@@ -42,6 +45,8 @@ const nImages = Number(values.images);
 const rounds = Number(values.rounds);
 const threads = values.threads ? Number(values.threads) : availableParallelism();
 const [imgH, imgW] = values.image.split('x').map(Number) as [number, number];
+const format = values.format;
+if (format !== 'jpeg' && format !== 'png') throw new Error(`--format must be jpeg or png, got ${format}`);
 const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
 
 const dir = mkdtempSync(join(tmpdir(), 'fb-bench-clip-eval-'));
@@ -64,7 +69,10 @@ try {
       s = (s * 1103515245 + 12345) >>> 0;
       data[i] = (((i >> 2) % imgW) + (((i >> 2) / imgW) | 0) + k * 7 + (s >>> 29)) & 255;
     }
-    return new Uint8Array(jpeg.encode({ data, width: imgW, height: imgH }, 90).data);
+    if (format === 'jpeg') return new Uint8Array(jpeg.encode({ data, width: imgW, height: imgH }, 90).data);
+    const rgb = new Uint8Array(imgH * imgW * 3);
+    for (let p = 0; p < imgH * imgW; p++) rgb.set(data.subarray(4 * p, 4 * p + 3), 3 * p);
+    return encodePng({ width: imgW, height: imgH, channels: 3, depth: 8, data: rgb });
   });
   writeHfParquetDataset(join(dir, 'data'), { split: 'test', images: jpegs, labels: jpegs.map((_, i) => i % 10), rowGroupSize: 64 });
   const ds = await loadImageClassificationDataset({ path: join(dir, 'data'), split: 'test' });
@@ -131,7 +139,7 @@ try {
   console.log(JSON.stringify({
     bench: 'clip-eval',
     model: 'ViT-B/32 (random weights, float32 safetensors on disk), 224 px, with a visual projection',
-    data: `${nImages} JPEG ${imgW}x${imgH} (quality 90), CLIPImageProcessor openai224, batch ${batch}`,
+    data: `${nImages} ${format === 'jpeg' ? 'JPEG' : 'PNG'} ${imgW}x${imgH}${format === 'jpeg' ? ' (quality 90)' : ''}, CLIPImageProcessor openai224, batch ${batch}`,
     threads,
     session_first: timing(first),
     session_reuse: timing(reuse),
