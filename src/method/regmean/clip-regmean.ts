@@ -61,6 +61,11 @@ export class RegMeanAlgorithmForCLIP {
   private readonly excluders: RegExp[];
   /** Images each model's Gram matrices used, set by run(). */
   examples: Record<string, number> = {};
+  /**
+   * Called with each model's mean Gram matrices (module → f32(Σ xᵀx / token rows), [in, in]) before the
+   * merge consumes them: what fusion_bench's hooks store per module. For comparisons against its code.
+   */
+  onMeanGrams: ((model: string, grams: ReadonlyMap<string, Float32Array>) => void) | null = null;
 
   constructor(config: Record<string, unknown> = {}, private readonly runCtx: RunContext = runContext()) {
     const v = readParams(NAME, PARAMS, config, runCtx);
@@ -144,6 +149,15 @@ export class RegMeanAlgorithmForCLIP {
         this.runCtx.profiler.record('computing regmean weights', secs);
         this.runCtx.status?.write(`${NAME}: Gram matrices of '${ft.name}' from ${used} examples, ${(used / secs).toFixed(1)} images/s\n`);
         this.examples[ft.name] = used;
+        if (this.onMeanGrams) {
+          const rows = used * session.tokens;
+          const means = new Map<string, Float32Array>();
+          for (const [u, g] of session.grams.entries()) {
+            const mean = Float32Array.from(acc[u]!, (v) => v / rows);
+            for (const module of g.modules) means.set(module, mean);
+          }
+          this.onMeanGrams(ft.name, means);
+        }
         const t0 = performance.now();
         await sums!.add(acc, used * session.tokens, (k) => ft.model.stateDict.loadF32(k), rowGemm);
         this.runCtx.profiler.record('merging models', (performance.now() - t0) / 1000);
