@@ -67,8 +67,9 @@ function checkReport(r: Record<string, unknown>, images: number, layers: number)
   // the exact merge of fusion_bench's own Gram matrices than fusion_bench's result is (+ the Gram noise).
   const fbErr = s('fusion_bench_vs_float64_on_its_grams').max_rel_diff;
   assert.ok(s('ours_vs_float64_on_fusion_bench_grams').max_rel_diff <= Math.max(fbErr, 1e-4), msg);
-  // And the difference is float32 noise for the conditioning: relative error below ~cond(Σ R(Gᵢ))·2⁻²⁴.
-  assert.ok((r.ours_vs_fusion_bench_in_cond_eps32 as { max: number }).max <= 4, msg);
+  // And the difference is float32 noise for the conditioning: float32 LU's relative error is a small
+  // multiple of cond(Σ R(Gᵢ))·2⁻²⁴ (fusion_bench's own result on the demo's 500 images: 4.7 of those).
+  assert.ok((r.ours_vs_fusion_bench_in_cond_eps32 as { max: number }).max <= 16, msg);
 }
 
 test('regmean/clip_regmean = fusion_bench\'s RegMeanAlgorithmForCLIP on the demo towers (ratio 0.95, batches of 8)', { skip }, async () => {

@@ -12,6 +12,18 @@
  * The shuffling is seeded by the run's `seed` (fusion_bench's DataLoader(shuffle=True) draws from torch's
  * global generator after seed_everything; its order cannot be reproduced): with num_regmean_examples at
  * or above a train set's size every image is used and the order does not matter.
+ *
+ * Where we deliberately differ from fusion_bench's arithmetic (bench/compare --only regmean and
+ * test/method/regmean-fusion-bench.test.ts measure it against its own code on torch 1.13): its hook keeps
+ * a running float32 mean, (G·n + xᵀx)/(n + m) per batch, and computes q/k/v_proj's identical Gram matrix
+ * three times; we sum xᵀx in float32 and divide by the token rows once, one Gram matrix per distinct
+ * input (Gram matrices equal to ≤ 1.2e-6 of their largest entry). It sums the models' R(Gᵢ), R(Gᵢ)·Wᵢᵀ
+ * in float32 and solves with torch.inverse (float32 LU) then a matmul; we sum in float64 and solve by
+ * float64 Cholesky (regmean-merge.ts). Merged linear weights then differ from fusion_bench's by its own
+ * float32 error: on the demo towers 2.2e-4 of the largest entry, a few cond(Σ R(Gᵢ))·2⁻²⁴, the same as its
+ * distance from its formula evaluated in float64 on its Gram matrices; ours is within 8e-7 of that
+ * formula on our Gram matrices and 1.6e-5 on its (the Gram matrices' rounding, amplified by the
+ * conditioning). Averaged tensors are bit-equal.
  */
 import { dataloaderBatchSize, excludeMatchers } from '../data-method-options.js';
 import { UserError } from '../../errors.js';
