@@ -11,7 +11,8 @@
  *
  * The shuffling is seeded by the run's `seed` (fusion_bench's DataLoader(shuffle=True) draws from torch's
  * global generator after seed_everything; its order cannot be reproduced): with num_regmean_examples at
- * or above a train set's size every image is used and the order does not matter.
+ * or above a train set's size every image is used and the order does not matter. (Below it the subset
+ * differs; fusion_bench's own subset is not reproducible either under its default `seed: null`.)
  *
  * Where we deliberately differ from fusion_bench's arithmetic (bench/compare --only regmean and
  * test/method/regmean-fusion-bench.test.ts measure it against its own code on torch 1.13): its hook keeps
