@@ -28,7 +28,10 @@ const probe = (py: string): ProbeResult => {
 };
 // Probe for torch only where fusion_bench's source is given (the comparison needs both).
 const torchPy = isNotMeasured(fbSrc) ? fbSrc : findTorchPython(pythonCandidates(undefined, process.env), probe);
-const skip = isNotMeasured(fbSrc) ? fbSrc.notMeasured : isNotMeasured(torchPy) ? torchPy.notMeasured : false;
+const regmeanPy = isNotMeasured(fbSrc) ? '' : join(fbSrc, 'fusion_bench', 'method', 'regmean', 'clip_regmean.py');
+const skip = isNotMeasured(fbSrc) ? fbSrc.notMeasured
+  : !existsSync(regmeanPy) ? `${regmeanPy} absent: a fusion_bench checkout without RegMean for CLIP`
+  : isNotMeasured(torchPy) ? torchPy.notMeasured : false;
 
 /** A small train set of `n` structured random 28×28 RGB PNGs (gradients + noise), as a parquet split. */
 function trainSet(dir: string, seed: number, n: number): Record<string, unknown> {
