@@ -4,7 +4,7 @@
  * load falls on both alike. Each figure comes with the exact command that produced it; `advantage` is
  * reference/ours for times and memory and ours/reference for rates (above 1: fusion-bench is ahead).
  *
- * Parts (`--only merge,clip,train,svd`, default all):
+ * Parts (`--only merge,clip,train,svd,regmean`, default all):
  * - merge: task arithmetic of 3 ViT-B/32 vision towers, and task arithmetic and TIES of pretrained + 8
  *   (the TA8 shape), through the whole CLI on both sides: ours is `fusion-bench method=... modelpool=...
  *   merged_model_save_path=...`; the reference is a Python process (start and `import torch` included)
@@ -22,6 +22,14 @@
  *   87.5M tower parameters: ours dist/bench/clip-vision-train.js, torch autograd.
  * - svd: TSV-M and Iso-CTS over `--svd-tasks` task vectors of ViT-B/32 towers cut to `--svd-layers`
  *   encoder layers (12 is the full model), through the CLI on both sides as for merge.
+ * - regmean: equality, not speed. `regmean/clip_regmean` (fusion_bench's defaults: ratio 0.95, batches
+ *   of 32) against fusion_bench's own RegMeanAlgorithmForCLIP (its unmodified regmean.py /
+ *   clip_regmean.py, torch hooks on the tower of clip_torch.py) on the same towers and the same
+ *   preprocessed images (every image of each train set: `--regmean-cases` demo = the demo's towers on
+ *   its MNIST / Fashion-MNIST slices, fixtures = the fixtures' tiny-clip-ft-a/b on the same images):
+ *   per-tensor max |ours − fusion_bench| of the merged weights and of each model's Gram matrices, and
+ *   fusion_bench's merge function again in float64 to show where a difference comes from
+ *   (bench/lib/regmean-reference.ts).
  *
  * `--torch-budget S`: a torch forward whose first batch takes longer is timed on that one run and its
  * larger batches skipped (the reference BLAS needs minutes per batch). `--reference-max-gb`: the
@@ -30,9 +38,9 @@
  *
  * Random float32 towers with the real tensor names and shapes are generated once and cached under
  * `--cache-dir` (default: <os.tmpdir()>/fusion-bench-compare). Prints JSON.
- * Usage: node dist/bench/compare.js [--only merge,clip,train,svd] [--reps 1] [--threads 2]
+ * Usage: node dist/bench/compare.js [--only merge,clip,train,svd,regmean] [--reps 1] [--threads 2]
  *   [--merge ta3,ta8,ties8] [--batches 16,64] [--seconds 3] [--train-batch 16] [--train-steps 2]
- *   [--svd-layers 1] [--svd-tasks 8] [--svd-methods tsv,iso_cts] [--allocators default,jemalloc,tcmalloc] [--torch-blas openblas,system]
+ *   [--svd-layers 1] [--svd-tasks 8] [--svd-methods tsv,iso_cts] [--regmean-cases demo,fixtures] [--allocators default,jemalloc,tcmalloc] [--torch-blas openblas,system]
  *   [--torch-budget 60] [--reference-max-gb 14] [--python PY] [--fb-src DIR] [--fixtures DIR] [--cache-dir DIR]
  */
 import { spawnSync } from 'node:child_process';
@@ -42,6 +50,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../src/tensor/checkpoint.js';
+import { compareRegMean, type RegMeanCase } from './lib/regmean-reference.js';
 import { writeRandomClipVisionModel, type RandomClipVisionOptions } from './lib/random-model.js';
 import {
   advantage, ALLOCATORS, commandLine, findTorchPython, fusionBenchSource, isNotMeasured, median, notMeasuredText, parseOnly,
@@ -61,6 +70,7 @@ const { values } = parseArgs({
     'svd-layers': { type: 'string', default: '1' },
     'svd-tasks': { type: 'string', default: '8' },
     'svd-methods': { type: 'string', default: 'tsv,iso_cts' },
+    'regmean-cases': { type: 'string', default: 'demo,fixtures' },
     allocators: { type: 'string', default: ALLOCATORS.join(',') },
     'torch-blas': { type: 'string', default: 'openblas,system' },
     'torch-budget': { type: 'string', default: '60' },
@@ -393,6 +403,45 @@ function trainComparison(check: Record<string, unknown> | NotMeasured): Record<s
   };
 }
 
+// --- regmean ------------------------------------------------------------------------------------------
+
+/** The pools of the `regmean` part: towers, and the demo's parquet slices as every task's train set. */
+function regmeanCase(name: string): RegMeanCase | NotMeasured {
+  const demo = join(repoRoot, 'demo');
+  const slice = (n: string) => ({ _target_: 'datasets.load_dataset', path: 'parquet', data_files: { train: join(demo, 'data', n, 'data', 'test-00000-of-00001.parquet') }, split: 'train' });
+  const dirs = name === 'demo'
+    ? { root: join(demo, 'models'), pre: 'tiny-clip', a: 'tiny-clip-mnist', b: 'tiny-clip-fashion_mnist' }
+    : name === 'fixtures' ? { root: join(fixtures, 'models'), pre: 'tiny-clip', a: 'tiny-clip-ft-a', b: 'tiny-clip-ft-b' } : null;
+  if (!dirs) throw new Error(`--regmean-cases: unknown case '${name}'; expected some of demo,fixtures`);
+  if (!existsSync(join(dirs.root, dirs.a))) return { notMeasured: `${join(dirs.root, dirs.a)} absent${name === 'fixtures' ? ' (--fixtures DIR)' : ''}` };
+  const m = (n: string) => join(dirs.root, n);
+  return {
+    models: { _pretrained_: m(dirs.pre), mnist: m(dirs.a), fashion_mnist: m(dirs.b) },
+    processor: m(dirs.pre),
+    trainDatasets: { mnist: slice('mnist'), fashion_mnist: slice('fashion_mnist') },
+    // fusion_bench's defaults, with enough examples for every image (500 per slice): the two sides' shuffles differ.
+    method: { num_regmean_examples: 512 },
+  };
+}
+
+async function regmeanComparison(): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const name of values['regmean-cases'].split(',').filter(Boolean)) {
+    const c = regmeanCase(name);
+    const why = isNotMeasured(torchPy) ? torchPy : isNotMeasured(fbSrc) ? fbSrc : isNotMeasured(c) ? c : null;
+    if (why) {
+      out.push({ case: name, result: notMeasuredText(why) });
+      continue;
+    }
+    try {
+      out.push({ case: name, ...(await compareRegMean(c as RegMeanCase, { python: (torchPy as { python: string }).python, fbSrc: fbSrc as string, threads })) });
+    } catch (e) {
+      out.push({ case: name, result: notMeasuredText({ notMeasured: (e as Error).message }) });
+    }
+  }
+  return out;
+}
+
 // --- main ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -436,6 +485,7 @@ async function main(): Promise<void> {
       return mergeComparison({ ...j, layers, tasks }, torchBlas.map((blas) => ({ blas, allocator: 'default' as Allocator })));
     });
   }
+  if (parts.includes('regmean')) out.regmean = await regmeanComparison();
   out.load_average_at_end = loadavg().map((x) => round(x, 2));
   console.log(JSON.stringify(out, null, 2));
 }

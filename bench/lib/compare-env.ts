@@ -139,7 +139,7 @@ export function median(xs: readonly number[]): number | undefined {
   return s[Math.floor((s.length - 1) / 2)];
 }
 
-export const PARTS = ['merge', 'clip', 'train', 'svd'] as const;
+export const PARTS = ['merge', 'clip', 'train', 'svd', 'regmean'] as const;
 export type Part = (typeof PARTS)[number];
 
 /** `--only clip,merge` → the parts, in the bench's fixed order; a clear error for an unknown name. */

@@ -80,9 +80,9 @@ test('advantage: reference/ours for times, ours/reference for rates, reasons for
 });
 
 test('--only selects parts in a fixed order and names what it accepts on a typo', () => {
-  assert.deepEqual(parseOnly(undefined), ['merge', 'clip', 'train', 'svd']);
+  assert.deepEqual(parseOnly(undefined), ['merge', 'clip', 'train', 'svd', 'regmean']);
   assert.deepEqual(parseOnly('svd,clip'), ['clip', 'svd']);
-  assert.throws(() => parseOnly('clip,speed'), /unknown part\(s\) speed; expected a comma-separated subset of merge,clip,train,svd/);
+  assert.throws(() => parseOnly('clip,speed'), /unknown part\(s\) speed; expected a comma-separated subset of merge,clip,train,svd,regmean/);
 });
 
 test('commandLine quotes what a shell would split and puts the environment first', () => {

@@ -11,7 +11,20 @@
  *
  * The shuffling is seeded by the run's `seed` (fusion_bench's DataLoader(shuffle=True) draws from torch's
  * global generator after seed_everything; its order cannot be reproduced): with num_regmean_examples at
- * or above a train set's size every image is used and the order does not matter.
+ * or above a train set's size every image is used and the order does not matter. (Below it the subset
+ * differs; fusion_bench's own subset is not reproducible either under its default `seed: null`.)
+ *
+ * Where we deliberately differ from fusion_bench's arithmetic (bench/compare --only regmean and
+ * test/method/regmean-fusion-bench.test.ts measure it against its own code on torch 1.13): its hook keeps
+ * a running float32 mean, (G·n + xᵀx)/(n + m) per batch, and computes q/k/v_proj's identical Gram matrix
+ * three times; we sum xᵀx in float32 and divide by the token rows once, one Gram matrix per distinct
+ * input (Gram matrices equal to ≤ 1.2e-6 of their largest entry). It sums the models' R(Gᵢ), R(Gᵢ)·Wᵢᵀ
+ * in float32 and solves with torch.inverse (float32 LU) then a matmul; we sum in float64 and solve by
+ * float64 Cholesky (regmean-merge.ts). Merged linear weights then differ from fusion_bench's by its own
+ * float32 error: on the demo towers 2.2e-4 of the largest entry, a few cond(Σ R(Gᵢ))·2⁻²⁴, the same as its
+ * distance from its formula evaluated in float64 on its Gram matrices; ours is within 8e-7 of that
+ * formula on our Gram matrices and 1.6e-5 on its (the Gram matrices' rounding, amplified by the
+ * conditioning). Averaged tensors are bit-equal.
  */
 import { dataloaderBatchSize, excludeMatchers } from '../data-method-options.js';
 import { UserError } from '../../errors.js';
@@ -61,6 +74,11 @@ export class RegMeanAlgorithmForCLIP {
   private readonly excluders: RegExp[];
   /** Images each model's Gram matrices used, set by run(). */
   examples: Record<string, number> = {};
+  /**
+   * Called with each model's mean Gram matrices (module → f32(Σ xᵀx / token rows), [in, in]) before the
+   * merge consumes them: what fusion_bench's hooks store per module. For comparisons against its code.
+   */
+  onMeanGrams: ((model: string, grams: ReadonlyMap<string, Float32Array>) => void) | null = null;
 
   constructor(config: Record<string, unknown> = {}, private readonly runCtx: RunContext = runContext()) {
     const v = readParams(NAME, PARAMS, config, runCtx);
@@ -144,6 +162,15 @@ export class RegMeanAlgorithmForCLIP {
         this.runCtx.profiler.record('computing regmean weights', secs);
         this.runCtx.status?.write(`${NAME}: Gram matrices of '${ft.name}' from ${used} examples, ${(used / secs).toFixed(1)} images/s\n`);
         this.examples[ft.name] = used;
+        if (this.onMeanGrams) {
+          const rows = used * session.tokens;
+          const means = new Map<string, Float32Array>();
+          for (const [u, g] of session.grams.entries()) {
+            const mean = Float32Array.from(acc[u]!, (v) => v / rows);
+            for (const module of g.modules) means.set(module, mean);
+          }
+          this.onMeanGrams(ft.name, means);
+        }
         const t0 = performance.now();
         await sums!.add(acc, used * session.tokens, (k) => ft.model.stateDict.loadF32(k), rowGemm);
         this.runCtx.profiler.record('merging models', (performance.now() - t0) / 1000);
