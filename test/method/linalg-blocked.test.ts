@@ -11,8 +11,7 @@ import assert from 'node:assert/strict';
 import { gram, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { ortGemmStatus, ortMatmul } from '../../src/method/linalg/ort-gemm.js';
 import { tridiagEigen } from '../../src/method/linalg/tridiag-eig.js';
-import { symvKernel } from '../../src/method/linalg/wasm-symv.js';
-import { mulberry32 } from './helpers.js';
+import { jsKernels, wasmF64Kernels } from '../../src/method/linalg/f64-kernels.js';
 import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
 function eye(n: number): Float64Array {
@@ -116,23 +115,35 @@ test('svdThin and polar on a 300×160 matrix of rank 100 with repeated singular 
   assert.ok(maxAbsDiff(p, matmulT(u, v, m, rank, n)) < 1e-9, 'polar = U Vᵀ');
 });
 
-test('the WebAssembly SIMD matrix–vector kernel equals the plain loop, tails of every length included', () => {
-  const k = symvKernel();
-  assert.ok(k !== null, 'WebAssembly SIMD is available on Node 20');
-  for (const n of [1, 5, 8, 9, 17, 40]) {
-    const mem: Float64Array = k!.reserve(n * n + 2 * n);
-    const r = mulberry32(n);
-    for (let i = 0; i < n * n + n; i++) mem[i] = r() - 0.5;
+test('the WebAssembly SIMD kernels of the tridiagonalisation equal their JavaScript definitions, tails of every length included', () => {
+  const w = wasmF64Kernels();
+  assert.ok(w !== null, 'WebAssembly SIMD is available on Node 20');
+  const js = jsKernels();
+  for (const n of [1, 2, 5, 8, 9, 17, 40]) {
+    const size = 4 * n * n + 8 * n;
+    const init = random(size, n);
+    const run = (f: (k: typeof js) => void) => {
+      const a = w!.reserve(size);
+      a.set(init);
+      f(w!);
+      const got = w!.reserve(size).slice();
+      const b = js.reserve(size);
+      b.set(init);
+      f(js);
+      return [got, js.reserve(size).slice()] as const;
+    };
+    const close = ([x, y]: readonly [Float64Array, Float64Array], what: string) => assert.ok(maxAbsDiff(x, y) < 1e-13, `n ${n}: ${what}`);
+    const [V, W, col, vv] = [n * n, 2 * n * n, 3 * n * n, 3 * n * n + 2 * n];
     for (let from = 0; from < n; from++) {
-      mem.fill(0, n * n + n);
-      k!.symv(0, n, from, 8 * n * n, 8 * (n * n + n));
-      for (let row = 0; row < n; row++) {
-        let s = 0;
-        for (let c = 0; c < n - from; c++) s += mem[row * n + from + c]! * mem[n * n + c]!;
-        const got: number = mem[n * n + n + row]!;
-        if (row < from) assert.equal(got, 0, 'rows before `from` untouched');
-        else assert.ok(Math.abs(got - s) < 1e-14, `n ${n}, from ${from}, row ${row}: ${got} vs ${s}`);
-      }
+      close(run((k) => k.symv(0, n, from, 4 * n * n, 4 * n * n + n)), `symv from ${from}`);
+      const p = Math.min(from, n - 1);
+      close(run((k) => k.colUpdate(col, V, W, n, p, from, n)), `colUpdate ${p}, ${from}`);
+      close(run((k) => k.corr(col, V, W, n, p, from, n, vv)), `corr ${p}, ${from}`);
+      close(run((k) => k.subTrailing(0, n, from, V, n - from)), `subTrailing ${from}`);
+      let dw = 0;
+      let dj = 0;
+      run((k) => { if (k === js) dj = k.dot(1, V + 3, n - from); else dw = k.dot(1, V + 3, n - from); });
+      assert.ok(Math.abs(dw - dj) < 1e-13, `dot ${from}`);
     }
   }
 });

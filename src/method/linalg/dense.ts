@@ -132,7 +132,7 @@ export function gram(a: Float64Array, m: number, n: number): Float64Array {
  * ~ε‖A‖/gap between close eigenvalues; the step moves each vector within that, residuals stay ~ε‖A‖).
  */
 export function symEig(a: Float64Array, n: number, count = n): { values: Float64Array; vectors: Float64Array } {
-  const red = reduceTridiagonal(a.slice(), n, matmul); // Qᵀ A Q = T
+  const red = reduceTridiagonal(a, n, matmul); // Qᵀ A Q = T
   const t = tridiagEigen(red.d, red.off, n, count);
   if (count === 0) return { values: t.values, vectors: new Float64Array(0) };
   const v = t.vectors;

@@ -34,14 +34,20 @@ function models(): Record<string, Uint8Array> {
   const a = mm.input('x0', D, ['m', 'k']);
   const b = mm.input('x1', D, ['k', 'n']);
   mm.output(mm.node('MatMul', [a, b]), 'y', D, ['m', 'n']);
-  // y = x2 − x0 (x1 (x0ᵀ x2)): a block of Householder reflections I − V T Vᵀ applied to Y
-  const wy = new GraphBuilder('wy_f64');
-  const v = wy.input('x0', D, ['l', 'b']);
+  // y = x0ᵀ · x1: operands stored as rows (the tridiagonalisation's trailing update [V W]·[W V]ᵀ)
+  const tmm = new GraphBuilder('tmatmul_f64');
+  const p = tmm.input('x0', D, ['k', 'm']);
+  const q = tmm.input('x1', D, ['k', 'n']);
+  tmm.output(tmm.node('MatMul', [tmm.node('Transpose', [p], { perm: [1, 0] }), q]), 'y', D, ['m', 'n']);
+  // y = x2 − x0ᵀ (x1 (x0 x2)): a block of Householder reflections I − V T Vᵀ applied to Y, V given as
+  // its columns x0 = Vᵀ
+  const wy = new GraphBuilder('wyt_f64');
+  const vt = wy.input('x0', D, ['b', 'l']);
   const t = wy.input('x1', D, ['b', 'b']);
   const y = wy.input('x2', D, ['l', 'c']);
-  const vty = wy.node('MatMul', [wy.node('Transpose', [v], { perm: [1, 0] }), y]);
-  wy.output(wy.node('Sub', [y, wy.node('MatMul', [v, wy.node('MatMul', [t, vty])])]), 'y', D, ['l', 'c']);
-  return { matmul: mm.build({ opset: 17 }), wy: wy.build({ opset: 17 }) };
+  const vty = wy.node('MatMul', [vt, y]);
+  wy.output(wy.node('Sub', [y, wy.node('MatMul', [wy.node('Transpose', [vt], { perm: [1, 0] }), wy.node('MatMul', [t, vty])])]), 'y', D, ['l', 'c']);
+  return { matmul: mm.build({ opset: 17 }), tmatmul: tmm.build({ opset: 17 }), wyt: wy.build({ opset: 17 }) };
 }
 
 function start(): Bridge | null {
@@ -133,13 +139,13 @@ export function ortMatmulWith(
   return ortRun('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
 }
 
-/** ortMatmulWith's product as a view of the shared buffer, valid only until the next call into this module. */
-export function ortMatmulView(
-  m: number, k: number, n: number,
-  fillA: (dst: Float64Array) => void,
-  fillB: (dst: Float64Array) => void,
+/** Xᵀ Y for X (k×m), Y (k×n) written by `fillX`/`fillY`, as a view of the shared buffer valid only until the next call into this module; null when unavailable. */
+export function ortMatmulTView(
+  k: number, m: number, n: number,
+  fillX: (dst: Float64Array) => void,
+  fillY: (dst: Float64Array) => void,
 ): Float64Array | null {
-  return ortRunView('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
+  return ortRunView('tmatmul', [[k, m], [k, n]], [fillX, fillY], m * n);
 }
 
 /** A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. */
@@ -147,7 +153,10 @@ export function ortMatmul(a: Float64Array, b: Float64Array, m: number, k: number
   return ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n)));
 }
 
-/** Y − V (T (Vᵀ Y)) for V (l×b), T (b×b), Y (l×c): reflections in compact WY form, as a view valid until the next call; null when unavailable. */
-export function ortApplyWy(v: Float64Array, t: Float64Array, y: Float64Array, l: number, b: number, c: number): Float64Array | null {
-  return ortRunView('wy', [[l, b], [b, b], [l, c]], [(d) => d.set(v.subarray(0, l * b)), (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
+/**
+ * Y − V (T (Vᵀ Y)) for V (l×b) given as Vᵀ (b×l) by `fillVt`, T (b×b), Y (l×c): reflections in compact WY
+ * form, as a view valid until the next call; null when unavailable.
+ */
+export function ortApplyWyT(fillVt: (dst: Float64Array) => void, t: Float64Array, y: Float64Array, l: number, b: number, c: number): Float64Array | null {
+  return ortRunView('wyt', [[b, l], [b, b], [l, c]], [fillVt, (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
 }
