@@ -127,20 +127,15 @@ export function gram(a: Float64Array, m: number, n: number): Float64Array {
  * Eigen-decomposition of a symmetric n×n matrix: eigenvalues (all n) in descending order and the
  * orthonormal eigenvectors of the `count` largest (default all) as the columns of `vectors` (n×count,
  * row-major). Householder tridiagonalisation, then the tridiagonal's eigenvectors by inverse iteration
- * (tridiag-eig.ts: O(n²) instead of QL's O(n³) rotations) turned back by Q in one matrix product, and
- * one Newton–Schulz step V(3I − VᵀV)/2 that makes them orthonormal to rounding (inverse iteration leaves
- * ~ε‖A‖/gap between close eigenvalues; the step moves each vector within that, residuals stay ~ε‖A‖).
+ * (tridiag-eig.ts: O(n²) instead of QL's O(n³) rotations, orthogonal to ~1e-13 without a polishing
+ * pass) turned back by Q in matrix products.
  */
 export function symEig(a: Float64Array, n: number, count = n): { values: Float64Array; vectors: Float64Array } {
   const red = reduceTridiagonal(a, n, matmul); // Qᵀ A Q = T
   const t = tridiagEigen(red.d, red.off, n, count);
   if (count === 0) return { values: t.values, vectors: new Float64Array(0) };
-  const v = t.vectors;
-  red.applyQ(v, count); // Q Y
-  const vtv = gram(v, n, count);
-  for (let i = 0; i < vtv.length; i++) vtv[i] = -0.5 * vtv[i]!;
-  for (let i = 0; i < count; i++) vtv[i * count + i] = vtv[i * count + i]! + 1.5;
-  return { values: t.values, vectors: matmul(v, vtv, n, count, count) };
+  red.applyQ(t.vectors, count); // Q Y
+  return { values: t.values, vectors: t.vectors };
 }
 
 /** Eigenvalues of a Gram matrix at or below this fraction of the largest count as zero. */

@@ -3,9 +3,9 @@
  * with accumulated rotations (which was most of the SVD's time): eigenvalues by implicit QL without
  * vectors, then only the wanted eigenvectors by inverse iteration as LAPACK's dstein does it — random
  * start, LU of T − λI with partial pivoting, tiny pivots perturbed, modified Gram–Schmidt against the
- * other vectors of the same cluster (eigenvalues closer than CLUSTER_GAP·‖T‖), a few extra steps after the
- * growth test passes. Vectors of different clusters are orthogonal to ~ε‖T‖/gap; the caller polishes
- * the last digits (dense.ts: one Newton–Schulz step on the back-transformed vectors).
+ * other vectors of the same cluster (eigenvalues closer than CLUSTER_GAP·‖T‖) and of eigenvalues within
+ * ORTHO_WINDOW·‖T‖, a few extra steps after the growth test passes. Vectors further apart are orthogonal
+ * to ~ε‖T‖/gap ≤ ~1e-13.
  *
  * An unreduced block whose inverse iteration does not converge falls back to QL with rotations (tql2),
  * so the result never depends on luck; exact splits (off-diagonal ≤ ε‖T‖) are separate blocks.
@@ -13,8 +13,15 @@
 import { mulberry32 } from '../../util/prng.js';
 
 const EPS = 2 ** -52;
-/** Eigenvalues closer than this fraction of ‖T‖ share a cluster (reorthogonalised against each other). */
+/** Eigenvalues closer than this fraction of ‖T‖ share a cluster (computed together, reorthogonalised against each other). */
 const CLUSTER_GAP = 1e-5;
+/**
+ * Besides its cluster, each vector is reorthogonalised against the computed vectors of eigenvalues
+ * within this fraction of ‖T‖ below it (LAPACK dstein's ORTOL): inverse iteration leaves vectors of
+ * eigenvalues a gap g apart orthogonal to ~ε‖T‖/g, so everything closer than 1e-3‖T‖ is made orthogonal
+ * explicitly and the rest is orthogonal to ~1e-13 — no polishing pass over the full vectors is needed.
+ */
+const ORTHO_WINDOW = 1e-3;
 const MAX_ITERATIONS = 8;
 /** Steps after the growth test first passes (dstein's EXTRA). */
 const EXTRA_STEPS = 2;
@@ -166,6 +173,9 @@ function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Ma
   for (let i = 1; i < size; i++) if (todo[clusterStart[i]!]) todo[i] = 1;
   const lu = new TridiagLu(size);
   const rand = mulberry32(0x5eed + start);
+  const window = ORTHO_WINDOW * norm;
+  const done: number[] = []; // computed indices, ascending
+  let first = 0; // done[first …] are the ones the next vector is reorthogonalised against
   let prevShift = -Infinity;
   for (let i = 0; i < size; i++) {
     if (!todo[i]) continue;
@@ -174,6 +184,7 @@ function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Ma
     const pert = 10 * EPS * Math.max(Math.abs(shift), norm);
     if (clusterStart[i] !== i && shift - prevShift < pert) shift = prevShift + pert;
     prevShift = shift;
+    while (first < done.length && done[first]! < clusterStart[i]! && values[i]! - values[done[first]!]! > window) first++;
     lu.factor(d, off, start, shift);
     const x = new Float64Array(size);
     for (let r = 0; r < size; r++) x[r] = 2 * rand() - 1;
@@ -185,8 +196,8 @@ function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Ma
       const scale = sum > 0 ? (size * norm * Math.max(EPS, Math.abs(lu.lastPivot())) / sum) : 1;
       for (let r = 0; r < size; r++) x[r] = x[r]! * scale;
       lu.solve(x, EPS * norm);
-      for (let c = clusterStart[i]!; c < i; c++) {
-        const q = out.get(c)!;
+      for (let c = first; c < done.length; c++) {
+        const q = out.get(done[c]!)!;
         let dot = 0;
         for (let r = 0; r < size; r++) dot += x[r]! * q[r]!;
         for (let r = 0; r < size; r++) x[r] = x[r]! - dot * q[r]!;
@@ -202,6 +213,7 @@ function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Ma
     const inv = 1 / Math.sqrt(ss);
     for (let r = 0; r < size; r++) x[r] = x[r]! * inv;
     out.set(i, x);
+    done.push(i);
   }
   return out;
 }
