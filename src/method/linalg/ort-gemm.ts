@@ -13,21 +13,24 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
-import { DONE, elements, FAILED, HEADER_BYTES, PENDING, READY } from './ort-gemm-protocol.js';
+import {
+  DIMS, DONE, elements, FAILED, HEADER_BYTES, INPUTS, JOB, MAX_INPUTS, MESSAGE_AT, OP, OPS, OUT_LENGTH, PENDING, READY, RETIRED, STATUS, type Op,
+} from './ort-gemm-protocol.js';
 
 /** How long a starting worker may take to load onnxruntime before JS is used instead. */
 const START_TIMEOUT_MS = 30_000;
 
 interface Bridge {
   readonly worker: Worker;
-  sab: SharedArrayBuffer;
+  /** The job buffer the worker serves (null until the first job). */
+  sab: SharedArrayBuffer | null;
 }
 
 let bridge: Bridge | null = null;
 let offReason: string | null = process.env.FUSION_BENCH_ORT_GEMM === '0' ? 'FUSION_BENCH_ORT_GEMM=0' : null;
 
 /** The graphs the worker runs; inputs x0, x1, … and output y, all float64 with symbolic dimensions. */
-function models(): Record<string, Uint8Array> {
+function models(): Record<Op, Uint8Array> {
   const D = DataType.DOUBLE;
   // y = x0 · x1
   const mm = new GraphBuilder('matmul_f64');
@@ -78,7 +81,7 @@ function start(): Bridge | null {
       : `the GEMM worker did not load onnxruntime within ${START_TIMEOUT_MS / 1000} s`);
     return null;
   }
-  bridge = { worker, sab: new SharedArrayBuffer(HEADER_BYTES + 8 * 3 * 64 * 64) };
+  bridge = { worker, sab: null };
   return bridge;
 }
 
@@ -97,32 +100,48 @@ export function ortGemmStatus(): string {
  * Runs graph `op` on inputs of the given shapes, each written into shared memory by its `fill` (so
  * callers can transpose on the way in instead of copying twice); null when onnxruntime is unavailable.
  */
-function ortRun(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+function ortRun(op: Op, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
   return ortRunView(op, dims, fills, outLength)?.slice() ?? null;
 }
 
 /** ortRun's result in the shared buffer itself: valid only until the next call (no copy, no garbage). */
-function ortRunView(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+function ortRunView(op: Op, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+  if (dims.length > MAX_INPUTS) throw new Error(`ort-gemm: ${dims.length} inputs, at most ${MAX_INPUTS}`);
   const b = start();
   if (b === null) return null;
   let bytes = HEADER_BYTES + 8 * outLength;
   for (const d of dims) bytes += 8 * elements(d);
-  if (b.sab.byteLength < bytes) b.sab = new SharedArrayBuffer(bytes);
+  if (b.sab === null || b.sab.byteLength < bytes) {
+    // a larger buffer: the worker leaves the old one's job word and serves the new one's
+    if (b.sab !== null) {
+      const old = new Int32Array(b.sab, 0, HEADER_BYTES / 4);
+      Atomics.store(old, JOB, RETIRED);
+      Atomics.notify(old, JOB);
+    }
+    b.sab = new SharedArrayBuffer(bytes);
+    b.worker.postMessage({ sab: b.sab });
+  }
   const sab = b.sab;
+  const ctl = new Int32Array(sab, 0, HEADER_BYTES / 4);
   let at = HEADER_BYTES;
   dims.forEach((d, i) => {
     const len = elements(d);
     fills[i]!(new Float64Array(sab, at, len));
+    ctl[DIMS + 2 * i] = d[0]!;
+    ctl[DIMS + 2 * i + 1] = d[1]!;
     at += 8 * len;
   });
-  const ctl = new Int32Array(sab, 0, 2);
-  Atomics.store(ctl, 0, PENDING);
-  b.worker.postMessage({ sab, op, dims, outLength });
-  while (Atomics.load(ctl, 0) === PENDING) Atomics.wait(ctl, 0, PENDING, 1000);
-  if (Atomics.load(ctl, 0) !== DONE) {
-    const text = new Uint8Array(sab, 8, HEADER_BYTES - 8);
+  ctl[OP] = OPS.indexOf(op);
+  ctl[INPUTS] = dims.length;
+  ctl[OUT_LENGTH] = outLength;
+  Atomics.store(ctl, STATUS, PENDING);
+  Atomics.add(ctl, JOB, 1);
+  Atomics.notify(ctl, JOB);
+  while (Atomics.load(ctl, STATUS) === PENDING) Atomics.wait(ctl, STATUS, PENDING, 1000);
+  if (Atomics.load(ctl, STATUS) !== DONE) {
+    const text = new Uint8Array(sab, MESSAGE_AT, HEADER_BYTES - MESSAGE_AT);
     const end = text.indexOf(0);
-    turnOff(`onnxruntime ${op} failed (${Atomics.load(ctl, 0) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`);
+    turnOff(`onnxruntime ${op} failed (${Atomics.load(ctl, STATUS) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`);
     void b.worker.terminate();
     bridge = null;
     return null;

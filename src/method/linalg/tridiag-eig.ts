@@ -10,7 +10,6 @@
  * An unreduced block whose inverse iteration does not converge falls back to QL with rotations (tql2),
  * so the result never depends on luck; exact splits (off-diagonal ≤ ε‖T‖) are separate blocks.
  */
-import { mulberry32 } from '../../util/prng.js';
 
 const EPS = 2 ** -52;
 /** Eigenvalues closer than this fraction of ‖T‖ share a cluster (computed together, reorthogonalised against each other). */
@@ -147,32 +146,44 @@ export function tridiagEigen(d: Float64Array, off: Float64Array, n: number, coun
   for (let j = 0; j < count; j++) wanted[all[j]!.b]!.set(all[j]!.i, j);
   blocks.forEach((blk, b) => {
     if (wanted[b]!.size === 0) return;
-    const vecs = blockVectors(d, off, blk, wanted[b]!, norm);
-    for (const [i, col] of wanted[b]!) {
-      const v = vecs.get(i)!;
-      for (let r = 0; r < blk.size; r++) vectors[(blk.start + r) * count + col] = v[r]!;
+    const { rows, row } = blockVectors(d, off, blk, wanted[b]!, norm);
+    // vector i is row row[i] of `rows`; written as column `col`, 32 rows of output at a time so the
+    // strided writes stay in cache
+    const cols = [...wanted[b]!].sort((x, y) => x[1] - y[1]);
+    for (let r0 = 0; r0 < blk.size; r0 += 32) {
+      const r1 = Math.min(r0 + 32, blk.size);
+      for (const [i, col] of cols) {
+        const src = row[i]! * blk.size;
+        for (let r = r0; r < r1; r++) vectors[(blk.start + r) * count + col] = rows[src + r]!;
+      }
     }
   });
   return { values, vectors };
 }
 
+/** A block's eigenvectors: vector i (block coordinates) is row row[i] of rows (−1: not computed). */
+interface BlockVectors {
+  readonly rows: Float64Array;
+  readonly row: Int32Array;
+}
+
 /** Eigenvectors (block coordinates) for the wanted eigenvalue indices of one unreduced block. */
-function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Map<number, number>, norm: number): Map<number, Float64Array> {
+function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Map<number, number>, norm: number): BlockVectors {
   const { start, size, values } = blk;
-  const out = new Map<number, Float64Array>();
-  if (size === 1) {
-    out.set(0, Float64Array.of(1));
-    return out;
-  }
+  if (size === 1) return { rows: Float64Array.of(1), row: Int32Array.of(0) };
   // whole clusters around the wanted eigenvalues, so reorthogonalisation sees every close neighbour
   const gap = CLUSTER_GAP * norm;
   const clusterStart = new Int32Array(size);
   for (let i = 1; i < size; i++) clusterStart[i] = values[i]! - values[i - 1]! <= gap ? clusterStart[i - 1]! : i;
   const todo = new Uint8Array(size);
   for (const i of wanted.keys()) todo[clusterStart[i]!] = 1;
-  for (let i = 1; i < size; i++) if (todo[clusterStart[i]!]) todo[i] = 1;
+  let k = 0;
+  for (let i = 0; i < size; i++) if ((todo[i] = todo[clusterStart[i]!]!)) k++;
+  // one allocation for all of them: thousands of short-lived arrays would each survive a scavenge
+  const rows = new Float64Array(k * size);
+  const row = new Int32Array(size).fill(-1);
   const lu = new TridiagLu(size);
-  const rand = mulberry32(0x5eed + start);
+  let seed = 0x5eed + start;
   const window = ORTHO_WINDOW * norm;
   const done: number[] = []; // computed indices, ascending
   let first = 0; // done[first …] are the ones the next vector is reorthogonalised against
@@ -185,41 +196,66 @@ function blockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Ma
     if (clusterStart[i] !== i && shift - prevShift < pert) shift = prevShift + pert;
     prevShift = shift;
     while (first < done.length && done[first]! < clusterStart[i]! && values[i]! - values[done[first]!]! > window) first++;
-    lu.factor(d, off, start, shift);
-    const x = new Float64Array(size);
-    for (let r = 0; r < size; r++) x[r] = 2 * rand() - 1;
+    lu.factor(d, off, start, shift, EPS * norm);
+    const at = done.length * size;
+    const x = rows.subarray(at, at + size);
+    seed = randomStart(x, seed);
+    let sum = 0;
+    for (let r = 0; r < size; r++) sum += Math.abs(x[r]!);
     const threshold = Math.sqrt(0.1 / size);
     let passed = 0;
     for (let it = 0; it < MAX_ITERATIONS && passed <= EXTRA_STEPS; it++) {
-      let sum = 0;
-      for (let r = 0; r < size; r++) sum += Math.abs(x[r]!);
-      const scale = sum > 0 ? (size * norm * Math.max(EPS, Math.abs(lu.lastPivot())) / sum) : 1;
-      for (let r = 0; r < size; r++) x[r] = x[r]! * scale;
-      lu.solve(x, EPS * norm);
-      for (let c = first; c < done.length; c++) {
-        const q = out.get(done[c]!)!;
-        let dot = 0;
-        for (let r = 0; r < size; r++) dot += x[r]! * q[r]!;
-        for (let r = 0; r < size; r++) x[r] = x[r]! - dot * q[r]!;
-      }
+      lu.solve(x, sum > 0 ? (size * norm * Math.max(EPS, Math.abs(lu.lastPivot()))) / sum : 1);
+      // every step against the cluster, whose vectors the iteration alone cannot tell apart
+      for (let c = first; c < done.length; c++) if (done[c]! >= clusterStart[i]!) orthogonalise(x, rows, row[done[c]!]! * size);
       let max = 0;
-      for (let r = 0; r < size; r++) max = Math.max(max, Math.abs(x[r]!));
-      if (!Number.isFinite(max)) break;
+      sum = 0;
+      for (let r = 0; r < size; r++) {
+        const ax = Math.abs(x[r]!);
+        sum += ax;
+        if (ax > max) max = ax;
+      }
+      if (!Number.isFinite(sum)) break;
       if (max >= threshold) passed++;
     }
+    // once against the rest of the window: their components are already at rounding level
+    for (let c = first; c < done.length; c++) if (done[c]! < clusterStart[i]!) orthogonalise(x, rows, row[done[c]!]! * size);
     let ss = 0;
     for (let r = 0; r < size; r++) ss += x[r]! * x[r]!;
-    if (passed <= EXTRA_STEPS || !(ss > 0) || !Number.isFinite(ss)) return qlBlockVectors(d, off, blk, wanted);
+    if (passed <= EXTRA_STEPS || !(ss > 0) || !Number.isFinite(ss)) return qlBlockVectors(d, off, blk);
     const inv = 1 / Math.sqrt(ss);
     for (let r = 0; r < size; r++) x[r] = x[r]! * inv;
-    out.set(i, x);
+    row[i] = done.length;
     done.push(i);
   }
-  return out;
+  return { rows, row };
 }
 
-/** The fallback: QL with rotations on the block, eigenvectors matched to `values` by sorting. */
-function qlBlockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: Map<number, number>): Map<number, Float64Array> {
+/**
+ * x filled with uniform numbers in [−1, 1): util/prng.ts' mulberry32 stream (seed → the next seed), its
+ * state kept in a local, where a closure's would be a boxed number allocated at every draw.
+ */
+function randomStart(x: Float64Array, seed: number): number {
+  let a = seed | 0;
+  for (let r = 0; r < x.length; r++) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    x[r] = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+  }
+  return a;
+}
+
+/** x −= (xᵀq) q for the unit q = rows[at …]. */
+function orthogonalise(x: Float64Array, rows: Float64Array, at: number): void {
+  const n = x.length;
+  let dot = 0;
+  for (let r = 0; r < n; r++) dot += x[r]! * rows[at + r]!;
+  for (let r = 0; r < n; r++) x[r] = x[r]! - dot * rows[at + r]!;
+}
+
+/** The fallback: QL with rotations on the block, all its eigenvectors, matched to `values` by sorting. */
+function qlBlockVectors(d: Float64Array, off: Float64Array, blk: Block): BlockVectors {
   const { start, size } = blk;
   const bd = d.slice(start, start + size);
   const be = new Float64Array(size);
@@ -228,9 +264,7 @@ function qlBlockVectors(d: Float64Array, off: Float64Array, blk: Block, wanted: 
   for (let i = 0; i < size; i++) W[i * size + i] = 1;
   tql2(W, bd, be, size);
   const order = Array.from({ length: size }, (_, i) => i).sort((x, y) => bd[x]! - bd[y]!);
-  const out = new Map<number, Float64Array>();
-  for (const i of wanted.keys()) out.set(i, W.slice(order[i]! * size, order[i]! * size + size));
-  return out;
+  return { rows: W, row: Int32Array.from(order) };
 }
 
 /**
@@ -242,6 +276,8 @@ class TridiagLu {
   private readonly u1: Float64Array;
   private readonly u2: Float64Array;
   private readonly l: Float64Array;
+  /** 1 / U's pivots, those smaller than `tiny` replaced by ±tiny (a near-singular T − σI is the point). */
+  private readonly ip: Float64Array;
   private readonly swap: Uint8Array;
 
   constructor(private readonly n: number) {
@@ -249,11 +285,12 @@ class TridiagLu {
     this.u1 = new Float64Array(n);
     this.u2 = new Float64Array(n);
     this.l = new Float64Array(n);
+    this.ip = new Float64Array(n);
     this.swap = new Uint8Array(n);
   }
 
-  factor(d: Float64Array, off: Float64Array, start: number, shift: number): void {
-    const { n, u0, u1, u2, l, swap } = this;
+  factor(d: Float64Array, off: Float64Array, start: number, shift: number, tiny: number): void {
+    const { n, u0, u1, u2, l, ip, swap } = this;
     for (let i = 0; i < n; i++) {
       u0[i] = d[start + i]! - shift;
       u1[i] = i < n - 1 ? off[start + i]! : 0;
@@ -280,30 +317,32 @@ class TridiagLu {
         }
       }
     }
+    for (let i = 0; i < n; i++) {
+      const p = u0[i]!;
+      ip[i] = 1 / (Math.abs(p) >= tiny ? p : p < 0 ? -tiny : tiny);
+    }
   }
 
   lastPivot(): number {
     return this.u0[this.n - 1]!;
   }
 
-  /** x ← (T − σI)⁻¹ x, with pivots smaller than `tiny` replaced by ±tiny (a near-singular T − σI is the point). */
-  solve(x: Float64Array, tiny: number): void {
-    const { n, u0, u1, u2, l, swap } = this;
+  /** x ← (T − σI)⁻¹ (scale·x), with the tiny pivots perturbed. */
+  solve(x: Float64Array, scale: number): void {
+    const { n, u1, u2, l, ip, swap } = this;
+    x[0] = x[0]! * scale;
     for (let i = 0; i < n - 1; i++) {
+      const next = x[i + 1]! * scale;
       if (swap[i]) {
         const t = x[i]!;
-        x[i] = x[i + 1]!;
-        x[i + 1] = t - l[i]! * x[i]!;
+        x[i] = next;
+        x[i + 1] = t - l[i]! * next;
       } else {
-        x[i + 1] = x[i + 1]! - l[i]! * x[i]!;
+        x[i + 1] = next - l[i]! * x[i]!;
       }
     }
-    const piv = (i: number) => {
-      const p = u0[i]!;
-      return Math.abs(p) >= tiny ? p : p < 0 ? -tiny : tiny;
-    };
-    x[n - 1] = x[n - 1]! / piv(n - 1);
-    if (n > 1) x[n - 2] = (x[n - 2]! - u1[n - 2]! * x[n - 1]!) / piv(n - 2);
-    for (let i = n - 3; i >= 0; i--) x[i] = (x[i]! - u1[i]! * x[i + 1]! - u2[i]! * x[i + 2]!) / piv(i);
+    x[n - 1] = x[n - 1]! * ip[n - 1]!;
+    if (n > 1) x[n - 2] = (x[n - 2]! - u1[n - 2]! * x[n - 1]!) * ip[n - 2]!;
+    for (let i = n - 3; i >= 0; i--) x[i] = (x[i]! - u1[i]! * x[i + 1]! - u2[i]! * x[i + 2]!) * ip[i]!;
   }
 }
