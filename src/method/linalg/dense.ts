@@ -14,7 +14,7 @@
  *
  * Matrices are row-major Float64Arrays.
  */
-import { ortMatmul, ortMatmulWith } from './ort-gemm.js';
+import { ortGram, ortMatmul, ortMatmulT } from './ort-gemm.js';
 import { tridiagEigen } from './tridiag-eig.js';
 import { reduceTridiagonal } from './tridiag-reduce.js';
 
@@ -81,7 +81,7 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
 /** A (m×k) · Bᵀ for B (n×k) → m×n: rows of A against rows of B. */
 export function matmulT(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
   if (m * k * n >= ORT_MIN_FMAS) {
-    const r = ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => transposeInto(d, b, n, k));
+    const r = ortMatmulT(a, b, m, k, n);
     if (r !== null) return r;
   }
   const out = new Float64Array(m * n);
@@ -110,10 +110,16 @@ function transposeInto(out: Float64Array, a: Float64Array, m: number, n: number)
 /** AᵀA (n×n) of an m×n matrix, exactly symmetric: dot products of A's columns. */
 export function gram(a: Float64Array, m: number, n: number): Float64Array {
   if (m * n * n >= ORT_MIN_FMAS) {
-    const g = ortMatmulWith(n, m, n, (d) => transposeInto(d, a, m, n), (d) => d.set(a.subarray(0, m * n)));
+    const g = ortGram(a, m, n);
     if (g !== null) {
-      // the GEMM's summation order may differ between (i, j) and (j, i); the eigensolver reads both halves
-      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j]!;
+      // the GEMM's summation order may differ between (i, j) and (j, i); the eigensolver reads both
+      // halves: the upper one mirrored, in blocks that stay in cache
+      const B = 32;
+      for (let i0 = 0; i0 < n; i0 += B) {
+        for (let j0 = i0; j0 < n; j0 += B) {
+          for (let i = i0; i < Math.min(i0 + B, n); i++) for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, n); j++) g[j * n + i] = g[i * n + j]!;
+        }
+      }
       return g;
     }
   }
@@ -166,18 +172,19 @@ export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, ke
   const { values, vectors } = symEig(gram(a, m, n), n, k); // AᵀA = V diag(σ²) Vᵀ
   const s = new Float64Array(k);
   const top = Math.max(values[0] ?? 0, 0);
-  const vt = new Float64Array(k * n);
+  const vt = transpose(vectors, n, k);
+  const scaled = new Float64Array(k * n); // rows v_j / σ_j
   for (let j = 0; j < k; j++) {
     const lambda = values[j]!;
-    if (!(lambda > RANK_TOL * top) || top === 0) continue; // zero σ: zero vectors, never NaN
     const sigma = Math.sqrt(lambda);
-    if (sigma <= zeroBelow) continue;
+    if (!(lambda > RANK_TOL * top) || top === 0 || sigma <= zeroBelow) {
+      vt.fill(0, j * n, j * n + n); // zero σ: zero vectors, never NaN
+      continue;
+    }
     s[j] = sigma;
-    for (let i = 0; i < n; i++) vt[j * n + i] = vectors[i * k + j]!;
+    for (let i = 0; i < n; i++) scaled[j * n + i] = vt[j * n + i]! / sigma;
   }
-  const u = matmulT(a, vt, m, n, k); // A V = U diag(σ)
-  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) u[i * k + j] = s[j]! > 0 ? u[i * k + j]! / s[j]! : 0;
-  return { u, s, vt, k };
+  return { u: matmulT(a, scaled, m, n, k), s, vt, k }; // A V diag(1/σ) = U
 }
 
 /**

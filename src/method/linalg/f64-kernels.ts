@@ -15,7 +15,7 @@ export interface F64Kernels {
   colUpdate(col: number, V: number, W: number, ld: number, p: number, i: number, n: number): void;
   /** For q < p over rows [f, n): w −= V_q (W_qᵀv) + W_q (V_qᵀv) with v = V_p; vv[q] = V_qᵀv. */
   corr(w: number, V: number, W: number, ld: number, p: number, f: number, n: number, vv: number): void;
-  /** w[r] = Σ_{c<n−from} A[r][from + c] v[c] for r in [from, n) (A row-major n×n at `a`, w[0] at `w`). */
+  /** w[r] = Σ_{c<n−from} A[r][from + c] v[c] for r in [from, n) (A symmetric, row-major n×n at `a`; w[0] at `w`). */
   symv(a: number, n: number, from: number, v: number, w: number): void;
   /** A[s + r][s + c] −= P[r·L + c] for r, c < L. */
   subTrailing(a: number, n: number, s: number, P: number, L: number): void;

@@ -42,6 +42,15 @@ function models(): Record<Op, Uint8Array> {
   const p = tmm.input('x0', D, ['k', 'm']);
   const q = tmm.input('x1', D, ['k', 'n']);
   tmm.output(tmm.node('MatMul', [tmm.node('Transpose', [p], { perm: [1, 0] }), q]), 'y', D, ['m', 'n']);
+  // y = x0 · x1ᵀ
+  const mmt = new GraphBuilder('matmult_f64');
+  const r = mmt.input('x0', D, ['m', 'k']);
+  const u = mmt.input('x1', D, ['n', 'k']);
+  mmt.output(mmt.node('MatMul', [r, mmt.node('Transpose', [u], { perm: [1, 0] })]), 'y', D, ['m', 'n']);
+  // y = x0ᵀ · x0, the Gram matrix: one operand to copy, none to transpose in JS
+  const gr = new GraphBuilder('gram_f64');
+  const g = gr.input('x0', D, ['m', 'n']);
+  gr.output(gr.node('MatMul', [gr.node('Transpose', [g], { perm: [1, 0] }), g]), 'y', D, ['n', 'n']);
   // y = x2 − x0ᵀ (x1 (x0 x2)): a block of Householder reflections I − V T Vᵀ applied to Y, V given as
   // its columns x0 = Vᵀ
   const wy = new GraphBuilder('wyt_f64');
@@ -50,7 +59,9 @@ function models(): Record<Op, Uint8Array> {
   const y = wy.input('x2', D, ['l', 'c']);
   const vty = wy.node('MatMul', [vt, y]);
   wy.output(wy.node('Sub', [y, wy.node('MatMul', [wy.node('Transpose', [vt], { perm: [1, 0] }), wy.node('MatMul', [t, vty])])]), 'y', D, ['l', 'c']);
-  return { matmul: mm.build({ opset: 17 }), tmatmul: tmm.build({ opset: 17 }), wyt: wy.build({ opset: 17 }) };
+  return {
+    matmul: mm.build({ opset: 17 }), tmatmul: tmm.build({ opset: 17 }), matmult: mmt.build({ opset: 17 }), gram: gr.build({ opset: 17 }), wyt: wy.build({ opset: 17 }),
+  };
 }
 
 function start(): Bridge | null {
@@ -149,15 +160,6 @@ function ortRunView(op: Op, dims: readonly (readonly number[])[], fills: readonl
   return new Float64Array(sab, at, outLength);
 }
 
-/** A (m×k) · B (k×n) on onnxruntime with operands written by `fillA`/`fillB`, or null. */
-export function ortMatmulWith(
-  m: number, k: number, n: number,
-  fillA: (dst: Float64Array) => void,
-  fillB: (dst: Float64Array) => void,
-): Float64Array | null {
-  return ortRun('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
-}
-
 /** Xᵀ Y for X (k×m), Y (k×n) written by `fillX`/`fillY`, as a view of the shared buffer valid only until the next call into this module; null when unavailable. */
 export function ortMatmulTView(
   k: number, m: number, n: number,
@@ -167,9 +169,19 @@ export function ortMatmulTView(
   return ortRunView('tmatmul', [[k, m], [k, n]], [fillX, fillY], m * n);
 }
 
+/** A (m×k) · Bᵀ for B (n×k) on onnxruntime, or null when it is unavailable. */
+export function ortMatmulT(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array | null {
+  return ortRun('matmult', [[m, k], [n, k]], [(d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, n * k))], m * n);
+}
+
+/** AᵀA (n×n) of an m×n matrix on onnxruntime, or null when it is unavailable. */
+export function ortGram(a: Float64Array, m: number, n: number): Float64Array | null {
+  return ortRun('gram', [[m, n]], [(d) => d.set(a.subarray(0, m * n))], n * n);
+}
+
 /** A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. */
 export function ortMatmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array | null {
-  return ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n)));
+  return ortRun('matmul', [[m, k], [k, n]], [(d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n))], m * n);
 }
 
 /**
