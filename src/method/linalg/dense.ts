@@ -14,7 +14,7 @@
  *
  * Matrices are row-major Float64Arrays.
  */
-import { ortGram, ortMatmul, ortMatmulT } from './ort-gemm.js';
+import { ORT_MIN_FMAS, ortGram, ortMatmul, ortMatmulT } from './ort-gemm.js';
 import { tridiagEigen } from './tridiag-eig.js';
 import { reduceTridiagonal } from './tridiag-reduce.js';
 
@@ -60,12 +60,6 @@ function dotRows(x: Float64Array, p: number, y: Float64Array, q: number, L: numb
   }
   if (sym) for (let i = 0; i < p; i++) for (let j = i + 1; j < q; j++) out[j * ldo + i] = out[i * ldo + j]!;
 }
-
-/**
- * Products with at least this many multiply-adds go to onnxruntime (ort-gemm.ts): below it the round
- * trip through the worker costs more than the JS kernel.
- */
-const ORT_MIN_FMAS = 1 << 21;
 
 /** A (m×k) · B (k×n) → m×n. */
 export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {

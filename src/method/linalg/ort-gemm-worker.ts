@@ -38,7 +38,13 @@ async function run(ort: Ort, sab: SharedArrayBuffer): Promise<void> {
   try {
     let session = sessions.get(op);
     if (session === undefined) {
-      session = ort.InferenceSession.create(models[op]!, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+      // No spinning: between products the caller's thread computes (the tridiagonalisation's columns,
+      // inverse iteration), and a pool thread spinning for work beside it takes the other core — the
+      // whole SVD ran ~1.5–2.5× slower on 2 cores with onnxruntime's default.
+      session = ort.InferenceSession.create(models[op]!, {
+        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
       sessions.set(op, session);
     }
     const feeds: Record<string, OrtModule.Tensor> = {};

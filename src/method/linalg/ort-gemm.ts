@@ -17,6 +17,12 @@ import {
   DIMS, DONE, elements, FAILED, HEADER_BYTES, INPUTS, JOB, MAX_INPUTS, MESSAGE_AT, OP, OPS, OUT_LENGTH, PENDING, READY, RETIRED, STATUS, type Op,
 } from './ort-gemm-protocol.js';
 
+/**
+ * Products with fewer multiply-adds than this run in JS: below it a round trip through the worker
+ * (~0.1 ms) costs more than dense.ts' JS kernel (~1–2 GFMA/s).
+ */
+export const ORT_MIN_FMAS = 1 << 18;
+
 /** How long a starting worker may take to load onnxruntime before JS is used instead. */
 const START_TIMEOUT_MS = 30_000;
 

@@ -12,12 +12,10 @@
  * V_qᵀv_p it needs are the ones the corrections compute anyway.
  */
 import { f64Kernels } from './f64-kernels.js';
-import { ortApplyWyT, ortMatmulTView } from './ort-gemm.js';
+import { ORT_MIN_FMAS, ortApplyWyT, ortMatmulTView } from './ort-gemm.js';
 
 /** Columns per panel: wide enough that the trailing products dominate, narrow enough that the in-panel work stays small. */
 const PANEL = 32;
-/** Below this many multiply-adds a product runs in JS (the worker's round trip costs more). */
-const ORT_MIN_FMAS = 1 << 21;
 
 export interface TridiagReduction {
   /** Diagonal of T (n). */
