@@ -14,7 +14,7 @@
  *
  * Matrices are row-major Float64Arrays.
  */
-import { ORT_MIN_FMAS, ortGram, ortMatmul, ortMatmulT } from './ort-gemm.js';
+import { ORT_MIN_FMAS, ortGram, ortGramT, ortMatmul, ortMatmulT } from './ort-gemm.js';
 import { tridiagEigen } from './tridiag-eig.js';
 import { reduceTridiagonal } from './tridiag-reduce.js';
 
@@ -103,23 +103,34 @@ function transposeInto(out: Float64Array, a: Float64Array, m: number, n: number)
 
 /** AᵀA (n×n) of an m×n matrix, exactly symmetric: dot products of A's columns. */
 export function gram(a: Float64Array, m: number, n: number): Float64Array {
-  if (m * n * n >= ORT_MIN_FMAS) {
-    const g = ortGram(a, m, n);
-    if (g !== null) {
-      // the GEMM's summation order may differ between (i, j) and (j, i); the eigensolver reads both
-      // halves: the upper one mirrored, in blocks that stay in cache
-      const B = 32;
-      for (let i0 = 0; i0 < n; i0 += B) {
-        for (let j0 = i0; j0 < n; j0 += B) {
-          for (let i = i0; i < Math.min(i0 + B, n); i++) for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, n); j++) g[j * n + i] = g[i * n + j]!;
-        }
-      }
-      return g;
+  const g = m * n * n >= ORT_MIN_FMAS ? ortGram(a, m, n) : null;
+  if (g !== null) return mirrorUpper(g, n);
+  const cols = transpose(a, m, n); // n×m, columns made contiguous
+  const out = new Float64Array(n * n);
+  dotRows(cols, n, cols, n, m, out, n, true);
+  return out;
+}
+
+/** AAᵀ (m×m) of an m×n matrix, exactly symmetric: dot products of A's rows. */
+export function gramT(a: Float64Array, m: number, n: number): Float64Array {
+  const g = m * m * n >= ORT_MIN_FMAS ? ortGramT(a, m, n) : null;
+  if (g !== null) return mirrorUpper(g, m);
+  const out = new Float64Array(m * m);
+  dotRows(a, m, a, m, n, out, m, true);
+  return out;
+}
+
+/**
+ * g's upper triangle mirrored onto the lower, in blocks that stay in cache: a GEMM's summation order may
+ * differ between (i, j) and (j, i), and the eigensolver reads both halves.
+ */
+function mirrorUpper(g: Float64Array, n: number): Float64Array {
+  const B = 32;
+  for (let i0 = 0; i0 < n; i0 += B) {
+    for (let j0 = i0; j0 < n; j0 += B) {
+      for (let i = i0; i < Math.min(i0 + B, n); i++) for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, n); j++) g[j * n + i] = g[i * n + j]!;
     }
   }
-  const cols = transpose(a, m, n); // n×m, columns made contiguous
-  const g = new Float64Array(n * n);
-  dotRows(cols, n, cols, n, m, g, n, true);
   return g;
 }
 
@@ -131,11 +142,16 @@ export function gram(a: Float64Array, m: number, n: number): Float64Array {
  * pass) turned back by Q in matrix products.
  */
 export function symEig(a: Float64Array, n: number, count = n): { values: Float64Array; vectors: Float64Array } {
-  const red = reduceTridiagonal(a, n, matmul); // Qᵀ A Q = T
+  const { values, rows } = symEigRows(a, n, count);
+  return { values, vectors: transpose(rows, count, n) };
+}
+
+/** symEig with the eigenvectors as the rows of `rows` (count×n), the layout the solver produces. */
+export function symEigRows(a: Float64Array, n: number, count = n): { values: Float64Array; rows: Float64Array } {
+  const red = reduceTridiagonal(a, n, matmul, matmulT); // Qᵀ A Q = T
   const t = tridiagEigen(red.d, red.off, n, count);
-  if (count === 0) return { values: t.values, vectors: new Float64Array(0) };
-  red.applyQ(t.vectors, count); // Q Y
-  return { values: t.values, vectors: t.vectors };
+  red.applyQ(t.rows, count); // Q y for each row
+  return t;
 }
 
 /** Eigenvalues of a Gram matrix at or below this fraction of the largest count as zero. */
@@ -158,27 +174,26 @@ export interface ThinSvd {
  * tolerance) count as zero.
  */
 export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, keep = Math.min(m, n)): ThinSvd {
-  if (m < n) {
-    const t = svdThin(transpose(a, m, n), n, m, zeroBelow, keep);
-    return { u: transpose(t.vt, t.k, m), s: t.s, vt: transpose(t.u, n, t.k), k: t.k };
-  }
-  const k = Math.max(0, Math.min(keep, n));
-  const { values, vectors } = symEig(gram(a, m, n), n, k); // AᵀA = V diag(σ²) Vᵀ
+  // the Gram matrix of the smaller side: V's rows from AᵀA when m ≥ n, U's columns from AAᵀ otherwise
+  const tall = m >= n;
+  const side = tall ? n : m;
+  const k = Math.max(0, Math.min(keep, side));
+  const { values, rows } = symEigRows(tall ? gram(a, m, n) : gramT(a, m, n), side, k);
   const s = new Float64Array(k);
   const top = Math.max(values[0] ?? 0, 0);
-  const vt = transpose(vectors, n, k);
-  const scaled = new Float64Array(k * n); // rows v_j / σ_j
+  const scaled = new Float64Array(k * side); // rows / σ
   for (let j = 0; j < k; j++) {
     const lambda = values[j]!;
     const sigma = Math.sqrt(lambda);
     if (!(lambda > RANK_TOL * top) || top === 0 || sigma <= zeroBelow) {
-      vt.fill(0, j * n, j * n + n); // zero σ: zero vectors, never NaN
+      rows.fill(0, j * side, j * side + side); // zero σ: zero vectors, never NaN
       continue;
     }
     s[j] = sigma;
-    for (let i = 0; i < n; i++) scaled[j * n + i] = vt[j * n + i]! / sigma;
+    for (let i = 0; i < side; i++) scaled[j * side + i] = rows[j * side + i]! / sigma;
   }
-  return { u: matmulT(a, scaled, m, n, k), s, vt, k }; // A V diag(1/σ) = U
+  if (tall) return { u: matmulT(a, scaled, m, n, k), s, vt: rows, k }; // A V diag(1/σ) = U
+  return { u: transpose(rows, k, m), s, vt: matmul(scaled, a, k, m, n), k }; // diag(1/σ) Uᵀ A = Vᵀ
 }
 
 /**

@@ -28,7 +28,7 @@ export const MESSAGE_AT = 64;
 export const HEADER_BYTES = 512;
 
 /** The graphs the worker runs, by index: inputs x0, x1, … (float64, row-major, 2-D), output y. */
-export const OPS = ['matmul', 'tmatmul', 'matmult', 'gram', 'wyt'] as const;
+export const OPS = ['matmul', 'tmatmul', 'matmult', 'gram', 'gramt', 'wyr'] as const;
 export type Op = (typeof OPS)[number];
 
 /** The message that hands the worker a new job buffer (its job word starts at 0). */

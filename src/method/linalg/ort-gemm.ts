@@ -56,28 +56,34 @@ function models(): Record<Op, Uint8Array> {
   const r = mmt.input('x0', D, ['m', 'k']);
   const u = mmt.input('x1', D, ['n', 'k']);
   mmt.output(mmt.node('MatMul', [r, mmt.node('Transpose', [u], { perm: [1, 0] })]), 'y', D, ['m', 'n']);
-  // the Gram matrix AᵀA of A = [x0 x1 … x_{p−1}] (column blocks): each block product below the diagonal
-  // once, those above it as their transposes — (p + 1)/2p of the full product's multiply-adds
-  const gr = new GraphBuilder('gram_f64');
-  const parts = Array.from({ length: GRAM_PARTS }, (_, i) => gr.input(`x${i}`, D, ['m', `n${i}`]));
-  const lower = new Map<string, string>();
-  const block = (i: number, j: number): string => {
-    const key = `${Math.max(i, j)},${Math.min(i, j)}`;
-    if (!lower.has(key)) lower.set(key, gr.node('Gemm', [parts[Math.max(i, j)]!, parts[Math.min(i, j)]!], { transA: 1 }));
-    return i >= j ? lower.get(key)! : gr.node('Transpose', [lower.get(key)!], { perm: [1, 0] });
+  // Gram matrices by blocks: AᵀA of A = [x0 x1 … x_{p−1}] (column blocks, `gram`) and AAᵀ of A stacked
+  // from row blocks x0, x1, … (`gramt`): each block product on or below the diagonal once, those above it
+  // as their transposes — (p + 1)/2p of the full product's multiply-adds
+  const blockGram = (name: string, rowBlocks: boolean): Uint8Array => {
+    const gr = new GraphBuilder(name);
+    const parts = Array.from({ length: GRAM_PARTS }, (_, i) => gr.input(`x${i}`, D, rowBlocks ? [`m${i}`, 'n'] : ['m', `n${i}`]));
+    const lower = new Map<string, string>();
+    const block = (i: number, j: number): string => {
+      const [hi, lo] = [Math.max(i, j), Math.min(i, j)];
+      const key = `${hi},${lo}`;
+      if (!lower.has(key)) lower.set(key, gr.node('Gemm', [parts[hi]!, parts[lo]!], rowBlocks ? { transB: 1 } : { transA: 1 }));
+      return i >= j ? lower.get(key)! : gr.node('Transpose', [lower.get(key)!], { perm: [1, 0] });
+    };
+    const rowsOfBlocks = parts.map((_, i) => gr.node('Concat', parts.map((__, j) => block(i, j)), { axis: 1 }));
+    gr.output(gr.node('Concat', rowsOfBlocks, { axis: 0 }), 'y', D, ['g', 'g']);
+    return gr.build({ opset: 17 });
   };
-  const rowsOfBlocks = parts.map((_, i) => gr.node('Concat', parts.map((__, j) => block(i, j)), { axis: 1 }));
-  gr.output(gr.node('Concat', rowsOfBlocks, { axis: 0 }), 'y', D, ['n', 'n']);
-  // y = x2 − x0ᵀ (x1 (x0 x2)): a block of Householder reflections I − V T Vᵀ applied to Y, V given as
-  // its columns x0 = Vᵀ
-  const wy = new GraphBuilder('wyt_f64');
+  // y = x2 − ((x2 x0ᵀ) x1ᵀ) x0: eigenvectors stored as rows (x2 = Yᵀ) times a block of Householder
+  // reflections I − V T Vᵀ, transposed, with V given as its columns x0 = Vᵀ
+  const wy = new GraphBuilder('wyr_f64');
   const vt = wy.input('x0', D, ['b', 'l']);
   const t = wy.input('x1', D, ['b', 'b']);
-  const y = wy.input('x2', D, ['l', 'c']);
-  const vty = wy.node('MatMul', [vt, y]);
-  wy.output(wy.node('Sub', [y, wy.node('MatMul', [wy.node('Transpose', [vt], { perm: [1, 0] }), wy.node('MatMul', [t, vty])])]), 'y', D, ['l', 'c']);
+  const y = wy.input('x2', D, ['c', 'l']);
+  const z = wy.node('Gemm', [wy.node('Gemm', [y, vt], { transB: 1 }), t], { transB: 1 });
+  wy.output(wy.node('Sub', [y, wy.node('MatMul', [z, vt])]), 'y', D, ['c', 'l']);
   return {
-    matmul: mm.build({ opset: 17 }), tmatmul: tmm.build({ opset: 17 }), matmult: mmt.build({ opset: 17 }), gram: gr.build({ opset: 17 }), wyt: wy.build({ opset: 17 }),
+    matmul: mm.build({ opset: 17 }), tmatmul: tmm.build({ opset: 17 }), matmult: mmt.build({ opset: 17 }),
+    gram: blockGram('gram_f64', false), gramt: blockGram('gramt_f64', true), wyr: wy.build({ opset: 17 }),
   };
 }
 
@@ -194,12 +200,25 @@ export function ortMatmulT(a: Float64Array, b: Float64Array, m: number, k: numbe
 /** AᵀA (n×n) of an m×n matrix on onnxruntime, or null when it is unavailable. */
 export function ortGram(a: Float64Array, m: number, n: number): Float64Array | null {
   if (n < GRAM_PARTS) return null;
-  const at = Array.from({ length: GRAM_PARTS + 1 }, (_, i) => Math.round((i * n) / GRAM_PARTS));
+  const at = blockBounds(n);
   const fill = (i: number) => (d: Float64Array) => {
     const w = at[i + 1]! - at[i]!;
     for (let r = 0; r < m; r++) d.set(a.subarray(r * n + at[i]!, r * n + at[i + 1]!), r * w);
   };
   return ortRun('gram', at.slice(1).map((e, i) => [m, e - at[i]!]), at.slice(1).map((_, i) => fill(i)), n * n);
+}
+
+/** AAᵀ (m×m) of an m×n matrix on onnxruntime, or null when it is unavailable. */
+export function ortGramT(a: Float64Array, m: number, n: number): Float64Array | null {
+  if (m < GRAM_PARTS) return null;
+  const at = blockBounds(m);
+  const fill = (i: number) => (d: Float64Array) => d.set(a.subarray(at[i]! * n, at[i + 1]! * n));
+  return ortRun('gramt', at.slice(1).map((e, i) => [e - at[i]!, n]), at.slice(1).map((_, i) => fill(i)), m * m);
+}
+
+/** Where the Gram products' GRAM_PARTS blocks of n rows or columns start (and n). */
+function blockBounds(n: number): number[] {
+  return Array.from({ length: GRAM_PARTS + 1 }, (_, i) => Math.round((i * n) / GRAM_PARTS));
 }
 
 /** A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. */
@@ -208,9 +227,10 @@ export function ortMatmul(a: Float64Array, b: Float64Array, m: number, k: number
 }
 
 /**
- * Y − V (T (Vᵀ Y)) for V (l×b) given as Vᵀ (b×l) by `fillVt`, T (b×b), Y (l×c): reflections in compact WY
- * form, as a view valid until the next call; null when unavailable.
+ * Y − ((Y V) Tᵀ) Vᵀ for Y (c×l) written by `fillY`, V (l×b) given as Vᵀ (b×l) by `fillVt`, T (b×b): a
+ * block of reflections I − V T Vᵀ applied to vectors stored as rows, as a view valid until the next call;
+ * null when unavailable.
  */
-export function ortApplyWyT(fillVt: (dst: Float64Array) => void, t: Float64Array, y: Float64Array, l: number, b: number, c: number): Float64Array | null {
-  return ortRunView('wyt', [[b, l], [b, b], [l, c]], [fillVt, (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
+export function ortApplyWyRows(fillVt: (dst: Float64Array) => void, t: Float64Array, fillY: (dst: Float64Array) => void, l: number, b: number, c: number): Float64Array | null {
+  return ortRunView('wyr', [[b, l], [b, b], [c, l]], [fillVt, (d) => d.set(t.subarray(0, b * b)), fillY], c * l);
 }

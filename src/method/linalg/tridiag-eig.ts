@@ -104,8 +104,8 @@ export function tql2(W: Float64Array | null, d: Float64Array, e: Float64Array, n
 export interface TridiagEigen {
   /** All n eigenvalues, descending. */
   readonly values: Float64Array;
-  /** n×count, row-major: column j is the unit eigenvector of values[j] (j < count). */
-  readonly vectors: Float64Array;
+  /** count×n, row-major: row j is the unit eigenvector of values[j] (j < count). */
+  readonly rows: Float64Array;
 }
 
 interface Block {
@@ -141,24 +141,15 @@ export function tridiagEigen(d: Float64Array, off: Float64Array, n: number, coun
   blocks.forEach((blk, b) => blk.values.forEach((v, i) => all.push({ v, b, i })));
   all.sort((x, y) => y.v - x.v || x.b - y.b || y.i - x.i);
   const values = Float64Array.from(all, (x) => x.v);
-  const vectors = new Float64Array(n * count);
-  const wanted = blocks.map(() => new Map<number, number>()); // block eigenvalue index → output column
+  const out = new Float64Array(count * n);
+  const wanted = blocks.map(() => new Map<number, number>()); // block eigenvalue index → output row
   for (let j = 0; j < count; j++) wanted[all[j]!.b]!.set(all[j]!.i, j);
   blocks.forEach((blk, b) => {
     if (wanted[b]!.size === 0) return;
     const { rows, row } = blockVectors(d, off, blk, wanted[b]!, norm);
-    // vector i is row row[i] of `rows`; written as column `col`, 32 rows of output at a time so the
-    // strided writes stay in cache
-    const cols = [...wanted[b]!].sort((x, y) => x[1] - y[1]);
-    for (let r0 = 0; r0 < blk.size; r0 += 32) {
-      const r1 = Math.min(r0 + 32, blk.size);
-      for (const [i, col] of cols) {
-        const src = row[i]! * blk.size;
-        for (let r = r0; r < r1; r++) vectors[(blk.start + r) * count + col] = rows[src + r]!;
-      }
-    }
+    for (const [i, j] of wanted[b]!) out.set(rows.subarray(row[i]! * blk.size, (row[i]! + 1) * blk.size), j * n + blk.start);
   });
-  return { values, vectors };
+  return { values, rows: out };
 }
 
 /** A block's eigenvectors: vector i (block coordinates) is row row[i] of rows (−1: not computed). */

@@ -12,7 +12,7 @@
  * V_qᵀv_p it needs are the ones the corrections compute anyway.
  */
 import { f64Kernels } from './f64-kernels.js';
-import { ORT_MIN_FMAS, ortApplyWyT, ortMatmulTView } from './ort-gemm.js';
+import { ORT_MIN_FMAS, ortApplyWyRows, ortMatmulTView } from './ort-gemm.js';
 
 /** Columns per panel: wide enough that the trailing products dominate, narrow enough that the in-panel work stays small. */
 const PANEL = 32;
@@ -23,13 +23,15 @@ export interface TridiagReduction {
   /** Off-diagonal of T: off[i] = T[i + 1][i] (n − 1; sign as the reflectors leave it). */
   readonly off: Float64Array;
   /**
-   * Y (n×count, row-major) ← Q·Y, in place: eigenvectors of T into eigenvectors of A. The reflectors
-   * stay in the shared workspace, so this must come before the next reduction.
+   * Each of the `count` rows y of `rows` (count×n) ← Q·y, in place: eigenvectors of T into eigenvectors
+   * of A. The reflectors stay in the shared workspace, so this must come before the next reduction.
    */
-  applyQ(y: Float64Array, count: number): void;
+  applyQ(rows: Float64Array, count: number): void;
 }
 
 type Matmul = (a: Float64Array, b: Float64Array, m: number, k: number, n: number) => Float64Array;
+/** A (m×k) · Bᵀ for B (n×k). */
+type MatmulT = Matmul;
 
 interface Panel {
   /** First column. */
@@ -44,7 +46,7 @@ interface Panel {
 let generation = 0;
 
 /** Reduces the symmetric n×n `input` (both halves stored; not modified). */
-export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul): TridiagReduction {
+export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul, matmulT: MatmulT): TridiagReduction {
   const k = f64Kernels();
   // workspace layout, in float64 entries
   const A = 0;
@@ -116,7 +118,7 @@ export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul
     off,
     applyQ: (y, count) => {
       if (generation !== mine) throw new Error('applyQ: another reduction has reused the workspace');
-      applyQ(m, n, panels, y, count, matmul);
+      applyQ(m, n, panels, y, count, matmul, matmulT);
     },
   };
 }
@@ -157,30 +159,34 @@ function transposeRows(x: Float64Array, r: number, c: number): Float64Array {
 }
 
 /**
- * y ← Q y with Q = H₀ H₁ … H_{n−2}: panels last to first, each as I − V T Vᵀ — one onnxruntime call per
- * panel (ort-gemm.ts' `wyt` graph), JS products otherwise.
+ * y ← Q y for each row y of `rows` (count×n), Q = H₀ H₁ … H_{n−2}: panels last to first, each as
+ * rows ← rows (I − V T Vᵀ)ᵀ — one onnxruntime call per panel (ort-gemm.ts' `wyr` graph), JS products
+ * otherwise.
  */
-function applyQ(m: Float64Array, n: number, panels: readonly Panel[], y: Float64Array, count: number, matmul: Matmul): void {
+function applyQ(m: Float64Array, n: number, panels: readonly Panel[], rows: Float64Array, count: number, matmul: Matmul, matmulT: MatmulT): void {
   if (count === 0) return;
   const VS = n * n;
   for (let g = panels.length - 1; g >= 0; g--) {
     const { j, width, t } = panels[g]!;
-    const L = n - j - 1; // rows from global j + 1
+    const L = n - j - 1; // entries from global j + 1
     if (L <= 0) continue;
     // Vᵀ: reflector q's entries from global row j + 1 (zero above its own leading 1)
     const fillVt = (dst: Float64Array) => {
       for (let q = 0; q < width; q++) dst.set(m.subarray(VS + (j + q) * n + j + 1, VS + (j + q) * n + n), q * L);
     };
-    const yRows = y.subarray((j + 1) * count, n * count); // L × count
-    const out = L * width * count >= ORT_MIN_FMAS ? ortApplyWyT(fillVt, t, yRows, L, width, count) : null;
-    if (out !== null) {
-      yRows.set(out);
-      continue;
+    const fillY = (dst: Float64Array) => {
+      for (let r = 0; r < count; r++) dst.set(rows.subarray(r * n + j + 1, r * n + n), r * L);
+    };
+    let out = L * width * count >= ORT_MIN_FMAS ? ortApplyWyRows(fillVt, t, fillY, L, width, count) : null;
+    if (out === null) {
+      const vt = new Float64Array(width * L);
+      fillVt(vt);
+      const y = new Float64Array(count * L);
+      fillY(y);
+      const upd = matmul(matmulT(matmulT(y, vt, count, L, width), t, count, width, width), vt, count, width, L); // ((Y V) Tᵀ) Vᵀ
+      for (let x = 0; x < y.length; x++) y[x] = y[x]! - upd[x]!;
+      out = y;
     }
-    const vt = new Float64Array(width * L);
-    fillVt(vt);
-    const z = matmul(t, matmul(vt, yRows, width, L, count), width, width, count); // T Vᵀ Y
-    const upd = matmul(transposeRows(vt, width, L), z, L, width, count);
-    for (let x = 0; x < yRows.length; x++) yRows[x] = yRows[x]! - upd[x]!;
+    for (let r = 0; r < count; r++) rows.set(out.subarray(r * L, r * L + L), r * n + j + 1);
   }
 }
