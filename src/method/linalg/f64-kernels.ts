@@ -13,8 +13,8 @@ export interface F64Kernels {
   dot(x: number, y: number, len: number): number;
   /** col[r] −= Σ_{q<p} V_q[r] W_q[i] + W_q[r] V_q[i] for r in [i, n), V_q = m[V + q·ld …]. */
   colUpdate(col: number, V: number, W: number, ld: number, p: number, i: number, n: number): void;
-  /** For q < p over rows [f, n): w −= V_q (W_qᵀv) + W_q (V_qᵀv) with v = V_p; vv[q] = V_qᵀv. */
-  corr(w: number, V: number, W: number, ld: number, p: number, f: number, n: number, vv: number): void;
+  /** For q < p over rows [f, n): w −= V_q (W_qᵀv) + W_q (V_qᵀv) with v = V_p. */
+  corr(w: number, V: number, W: number, ld: number, p: number, f: number, n: number): void;
   /** w[r] = Σ_{c<n−from} A[r][from + c] v[c] for r in [from, n) (A symmetric, row-major n×n at `a`; w[0] at `w`). */
   symv(a: number, n: number, from: number, v: number, w: number): void;
   /** A[s + r][s + c] −= P[r·L + c] for r, c < L. */
@@ -31,7 +31,7 @@ interface WasmApi {
 type Exports = {
   dot(x: number, y: number, len: number): number;
   colUpdate(col: number, V: number, W: number, ld: number, p: number, i: number, n: number): void;
-  corr(w: number, V: number, W: number, ld: number, p: number, f: number, n: number, vv: number): void;
+  corr(w: number, V: number, W: number, ld: number, p: number, f: number, n: number): void;
   symv(a: number, n: number, from: number, v: number, w: number): void;
   subTrailing(a: number, n: number, s: number, P: number, L: number): void;
 };
@@ -50,7 +50,7 @@ function wasmKernels(): F64Kernels | null {
       },
       dot: (a, b, len) => x.dot(8 * a, 8 * b, len),
       colUpdate: (col, V, W, ld, p, i, n) => x.colUpdate(8 * col, 8 * V, 8 * W, 8 * ld, p, i, n),
-      corr: (w, V, W, ld, p, f, n, vv) => x.corr(8 * w, 8 * V, 8 * W, 8 * ld, p, f, n, 8 * vv),
+      corr: (w, V, W, ld, p, f, n) => x.corr(8 * w, 8 * V, 8 * W, 8 * ld, p, f, n),
       symv: (a, n, from, v, w) => x.symv(8 * a, n, from, 8 * v, 8 * w),
       subTrailing: (a, n, s, P, L) => x.subTrailing(8 * a, n, s, 8 * P, L),
     };
@@ -84,14 +84,12 @@ export function jsKernels(): F64Kernels {
     colUpdate(col, V, W, ld, p, i, n) {
       for (let q = 0; q < p; q++) axpy2(col + i, V + q * ld + i, m[W + q * ld + i]!, W + q * ld + i, m[V + q * ld + i]!, n - i);
     },
-    corr(w, V, W, ld, p, f, n, vv) {
+    corr(w, V, W, ld, p, f, n) {
       const v = V + p * ld + f;
       for (let q = 0; q < p; q++) {
         const vq = V + q * ld + f;
         const wq = W + q * ld + f;
-        const wv = dot(wq, v, n - f);
-        m[vv + q] = dot(vq, v, n - f);
-        axpy2(w + f, vq, wv, wq, m[vv + q]!, n - f);
+        axpy2(w + f, vq, dot(wq, v, n - f), wq, dot(vq, v, n - f), n - f);
       }
     },
     symv(a, n, from, v, w) {

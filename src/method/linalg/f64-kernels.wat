@@ -67,9 +67,8 @@
       (local.set $q (i32.add (local.get $q) (i32.const 1)))
       (br $next))))
 
-  ;; dlatrd's corrections of w = A v over rows [f, n): for q < p, w -= V_q (W_qᵀv) + W_q (V_qᵀv), with
-  ;; v = V_p; the dots V_qᵀv (the panel's Gram column, which gives the WY factor T) go to vv[q].
-  (func (export "corr") (param $w i32) (param $V i32) (param $W i32) (param $ld i32) (param $p i32) (param $f i32) (param $n i32) (param $vv i32)
+  ;; dlatrd's corrections of w = A v over rows [f, n): for q < p, w -= V_q (W_qᵀv) + W_q (V_qᵀv), with v = V_p.
+  (func (export "corr") (param $w i32) (param $V i32) (param $W i32) (param $ld i32) (param $p i32) (param $f i32) (param $n i32)
     (local $q i32) (local $off i32) (local $vq i32) (local $wq i32) (local $v i32) (local $len i32) (local $wv f64) (local $d f64)
     (local.set $off (i32.shl (local.get $f) (i32.const 3)))
     (local.set $len (i32.sub (local.get $n) (local.get $f)))
@@ -80,7 +79,6 @@
       (local.set $wq (i32.add (i32.add (local.get $W) (i32.mul (local.get $q) (local.get $ld))) (local.get $off)))
       (local.set $wv (call $dot (local.get $wq) (local.get $v) (local.get $len)))
       (local.set $d (call $dot (local.get $vq) (local.get $v) (local.get $len)))
-      (f64.store (i32.add (local.get $vv) (i32.shl (local.get $q) (i32.const 3))) (local.get $d))
       (call $axpy2 (i32.add (local.get $w) (local.get $off)) (local.get $vq) (local.get $wv) (local.get $wq) (local.get $d) (local.get $len))
       (local.set $q (i32.add (local.get $q) (i32.const 1)))
       (br $next))))

@@ -3,19 +3,21 @@
  * each panel of PANEL columns is reduced with matrix–vector products against the panel-start matrix
  * and the panel's own reflectors (dlatrd), and the trailing matrix is then updated in one rank-2·PANEL
  * product A −= V Wᵀ + W Vᵀ — a matrix product, run on onnxruntime (ort-gemm.ts) when it is large enough.
- * The orthogonal Q (Qᵀ A Q = T) is never formed: `applyQ` multiplies by it one panel at a time through
+ * The orthogonal Q (Qᵀ A Q = T) is never formed: `applyQ` multiplies by it a block at a time through
  * the compact WY form H₁…H_b = I − V T Vᵀ, again as matrix products.
  *
  * Everything lives in one float64 workspace (f64-kernels.ts), where the per-column O(n²) work runs as
  * WebAssembly SIMD: the matrix, every reflector (reflector i in its own row of n, entries by global row,
- * zero above its leading 1), the panel's W, the product's scratch. dlarft's T comes for free: the dots
- * V_qᵀv_p it needs are the ones the corrections compute anyway.
+ * zero above its leading 1), the panel's W, the product's scratch. Q is applied in blocks of
+ * APPLY_GROUP reflectors, whose T (dlarft) comes from their Gram matrix VᵀV, one product.
  */
 import { f64Kernels } from './f64-kernels.js';
 import { ORT_MIN_FMAS, ortApplyWyRows, ortMatmulTView } from './ort-gemm.js';
 
 /** Columns per panel: wide enough that the trailing products dominate, narrow enough that the in-panel work stays small. */
 const PANEL = 32;
+/** Reflectors per block when applying Q: wider blocks, fewer and better-shaped products, fewer copies. */
+const APPLY_GROUP = 128;
 
 export interface TridiagReduction {
   /** Diagonal of T (n). */
@@ -33,15 +35,6 @@ type Matmul = (a: Float64Array, b: Float64Array, m: number, k: number, n: number
 /** A (m×k) · Bᵀ for B (n×k). */
 type MatmulT = Matmul;
 
-interface Panel {
-  /** First column. */
-  readonly j: number;
-  /** Columns in the panel. */
-  readonly width: number;
-  /** Upper triangular width×width with H_j … H_{j+width−1} = I − V T Vᵀ (LAPACK's dlarft). */
-  readonly t: Float64Array;
-}
-
 /** Reductions so far: a TridiagReduction's applyQ checks that the workspace still holds its reflectors. */
 let generation = 0;
 
@@ -55,16 +48,14 @@ export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul
   const PS = WS + PANEL * n; // the trailing product
   const COL = PS + n * n;
   const WV = COL + n;
-  const VV = WV + n;
-  const m = k.reserve(VV + PANEL);
+  const m = k.reserve(WV + n);
   m.set(input.subarray(0, n * n), A);
   const d = new Float64Array(n);
   const off = new Float64Array(Math.max(n - 1, 0));
-  const panels: Panel[] = [];
+  const taus = new Float64Array(n); // τ of reflector i (0: H = I)
   for (let j = 0; j < n; j += PANEL) {
     const width = Math.min(PANEL, n - j);
     const V = VS + j * n;
-    const T = new Float64Array(width * width);
     for (let p = 0; p < width; p++) {
       const i = j + p;
       const v = V + p * n;
@@ -91,7 +82,7 @@ export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul
       for (let r = i + 2; r < n; r++) m[v + r] = m[COL + r]! * inv;
       // w = τ (A v − V Wᵀv − W Vᵀv) over rows i + 1 …, then w −= (τ/2)(wᵀv) v
       k.symv(A, n, i + 1, v + i + 1, WV);
-      k.corr(WV, V, WS, n, p, i + 1, n, VV);
+      k.corr(WV, V, WS, n, p, i + 1, n);
       let wtv = 0;
       for (let r = i + 1; r < n; r++) {
         const x = m[WV + r]! * tau;
@@ -101,15 +92,8 @@ export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul
       const half = -0.5 * tau * wtv;
       m.fill(0, w, w + i + 1);
       for (let r = i + 1; r < n; r++) m[w + r] = m[WV + r]! + half * m[v + r]!;
-      // T's column p: τ_p on the diagonal, −τ_p T[:p, :p] (V_{:p}ᵀ v_p) above it
-      T[p * width + p] = tau;
-      for (let q = 0; q < p; q++) {
-        let s = 0;
-        for (let c = q; c < p; c++) s += T[q * width + c]! * m[VV + c]!;
-        T[q * width + p] = -tau * s;
-      }
+      taus[i] = tau;
     }
-    panels.push({ j, width, t: T });
     trailingUpdate(m, n, j + width, V, width, matmul);
   }
   const mine = ++generation;
@@ -118,7 +102,7 @@ export function reduceTridiagonal(input: Float64Array, n: number, matmul: Matmul
     off,
     applyQ: (y, count) => {
       if (generation !== mine) throw new Error('applyQ: another reduction has reused the workspace');
-      applyQ(m, n, panels, y, count, matmul, matmulT);
+      applyQ(m, n, taus, y, count, matmul, matmulT);
     },
   };
 }
@@ -159,28 +143,25 @@ function transposeRows(x: Float64Array, r: number, c: number): Float64Array {
 }
 
 /**
- * y ← Q y for each row y of `rows` (count×n), Q = H₀ H₁ … H_{n−2}: panels last to first, each as
- * rows ← rows (I − V T Vᵀ)ᵀ — one onnxruntime call per panel (ort-gemm.ts' `wyr` graph), JS products
- * otherwise.
+ * y ← Q y for each row y of `rows` (count×n), Q = H₀ H₁ … H_{n−2}: blocks of APPLY_GROUP reflectors last
+ * to first, each as rows ← rows (I − V T Vᵀ)ᵀ — one onnxruntime call per block (ort-gemm.ts' `wyr`
+ * graph), JS products otherwise.
  */
-function applyQ(m: Float64Array, n: number, panels: readonly Panel[], rows: Float64Array, count: number, matmul: Matmul, matmulT: MatmulT): void {
-  if (count === 0) return;
+function applyQ(m: Float64Array, n: number, taus: Float64Array, rows: Float64Array, count: number, matmul: Matmul, matmulT: MatmulT): void {
+  if (count === 0 || n < 2) return;
   const VS = n * n;
-  for (let g = panels.length - 1; g >= 0; g--) {
-    const { j, width, t } = panels[g]!;
+  for (let j = Math.floor((n - 2) / APPLY_GROUP) * APPLY_GROUP; j >= 0; j -= APPLY_GROUP) {
+    const width = Math.min(APPLY_GROUP, n - 1 - j); // reflectors j … j + width − 1
     const L = n - j - 1; // entries from global j + 1
-    if (L <= 0) continue;
     // Vᵀ: reflector q's entries from global row j + 1 (zero above its own leading 1)
-    const fillVt = (dst: Float64Array) => {
-      for (let q = 0; q < width; q++) dst.set(m.subarray(VS + (j + q) * n + j + 1, VS + (j + q) * n + n), q * L);
-    };
+    const vt = new Float64Array(width * L);
+    for (let q = 0; q < width; q++) vt.set(m.subarray(VS + (j + q) * n + j + 1, VS + (j + q) * n + n), q * L);
+    const t = wyFactor(gramT(vt, width, L, matmulT), taus.subarray(j, j + width), width);
     const fillY = (dst: Float64Array) => {
       for (let r = 0; r < count; r++) dst.set(rows.subarray(r * n + j + 1, r * n + n), r * L);
     };
-    let out = L * width * count >= ORT_MIN_FMAS ? ortApplyWyRows(fillVt, t, fillY, L, width, count) : null;
+    let out = L * width * count >= ORT_MIN_FMAS ? ortApplyWyRows((d) => d.set(vt), t, fillY, L, width, count) : null;
     if (out === null) {
-      const vt = new Float64Array(width * L);
-      fillVt(vt);
       const y = new Float64Array(count * L);
       fillY(y);
       const upd = matmul(matmulT(matmulT(y, vt, count, L, width), t, count, width, width), vt, count, width, L); // ((Y V) Tᵀ) Vᵀ
@@ -189,4 +170,28 @@ function applyQ(m: Float64Array, n: number, panels: readonly Panel[], rows: Floa
     }
     for (let r = 0; r < count; r++) rows.set(out.subarray(r * L, r * L + L), r * n + j + 1);
   }
+}
+
+/** X Xᵀ (r×r) of the r×c `x`. */
+function gramT(x: Float64Array, r: number, c: number, matmulT: MatmulT): Float64Array {
+  return matmulT(x, x, r, c, r);
+}
+
+/**
+ * Upper triangular T with H₁ … H_w = I − V T Vᵀ (LAPACK's dlarft, forward, columnwise) from G = VᵀV:
+ * T[p][p] = τ_p, T[:p, p] = −τ_p T[:p, :p] G[:p, p].
+ */
+function wyFactor(g: Float64Array, tau: Float64Array, w: number): Float64Array {
+  const t = new Float64Array(w * w);
+  for (let p = 0; p < w; p++) {
+    const tp = tau[p]!;
+    t[p * w + p] = tp;
+    if (tp === 0) continue;
+    for (let q = 0; q < p; q++) {
+      let s = 0;
+      for (let c = q; c < p; c++) s += t[q * w + c]! * g[c * w + p]!;
+      t[q * w + p] = -tp * s;
+    }
+  }
+  return t;
 }
