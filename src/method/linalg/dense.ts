@@ -212,19 +212,20 @@ export function polarWithValues(a: Float64Array, m: number, n: number): { p: Flo
     return { p: transpose(t.p, n, m), s: t.s };
   }
   // A (AᵀA)^(-1/2) with the pseudo-inverse on zero eigenvalues
-  const { values, vectors } = symEig(gram(a, m, n), n);
+  const { values, rows } = symEigRows(gram(a, m, n), n);
   const top = Math.max(values[0] ?? 0, 0);
-  const scaled = new Float64Array(n * n); // V diag(1/σ)
   const s = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     const lambda = values[j]!;
-    if (!(lambda > RANK_TOL * top) || top === 0) continue;
+    if (!(lambda > RANK_TOL * top) || top === 0) {
+      rows.fill(0, j * n, j * n + n);
+      continue;
+    }
     s[j] = Math.sqrt(lambda);
-    const inv = 1 / s[j]!;
-    for (let i = 0; i < n; i++) scaled[i * n + j] = vectors[i * n + j]! * inv;
+    const scale = 1 / Math.sqrt(s[j]!);
+    for (let i = 0; i < n; i++) rows[j * n + i] = rows[j * n + i]! * scale;
   }
-  const inner = matmul(scaled, transpose(vectors, n, n), n, n, n); // V diag(1/σ) Vᵀ
-  const x = matmul(a, inner, m, n, n);
+  const x = matmul(a, gram(rows, n, n), m, n, n); // V diag(1/σ) Vᵀ = Sᵀ S with S = diag(σ^−½) Vᵀ
   // One Newton–Schulz step X(3I − XᵀX)/2 restores orthonormality to float64 precision where the Gram
   // (which squares the condition number) left ~1e-8; zero directions stay zero.
   const xtx = gram(x, m, n);
