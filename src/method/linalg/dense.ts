@@ -154,6 +154,9 @@ export function symEigRows(a: Float64Array, n: number, count = n): { values: Flo
   return t;
 }
 
+/** 16ε: XᵀX within NS_SKIP·√n of I needs no Newton–Schulz step (polarWithValues). */
+const NS_SKIP = 16 * 2 ** -52;
+
 /** Eigenvalues of a Gram matrix at or below this fraction of the largest count as zero. */
 const RANK_TOL = 1e-13;
 
@@ -227,8 +230,13 @@ export function polarWithValues(a: Float64Array, m: number, n: number): { p: Flo
   }
   const x = matmul(a, gram(rows, n, n), m, n, n); // V diag(1/σ) Vᵀ = Sᵀ S with S = diag(σ^−½) Vᵀ
   // One Newton–Schulz step X(3I − XᵀX)/2 restores orthonormality to float64 precision where the Gram
-  // (which squares the condition number) left ~1e-8; zero directions stay zero.
+  // (which squares the condition number) left ~1e-8; zero directions stay zero. Where X is already
+  // orthonormal to rounding (full rank, |XᵀX − I| ≤ 16ε√n: a well-conditioned A) the step would move it
+  // by rounding only, and its m×n×n product is skipped.
   const xtx = gram(x, m, n);
+  let off = s[n - 1]! > 0 ? 0 : Infinity;
+  for (let i = 0; i < n && off <= NS_SKIP * Math.sqrt(n); i++) for (let j = 0; j < n; j++) off = Math.max(off, Math.abs(xtx[i * n + j]! - (i === j ? 1 : 0)));
+  if (off <= NS_SKIP * Math.sqrt(n)) return { p: x, s };
   for (let i = 0; i < n * n; i++) xtx[i] = -0.5 * xtx[i]!;
   for (let i = 0; i < n; i++) xtx[i * n + i] = xtx[i * n + i]! + 1.5;
   return { p: matmul(x, xtx, m, n, n), s };
