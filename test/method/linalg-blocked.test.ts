@@ -8,11 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gram, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
+import { gram, gramT, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { ortGemmStatus, ortMatmul } from '../../src/method/linalg/ort-gemm.js';
 import { tridiagEigen } from '../../src/method/linalg/tridiag-eig.js';
-import { symvKernel } from '../../src/method/linalg/wasm-symv.js';
-import { mulberry32 } from './helpers.js';
+import { jsKernels, wasmF64Kernels } from '../../src/method/linalg/f64-kernels.js';
 import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
 function eye(n: number): Float64Array {
@@ -56,6 +55,9 @@ test('onnxruntime MatMul through the worker equals the triple loop, and the dens
   const g = gram(a, m, k);
   assert.ok(maxAbsDiff(g, naive(transpose(a, m, k), a, k, m, k)) < 1e-12, 'gram');
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) assert.equal(g[i * k + j], g[j * k + i], 'gram exactly symmetric');
+  const h = gramT(a, m, k);
+  assert.ok(maxAbsDiff(h, naive(a, transpose(a, m, k), m, k, m)) < 1e-12, 'gramT');
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) assert.equal(h[i * m + j], h[j * m + i], 'gramT exactly symmetric');
 });
 
 test('symEig over several panels: random, repeated, zero and clustered spectra; leading columns alone', () => {
@@ -78,14 +80,14 @@ test('tridiagEigen: Wilkinson W⁺ (pairs equal to ~1e-13) and a split matrix, a
     const d = Float64Array.from({ length: n }, (_, i) => Math.abs(i - h));
     const off = new Float64Array(n - 1).fill(1);
     if (splitAt >= 0) off[splitAt] = 0;
-    const { values, vectors } = tridiagEigen(d, off, n, n);
+    const { values, rows } = tridiagEigen(d, off, n, n);
     let scale = 0;
     for (const v of values) scale = Math.max(scale, Math.abs(v));
     for (let j = 0; j < n; j++) {
       let res = 0;
       let norm = 0;
       for (let i = 0; i < n; i++) {
-        const y = (k: number) => vectors[k * n + j]!;
+        const y = (k: number) => rows[j * n + k]!;
         const ty = d[i]! * y(i) + (i > 0 ? off[i - 1]! * y(i - 1) : 0) + (i < n - 1 ? off[i]! * y(i + 1) : 0);
         res = Math.max(res, Math.abs(ty - values[j]! * y(i)));
         norm += y(i) * y(i);
@@ -93,9 +95,9 @@ test('tridiagEigen: Wilkinson W⁺ (pairs equal to ~1e-13) and a split matrix, a
       assert.ok(res < 1e-13 * scale, `n ${n}: residual of vector ${j}: ${res}`);
       assert.ok(Math.abs(norm - 1) < 1e-13, `n ${n}: unit vector ${j}`);
     }
-    // close pairs are reorthogonalised within their cluster; distinct ones are orthogonal to ~ε‖T‖/gap
-    const vtv = gram(vectors, n, n);
-    assert.ok(maxAbsDiff(vtv, eye(n)) < 1e-9, `n ${n}: orthogonality before the polishing step`);
+    // close pairs are reorthogonalised within their cluster and window; the rest are orthogonal to ~ε‖T‖/gap
+    const vtv = gramT(rows, n, n);
+    assert.ok(maxAbsDiff(vtv, eye(n)) < 1e-12, `n ${n}: orthogonality`);
   }
 });
 
@@ -116,46 +118,65 @@ test('svdThin and polar on a 300×160 matrix of rank 100 with repeated singular 
   assert.ok(maxAbsDiff(p, matmulT(u, v, m, rank, n)) < 1e-9, 'polar = U Vᵀ');
 });
 
-test('the WebAssembly SIMD matrix–vector kernel equals the plain loop, tails of every length included', () => {
-  const k = symvKernel();
-  assert.ok(k !== null, 'WebAssembly SIMD is available on Node 20');
-  for (const n of [1, 5, 8, 9, 17, 40]) {
-    const mem: Float64Array = k!.reserve(n * n + 2 * n);
-    const r = mulberry32(n);
-    for (let i = 0; i < n * n + n; i++) mem[i] = r() - 0.5;
+test('the WebAssembly SIMD kernels of the tridiagonalisation equal their JavaScript definitions, tails of every length included', () => {
+  const w = wasmF64Kernels();
+  assert.ok(w !== null, 'WebAssembly SIMD is available on Node 20');
+  const js = jsKernels();
+  for (const n of [1, 2, 5, 8, 9, 17, 40]) {
+    const size = 4 * n * n + 8 * n;
+    const init = random(size, n);
+    for (let r = 0; r < n; r++) for (let c = 0; c < r; c++) init[c * n + r] = init[r * n + c]!; // symv's A is symmetric
+    const run = (f: (k: typeof js) => void) => {
+      const a = w!.reserve(size);
+      a.set(init);
+      f(w!);
+      const got = w!.reserve(size).slice();
+      const b = js.reserve(size);
+      b.set(init);
+      f(js);
+      return [got, js.reserve(size).slice()] as const;
+    };
+    const close = ([x, y]: readonly [Float64Array, Float64Array], what: string) => assert.ok(maxAbsDiff(x, y) < 1e-13, `n ${n}: ${what}`);
+    const [V, W, col] = [n * n, 2 * n * n, 3 * n * n];
     for (let from = 0; from < n; from++) {
-      mem.fill(0, n * n + n);
-      k!.symv(0, n, from, 8 * n * n, 8 * (n * n + n));
-      for (let row = 0; row < n; row++) {
-        let s = 0;
-        for (let c = 0; c < n - from; c++) s += mem[row * n + from + c]! * mem[n * n + c]!;
-        const got: number = mem[n * n + n + row]!;
-        if (row < from) assert.equal(got, 0, 'rows before `from` untouched');
-        else assert.ok(Math.abs(got - s) < 1e-14, `n ${n}, from ${from}, row ${row}: ${got} vs ${s}`);
-      }
+      close(run((k) => k.symv(0, n, from, 4 * n * n, 4 * n * n + n)), `symv from ${from}`);
+      const p = Math.min(from, n - 1);
+      close(run((k) => k.colUpdate(col, V, W, n, p, from, n)), `colUpdate ${p}, ${from}`);
+      close(run((k) => k.corr(col, V, W, n, p, from, n)), `corr ${p}, ${from}`);
+      close(run((k) => k.subTrailing(0, n, from, V, n - from)), `subTrailing ${from}`);
+      let dw = 0;
+      let dj = 0;
+      run((k) => { if (k === js) dj = k.dot(1, V + 3, n - from); else dw = k.dot(1, V + 3, n - from); });
+      assert.ok(Math.abs(dw - dj) < 1e-13, `dot ${from}`);
     }
   }
 });
 
-test('FUSION_BENCH_ORT_GEMM=0: the JS products give the same eigen-decomposition, and onnxruntime is not started', () => {
+test('FUSION_BENCH_ORT_GEMM=0 and FUSION_BENCH_NO_WASM=1: JS products and JS kernels give the same decompositions, and onnxruntime is not started', () => {
   const dense = new URL('../../src/method/linalg/dense.js', import.meta.url).href;
   const gemm = new URL('../../src/method/linalg/ort-gemm.js', import.meta.url).href;
   const script = `
-    const { gram, symEig } = await import(${JSON.stringify(dense)});
+    const { gram, svdThin, symEig } = await import(${JSON.stringify(dense)});
     const { ortGemmStatus } = await import(${JSON.stringify(gemm)});
     const n = 140;
     let x = 1;
     const a = Float64Array.from({ length: n * n }, () => ((x = (x * 48271) % 2147483647) / 2147483647) - 0.5);
     const { values } = symEig(gram(a, n, n), n, 10);
-    process.stdout.write(JSON.stringify({ status: ortGemmStatus(), values: Array.from(values) }));`;
+    // a wide 60×140 matrix: the AAᵀ path; U Σ Vᵀ's first column, invariant to the vectors' signs
+    const w = svdThin(a.subarray(0, 60 * n), 60, n, 0, 12);
+    const first = Array.from({ length: 60 }, (_, i) => { let s = 0; for (let j = 0; j < 12; j++) s += w.u[i * 12 + j] * w.s[j] * w.vt[j * n]; return s; });
+    process.stdout.write(JSON.stringify({ status: ortGemmStatus(), values: [...values, ...w.s, ...first] }));`;
   const run = (env: Record<string, string>) => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { status: string; values: number[] };
   };
-  const js = run({ FUSION_BENCH_ORT_GEMM: '0' });
   const ort = run({ FUSION_BENCH_ORT_GEMM: '1' });
-  assert.equal(js.status, 'FUSION_BENCH_ORT_GEMM=0');
   assert.equal(ort.status, '');
-  assert.ok(maxAbsDiff(js.values, ort.values) < 1e-11 * Math.abs(ort.values[0]!));
+  const envs: Record<string, string>[] = [{ FUSION_BENCH_ORT_GEMM: '0' }, { FUSION_BENCH_NO_WASM: '1' }, { FUSION_BENCH_ORT_GEMM: '0', FUSION_BENCH_NO_WASM: '1' }];
+  for (const env of envs) {
+    const other = run(env);
+    assert.equal(other.status, env.FUSION_BENCH_ORT_GEMM === '0' ? 'FUSION_BENCH_ORT_GEMM=0' : '', JSON.stringify(env));
+    assert.ok(maxAbsDiff(other.values, ort.values) < 1e-11 * Math.abs(ort.values[0]!), JSON.stringify(env));
+  }
 });

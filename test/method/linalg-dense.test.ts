@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gram, matmul, matmulT, polar, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
+import { gram, gramT, matmul, matmulT, polar, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
-test('matmul, matmulT, gram, transpose equal the triple loop on tile edges (sizes not multiples of 4)', () => {
+test('matmul, matmulT, gram, gramT, transpose equal the triple loop on tile edges (sizes not multiples of 4)', () => {
   for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [13, 9, 11], [16, 8, 12]] as const) {
     const a = random(m * k, m + k);
     const b = random(k * n, k + n);
@@ -17,6 +17,7 @@ test('matmul, matmulT, gram, transpose equal the triple loop on tile edges (size
     assert.ok(maxAbsDiff(matmul(a, b, m, k, n), want) < 1e-13, `matmul ${m}×${k}×${n}`);
     assert.ok(maxAbsDiff(matmulT(a, transpose(b, k, n), m, k, n), want) < 1e-13, `matmulT ${m}×${k}×${n}`);
     assert.ok(maxAbsDiff(gram(a, m, k), naive(transpose(a, m, k), a, k, m, k)) < 1e-13, `gram ${m}×${k}`);
+    assert.ok(maxAbsDiff(gramT(a, m, k), naive(a, transpose(a, m, k), m, k, m)) < 1e-13, `gramT ${m}×${k}`);
   }
 });
 

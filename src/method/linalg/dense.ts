@@ -14,7 +14,7 @@
  *
  * Matrices are row-major Float64Arrays.
  */
-import { ortMatmul, ortMatmulWith } from './ort-gemm.js';
+import { ORT_MIN_FMAS, ortGram, ortGramT, ortMatmul, ortMatmulT } from './ort-gemm.js';
 import { tridiagEigen } from './tridiag-eig.js';
 import { reduceTridiagonal } from './tridiag-reduce.js';
 
@@ -61,12 +61,6 @@ function dotRows(x: Float64Array, p: number, y: Float64Array, q: number, L: numb
   if (sym) for (let i = 0; i < p; i++) for (let j = i + 1; j < q; j++) out[j * ldo + i] = out[i * ldo + j]!;
 }
 
-/**
- * Products with at least this many multiply-adds go to onnxruntime (ort-gemm.ts): below it the round
- * trip through the worker costs more than the JS kernel.
- */
-const ORT_MIN_FMAS = 1 << 21;
-
 /** A (m×k) · B (k×n) → m×n. */
 export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
   if (m * k * n >= ORT_MIN_FMAS) {
@@ -81,7 +75,7 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
 /** A (m×k) · Bᵀ for B (n×k) → m×n: rows of A against rows of B. */
 export function matmulT(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
   if (m * k * n >= ORT_MIN_FMAS) {
-    const r = ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => transposeInto(d, b, n, k));
+    const r = ortMatmulT(a, b, m, k, n);
     if (r !== null) return r;
   }
   const out = new Float64Array(m * n);
@@ -109,17 +103,34 @@ function transposeInto(out: Float64Array, a: Float64Array, m: number, n: number)
 
 /** AᵀA (n×n) of an m×n matrix, exactly symmetric: dot products of A's columns. */
 export function gram(a: Float64Array, m: number, n: number): Float64Array {
-  if (m * n * n >= ORT_MIN_FMAS) {
-    const g = ortMatmulWith(n, m, n, (d) => transposeInto(d, a, m, n), (d) => d.set(a.subarray(0, m * n)));
-    if (g !== null) {
-      // the GEMM's summation order may differ between (i, j) and (j, i); the eigensolver reads both halves
-      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j]!;
-      return g;
+  const g = m * n * n >= ORT_MIN_FMAS ? ortGram(a, m, n) : null;
+  if (g !== null) return mirrorUpper(g, n);
+  const cols = transpose(a, m, n); // n×m, columns made contiguous
+  const out = new Float64Array(n * n);
+  dotRows(cols, n, cols, n, m, out, n, true);
+  return out;
+}
+
+/** AAᵀ (m×m) of an m×n matrix, exactly symmetric: dot products of A's rows. */
+export function gramT(a: Float64Array, m: number, n: number): Float64Array {
+  const g = m * m * n >= ORT_MIN_FMAS ? ortGramT(a, m, n) : null;
+  if (g !== null) return mirrorUpper(g, m);
+  const out = new Float64Array(m * m);
+  dotRows(a, m, a, m, n, out, m, true);
+  return out;
+}
+
+/**
+ * g's upper triangle mirrored onto the lower, in blocks that stay in cache: a GEMM's summation order may
+ * differ between (i, j) and (j, i), and the eigensolver reads both halves.
+ */
+function mirrorUpper(g: Float64Array, n: number): Float64Array {
+  const B = 32;
+  for (let i0 = 0; i0 < n; i0 += B) {
+    for (let j0 = i0; j0 < n; j0 += B) {
+      for (let i = i0; i < Math.min(i0 + B, n); i++) for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, n); j++) g[j * n + i] = g[i * n + j]!;
     }
   }
-  const cols = transpose(a, m, n); // n×m, columns made contiguous
-  const g = new Float64Array(n * n);
-  dotRows(cols, n, cols, n, m, g, n, true);
   return g;
 }
 
@@ -127,21 +138,24 @@ export function gram(a: Float64Array, m: number, n: number): Float64Array {
  * Eigen-decomposition of a symmetric n×n matrix: eigenvalues (all n) in descending order and the
  * orthonormal eigenvectors of the `count` largest (default all) as the columns of `vectors` (n×count,
  * row-major). Householder tridiagonalisation, then the tridiagonal's eigenvectors by inverse iteration
- * (tridiag-eig.ts: O(n²) instead of QL's O(n³) rotations) turned back by Q in one matrix product, and
- * one Newton–Schulz step V(3I − VᵀV)/2 that makes them orthonormal to rounding (inverse iteration leaves
- * ~ε‖A‖/gap between close eigenvalues; the step moves each vector within that, residuals stay ~ε‖A‖).
+ * (tridiag-eig.ts: O(n²) instead of QL's O(n³) rotations, orthogonal to ~1e-13 without a polishing
+ * pass) turned back by Q in matrix products.
  */
 export function symEig(a: Float64Array, n: number, count = n): { values: Float64Array; vectors: Float64Array } {
-  const red = reduceTridiagonal(a.slice(), n, matmul); // Qᵀ A Q = T
-  const t = tridiagEigen(red.d, red.off, n, count);
-  if (count === 0) return { values: t.values, vectors: new Float64Array(0) };
-  const v = t.vectors;
-  red.applyQ(v, count); // Q Y
-  const vtv = gram(v, n, count);
-  for (let i = 0; i < vtv.length; i++) vtv[i] = -0.5 * vtv[i]!;
-  for (let i = 0; i < count; i++) vtv[i * count + i] = vtv[i * count + i]! + 1.5;
-  return { values: t.values, vectors: matmul(v, vtv, n, count, count) };
+  const { values, rows } = symEigRows(a, n, count);
+  return { values, vectors: transpose(rows, count, n) };
 }
+
+/** symEig with the eigenvectors as the rows of `rows` (count×n), the layout the solver produces. */
+export function symEigRows(a: Float64Array, n: number, count = n): { values: Float64Array; rows: Float64Array } {
+  const red = reduceTridiagonal(a, n, matmul, matmulT); // Qᵀ A Q = T
+  const t = tridiagEigen(red.d, red.off, n, count);
+  red.applyQ(t.rows, count); // Q y for each row
+  return t;
+}
+
+/** 16ε: XᵀX within NS_SKIP·√n of I needs no Newton–Schulz step (polarWithValues). */
+const NS_SKIP = 16 * 2 ** -52;
 
 /** Eigenvalues of a Gram matrix at or below this fraction of the largest count as zero. */
 const RANK_TOL = 1e-13;
@@ -163,26 +177,26 @@ export interface ThinSvd {
  * tolerance) count as zero.
  */
 export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, keep = Math.min(m, n)): ThinSvd {
-  if (m < n) {
-    const t = svdThin(transpose(a, m, n), n, m, zeroBelow, keep);
-    return { u: transpose(t.vt, t.k, m), s: t.s, vt: transpose(t.u, n, t.k), k: t.k };
-  }
-  const k = Math.max(0, Math.min(keep, n));
-  const { values, vectors } = symEig(gram(a, m, n), n, k); // AᵀA = V diag(σ²) Vᵀ
+  // the Gram matrix of the smaller side: V's rows from AᵀA when m ≥ n, U's columns from AAᵀ otherwise
+  const tall = m >= n;
+  const side = tall ? n : m;
+  const k = Math.max(0, Math.min(keep, side));
+  const { values, rows } = symEigRows(tall ? gram(a, m, n) : gramT(a, m, n), side, k);
   const s = new Float64Array(k);
   const top = Math.max(values[0] ?? 0, 0);
-  const vt = new Float64Array(k * n);
+  const scaled = new Float64Array(k * side); // rows / σ
   for (let j = 0; j < k; j++) {
     const lambda = values[j]!;
-    if (!(lambda > RANK_TOL * top) || top === 0) continue; // zero σ: zero vectors, never NaN
     const sigma = Math.sqrt(lambda);
-    if (sigma <= zeroBelow) continue;
+    if (!(lambda > RANK_TOL * top) || top === 0 || sigma <= zeroBelow) {
+      rows.fill(0, j * side, j * side + side); // zero σ: zero vectors, never NaN
+      continue;
+    }
     s[j] = sigma;
-    for (let i = 0; i < n; i++) vt[j * n + i] = vectors[i * k + j]!;
+    for (let i = 0; i < side; i++) scaled[j * side + i] = rows[j * side + i]! / sigma;
   }
-  const u = matmulT(a, vt, m, n, k); // A V = U diag(σ)
-  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) u[i * k + j] = s[j]! > 0 ? u[i * k + j]! / s[j]! : 0;
-  return { u, s, vt, k };
+  if (tall) return { u: matmulT(a, scaled, m, n, k), s, vt: rows, k }; // A V diag(1/σ) = U
+  return { u: transpose(rows, k, m), s, vt: matmul(scaled, a, k, m, n), k }; // diag(1/σ) Uᵀ A = Vᵀ
 }
 
 /**
@@ -201,22 +215,28 @@ export function polarWithValues(a: Float64Array, m: number, n: number): { p: Flo
     return { p: transpose(t.p, n, m), s: t.s };
   }
   // A (AᵀA)^(-1/2) with the pseudo-inverse on zero eigenvalues
-  const { values, vectors } = symEig(gram(a, m, n), n);
+  const { values, rows } = symEigRows(gram(a, m, n), n);
   const top = Math.max(values[0] ?? 0, 0);
-  const scaled = new Float64Array(n * n); // V diag(1/σ)
   const s = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     const lambda = values[j]!;
-    if (!(lambda > RANK_TOL * top) || top === 0) continue;
+    if (!(lambda > RANK_TOL * top) || top === 0) {
+      rows.fill(0, j * n, j * n + n);
+      continue;
+    }
     s[j] = Math.sqrt(lambda);
-    const inv = 1 / s[j]!;
-    for (let i = 0; i < n; i++) scaled[i * n + j] = vectors[i * n + j]! * inv;
+    const scale = 1 / Math.sqrt(s[j]!);
+    for (let i = 0; i < n; i++) rows[j * n + i] = rows[j * n + i]! * scale;
   }
-  const inner = matmul(scaled, transpose(vectors, n, n), n, n, n); // V diag(1/σ) Vᵀ
-  const x = matmul(a, inner, m, n, n);
+  const x = matmul(a, gram(rows, n, n), m, n, n); // V diag(1/σ) Vᵀ = Sᵀ S with S = diag(σ^−½) Vᵀ
   // One Newton–Schulz step X(3I − XᵀX)/2 restores orthonormality to float64 precision where the Gram
-  // (which squares the condition number) left ~1e-8; zero directions stay zero.
+  // (which squares the condition number) left ~1e-8; zero directions stay zero. Where X is already
+  // orthonormal to rounding (full rank, |XᵀX − I| ≤ 16ε√n: a well-conditioned A) the step would move it
+  // by rounding only, and its m×n×n product is skipped.
   const xtx = gram(x, m, n);
+  let off = s[n - 1]! > 0 ? 0 : Infinity;
+  for (let i = 0; i < n && off <= NS_SKIP * Math.sqrt(n); i++) for (let j = 0; j < n; j++) off = Math.max(off, Math.abs(xtx[i * n + j]! - (i === j ? 1 : 0)));
+  if (off <= NS_SKIP * Math.sqrt(n)) return { p: x, s };
   for (let i = 0; i < n * n; i++) xtx[i] = -0.5 * xtx[i]!;
   for (let i = 0; i < n; i++) xtx[i * n + i] = xtx[i * n + i]! + 1.5;
   return { p: matmul(x, xtx, m, n, n), s };

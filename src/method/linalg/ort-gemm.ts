@@ -13,35 +13,78 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
-import { DONE, elements, FAILED, HEADER_BYTES, PENDING, READY } from './ort-gemm-protocol.js';
+import {
+  DIMS, DONE, elements, FAILED, HEADER_BYTES, INPUTS, JOB, MAX_INPUTS, MESSAGE_AT, OP, OPS, OUT_LENGTH, PENDING, READY, RETIRED, STATUS, type Op,
+} from './ort-gemm-protocol.js';
+
+/**
+ * Products with fewer multiply-adds than this run in JS: below it a round trip through the worker
+ * (~0.1 ms) costs more than dense.ts' JS kernel (~1–2 GFMA/s).
+ */
+export const ORT_MIN_FMAS = 1 << 18;
+
+/** Column blocks of the Gram product (ortGram): 10 of 16 block products instead of 16. */
+const GRAM_PARTS = 4;
 
 /** How long a starting worker may take to load onnxruntime before JS is used instead. */
 const START_TIMEOUT_MS = 30_000;
 
 interface Bridge {
   readonly worker: Worker;
-  sab: SharedArrayBuffer;
+  /** The job buffer the worker serves (null until the first job). */
+  sab: SharedArrayBuffer | null;
 }
 
 let bridge: Bridge | null = null;
 let offReason: string | null = process.env.FUSION_BENCH_ORT_GEMM === '0' ? 'FUSION_BENCH_ORT_GEMM=0' : null;
 
 /** The graphs the worker runs; inputs x0, x1, … and output y, all float64 with symbolic dimensions. */
-function models(): Record<string, Uint8Array> {
+function models(): Record<Op, Uint8Array> {
   const D = DataType.DOUBLE;
   // y = x0 · x1
   const mm = new GraphBuilder('matmul_f64');
   const a = mm.input('x0', D, ['m', 'k']);
   const b = mm.input('x1', D, ['k', 'n']);
   mm.output(mm.node('MatMul', [a, b]), 'y', D, ['m', 'n']);
-  // y = x2 − x0 (x1 (x0ᵀ x2)): a block of Householder reflections I − V T Vᵀ applied to Y
-  const wy = new GraphBuilder('wy_f64');
-  const v = wy.input('x0', D, ['l', 'b']);
+  // y = x0ᵀ · x1: operands stored as rows (the tridiagonalisation's trailing update [V W]·[W V]ᵀ)
+  const tmm = new GraphBuilder('tmatmul_f64');
+  const p = tmm.input('x0', D, ['k', 'm']);
+  const q = tmm.input('x1', D, ['k', 'n']);
+  tmm.output(tmm.node('MatMul', [tmm.node('Transpose', [p], { perm: [1, 0] }), q]), 'y', D, ['m', 'n']);
+  // y = x0 · x1ᵀ
+  const mmt = new GraphBuilder('matmult_f64');
+  const r = mmt.input('x0', D, ['m', 'k']);
+  const u = mmt.input('x1', D, ['n', 'k']);
+  mmt.output(mmt.node('MatMul', [r, mmt.node('Transpose', [u], { perm: [1, 0] })]), 'y', D, ['m', 'n']);
+  // Gram matrices by blocks: AᵀA of A = [x0 x1 … x_{p−1}] (column blocks, `gram`) and AAᵀ of A stacked
+  // from row blocks x0, x1, … (`gramt`): each block product on or below the diagonal once, those above it
+  // as their transposes — (p + 1)/2p of the full product's multiply-adds
+  const blockGram = (name: string, rowBlocks: boolean): Uint8Array => {
+    const gr = new GraphBuilder(name);
+    const parts = Array.from({ length: GRAM_PARTS }, (_, i) => gr.input(`x${i}`, D, rowBlocks ? [`m${i}`, 'n'] : ['m', `n${i}`]));
+    const lower = new Map<string, string>();
+    const block = (i: number, j: number): string => {
+      const [hi, lo] = [Math.max(i, j), Math.min(i, j)];
+      const key = `${hi},${lo}`;
+      if (!lower.has(key)) lower.set(key, gr.node('Gemm', [parts[hi]!, parts[lo]!], rowBlocks ? { transB: 1 } : { transA: 1 }));
+      return i >= j ? lower.get(key)! : gr.node('Transpose', [lower.get(key)!], { perm: [1, 0] });
+    };
+    const rowsOfBlocks = parts.map((_, i) => gr.node('Concat', parts.map((__, j) => block(i, j)), { axis: 1 }));
+    gr.output(gr.node('Concat', rowsOfBlocks, { axis: 0 }), 'y', D, ['g', 'g']);
+    return gr.build({ opset: 17 });
+  };
+  // y = x2 − ((x2 x0ᵀ) x1ᵀ) x0: eigenvectors stored as rows (x2 = Yᵀ) times a block of Householder
+  // reflections I − V T Vᵀ, transposed, with V given as its columns x0 = Vᵀ
+  const wy = new GraphBuilder('wyr_f64');
+  const vt = wy.input('x0', D, ['b', 'l']);
   const t = wy.input('x1', D, ['b', 'b']);
-  const y = wy.input('x2', D, ['l', 'c']);
-  const vty = wy.node('MatMul', [wy.node('Transpose', [v], { perm: [1, 0] }), y]);
-  wy.output(wy.node('Sub', [y, wy.node('MatMul', [v, wy.node('MatMul', [t, vty])])]), 'y', D, ['l', 'c']);
-  return { matmul: mm.build({ opset: 17 }), wy: wy.build({ opset: 17 }) };
+  const y = wy.input('x2', D, ['c', 'l']);
+  const z = wy.node('Gemm', [wy.node('Gemm', [y, vt], { transB: 1 }), t], { transB: 1 });
+  wy.output(wy.node('Sub', [y, wy.node('MatMul', [z, vt])]), 'y', D, ['c', 'l']);
+  return {
+    matmul: mm.build({ opset: 17 }), tmatmul: tmm.build({ opset: 17 }), matmult: mmt.build({ opset: 17 }),
+    gram: blockGram('gram_f64', false), gramt: blockGram('gramt_f64', true), wyr: wy.build({ opset: 17 }),
+  };
 }
 
 function start(): Bridge | null {
@@ -72,7 +115,7 @@ function start(): Bridge | null {
       : `the GEMM worker did not load onnxruntime within ${START_TIMEOUT_MS / 1000} s`);
     return null;
   }
-  bridge = { worker, sab: new SharedArrayBuffer(HEADER_BYTES + 8 * 3 * 64 * 64) };
+  bridge = { worker, sab: null };
   return bridge;
 }
 
@@ -91,32 +134,48 @@ export function ortGemmStatus(): string {
  * Runs graph `op` on inputs of the given shapes, each written into shared memory by its `fill` (so
  * callers can transpose on the way in instead of copying twice); null when onnxruntime is unavailable.
  */
-function ortRun(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+function ortRun(op: Op, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
   return ortRunView(op, dims, fills, outLength)?.slice() ?? null;
 }
 
 /** ortRun's result in the shared buffer itself: valid only until the next call (no copy, no garbage). */
-function ortRunView(op: string, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+function ortRunView(op: Op, dims: readonly (readonly number[])[], fills: readonly ((dst: Float64Array) => void)[], outLength: number): Float64Array | null {
+  if (dims.length > MAX_INPUTS) throw new Error(`ort-gemm: ${dims.length} inputs, at most ${MAX_INPUTS}`);
   const b = start();
   if (b === null) return null;
   let bytes = HEADER_BYTES + 8 * outLength;
   for (const d of dims) bytes += 8 * elements(d);
-  if (b.sab.byteLength < bytes) b.sab = new SharedArrayBuffer(bytes);
+  if (b.sab === null || b.sab.byteLength < bytes) {
+    // a larger buffer: the worker leaves the old one's job word and serves the new one's
+    if (b.sab !== null) {
+      const old = new Int32Array(b.sab, 0, HEADER_BYTES / 4);
+      Atomics.store(old, JOB, RETIRED);
+      Atomics.notify(old, JOB);
+    }
+    b.sab = new SharedArrayBuffer(bytes);
+    b.worker.postMessage({ sab: b.sab });
+  }
   const sab = b.sab;
+  const ctl = new Int32Array(sab, 0, HEADER_BYTES / 4);
   let at = HEADER_BYTES;
   dims.forEach((d, i) => {
     const len = elements(d);
     fills[i]!(new Float64Array(sab, at, len));
+    ctl[DIMS + 2 * i] = d[0]!;
+    ctl[DIMS + 2 * i + 1] = d[1]!;
     at += 8 * len;
   });
-  const ctl = new Int32Array(sab, 0, 2);
-  Atomics.store(ctl, 0, PENDING);
-  b.worker.postMessage({ sab, op, dims, outLength });
-  while (Atomics.load(ctl, 0) === PENDING) Atomics.wait(ctl, 0, PENDING, 1000);
-  if (Atomics.load(ctl, 0) !== DONE) {
-    const text = new Uint8Array(sab, 8, HEADER_BYTES - 8);
+  ctl[OP] = OPS.indexOf(op);
+  ctl[INPUTS] = dims.length;
+  ctl[OUT_LENGTH] = outLength;
+  Atomics.store(ctl, STATUS, PENDING);
+  Atomics.add(ctl, JOB, 1);
+  Atomics.notify(ctl, JOB);
+  while (Atomics.load(ctl, STATUS) === PENDING) Atomics.wait(ctl, STATUS, PENDING, 1000);
+  if (Atomics.load(ctl, STATUS) !== DONE) {
+    const text = new Uint8Array(sab, MESSAGE_AT, HEADER_BYTES - MESSAGE_AT);
     const end = text.indexOf(0);
-    turnOff(`onnxruntime ${op} failed (${Atomics.load(ctl, 0) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`);
+    turnOff(`onnxruntime ${op} failed (${Atomics.load(ctl, STATUS) === FAILED ? new TextDecoder().decode(text.slice(0, end < 0 ? text.length : end)) : 'unknown status'})`);
     void b.worker.terminate();
     bridge = null;
     return null;
@@ -124,30 +183,54 @@ function ortRunView(op: string, dims: readonly (readonly number[])[], fills: rea
   return new Float64Array(sab, at, outLength);
 }
 
-/** A (m×k) · B (k×n) on onnxruntime with operands written by `fillA`/`fillB`, or null. */
-export function ortMatmulWith(
-  m: number, k: number, n: number,
-  fillA: (dst: Float64Array) => void,
-  fillB: (dst: Float64Array) => void,
+/** Xᵀ Y for X (k×m), Y (k×n) written by `fillX`/`fillY`, as a view of the shared buffer valid only until the next call into this module; null when unavailable. */
+export function ortMatmulTView(
+  k: number, m: number, n: number,
+  fillX: (dst: Float64Array) => void,
+  fillY: (dst: Float64Array) => void,
 ): Float64Array | null {
-  return ortRun('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
+  return ortRunView('tmatmul', [[k, m], [k, n]], [fillX, fillY], m * n);
 }
 
-/** ortMatmulWith's product as a view of the shared buffer, valid only until the next call into this module. */
-export function ortMatmulView(
-  m: number, k: number, n: number,
-  fillA: (dst: Float64Array) => void,
-  fillB: (dst: Float64Array) => void,
-): Float64Array | null {
-  return ortRunView('matmul', [[m, k], [k, n]], [fillA, fillB], m * n);
+/** A (m×k) · Bᵀ for B (n×k) on onnxruntime, or null when it is unavailable. */
+export function ortMatmulT(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array | null {
+  return ortRun('matmult', [[m, k], [n, k]], [(d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, n * k))], m * n);
+}
+
+/** AᵀA (n×n) of an m×n matrix on onnxruntime, or null when it is unavailable. */
+export function ortGram(a: Float64Array, m: number, n: number): Float64Array | null {
+  if (n < GRAM_PARTS) return null;
+  const at = blockBounds(n);
+  const fill = (i: number) => (d: Float64Array) => {
+    const w = at[i + 1]! - at[i]!;
+    for (let r = 0; r < m; r++) d.set(a.subarray(r * n + at[i]!, r * n + at[i + 1]!), r * w);
+  };
+  return ortRun('gram', at.slice(1).map((e, i) => [m, e - at[i]!]), at.slice(1).map((_, i) => fill(i)), n * n);
+}
+
+/** AAᵀ (m×m) of an m×n matrix on onnxruntime, or null when it is unavailable. */
+export function ortGramT(a: Float64Array, m: number, n: number): Float64Array | null {
+  if (m < GRAM_PARTS) return null;
+  const at = blockBounds(m);
+  const fill = (i: number) => (d: Float64Array) => d.set(a.subarray(at[i]! * n, at[i + 1]! * n));
+  return ortRun('gramt', at.slice(1).map((e, i) => [e - at[i]!, n]), at.slice(1).map((_, i) => fill(i)), m * m);
+}
+
+/** Where the Gram products' GRAM_PARTS blocks of n rows or columns start (and n). */
+function blockBounds(n: number): number[] {
+  return Array.from({ length: GRAM_PARTS + 1 }, (_, i) => Math.round((i * n) / GRAM_PARTS));
 }
 
 /** A (m×k) · B (k×n) on onnxruntime, or null when it is unavailable. */
 export function ortMatmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array | null {
-  return ortMatmulWith(m, k, n, (d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n)));
+  return ortRun('matmul', [[m, k], [k, n]], [(d) => d.set(a.subarray(0, m * k)), (d) => d.set(b.subarray(0, k * n))], m * n);
 }
 
-/** Y − V (T (Vᵀ Y)) for V (l×b), T (b×b), Y (l×c): reflections in compact WY form, as a view valid until the next call; null when unavailable. */
-export function ortApplyWy(v: Float64Array, t: Float64Array, y: Float64Array, l: number, b: number, c: number): Float64Array | null {
-  return ortRunView('wy', [[l, b], [b, b], [l, c]], [(d) => d.set(v.subarray(0, l * b)), (d) => d.set(t.subarray(0, b * b)), (d) => d.set(y.subarray(0, l * c))], l * c);
+/**
+ * Y − ((Y V) Tᵀ) Vᵀ for Y (c×l) written by `fillY`, V (l×b) given as Vᵀ (b×l) by `fillVt`, T (b×b): a
+ * block of reflections I − V T Vᵀ applied to vectors stored as rows, as a view valid until the next call;
+ * null when unavailable.
+ */
+export function ortApplyWyRows(fillVt: (dst: Float64Array) => void, t: Float64Array, fillY: (dst: Float64Array) => void, l: number, b: number, c: number): Float64Array | null {
+  return ortRunView('wyr', [[b, l], [b, b], [c, l]], [fillVt, (d) => d.set(t.subarray(0, b * b)), fillY], c * l);
 }
