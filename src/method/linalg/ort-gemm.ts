@@ -52,7 +52,8 @@ function start(): Bridge | null {
   let worker: Worker;
   try {
     worker = new Worker(new URL('./ort-gemm-worker.js', import.meta.url), {
-      workerData: { ready, threads: availableParallelism(), models: models() },
+      // FUSION_BENCH_ORT_GEMM_THREADS: set by svd-pool.ts, whose threads each have a bridge
+      workerData: { ready, threads: Math.trunc(Number(process.env.FUSION_BENCH_ORT_GEMM_THREADS)) || availableParallelism(), models: models() },
       execArgv: [], // the parent's flags (--input-type, --eval, …) are not the worker's
     });
   } catch (e) {
