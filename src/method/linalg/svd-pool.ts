@@ -38,12 +38,17 @@ interface PoolWorker {
 interface PoolOptions {
   threads: number;
   waitFloorMs: number;
+  /** Tests: the caller runs only jobs no worker could finish, so that the workers' part is known. */
+  workersOnly: boolean;
 }
 
 let options: PoolOptions = {
   threads: envThreads() ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS),
   waitFloorMs: WAIT_FLOOR_MS,
+  workersOnly: false,
 };
+/** Jobs whose result came from a worker, since the process started. */
+let workerJobs = 0;
 let workers: PoolWorker[] | null = null;
 let offReason: string | null = null;
 let nextBatch = 0;
@@ -186,7 +191,7 @@ export function runJobs(jobs: readonly PoolJob[]): PoolResult[] {
     results[j] = runJob(shared[j]!);
     slowest = Math.max(slowest, performance.now() - t0);
   };
-  for (let j = 0; j < jobs.length; j++) if (Atomics.compareExchange(status, j, FREE, CALLER) === FREE) runHere(j);
+  if (!options.workersOnly) for (let j = 0; j < jobs.length; j++) if (Atomics.compareExchange(status, j, FREE, CALLER) === FREE) runHere(j);
   for (let j = 0; j < jobs.length; j++) {
     if (results[j] !== undefined) continue;
     if (workers === null) { // switched off during this batch: no more waiting
@@ -195,17 +200,18 @@ export function runJobs(jobs: readonly PoolJob[]): PoolResult[] {
     }
     const deadline = performance.now() + Math.max(options.waitFloorMs, 4 * slowest);
     let s: number;
-    while ((s = Atomics.load(status, j)) === WORKER) {
+    while ((s = Atomics.load(status, j)) === WORKER || s === FREE) {
       const left = deadline - performance.now();
       if (left <= 0) break;
-      Atomics.wait(status, j, WORKER, left);
+      Atomics.wait(status, j, s, left);
     }
     const r = s === DONE || s === FAILED ? takeResult(ws, batch.id, j) : undefined;
     if (r !== undefined && typeof r !== 'string') {
       results[j] = r;
+      workerJobs++;
       continue;
     }
-    turnOff(s === WORKER
+    turnOff(s === WORKER || s === FREE
       ? `an SVD pool worker did not finish a job within ${Math.round(Math.max(options.waitFloorMs, 4 * slowest))} ms`
       : `an SVD pool worker failed a job (${typeof r === 'string' ? r : 'the worker exited'})`);
     runHere(j);
@@ -241,8 +247,13 @@ export function configureSvdPool(o: Partial<PoolOptions> & { fault?: Fault }): v
   for (const w of ws) void w.worker.terminate();
   offReason = null;
   early.clear();
-  options = { threads: o.threads ?? options.threads, waitFloorMs: o.waitFloorMs ?? options.waitFloorMs };
+  options = { threads: o.threads ?? options.threads, waitFloorMs: o.waitFloorMs ?? options.waitFloorMs, workersOnly: o.workersOnly ?? options.workersOnly };
   nextFault = o.fault;
+}
+
+/** How many jobs' results came from the pool's workers so far. */
+export function svdPoolStats(): { workerJobs: number } {
+  return { workerJobs };
 }
 
 /** The pool's workers, started if needed (tests terminate one to see the pool carry on without it). */
