@@ -39,4 +39,6 @@ export interface ResultMessage {
 export interface WorkerData {
   readonly alive: Int32Array;
   readonly port: MessagePort;
+  /** onnxruntime threads for the worker's own GEMM bridge. */
+  readonly gemmThreads: number;
 }

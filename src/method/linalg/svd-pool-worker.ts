@@ -6,10 +6,12 @@
  * marked FAILED, and a worker that exits marks the job it held FAILED and itself GONE on the way out.
  */
 import { workerData, parentPort } from 'node:worker_threads';
+import { setOrtGemmThreads } from './ort-gemm.js';
 import { runJob, type PoolResult } from './svd-pool-jobs.js';
 import { DONE, FAILED, FREE, GONE, READY, WORKER, type Batch, type ResultMessage, type WorkerData } from './svd-pool-protocol.js';
 
-const { alive, port } = workerData as WorkerData;
+const { alive, port, gemmThreads } = workerData as WorkerData;
+setOrtGemmThreads(gemmThreads);
 let holding: { status: Int32Array; job: number } | null = null;
 
 function mark(status: Int32Array, job: number, value: number): void {

@@ -22,6 +22,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ThinSvd } from './dense.js';
+import { setOrtGemmThreads } from './ort-gemm.js';
 import { runJob, type PolarJob, type PoolJob, type PoolResult, type SvdJob } from './svd-pool-jobs.js';
 import { CALLER, DONE, FAILED, FREE, GONE, WORKER, type Batch, type Fault, type ResultMessage } from './svd-pool-protocol.js';
 
@@ -65,8 +66,11 @@ function envThreads(): number | null {
 
 /**
  * The onnxruntime threads of each thread's GEMM bridge (ort-gemm.ts) while the pool is in use: the
- * cores shared out, at least one. Every bridge, the caller's included, gets the same count, so that
- * a product's bits do not depend on the thread that asked for it.
+ * cores shared out, at least one (FUSION_BENCH_ORT_GEMM_THREADS overrides). More oversubscribes the
+ * cores, and onnxruntime's idle threads spin: measured on 2 cores, 2 threads per bridge cost ~20 CPU-s
+ * more per 1-layer TSV-M and ran slower (bench/svd). The products' bits do not depend on the count
+ * (MLAS splits a product's rows and columns between threads, not its sums; the pool's tests compare
+ * the worker's results with this thread's).
  */
 export function gemmThreads(): number {
   const set = Math.trunc(Number(process.env.FUSION_BENCH_ORT_GEMM_THREADS));
@@ -119,17 +123,16 @@ function turnOff(reason: string): void {
 function start(): PoolWorker[] | null {
   if (offReason !== null || options.threads <= 1) return null;
   if (workers !== null) return workers;
-  // this thread's bridge starts (or restarts) with the shared-out count too
-  process.env.FUSION_BENCH_ORT_GEMM_THREADS = String(gemmThreads());
+  // this thread's bridge gets the shared-out count too, if it has not started yet
+  setOrtGemmThreads(gemmThreads());
   const started: PoolWorker[] = [];
   try {
     for (let i = 1; i < options.threads; i++) {
       const alive = new Int32Array(new SharedArrayBuffer(4));
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(new URL('./svd-pool-worker.js', import.meta.url), {
-        workerData: { alive, port: port2 },
+        workerData: { alive, port: port2, gemmThreads: gemmThreads() },
         transferList: [port2],
-        env: { ...process.env, FUSION_BENCH_ORT_GEMM_THREADS: String(gemmThreads()) },
         execArgv: [], // the parent's flags (--input-type, --eval, …) are not the worker's
       });
       worker.unref(); // an idle pool must not keep the process alive
