@@ -50,18 +50,20 @@ function allTaskVectors(t: TensorInputs): Float32Array[] {
   return Array.from({ length: t.count }, (_, k) => t.taskVector(k));
 }
 
-/** Shared memory the task vectors of the matrix being decomposed are read into (svd-pool.ts' inputs). */
-let stage: Float32Array = new Float32Array(0);
-
 /**
- * The task vectors of a matrix, read into shared memory (instead of the runner's scratch slots, which
- * then stay untouched) so that the SVD pool's workers read them where they are. One matrix at a time:
- * the next matrix's read reuses the memory.
+ * Shared memory the task vectors of the matrix being decomposed are read into (instead of the runner's
+ * scratch slots), so that the SVD pool's workers (svd-pool.ts) read them where they are. One per merge,
+ * one matrix at a time: the next matrix's read reuses it, and it goes with the merged model.
  */
-function sharedTaskVectors(t: TensorInputs): Float32Array[] {
-  const len = t.numel;
-  if (stage.length < t.count * len) stage = sharedF32(t.count * len);
-  return Array.from({ length: t.count }, (_, k) => t.taskVector(k, stage.subarray(k * len, (k + 1) * len)));
+class SharedStage {
+  private buf: Float32Array = new Float32Array(0);
+
+  taskVectors(t: TensorInputs): Float32Array[] {
+    const len = t.numel;
+    if (this.buf.length < t.count * len) this.buf = sharedF32(t.count * len);
+    const buf = this.buf;
+    return Array.from({ length: t.count }, (_, k) => t.taskVector(k, buf.subarray(k * len, (k + 1) * len)));
+  }
 }
 
 function toF64(a: Float32Array): Float64Array {
@@ -200,11 +202,12 @@ export class TaskSingularVectorMerging {
   async run(input: PoolInput): Promise<Model | PerTaskModels> {
     if (this.return_single_task_models) return this.runWithSingleTaskModels(input);
     const excluded = new Set(this.exclude_keys);
+    const stage = new SharedStage();
     const kernel: TensorKernel = {
       prepare: (source) => this.checkAlpha(source.count, source.modelNames),
       combine: (t) => {
         const shape = matrixShape(t, excluded);
-        const tvs = shape ? sharedTaskVectors(t) : allTaskVectors(t);
+        const tvs = shape ? stage.taskVectors(t) : allTaskVectors(t);
         this.scaleTaskVectors(tvs);
         return shape ? tsvMatrix(tvs, shape[0], shape[1]) : runningMean(tvs);
       },
@@ -360,10 +363,11 @@ export class IsotropicMergingInCommonAndTaskSubspace {
 
   async run(input: PoolInput): Promise<Model> {
     const excluded = new Set(this.exclude_keys);
+    const stage = new SharedStage();
     return runTensorMerge(ISO_CTS, input, 'task-vectors', {
       combine: (t) => {
         const shape = matrixShape(t, excluded);
-        const tvs = shape ? sharedTaskVectors(t) : allTaskVectors(t);
+        const tvs = shape ? stage.taskVectors(t) : allTaskVectors(t);
         return shape ? isoCtsMatrix(tvs, shape[0], shape[1], this.common_space_fraction, t.name) : runningMean(tvs);
       },
       finish: (t, merged) => {
