@@ -145,6 +145,7 @@ function runTorch(py: string | null, cfg: Record<string, unknown>): Record<strin
 /** One method, run inside the child process over the models in `dir`: merge, save, report. */
 async function runStage(stage: string, dir: string, tasks: number): Promise<void> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const models: Record<string, string> = { _pretrained_: join(dir, 'pretrained') };
   for (let i = 0; i < tasks; i++) models[`task${i}`] = join(dir, `ft-${i}`);
   const pool = new CLIPVisionModelPool({ models });
@@ -154,7 +155,8 @@ async function runStage(stage: string, dir: string, tasks: number): Promise<void
   const merged = await method.run(pool);
   await pool.saveModel(merged as never, join(dir, `merged-${stage}`));
   (merged as { stateDict?: { close?(): void } }).stateDict?.close?.();
-  process.stdout.write(JSON.stringify({ seconds: round3((performance.now() - t0) / 1000), max_rss_mb: maxRssMB() }));
+  const cpu = process.cpuUsage(cpu0); // every thread of the process (the SVD pool's and the GEMM workers' too)
+  process.stdout.write(JSON.stringify({ seconds: round3((performance.now() - t0) / 1000), cpu_seconds: round3((cpu.user + cpu.system) / 1e6), max_rss_mb: maxRssMB() }));
 }
 
 function child(stage: string, dir: string, tasks: number): Record<string, unknown> {

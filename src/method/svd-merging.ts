@@ -12,7 +12,8 @@
  */
 import { UserError } from '../errors.js';
 import { baseAddScaled, f32 } from './f32.js';
-import { matmul, polarWithValues, svdThin, transpose } from './linalg/dense.js';
+import { matmul, polarWithValues, svdThin } from './linalg/dense.js';
+import { polarAll, sharedF32, sharedF64, svdThinAll } from './linalg/svd-pool.js';
 import { readParams, type ParamDef } from './param-def.js';
 import { loadTaskVectorSources, type PoolInput } from './sources.js';
 import { deltaModel, forEachTaskVectors } from './masked-task-models.js';
@@ -47,6 +48,22 @@ function sequentialSum(tvs: readonly Float32Array[]): Float32Array {
 
 function allTaskVectors(t: TensorInputs): Float32Array[] {
   return Array.from({ length: t.count }, (_, k) => t.taskVector(k));
+}
+
+/**
+ * Shared memory the task vectors of the matrix being decomposed are read into (instead of the runner's
+ * scratch slots), so that the SVD pool's workers (svd-pool.ts) read them where they are. One per merge,
+ * one matrix at a time: the next matrix's read reuses it, and it goes with the merged model.
+ */
+class SharedStage {
+  private buf: Float32Array = new Float32Array(0);
+
+  taskVectors(t: TensorInputs): Float32Array[] {
+    const len = t.numel;
+    if (this.buf.length < t.count * len) this.buf = sharedF32(t.count * len);
+    const buf = this.buf;
+    return Array.from({ length: t.count }, (_, k) => t.taskVector(k, buf.subarray(k * len, (k + 1) * len)));
+  }
 }
 
 function toF64(a: Float32Array): Float64Array {
@@ -130,16 +147,16 @@ export function tsvFactors(tvs: readonly Float32Array[], m: number, n: number): 
   const T = tvs.length;
   const k = Math.min(m, n);
   const r = Math.trunc(k * (1 / T)); // int(s.shape[0] * sv_reduction), in double as Python
-  const sumU = new Float64Array(m * k);
+  const sumU = sharedF64(m * k);
   const sumS = new Float64Array(k);
-  const sumV = new Float64Array(k * n);
-  tvs.forEach((tv, i) => {
-    const d = svdThin(toF64(tv), m, n, 0, r);
+  const sumV = sharedF64(k * n);
+  svdThinAll(tvs, m, n, r).forEach((d, i) => {
     putCols(sumU, k, d.u, d.k, m, i * r, r);
     sumS.set(d.s.subarray(0, r), i * r);
     putRows(sumV, d.vt, n, i * r, r);
   });
-  return { pu: polarWithValues(sumU, m, k).p, s: sumS, pv: polarWithValues(sumV, k, n).p, m, n, k, r };
+  const [pu, pv] = polarAll([{ a: sumU, m, n: k }, { a: sumV, m: k, n }]);
+  return { pu: pu!, s: sumS, pv: pv!, m, n, k, r };
 }
 
 export class TaskSingularVectorMerging {
@@ -185,12 +202,13 @@ export class TaskSingularVectorMerging {
   async run(input: PoolInput): Promise<Model | PerTaskModels> {
     if (this.return_single_task_models) return this.runWithSingleTaskModels(input);
     const excluded = new Set(this.exclude_keys);
+    const stage = new SharedStage();
     const kernel: TensorKernel = {
       prepare: (source) => this.checkAlpha(source.count, source.modelNames),
       combine: (t) => {
-        const tvs = allTaskVectors(t);
-        this.scaleTaskVectors(tvs);
         const shape = matrixShape(t, excluded);
+        const tvs = shape ? stage.taskVectors(t) : allTaskVectors(t);
+        this.scaleTaskVectors(tvs);
         return shape ? tsvMatrix(tvs, shape[0], shape[1]) : runningMean(tvs);
       },
       finish: (t, merged) => this.addScaled(merged, merged, t.base(), true),
@@ -270,19 +288,15 @@ export function isoCtsMatrix(tvs: readonly Float32Array[], m: number, n: number,
   const { common, perTask } = isoCtsSplit(k, T, fraction);
   if (common < 0) throw new UserError(`${ISO_CTS}: tensor '${name}' [${m}, ${n}] is too small for ${T} task subspaces (common_space_fraction ${fraction} leaves ${common} common directions)`);
   const c = svdThin(toF64(sequentialSum(tvs)), m, n, 0, common);
-  const uc = new Float64Array(m * common);
+  const uc = sharedF64(m * common);
   putCols(uc, common, c.u, c.k, m, 0, common);
-  const ucT = transpose(uc, m, common);
-  const U = new Float64Array(m * k);
+  const U = sharedF64(m * k);
   const S = new Float64Array(k);
-  const V = new Float64Array(k * n);
-  tvs.forEach((tv, i) => {
-    const w = toF64(tv);
-    const proj = matmul(uc, matmul(ucT, w, common, m, n), m, common, n); // Uc Ucᵀ τᵢ
-    for (let j = 0; j < w.length; j++) w[j] = w[j]! - proj[j]!;
-    // What is left of τᵢ at float64 rounding level (τᵢ inside the common space) is zero, not directions
-    // to keep at full weight in the polar factors.
-    const d = svdThin(w, m, n, RESIDUAL_TOL * frobenius(tv), perTask);
+  const V = sharedF64(k * n);
+  // SVDs of τᵢ − Uc Ucᵀ τᵢ. What is left of τᵢ at float64 rounding level (τᵢ inside the common space) is
+  // zero, not directions to keep at full weight in the polar factors.
+  const residuals = svdThinAll(tvs, m, n, perTask, { zeroBelow: tvs.map((tv) => RESIDUAL_TOL * frobenius(tv)), project: { p: uc, c: common } });
+  residuals.forEach((d, i) => {
     putCols(U, k, d.u, d.k, m, i * perTask, perTask);
     S.set(d.s.subarray(0, perTask), i * perTask);
     putRows(V, d.vt, n, i * perTask, perTask);
@@ -291,9 +305,8 @@ export function isoCtsMatrix(tvs: readonly Float32Array[], m: number, n: number,
   putCols(U, k, c.u, c.k, m, at, common);
   S.set(c.s.subarray(0, common), at);
   putRows(V, c.vt, n, at, common);
-  const pu = polarWithValues(U, m, k).p;
-  const pv = polarWithValues(V, k, n).p;
-  return product(pu, new Float64Array(k).fill(mean(S)), pv, m, k, n);
+  const [pu, pv] = polarAll([{ a: U, m, n: k }, { a: V, m: k, n }]);
+  return product(pu!, new Float64Array(k).fill(mean(S)), pv!, m, k, n);
 }
 
 export class IsotropicMergingInCommonSubspace {
@@ -350,10 +363,11 @@ export class IsotropicMergingInCommonAndTaskSubspace {
 
   async run(input: PoolInput): Promise<Model> {
     const excluded = new Set(this.exclude_keys);
+    const stage = new SharedStage();
     return runTensorMerge(ISO_CTS, input, 'task-vectors', {
       combine: (t) => {
-        const tvs = allTaskVectors(t);
         const shape = matrixShape(t, excluded);
+        const tvs = shape ? stage.taskVectors(t) : allTaskVectors(t);
         return shape ? isoCtsMatrix(tvs, shape[0], shape[1], this.common_space_fraction, t.name) : runningMean(tvs);
       },
       finish: (t, merged) => {

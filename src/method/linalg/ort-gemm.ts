@@ -36,6 +36,15 @@ interface Bridge {
 }
 
 let bridge: Bridge | null = null;
+let threadsWanted = 0;
+
+/**
+ * onnxruntime's intra-op threads for this thread's bridge, from its start on (svd-pool.ts shares the
+ * cores out between its threads' bridges); 0: FUSION_BENCH_ORT_GEMM_THREADS, else every core.
+ */
+export function setOrtGemmThreads(n: number): void {
+  threadsWanted = n;
+}
 let offReason: string | null = process.env.FUSION_BENCH_ORT_GEMM === '0' ? 'FUSION_BENCH_ORT_GEMM=0' : null;
 
 /** The graphs the worker runs; inputs x0, x1, … and output y, all float64 with symbolic dimensions. */
@@ -95,7 +104,7 @@ function start(): Bridge | null {
   let worker: Worker;
   try {
     worker = new Worker(new URL('./ort-gemm-worker.js', import.meta.url), {
-      workerData: { ready, threads: availableParallelism(), models: models() },
+      workerData: { ready, threads: threadsWanted || Math.trunc(Number(process.env.FUSION_BENCH_ORT_GEMM_THREADS)) || availableParallelism(), models: models() },
       execArgv: [], // the parent's flags (--input-type, --eval, …) are not the worker's
     });
   } catch (e) {
