@@ -24,7 +24,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { ThinSvd } from './dense.js';
 import { setOrtGemmThreads } from './ort-gemm.js';
 import { runJob, type PolarJob, type PoolJob, type PoolResult, type SvdJob } from './svd-pool-jobs.js';
-import { CALLER, DONE, FAILED, FREE, GONE, WORKER, type Batch, type Fault, type ResultMessage } from './svd-pool-protocol.js';
+import { CALLER, DONE, FAILED, FREE, GONE, STARTING, WORKER, type Batch, type Fault, type ResultMessage } from './svd-pool-protocol.js';
 
 /** How long the caller waits at least for a job a worker took before running it itself. */
 const WAIT_FLOOR_MS = 10_000;
@@ -116,8 +116,28 @@ function turnOff(reason: string): void {
   offReason = reason;
   const ws = workers ?? [];
   workers = null;
-  for (const w of ws) void w.worker.terminate();
+  for (const w of ws) terminateStarted(w);
   process.emitWarning(`${reason}; the SVDs run on the calling thread only (slower)`, { code: 'FUSION_BENCH_SVD_POOL' });
+}
+
+/** How long terminating a worker waits for it to finish starting (it loads onnxruntime meanwhile). */
+const START_WAIT_MS = 60_000;
+
+/**
+ * Terminates a worker once it is past its start: a worker terminated while its GEMM bridge is still
+ * loading onnxruntime and creating its sessions takes the whole process down with it (onnxruntime-node
+ * throws a Napi::Error out of the torn-down environment: "terminate called after throwing an instance
+ * of 'Napi::Error'", SIGABRT — 1 run in 4 of the pool's tests before this wait).
+ */
+function terminateStarted(w: PoolWorker): void {
+  waitStarted(w);
+  void w.worker.terminate();
+}
+
+/** Blocks until the worker has warmed up (or exited), at most START_WAIT_MS. */
+function waitStarted(w: PoolWorker): void {
+  const deadline = Date.now() + START_WAIT_MS;
+  while (Atomics.load(w.alive, 0) === STARTING && Date.now() < deadline) Atomics.wait(w.alive, 0, STARTING, 100);
 }
 
 function start(): PoolWorker[] | null {
@@ -142,7 +162,7 @@ function start(): PoolWorker[] | null {
       started.push(pw);
     }
   } catch (e) {
-    for (const w of started) void w.worker.terminate();
+    for (const w of started) terminateStarted(w);
     turnOff(`the SVD pool did not start: ${e instanceof Error ? e.message : String(e)}`);
     return null;
   }
@@ -247,7 +267,7 @@ export function polarAll(mats: readonly { a: Float64Array; m: number; n: number 
 export function configureSvdPool(o: Partial<PoolOptions> & { fault?: Fault }): void {
   const ws = workers ?? [];
   workers = null;
-  for (const w of ws) void w.worker.terminate();
+  for (const w of ws) terminateStarted(w);
   offReason = null;
   early.clear();
   options = { threads: o.threads ?? options.threads, waitFloorMs: o.waitFloorMs ?? options.waitFloorMs, workersOnly: o.workersOnly ?? options.workersOnly };
@@ -259,7 +279,12 @@ export function svdPoolStats(): { workerJobs: number } {
   return { workerJobs };
 }
 
-/** The pool's workers, started if needed (tests terminate one to see the pool carry on without it). */
+/**
+ * The pool's workers, started if needed and past their start (tests terminate one to see the pool carry
+ * on without it; see terminateStarted for why not earlier).
+ */
 export function svdPoolWorkers(): readonly Worker[] {
-  return (start() ?? []).map((w) => w.worker);
+  const ws = start() ?? [];
+  ws.forEach(waitStarted);
+  return ws.map((w) => w.worker);
 }
