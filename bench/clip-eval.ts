@@ -103,23 +103,20 @@ try {
     cpu_s: +o.cpuS.toFixed(3),
   });
 
-  const pixels = new Float32Array(batch * session.imageValues).map((_, i) => Math.sin(i * 0.01) * 1.5);
-  const tower = async () => {
+  /** The tower alone over nImages, `input` (one batch) fed again and again. */
+  const towerOn = (input: Float32Array) => async () => {
     for (let done = 0; done < nImages; done += batch) {
       const n = Math.min(batch, nImages - done);
-      await session.run(pixels.subarray(0, n * session.imageValues), n);
+      await session.run(input.subarray(0, n * session.imageValues), n);
     }
   };
+  const pixels = new Float32Array(batch * session.imageValues).map((_, i) => Math.sin(i * 0.01) * 1.5);
+  const tower = towerOn(pixels);
   // The tower again on real preprocessed images (the data set's first batch, preprocessed once), to tell
   // the cost of preprocessing from any dependence of the tower's speed on its input values.
   const realPixels = new Float32Array(batch * session.imageValues);
   for await (const b of imageBatches(ds, processor, { batchSize: batch, end: batch, cache: null, counts: { decoded: 0, fromMemory: 0 } })) realPixels.set(b.pixelValues);
-  const towerReal = async () => {
-    for (let done = 0; done < nImages; done += batch) {
-      const n = Math.min(batch, nImages - done);
-      await session.run(realPixels.subarray(0, n * session.imageValues), n);
-    }
-  };
+  const towerReal = towerOn(realPixels);
   const thread = preprocessThread()!;
   const checksum = { serial: 0, threaded: 0, cached: 0 };
   // A sweep's later jobs: the crops are in the in-memory cache (filled by the warm-up), only normalised.

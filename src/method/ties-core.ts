@@ -453,23 +453,18 @@ export class TiesMerger {
     const known = this.majority !== null && this.majority !== 0 ? this.majority : 0;
     const zeros = signInPlace(sign, known);
     if (zeros > 0 && known === 0) {
-      // A zero sum needs the majority sign, unless every entry there is zero (then the result is 0 with
-      // any sign: so a known non-zero majority can be put everywhere without looking).
-      let m = this.majority;
-      if (m === null || m === 0) {
-        let needed = 0;
-        for (let t = 0; t < n && needed === 0; t++) {
-          const tv = tvs[t]!;
-          for (let i = 0; i < len; i++) needed += +(sign[i] === 0) & +(tv[i] !== 0);
-        }
-        if (needed === 0) m = 0;
-        else {
-          m = this.majoritySign();
-          // A zero majority leaves zero signs, which select the negative entries: the general path does that.
-          if (m === 0) return false;
-        }
+      // The majority is not counted yet (or is 0): it is needed only where some entry of a zero sum is not zero.
+      let needed = 0;
+      for (let t = 0; t < n && needed === 0; t++) {
+        const tv = tvs[t]!;
+        for (let i = 0; i < len; i++) needed += +(sign[i] === 0) & +(tv[i] !== 0);
       }
-      if (m !== 0) for (let i = 0; i < len; i++) if (sign[i] === 0) sign[i] = m;
+      if (needed > 0) {
+        const m = this.majoritySign();
+        // A zero majority leaves zero signs, which select the negative entries: the general path does that.
+        if (m === 0) return false;
+        for (let i = 0; i < len; i++) if (sign[i] === 0) sign[i] = m;
+      }
     }
     if (this.mergeFunc === 'max') {
       for (let t = 0; t < n; t++) {

@@ -242,5 +242,3 @@ export interface ExternalWeight {
   /** The initializer's name in the graph. */
   readonly name: string;
 }
-
-

@@ -57,7 +57,6 @@ const DTYPE_RANK: Readonly<Record<DType, number>> = {
   BOOL: 0, U8: 1, I8: 2, I16: 5, U16: 6, F16: 7, BF16: 8, I32: 9, U32: 10, F32: 11, F64: 12, I64: 13, U64: 14,
 };
 
-
 interface PlannedTensor {
   readonly name: string;
   readonly source: TensorInfo;
@@ -164,7 +163,6 @@ function fileLayout(tensors: PlannedTensor[], metadata: Record<string, string>):
   out.set(padded, 8);
   return { order, header: out };
 }
-
 
 /** A source that can fill a caller's buffer (merged models can): the writer then reuses one buffer. */
 interface FillsBuffer {

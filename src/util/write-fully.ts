@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 
 /**
  * Bytes per write(2). Measured on these VMs (ext4, page cache): 350 MB written as 9 MiB writes costs
- * 0.65–1.2 s of system time, as 1–2 MiB writes 0.13–0.17 s — the kernel's copy into fresh page-cache
+ * 0.65–1.0 s of system time, as 1–2 MiB writes 0.13–0.22 s — the kernel's copy into fresh page-cache
  * folios slows sharply past a few MiB per call. 1 MiB keeps a save at the C floor's cost.
  */
 export const WRITE_CHUNK = 1 << 20;

@@ -45,6 +45,11 @@ let threadsWanted = 0;
 export function setOrtGemmThreads(n: number): void {
   threadsWanted = n;
 }
+
+/** FUSION_BENCH_ORT_GEMM_THREADS as a thread count, 0 when unset or not a positive number. */
+export function envOrtGemmThreads(): number {
+  return Math.max(0, Math.trunc(Number(process.env.FUSION_BENCH_ORT_GEMM_THREADS)) || 0);
+}
 let offReason: string | null = process.env.FUSION_BENCH_ORT_GEMM === '0' ? 'FUSION_BENCH_ORT_GEMM=0' : null;
 
 /** The graphs the worker runs; inputs x0, x1, … and output y, all float64 with symbolic dimensions. */
@@ -104,7 +109,7 @@ function start(): Bridge | null {
   let worker: Worker;
   try {
     worker = new Worker(new URL('./ort-gemm-worker.js', import.meta.url), {
-      workerData: { ready, threads: threadsWanted || Math.trunc(Number(process.env.FUSION_BENCH_ORT_GEMM_THREADS)) || availableParallelism(), models: models() },
+      workerData: { ready, threads: threadsWanted || envOrtGemmThreads() || availableParallelism(), models: models() },
       execArgv: [], // the parent's flags (--input-type, --eval, …) are not the worker's
     });
   } catch (e) {

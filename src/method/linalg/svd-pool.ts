@@ -1,7 +1,7 @@
 /**
  * Independent SVDs of one merge step (TSV-M's and Iso-CTS's per-task SVDs, and the two polar factors
- * after them) on several cores. Most of an SVD here is single-threaded (Householder panels in JS, the
- * WebAssembly symv, the tridiagonal solve; only large products go to onnxruntime), so a sequential
+ * after them) on several cores. Most of an SVD here is single-threaded (the Householder panels in
+ * WebAssembly, the tridiagonal solve; only large products go to onnxruntime), so a sequential
  * loop leaves the other cores idle; the merge kernels are synchronous (tensor-merge.ts' `combine`), so
  * the pool is too: the caller posts a batch, runs jobs itself, and blocks on Atomics.wait for the jobs
  * a worker took.
@@ -22,7 +22,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ThinSvd } from './dense.js';
-import { setOrtGemmThreads } from './ort-gemm.js';
+import { envOrtGemmThreads, setOrtGemmThreads } from './ort-gemm.js';
 import { runJob, type PolarJob, type PoolJob, type PoolResult, type SvdJob } from './svd-pool-jobs.js';
 import { CALLER, DONE, FAILED, FREE, GONE, STARTING, WORKER, type Batch, type Fault, type ResultMessage } from './svd-pool-protocol.js';
 
@@ -73,8 +73,7 @@ function envThreads(): number | null {
  * the worker's results with this thread's).
  */
 export function gemmThreads(): number {
-  const set = Math.trunc(Number(process.env.FUSION_BENCH_ORT_GEMM_THREADS));
-  return set >= 1 ? set : Math.max(1, Math.floor(availableParallelism() / Math.max(1, options.threads)));
+  return envOrtGemmThreads() || Math.max(1, Math.floor(availableParallelism() / Math.max(1, options.threads)));
 }
 
 /** Shared float32 memory of `length` values (zeros). */

@@ -235,7 +235,7 @@
 
   ;; ---- half precision ----------------------------------------------------------------------------------
 
-;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
+  ;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
   ;; exactly (infinities and NaN payloads kept bit for bit). Front to back, each block is loaded before it
   ;; is overwritten. bf != 0: bfloat16 (bits << 16).
   ;; float16 lanes avoid arithmetic on subnormal floats (x86 takes a slow microcode path for each): normals
@@ -261,7 +261,7 @@
           (local.set $src (i32.add (local.get $src) (i32.const 16)))
           (br $b))))
       (else
-        ;; constants in locals: V8 rematerialises a splat inside the loop on every use
+        ;; the lane-by-lane path's constants, set once
         (local.set $c8000 (i32x4.splat (i32.const 0x8000)))
         (local.set $c7fff (i32x4.splat (i32.const 0x7fff)))
         (local.set $cinf (i32x4.splat (i32.const 0x7f800000)))
