@@ -14,8 +14,9 @@ const wabt = await wabtInit();
 for (const [folder, name, constant] of KERNELS) {
   const dir = new URL(folder, import.meta.url);
   const wat = readFileSync(new URL(`${name}.wat`, dir), 'utf8');
-  const mod = wabt.parseWat(`${name}.wat`, wat, { simd: true });
-  mod.validate();
+  const features = { simd: true, threads: true };
+  const mod = wabt.parseWat(`${name}.wat`, wat, features);
+  mod.validate(features);
   const { buffer } = mod.toBinary({});
   const b64 = Buffer.from(buffer).toString('base64');
   const lines = b64.match(/.{1,100}/g).map((l) => `  '${l}' +`).join('\n').replace(/ \+$/, ';');

@@ -7,6 +7,7 @@ import { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
 import { canReadInto } from '../modelpool/read-into.js';
 import { isFloatDType, numel } from '../tensor/dtype.js';
+import type { ReadBatch } from '../tensor/io/read-batch.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { ComputedStateDict } from './computed-state-dict.js';
 import { F32Arena } from '../tensor/kernels/arena.js';
@@ -25,6 +26,8 @@ export interface Source {
 
 /** Models loaded for one run; closes the ones it opened (never models given as objects). */
 export class SourceSet {
+  private readonly alsoOnClose: (() => void)[] = [];
+
   private constructor(readonly list: readonly Source[], private readonly owned: readonly Model[]) {}
 
   static async load(pool: BaseModelPool, names: readonly string[]): Promise<SourceSet> {
@@ -43,7 +46,13 @@ export class SourceSet {
     return new SourceSet(list, owned);
   }
 
+  /** Something to release with the models (a merge's read helper). */
+  onClose(release: () => void): void {
+    this.alsoOnClose.push(release);
+  }
+
   close(): void {
+    for (const release of this.alsoOnClose.splice(0)) release();
     for (const m of this.owned) m.stateDict.close?.();
   }
 }
@@ -122,8 +131,8 @@ export async function loadChecked(owner: string, pool: BaseModelPool, names: rea
  * read into the same slot, so never return one from a merge (the merged tensor must be fresh).
  */
 /** `name` of `sd` in the given buffer (a view of its first numel values). */
-export function readInto(sd: StateDict, name: string, out: Float32Array): Float32Array {
-  if (canReadInto(sd)) return sd.loadF32Into(name, out);
+export function readInto(sd: StateDict, name: string, out: Float32Array, batch?: ReadBatch): Float32Array {
+  if (canReadInto(sd)) return sd.loadF32Into(name, out, batch);
   const data = sd.loadF32(name);
   out.set(data);
   return out.subarray(0, data.length);
@@ -155,9 +164,15 @@ export class Scratch {
     return buf.subarray(0, n);
   }
 
-  read(sd: StateDict, name: string, slot: number): Float32Array {
+  /** `name` of `sd` into slot `slot`; with a batch, the values are there once the batch has run. */
+  read(sd: StateDict, name: string, slot: number, batch?: ReadBatch): Float32Array {
     if (!canReadInto(sd)) return sd.loadF32(name);
-    return sd.loadF32Into(name, this.buffer(slot, numel(sd.info(name).shape)));
+    return sd.loadF32Into(name, this.buffer(slot, numel(sd.info(name).shape)), batch);
+  }
+
+  /** The arena's memory once a slot lives there (reads into it may run on a helper thread), else null. */
+  get shared(): SharedArrayBuffer | null {
+    return this.arena?.buffer ?? null;
   }
 }
 

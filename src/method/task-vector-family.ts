@@ -112,16 +112,20 @@ export function familyKernel(m: FamilyMember): TensorKernel {
           for (let k = 1; k < t.count; k++) addDiff(acc, t.model(k, 1), base);
           return acc;
         }
-        // In pieces, every model's piece read into one small buffer: read, θ₀ and the sum stay in the
-        // CPU cache instead of going through memory once per model.
+        // In pieces, every model's piece read together (model 0's into the sum): read, θ₀ and the sum stay
+        // in the CPU cache instead of going through memory once per model.
         const acc = target.subarray(0, t.numel);
-        const piece = t.work(0);
+        const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
+        const outs = slots.slice();
         for (let s = 0; s < t.numel; s += PIECE) {
           const e = Math.min(t.numel, s + PIECE);
-          const a = t.modelRange(0, s, acc.subarray(s, e));
+          outs[0] = acc.subarray(s, e);
+          for (let k = 1; k < t.count; k++) outs[k] = slots[k]!.subarray(0, e - s);
+          t.modelRanges(s, outs);
+          const a = outs[0];
           const b = base.subarray(s, e);
           subInPlace(a, b);
-          for (let k = 1; k < t.count; k++) addDiff(a, t.modelRange(k, s, piece.subarray(0, e - s)), b);
+          for (let k = 1; k < t.count; k++) addDiff(a, outs[k]!, b);
         }
         return acc;
       },
@@ -160,7 +164,7 @@ export function familyKernel(m: FamilyMember): TensorKernel {
           for (let s = 0; s < t.numel; s += PIECE) {
             const e = Math.min(t.numel, s + PIECE);
             // every piece at the start of its buffer: the same few cached pages, whatever the tensor's size
-            visit(t.baseRange(s, b.subarray(0, e - s)), slots.map((m, k) => t.modelRange(k, s, m.subarray(0, e - s))));
+            visit(t.baseRange(s, b.subarray(0, e - s)), t.modelRanges(s, slots.map((m) => m.subarray(0, e - s))));
           }
         },
       };
@@ -173,7 +177,7 @@ export function familyKernel(m: FamilyMember): TensorKernel {
       }
       const base = t.base(); // whole: `finish` adds it
       const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
-      const piece = (s: number, e: number) => ({ base: base.subarray(s, e), models: slots.map((m, k) => t.modelRange(k, s, m.subarray(0, e - s))) });
+      const piece = (s: number, e: number) => ({ base: base.subarray(s, e), models: t.modelRanges(s, slots.map((m) => m.subarray(0, e - s))) });
       return merger!.mergeInPieces(t.numel, PIECE, piece, out, out && t.work(0));
     },
     finish,

@@ -14,6 +14,8 @@ import { numel } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/types.js';
 import { canReadRanges } from '../modelpool/read-into.js';
 import { cached, type RunContext } from '../run-context.js';
+import { ReadBatch } from '../tensor/io/read-batch.js';
+import { ReadHelper, readThreads } from '../tensor/io/read-helper.js';
 import { subInPlace } from './f32.js';
 import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
 import { modelsKey } from './models-key.js';
@@ -48,6 +50,11 @@ export interface TensorInputs {
   readonly ranges: boolean;
   /** Values `start` … of model k's tensor into `out` (all of it); only where `ranges`. */
   modelRange(k: number, start: number, out: Float32Array): Float32Array;
+  /**
+   * Values `start` … of every model's tensor, model k's into outs[k], read together (on two threads
+   * where the runner has a read helper); only where `ranges`. Returns `outs`.
+   */
+  modelRanges(start: number, outs: Float32Array[]): Float32Array[];
   /** The same for θ₀ (task-vectors layout). */
   baseRange(start: number, out: Float32Array): Float32Array;
   /** Model k's slot as a buffer of numel floats without reading (contents unspecified). */
@@ -131,6 +138,13 @@ class Inputs implements TensorInputs {
     return this.range(this.src.inputs[k]!, start, out);
   }
 
+  modelRanges(start: number, outs: Float32Array[]): Float32Array[] {
+    const batch = this.src.batch();
+    outs.forEach((out, k) => this.range(this.src.inputs[k]!, start, out, batch));
+    batch.run();
+    return outs;
+  }
+
   baseRange(start: number, out: Float32Array): Float32Array {
     if (this.src.base === null) throw new Error(`tensor kernel: no θ₀ in the '${this.src.layout}' layout`);
     return this.range(this.src.base, start, out);
@@ -140,20 +154,26 @@ class Inputs implements TensorInputs {
     return this.scratch ? this.scratch.buffer(k + 1, this.numel) : new Float32Array(this.numel);
   }
 
-  private range(s: Source, start: number, out: Float32Array): Float32Array {
+  private range(s: Source, start: number, out: Float32Array, batch?: ReadBatch): Float32Array {
     const sd = s.model.stateDict;
     if (!canReadRanges(sd)) throw new Error(`tensor kernel: model '${s.name}' cannot read pieces of '${this.name}'`);
-    return sd.loadF32RangeInto(this.name, start, out);
+    return sd.loadF32RangeInto(this.name, start, out, batch);
   }
 
   work(j: number): Float32Array {
     return this.scratch ? this.scratch.buffer(this.src.count + 1 + j, this.numel) : new Float32Array(this.numel);
   }
 
+  /** A whole tensor, its 1 MiB pieces read on two threads where the runner has a read helper. */
   private read(s: Source, at: ReadTarget): Float32Array {
     const sd = s.model.stateDict;
-    if (typeof at !== 'number') return readInto(sd, this.name, at);
-    return this.scratch ? this.scratch.read(sd, this.name, at) : sd.loadF32(this.name);
+    if (typeof at !== 'number' || this.scratch) {
+      const batch = this.src.batch();
+      const out = typeof at !== 'number' ? readInto(sd, this.name, at, batch) : this.scratch!.read(sd, this.name, at, batch);
+      batch.run();
+      return out;
+    }
+    return sd.loadF32(this.name);
   }
 }
 
@@ -164,6 +184,9 @@ class Inputs implements TensorInputs {
  */
 const EXTRA_SLOTS = 3;
 
+/** Below this many bytes of inputs a second reader costs more to start (~30 ms) than it saves. */
+const HELPER_MIN_BYTES = 64 << 20;
+
 class RunnerSource implements TensorSource {
   readonly modelNames: readonly string[];
   readonly baseSd;
@@ -172,6 +195,10 @@ class RunnerSource implements TensorSource {
   readonly resultSlot: number;
   /** Whether every model reads pieces of tensors. */
   readonly ranges: boolean;
+  private readonly inputBytes: number;
+  private helper: ReadHelper | null | undefined;
+  private readonly plain = new ReadBatch();
+  private helped: ReadBatch | null = null;
 
   constructor(
     readonly layout: InputLayout,
@@ -183,7 +210,13 @@ class RunnerSource implements TensorSource {
     this.modelNames = inputs.map((s) => s.name);
     this.baseSd = first.model.stateDict;
     let largest = 0;
-    for (const n of names) largest = Math.max(largest, numel(this.baseSd.info(n).shape));
+    let total = 0;
+    for (const n of names) {
+      const size = numel(this.baseSd.info(n).shape);
+      largest = Math.max(largest, size);
+      total += size;
+    }
+    this.inputBytes = 4 * total * (inputs.length + (base ? 1 : 0));
     this.resultSlot = inputs.length + EXTRA_SLOTS;
     this.ranges = [...(base ? [base] : []), ...inputs].every((s) => canReadRanges(s.model.stateDict));
     this.scratch = new Scratch({ slots: this.resultSlot + 1, numel: largest });
@@ -191,6 +224,26 @@ class RunnerSource implements TensorSource {
 
   get count(): number {
     return this.inputs.length;
+  }
+
+  /**
+   * The batch reads go through: with a helper thread once the arena exists and the inputs are large
+   * enough to repay starting one (reads outside the arena run on this thread either way).
+   */
+  batch(): ReadBatch {
+    if (this.helped !== null) return this.helped;
+    const shared = this.scratch.shared;
+    if (this.helper === undefined && shared !== null) {
+      const threads = readThreads();
+      this.helper = threads === 2 || (threads === 'auto' && this.inputBytes >= HELPER_MIN_BYTES) ? ReadHelper.start(shared) : null;
+      if (this.helper !== null) this.helped = new ReadBatch(this.helper);
+    }
+    return this.helped ?? this.plain;
+  }
+
+  /** Stops the helper thread (with the models). */
+  release(): void {
+    this.helper?.close();
   }
 
   numel(name: string): number {
@@ -229,6 +282,7 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
     const sd = first.model.stateDict;
     const names = sd.names().filter((n) => isMerged(sd.info(n)) && (kernel.select?.(n, sd.info(n)) ?? true));
     const source = new RunnerSource(layout, names, base, inputs, first);
+    set.onClose(() => source.release());
     let kept: Combined | null = null;
     if (kernel.cacheKey !== undefined && ctx?.sweepCache) {
       const key = [kernel.cacheKey, modelsKey(pool, base ? [base, ...inputs] : inputs)].join('\n');

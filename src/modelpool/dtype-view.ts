@@ -5,6 +5,7 @@
  */
 import { UserError } from '../errors.js';
 import { bf16ToF32, encodeFromF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
+import type { ReadBatch } from '../tensor/io/read-batch.js';
 import type { DType, StateDict, TensorInfo } from '../tensor/types.js';
 import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
 
@@ -53,15 +54,15 @@ export class DtypeViewStateDict implements ReadIntoStateDict {
   }
 
   /** The same into the caller's buffer (merging reads so), rounding in place through one reused buffer. */
-  loadF32Into(name: string, out: Float32Array): Float32Array {
+  loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array {
     let data: Float32Array;
-    if (canReadInto(this.inner)) data = this.inner.loadF32Into(name, out);
+    if (canReadInto(this.inner)) data = this.inner.loadF32Into(name, out, batch);
     else {
       const fresh = this.inner.loadF32(name);
       data = out.subarray(0, fresh.length);
       data.set(fresh);
     }
-    return this.rounded(name, data);
+    return this.roundedAfter(name, data, batch);
   }
 
   /** `data` (of tensor `name`) rounded in place to the view's dtype. */
@@ -73,10 +74,17 @@ export class DtypeViewStateDict implements ReadIntoStateDict {
     return data;
   }
 
-  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array) => Float32Array) | undefined {
+  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array, batch?: ReadBatch) => Float32Array) | undefined {
     const inner = this.inner;
     if (!canReadRanges(inner)) return undefined;
-    return (name, start, out) => this.rounded(name, inner.loadF32RangeInto(name, start, out));
+    return (name, start, out, batch) => this.roundedAfter(name, inner.loadF32RangeInto(name, start, out, batch), batch);
+  }
+
+  /** `rounded` now, or once the batch has read `data`. */
+  private roundedAfter(name: string, data: Float32Array, batch: ReadBatch | undefined): Float32Array {
+    if (batch) batch.then(() => this.rounded(name, data));
+    else this.rounded(name, data);
+    return data;
   }
 
   /** Integer buffers keep their exact bytes (int64 values beyond 2^24 have no float32 form). */

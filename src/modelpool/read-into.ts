@@ -5,14 +5,18 @@
  * reads into scratch buffers where the state dict can fill one (safetensors files and sharded
  * checkpoints can, widening float16/bfloat16 on the way); anything else falls back to `loadF32`.
  */
+import type { ReadBatch } from '../tensor/io/read-batch.js';
 import type { StateDict } from '../tensor/types.js';
 
-/** A StateDict that can also fill a given buffer (which must hold at least the tensor's values). */
+/**
+ * A StateDict that can also fill a given buffer (which must hold at least the tensor's values). Given a
+ * batch, a file-backed one may queue its reads there: the values are in `out` once the batch has run.
+ */
 export interface ReadIntoStateDict extends StateDict {
   /** Fills `out` (its first numel values) and returns the view of them. */
-  loadF32Into(name: string, out: Float32Array): Float32Array;
+  loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array;
   /** Fills `out` with the flat tensor's values from `start` on (files can; computed tensors cannot). */
-  loadF32RangeInto?(name: string, start: number, out: Float32Array): Float32Array;
+  loadF32RangeInto?(name: string, start: number, out: Float32Array, batch?: ReadBatch): Float32Array;
 }
 
 /** A state dict that reads pieces of tensors. */

@@ -3,6 +3,7 @@
  * under other names (a transformers ≥ 5 CLIPVisionModel file's bare keys seen as `vision_model.*`).
  */
 import { encodeFromF32 } from '../tensor/dtype.js';
+import type { ReadBatch } from '../tensor/io/read-batch.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
 
@@ -39,15 +40,15 @@ export class SubsetStateDict implements ReadIntoStateDict {
     return this.inner.loadRaw ? this.inner.loadRaw(n) : encodeFromF32(this.inner.info(n).dtype, this.inner.loadF32(n), `tensor '${name}'`);
   }
 
-  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array) => Float32Array) | undefined {
+  get loadF32RangeInto(): ((name: string, start: number, out: Float32Array, batch?: ReadBatch) => Float32Array) | undefined {
     const inner = this.inner;
     if (!canReadRanges(inner)) return undefined;
-    return (name, start, out) => inner.loadF32RangeInto(this.innerName(name), start, out);
+    return (name, start, out, batch) => inner.loadF32RangeInto(this.innerName(name), start, out, batch);
   }
 
-  loadF32Into(name: string, out: Float32Array): Float32Array {
+  loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array {
     const n = this.innerName(name);
-    if (canReadInto(this.inner)) return this.inner.loadF32Into(n, out);
+    if (canReadInto(this.inner)) return this.inner.loadF32Into(n, out, batch);
     const data = this.inner.loadF32(n);
     out.set(data);
     return out.subarray(0, data.length);

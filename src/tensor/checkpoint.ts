@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { openSafetensors, type SafetensorsFile } from './safetensors-read.js';
+import type { ReadBatch } from './io/read-batch.js';
 import type { StateDict, TensorInfo } from './types.js';
 
 export const SAFE_WEIGHTS_NAME = 'model.safetensors';
@@ -61,12 +62,12 @@ export class ShardedCheckpoint implements StateDict {
     return this.shard(name).loadRaw(name);
   }
 
-  loadF32Into(name: string, out: Float32Array): Float32Array {
-    return this.shard(name).loadF32Into(name, out);
+  loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array {
+    return this.shard(name).loadF32Into(name, out, batch);
   }
 
-  loadF32RangeInto(name: string, start: number, out: Float32Array): Float32Array {
-    return this.shard(name).loadF32RangeInto(name, start, out);
+  loadF32RangeInto(name: string, start: number, out: Float32Array, batch?: ReadBatch): Float32Array {
+    return this.shard(name).loadF32RangeInto(name, start, out, batch);
   }
 
   /** The shard file holding `name`. */

@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { DTYPE_SIZES, assertLittleEndianHost, decodeToF32, isDType } from './dtype.js';
+import type { ReadBatch } from './io/read-batch.js';
 import { widenHalfInPlace } from './kernels/arena.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
@@ -91,28 +92,30 @@ export class SafetensorsFile implements StateDict {
    * read straight into it, F16/BF16 into its upper half and widened in place (exact), so that merging reads
    * with no allocation; other dtypes go through `loadF32`.
    */
-  loadF32Into(name: string, out: Float32Array): Float32Array {
+  loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array {
     const e = this.entry(name);
     const n = (e.end - e.begin) / DTYPE_SIZES[e.dtype];
     if (out.length < n) throw new Error(`${this.path}: buffer of ${out.length} values is too small for tensor '${name}' (${n})`);
-    return this.loadF32RangeInto(name, 0, out.subarray(0, n));
+    return this.loadF32RangeInto(name, 0, out.subarray(0, n), batch);
   }
 
   /**
    * Values `start` … `start + out.length − 1` of the flat tensor into `out`, as `loadF32Into` reads
    * them: merging reads tensors in pieces that stay in the CPU cache between the read and the sum.
    */
-  loadF32RangeInto(name: string, start: number, out: Float32Array): Float32Array {
+  loadF32RangeInto(name: string, start: number, out: Float32Array, batch?: ReadBatch): Float32Array {
     const e = this.entry(name);
     const size = DTYPE_SIZES[e.dtype];
     const n = out.length;
     if (start < 0 || start + n > (e.end - e.begin) / size) throw new Error(`${this.path}: values ${start}..${start + n} are outside tensor '${name}'`);
     const at = this.dataStart + e.begin + start * size;
-    if (e.dtype === 'F32') this.readInto(name, new Uint8Array(out.buffer, out.byteOffset, n * 4), at);
+    if (e.dtype === 'F32') this.readInto(name, new Uint8Array(out.buffer, out.byteOffset, n * 4), at, batch);
     else if (e.dtype === 'F16' || e.dtype === 'BF16') {
       // into the upper half of `out` itself, widened in place: no second buffer to go through
-      this.readInto(name, new Uint8Array(out.buffer, out.byteOffset + n * 2, n * 2), at);
-      widenHalfInPlace(out, e.dtype === 'BF16');
+      this.readInto(name, new Uint8Array(out.buffer, out.byteOffset + n * 2, n * 2), at, batch);
+      const widen = () => widenHalfInPlace(out, e.dtype === 'BF16');
+      if (batch) batch.then(widen);
+      else widen();
     } else out.set(this.loadF32(name).subarray(start, start + n));
     return out;
   }
@@ -124,7 +127,14 @@ export class SafetensorsFile implements StateDict {
     }
   }
 
-  private readInto(name: string, out: Uint8Array, position: number): void {
+  /** Fills `out` from `position`, now or (with a batch) when the batch runs. */
+  private readInto(name: string, out: Uint8Array, position: number, batch?: ReadBatch): void {
+    if (this.fd === null) throw new Error(`${this.path}: read of '${name}' after close()`);
+    if (batch) batch.read({ fd: this.fd, position, into: out, readHere: () => this.readInto(name, out, position) });
+    else this.readNow(name, out, position);
+  }
+
+  private readNow(name: string, out: Uint8Array, position: number): void {
     if (this.fd === null) throw new Error(`${this.path}: read of '${name}' after close()`);
     let done = 0;
     while (done < out.byteLength) {

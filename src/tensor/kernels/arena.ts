@@ -13,8 +13,8 @@ declare namespace WebAssembly {
     constructor(bytes: Uint8Array);
   }
   class Memory {
-    constructor(d: { initial: number });
-    readonly buffer: ArrayBuffer;
+    constructor(d: { initial: number; maximum?: number; shared?: boolean });
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
   }
   class Instance {
     constructor(m: Module, imports: Record<string, Record<string, unknown>>);
@@ -55,16 +55,22 @@ const PAGE = 65536;
 /** wasm32 memories end at 4 GiB; larger arenas are not made (the caller uses plain arrays). */
 const MAX_BYTES = 65535 * PAGE;
 
-/** One WebAssembly memory cut into equal, 64-byte aligned slots of float32 values. */
+/**
+ * One WebAssembly memory cut into equal, 64-byte aligned slots of float32 values. The memory is shared
+ * (its buffer a SharedArrayBuffer, never grown): a helper thread may read files straight into slots.
+ */
 export class F32Arena {
-  private readonly memory: WebAssembly.Memory;
+  /** The memory's buffer, fetched once: the same object for every view and the kernels' lookup. */
+  readonly buffer: SharedArrayBuffer;
   private readonly stride: number;
 
   private constructor(readonly slots: number, readonly slotLength: number, mod: WebAssembly.Module) {
     this.stride = Math.ceil((slotLength * 4) / 64) * 64;
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((slots * this.stride) / PAGE)) });
-    const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
-    kernelsByBuffer.set(this.memory.buffer, instance.exports as unknown as WasmKernels);
+    const pages = Math.max(1, Math.ceil((slots * this.stride) / PAGE));
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const instance = new WebAssembly.Instance(mod, { env: { memory } });
+    this.buffer = memory.buffer as SharedArrayBuffer;
+    kernelsByBuffer.set(this.buffer, instance.exports as unknown as WasmKernels);
   }
 
   /** An arena of `slots` × `slotLength` floats, or null where WebAssembly cannot hold it. */
@@ -80,7 +86,7 @@ export class F32Arena {
 
   /** The first `n` floats of slot `slot` (n ≤ slotLength); never moves, as the memory never grows. */
   view(slot: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, slot * this.stride, n);
+    return new Float32Array(this.buffer, slot * this.stride, n);
   }
 }
 

@@ -4,8 +4,10 @@
 ;; multiply by 1 or 0 as torch's `M * mask` does (so a NaN stays NaN and a dropped −x gives −0).
 ;; Pointers are byte offsets into the imported memory, 16-byte aligned; n is a
 ;; count of float32 values. Regenerate f32-kernels-wasm.ts with `node scripts/build-kernels.mjs`.
+;; The memory is shared (a SharedArrayBuffer) so that a helper thread can read files straight into the
+;; arena's slots (src/tensor/read-helper.ts); the kernels themselves use no atomics.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; x[i] -= b[i]
   (func (export "sub") (param $x i32) (param $b i32) (param $n i32)
