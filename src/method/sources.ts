@@ -170,9 +170,9 @@ export class Scratch {
     return sd.loadF32Into(name, this.buffer(slot, numel(sd.info(name).shape)), batch);
   }
 
-  /** The arena's memory once a slot lives there (reads into it may run on a helper thread), else null. */
-  get shared(): SharedArrayBuffer | null {
-    return this.arena?.buffer ?? null;
+  /** The arena once a slot lives there (a helper thread may read and sum into it), else null. */
+  get shared(): F32Arena | null {
+    return this.arena ?? null;
   }
 }
 

@@ -92,43 +92,53 @@ export function familyKernel(m: FamilyMember): TensorKernel {
     return c;
   };
 
+  /** Σₖ τₖ in model order, then (with `finished`) θ₀ + λ·Σ; the accumulator is `out` or fresh memory. */
+  const sumTaskVectors = (t: TensorInputs, out: Float32Array | undefined, finished: boolean): Float32Array => {
+    const target = out ?? new Float32Array(t.numel);
+    const done = (c: Float32Array) => (finished ? finish(t, c) : c);
+    if (dare !== null) {
+      const acc = taskVector(t, 0, target);
+      for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
+      return done(acc);
+    }
+    // acc += f32(θₖ − θ₀), the same float32 operations as τₖ then the sum.
+    const base = t.base();
+    if (!t.ranges) {
+      const acc = t.model(0, target);
+      subInPlace(acc, base);
+      for (let k = 1; k < t.count; k++) addDiff(acc, t.model(k, 1), base);
+      return done(acc);
+    }
+    // In pieces, every model's piece read together (model 0's into the sum): read, θ₀ and the sum stay
+    // in the CPU cache instead of going through memory once per model; finished there too. Where the
+    // runner has a helper thread, it reads and sums pieces of its own; pieces it could not do are redone here.
+    const acc = target.subarray(0, t.numel);
+    const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
+    const outs = slots.slice();
+    const scale = m.scale(t.count);
+    const sumPiece = (s: number) => {
+      const e = Math.min(t.numel, s + PIECE);
+      outs[0] = acc.subarray(s, e);
+      for (let k = 1; k < t.count; k++) outs[k] = slots[k]!.subarray(0, e - s);
+      t.modelRanges(s, outs);
+      const a = outs[0];
+      const b = base.subarray(s, e);
+      subInPlace(a, b);
+      for (let k = 1; k < t.count; k++) addDiff(a, outs[k]!, b);
+      if (finished) baseAddScaled(a, b, scale, a);
+    };
+    const failed = t.taskVectorSumInPieces(acc, base, PIECE, finished ? scale : undefined);
+    if (failed !== null) for (const p of failed) sumPiece(p * PIECE);
+    else for (let s = 0; s < t.numel; s += PIECE) sumPiece(s);
+    return acc;
+  };
+
   const ties = m.ties;
   if (ties === null) {
     return {
       cacheKey: m.cacheCombined ? 'task-vector-sum' : undefined,
-      // Σₖ τₖ in model order; the accumulator is the merged tensor's storage (the caller's buffer or fresh)
-      combine(t, out) {
-        const target = out ?? new Float32Array(t.numel);
-        if (dare !== null) {
-          const acc = taskVector(t, 0, target);
-          for (let k = 1; k < t.count; k++) addInPlace(acc, taskVector(t, k, 1));
-          return acc;
-        }
-        // acc += f32(θₖ − θ₀), the same float32 operations as τₖ then the sum.
-        const base = t.base();
-        if (!t.ranges) {
-          const acc = t.model(0, target);
-          subInPlace(acc, base);
-          for (let k = 1; k < t.count; k++) addDiff(acc, t.model(k, 1), base);
-          return acc;
-        }
-        // In pieces, every model's piece read together (model 0's into the sum): read, θ₀ and the sum stay
-        // in the CPU cache instead of going through memory once per model.
-        const acc = target.subarray(0, t.numel);
-        const slots = Array.from({ length: t.count }, (_, k) => t.slot(k));
-        const outs = slots.slice();
-        for (let s = 0; s < t.numel; s += PIECE) {
-          const e = Math.min(t.numel, s + PIECE);
-          outs[0] = acc.subarray(s, e);
-          for (let k = 1; k < t.count; k++) outs[k] = slots[k]!.subarray(0, e - s);
-          t.modelRanges(s, outs);
-          const a = outs[0];
-          const b = base.subarray(s, e);
-          subInPlace(a, b);
-          for (let k = 1; k < t.count; k++) addDiff(a, outs[k]!, b);
-        }
-        return acc;
-      },
+      combine: (t, out) => sumTaskVectors(t, out, false),
+      combineFinished: (t, out) => sumTaskVectors(t, out, true),
       finish,
     };
   }

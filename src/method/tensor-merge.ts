@@ -12,10 +12,11 @@ import type { BaseModelPool } from '../modelpool/base-pool.js';
 import type { Model } from '../modelpool/model.js';
 import { numel } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/types.js';
-import { canReadRanges } from '../modelpool/read-into.js';
+import { canReadRanges, pieceFileOf } from '../modelpool/read-into.js';
 import { cached, type RunContext } from '../run-context.js';
 import { ReadBatch } from '../tensor/io/read-batch.js';
-import { ReadHelper, readThreads } from '../tensor/io/read-helper.js';
+import { ReadHelper, readThreads, type PieceFile } from '../tensor/io/read-helper.js';
+import { kernelsOf } from '../tensor/kernels/arena.js';
 import { subInPlace } from './f32.js';
 import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
 import { modelsKey } from './models-key.js';
@@ -55,6 +56,13 @@ export interface TensorInputs {
    * where the runner has a read helper); only where `ranges`. Returns `outs`.
    */
   modelRanges(start: number, outs: Float32Array[]): Float32Array[];
+  /**
+   * Σₖ f32(θₖ − θ₀), in model order, into `acc` (numel floats) piece by piece on two threads, each
+   * reading and summing pieces of its own (θ₀ = `base`, already read). Null where that path is not
+   * open (no helper thread, inputs that are not plain file values, buffers outside the arena, fewer
+   * than two pieces): the caller loops itself. Otherwise the pieces that failed, for the caller to redo.
+   */
+  taskVectorSumInPieces(acc: Float32Array, base: Float32Array, piece: number, scale?: number): number[] | null;
   /** The same for θ₀ (task-vectors layout). */
   baseRange(start: number, out: Float32Array): Float32Array;
   /** Model k's slot as a buffer of numel floats without reading (contents unspecified). */
@@ -87,6 +95,11 @@ export interface TensorKernel {
   combine(t: TensorInputs, out?: Float32Array): Float32Array;
   /** From the combined tensor to the merged one (scale, add θ₀); in place is fine. Default: as is. */
   finish?(t: TensorInputs, combined: Float32Array): Float32Array;
+  /**
+   * `finish(t, combine(t, out))` in one pass over the inputs, used where nothing keeps the combined
+   * tensor (no sweep cache): the same values, each piece finished while it is in the CPU's cache.
+   */
+  combineFinished?(t: TensorInputs, out?: Float32Array): Float32Array;
   /**
    * What `combine` depends on besides the models (e.g. "task-vector-sum", or TIES' threshold): equal
    * keys over the same models give equal combined tensors, so a sweep over `finish`'s parameters reads
@@ -138,8 +151,29 @@ class Inputs implements TensorInputs {
     return this.range(this.src.inputs[k]!, start, out);
   }
 
+  taskVectorSumInPieces(acc: Float32Array, base: Float32Array, piece: number, scale?: number): number[] | null {
+    const arena = this.scratch?.shared;
+    if (!arena || !this.src.ranges || this.numel < 2 * piece || acc.buffer !== arena.buffer || base.buffer !== arena.buffer) return null;
+    this.src.batch(); // starts the helper where one is due
+    const helper = this.src.helper;
+    if (!helper?.sums(this.count)) return null;
+    const models: PieceFile[] = [];
+    for (const s of this.src.inputs) {
+      const f = pieceFileOf(s.model.stateDict, this.name);
+      if (f === null) return null;
+      models.push(f);
+    }
+    const slots = models.map((_, k) => this.slot(k).byteOffset);
+    return helper.sumPieces({
+      numel: this.numel, piece, acc: acc.byteOffset, base: base.byteOffset, models, scale,
+      mine: slots, helpers: slots.map((at) => at + 4 * piece),
+    });
+  }
+
   modelRanges(start: number, outs: Float32Array[]): Float32Array[] {
-    const batch = this.src.batch();
+    // on this thread: handing pieces that this thread then computes on to another core's cache cost more
+    // than the reads it saved (TIES measured slower, at twice the CPU time)
+    const batch = this.src.plain;
     outs.forEach((out, k) => this.range(this.src.inputs[k]!, start, out, batch));
     batch.run();
     return outs;
@@ -196,8 +230,8 @@ class RunnerSource implements TensorSource {
   /** Whether every model reads pieces of tensors. */
   readonly ranges: boolean;
   private readonly inputBytes: number;
-  private helper: ReadHelper | null | undefined;
-  private readonly plain = new ReadBatch();
+  private started: ReadHelper | null | undefined;
+  readonly plain = new ReadBatch();
   private helped: ReadBatch | null = null;
 
   constructor(
@@ -232,18 +266,24 @@ class RunnerSource implements TensorSource {
    */
   batch(): ReadBatch {
     if (this.helped !== null) return this.helped;
-    const shared = this.scratch.shared;
-    if (this.helper === undefined && shared !== null) {
+    const arena = this.scratch.shared;
+    if (this.started === undefined && arena !== null) {
       const threads = readThreads();
-      this.helper = threads === 2 || (threads === 'auto' && this.inputBytes >= HELPER_MIN_BYTES) ? ReadHelper.start(shared) : null;
-      if (this.helper !== null) this.helped = new ReadBatch(this.helper);
+      const due = threads === 2 || (threads === 'auto' && this.inputBytes >= HELPER_MIN_BYTES);
+      this.started = due ? ReadHelper.start(arena.buffer, arena.memory, kernelsOf(arena.buffer)) : null;
+      if (this.started !== null) this.helped = new ReadBatch(this.started);
     }
     return this.helped ?? this.plain;
   }
 
+  /** The helper thread, once `batch()` has started one. */
+  get helper(): ReadHelper | null {
+    return this.started ?? null;
+  }
+
   /** Stops the helper thread (with the models). */
   release(): void {
-    this.helper?.close();
+    this.started?.close();
   }
 
   numel(name: string): number {
@@ -302,6 +342,8 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
       if (hit !== undefined) {
         combined = out ? out.subarray(0, hit.length) : new Float32Array(hit.length);
         combined.set(hit);
+      } else if (kept === null && kernel.combineFinished) {
+        return kernel.combineFinished(t, out);
       } else {
         combined = kernel.combine(t, out);
         kept?.set(name, combined.slice());

@@ -6,8 +6,9 @@
 import { UserError } from '../errors.js';
 import { bf16ToF32, encodeFromF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../tensor/dtype.js';
 import type { ReadBatch } from '../tensor/io/read-batch.js';
+import type { PieceFile } from '../tensor/io/read-helper.js';
 import type { DType, StateDict, TensorInfo } from '../tensor/types.js';
-import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
+import { canReadInto, canReadRanges, pieceFileOf, type ReadIntoStateDict } from './read-into.js';
 
 const TORCH_DTYPES: Readonly<Record<string, DType | null>> = {
   auto: null, float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
@@ -78,6 +79,12 @@ export class DtypeViewStateDict implements ReadIntoStateDict {
     const inner = this.inner;
     if (!canReadRanges(inner)) return undefined;
     return (name, start, out, batch) => this.roundedAfter(name, inner.loadF32RangeInto(name, start, out, batch), batch);
+  }
+
+  /** The inner file's values where this view leaves them as they are (no rounding to a half dtype). */
+  pieceFile(name: string): PieceFile | null {
+    const stored = this.inner.info(name).dtype;
+    return this.dtype === 'F32' || stored === this.dtype ? pieceFileOf(this.inner, name) : null;
   }
 
   /** `rounded` now, or once the batch has read `data`. */

@@ -6,6 +6,7 @@
  * checkpoints can, widening float16/bfloat16 on the way); anything else falls back to `loadF32`.
  */
 import type { ReadBatch } from '../tensor/io/read-batch.js';
+import type { PieceFile } from '../tensor/io/read-helper.js';
 import type { StateDict } from '../tensor/types.js';
 
 /**
@@ -17,6 +18,17 @@ export interface ReadIntoStateDict extends StateDict {
   loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array;
   /** Fills `out` with the flat tensor's values from `start` on (files can; computed tensors cannot). */
   loadF32RangeInto?(name: string, start: number, out: Float32Array, batch?: ReadBatch): Float32Array;
+  /**
+   * Where tensor `name`'s values lie in a file, when reading them there (float32, or float16/bfloat16
+   * widened) gives exactly what loadF32 gives: a helper thread may then read and use pieces itself.
+   * Null when not (computed tensors, other dtypes, a view that rounds).
+   */
+  pieceFile?(name: string): PieceFile | null;
+}
+
+export function pieceFileOf(sd: StateDict, name: string): PieceFile | null {
+  const f = (sd as Partial<ReadIntoStateDict>).pieceFile;
+  return typeof f === 'function' ? f.call(sd, name) : null;
 }
 
 /** A state dict that reads pieces of tensors. */

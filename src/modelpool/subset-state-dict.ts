@@ -4,8 +4,9 @@
  */
 import { encodeFromF32 } from '../tensor/dtype.js';
 import type { ReadBatch } from '../tensor/io/read-batch.js';
+import type { PieceFile } from '../tensor/io/read-helper.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
-import { canReadInto, canReadRanges, type ReadIntoStateDict } from './read-into.js';
+import { canReadInto, canReadRanges, pieceFileOf, type ReadIntoStateDict } from './read-into.js';
 
 export class SubsetStateDict implements ReadIntoStateDict {
   private readonly order: readonly string[];
@@ -44,6 +45,10 @@ export class SubsetStateDict implements ReadIntoStateDict {
     const inner = this.inner;
     if (!canReadRanges(inner)) return undefined;
     return (name, start, out, batch) => inner.loadF32RangeInto(this.innerName(name), start, out, batch);
+  }
+
+  pieceFile(name: string): PieceFile | null {
+    return pieceFileOf(this.inner, this.innerName(name));
   }
 
   loadF32Into(name: string, out: Float32Array, batch?: ReadBatch): Float32Array {

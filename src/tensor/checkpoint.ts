@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { openSafetensors, type SafetensorsFile } from './safetensors-read.js';
 import type { ReadBatch } from './io/read-batch.js';
+import type { PieceFile } from './io/read-helper.js';
 import type { StateDict, TensorInfo } from './types.js';
 
 export const SAFE_WEIGHTS_NAME = 'model.safetensors';
@@ -68,6 +69,10 @@ export class ShardedCheckpoint implements StateDict {
 
   loadF32RangeInto(name: string, start: number, out: Float32Array, batch?: ReadBatch): Float32Array {
     return this.shard(name).loadF32RangeInto(name, start, out, batch);
+  }
+
+  pieceFile(name: string): PieceFile | null {
+    return this.shard(name).pieceFile(name);
   }
 
   /** The shard file holding `name`. */

@@ -11,6 +11,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { DTYPE_SIZES, assertLittleEndianHost, decodeToF32, isDType } from './dtype.js';
 import type { ReadBatch } from './io/read-batch.js';
+import type { PieceFile } from './io/read-helper.js';
 import { widenHalfInPlace } from './kernels/arena.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
@@ -125,6 +126,13 @@ export class SafetensorsFile implements StateDict {
       closeSync(this.fd);
       this.fd = null;
     }
+  }
+
+  /** Where a float32/float16/bfloat16 tensor's values lie (their loadF32 is exactly those, widened). */
+  pieceFile(name: string): PieceFile | null {
+    const e = this.entry(name);
+    if (this.fd === null || (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16')) return null;
+    return { fd: this.fd, position: this.dataStart + e.begin, dtype: e.dtype };
   }
 
   /** Fills `out` from `position`, now or (with a batch) when the batch runs. */

@@ -5,10 +5,13 @@
  * (generation mod 2^15) << 16 | next job index: a thread takes a job by compare-and-exchange on it, so a
  * thread still looking at an older batch can never take a job of a newer one; COUNT — jobs in the batch;
  * DONE — jobs finished (notified when it reaches COUNT); STOP — set when the helper closes; RAN — jobs
- * the helper thread has run in all (a statistic).
- * Per job j: `fd[j]`, `length[j]` (bytes, ≤ JOB_BYTES), `status[j]` (OK or FAILED, set by whoever ran
- * it), and in `pos` (Float64Array) the file position pos[2j] and the destination's byte offset in the
- * shared data buffer pos[2j + 1].
+ * the helper thread has run in all (a statistic); KIND — what the batch's jobs are (READ or SUM).
+ *
+ * READ jobs, per job j: `fd[j]`, `length[j]` (bytes, ≤ JOB_BYTES), and in `pos` (Float64Array) the file
+ * position pos[2j] and the destination's byte offset in the shared memory pos[2j + 1].
+ * SUM jobs (one tensor's task-vector sum, job j = its piece FIRST + j): the arguments in `args`
+ * (Float64Array, SUM_ARGS layout below), the same for every piece.
+ * Per job, `status[j]` (OK or FAILED) is set by whichever thread ran it.
  */
 export const GEN = 0;
 export const CLAIM = 1;
@@ -16,6 +19,21 @@ export const COUNT = 2;
 export const DONE = 3;
 export const STOP = 4;
 export const RAN = 5;
+export const KIND = 6;
+
+export const READ = 0;
+export const SUM = 1;
+
+/**
+ * SUM arguments: N values in the tensor, PIECE values per piece, FIRST piece of job 0, ACC and BASE (byte
+ * offsets of the sum and of θ₀, whole tensors), K models, SCALE λ (NaN: the sum as it is, else each
+ * piece finished as θ₀ + λ·sum); then per model k (at MODELS + MODEL_ARGS·k) its
+ * FD, POSITION (file offset of value 0), DTYPE (0 float32, 1 float16, 2 bfloat16) and the helper's piece
+ * buffer HELPER_PIECE (byte offset; model 0 reads straight into the sum).
+ */
+export const SUM_ARGS = { N: 0, PIECE: 1, FIRST: 2, ACC: 3, BASE: 4, K: 5, SCALE: 6, MODELS: 7, FD: 0, POSITION: 1, DTYPE: 2, HELPER_PIECE: 3, MODEL_ARGS: 4 } as const;
+/** Models a SUM batch takes (TALL20's 20 and more). */
+export const MAX_SUM_MODELS = 64;
 export const CTL_WORDS = 8;
 
 export const OK = 1;
@@ -39,6 +57,7 @@ export const IDLE_WAIT_MS = 50;
 
 export interface Shared {
   readonly ctl: Int32Array;
+  readonly args: Float64Array;
   readonly fd: Int32Array;
   readonly length: Int32Array;
   readonly status: Int32Array;
@@ -50,10 +69,14 @@ export interface Shared {
 export interface SharedBuffers {
   readonly control: SharedArrayBuffer;
   readonly data: SharedArrayBuffer;
+  /** The WebAssembly memory over `data`, for the helper's own instance of the kernels (null: reads only). */
+  readonly memory: unknown;
 }
 
+const ARGS = SUM_ARGS.MODELS + SUM_ARGS.MODEL_ARGS * MAX_SUM_MODELS;
+
 export function sharedControl(): SharedArrayBuffer {
-  return new SharedArrayBuffer(CTL_WORDS * 4 + MAX_JOBS * (4 + 4 + 4 + 16));
+  return new SharedArrayBuffer(CTL_WORDS * 4 + MAX_JOBS * (4 + 4 + 4 + 16) + ARGS * 8);
 }
 
 export function views(b: SharedBuffers): Shared {
@@ -65,11 +88,12 @@ export function views(b: SharedBuffers): Shared {
   const length = ints(MAX_JOBS);
   const status = ints(MAX_JOBS);
   const pos = new Float64Array(c, at, 2 * MAX_JOBS);
-  return { ctl, fd, length, status, pos, data: new Uint8Array(b.data) };
+  const args = new Float64Array(c, at + 16 * MAX_JOBS, ARGS);
+  return { ctl, fd, length, status, pos, args, data: new Uint8Array(b.data) };
 }
 
 /** Takes and runs jobs of generation `gen` until none is left; returns how many this thread ran. */
-export function runJobs(s: Shared, gen: number, read: (fd: number, into: Uint8Array, position: number) => number): number {
+export function runJobs(s: Shared, gen: number, job: (j: number) => boolean): number {
   const { ctl } = s;
   const count = Atomics.load(ctl, COUNT);
   const tag = (gen & 0x7fff) << 16;
@@ -81,10 +105,9 @@ export function runJobs(s: Shared, gen: number, read: (fd: number, into: Uint8Ar
     if (Atomics.compareExchange(ctl, CLAIM, c, c + 1) !== c) continue;
     let ok = false;
     try {
-      const into = s.data.subarray(s.pos[2 * j + 1]!, s.pos[2 * j + 1]! + s.length[j]!);
-      ok = read(s.fd[j]!, into, s.pos[2 * j]!) === into.byteLength;
+      ok = job(j);
     } catch {
-      ok = false; // the calling thread re-reads it and reports the error in its own words
+      ok = false; // the merging thread redoes it and reports the error in its own words
     }
     Atomics.store(s.status, j, ok ? OK : FAILED);
     ran++;
@@ -92,8 +115,61 @@ export function runJobs(s: Shared, gen: number, read: (fd: number, into: Uint8Ar
   }
 }
 
+type ReadSync = (fd: number, b: Uint8Array, o: number, l: number, p: number) => number;
+
+/** READ job j; false when the file ended first. */
+export function readJob(s: Shared, readSync: ReadSync, j: number): boolean {
+  const into = s.data.subarray(s.pos[2 * j + 1]!, s.pos[2 * j + 1]! + s.length[j]!);
+  return readFully(readSync, s.fd[j]!, into, s.pos[2 * j]!) === into.byteLength;
+}
+
+/** The kernels a SUM job runs (f32-kernels.wat's, over the shared memory). */
+export interface SumKernels {
+  sub(x: number, b: number, n: number): void;
+  addDiff(acc: number, x: number, b: number, n: number): void;
+  widenHalf(p: number, n: number, bf: number): void;
+  baseAddScaled(out: number, base: number, s: number, v: number, n: number): void;
+}
+
+/**
+ * SUM job j: piece FIRST + j of Σₖ f32(θₖ − θ₀), in model order, with θ₀ already in memory: model 0's
+ * piece read into the sum and θ₀ subtracted, then each further model's piece read into `pieces[k]` and
+ * its difference added, and with SCALE θ₀ + λ·sum — the merge's own loop and finish
+ * (task-vector-family.ts), on whichever thread runs it.
+ * False when a file ended first.
+ */
+export function sumJob(s: Shared, readSync: ReadSync, k: SumKernels, pieces: readonly number[], j: number): boolean {
+  const a = s.args;
+  const A = SUM_ARGS;
+  const piece = a[A.PIECE]!;
+  const start = (a[A.FIRST]! + j) * piece;
+  const len = Math.min(piece, a[A.N]! - start);
+  const acc = a[A.ACC]! + 4 * start;
+  const base = a[A.BASE]! + 4 * start;
+  for (let m = 0; m < a[A.K]!; m++) {
+    const at = A.MODELS + A.MODEL_ARGS * m;
+    const dtype = a[at + A.DTYPE]!;
+    const dst = m === 0 ? acc : pieces[m]!;
+    const size = dtype === 0 ? 4 : 2;
+    const into = dtype === 0 ? dst : dst + 2 * len; // half precision: the upper half, widened in place
+    if (readFully(readSync, a[at + A.FD]!, s.data.subarray(into, into + size * len), a[at + A.POSITION]! + size * start) !== size * len) return false;
+    if (dtype !== 0) k.widenHalf(dst, len, dtype === 2 ? 1 : 0);
+    if (m === 0) k.sub(acc, base, len);
+    else k.addDiff(acc, dst, base, len);
+  }
+  const scale = a[A.SCALE]!;
+  if (!Number.isNaN(scale)) k.baseAddScaled(acc, base, scale, acc, len); // float32 λ, as f32.ts's baseAddScaled
+  return true;
+}
+
+/** The helper's piece buffers of a SUM batch (model 0 needs none). */
+export function helperPieces(s: Shared): number[] {
+  const a = s.args;
+  return Array.from({ length: a[SUM_ARGS.K]! }, (_, m) => a[SUM_ARGS.MODELS + SUM_ARGS.MODEL_ARGS * m + SUM_ARGS.HELPER_PIECE]!);
+}
+
 /** Reads `into` whole from `position` (a short read means the file ended). Returns the bytes read. */
-export function readFully(readSync: (fd: number, b: Uint8Array, o: number, l: number, p: number) => number, fd: number, into: Uint8Array, position: number): number {
+export function readFully(readSync: ReadSync, fd: number, into: Uint8Array, position: number): number {
   let done = 0;
   while (done < into.byteLength) {
     const got = readSync(fd, into, done, into.byteLength - done, position + done);

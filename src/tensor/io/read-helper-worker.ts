@@ -1,14 +1,28 @@
 /**
- * A ReadHelper's thread (read-helper.ts): takes read jobs from the shared table until none is left,
- * then polls briefly and sleeps until the next batch. It imports nothing of the library, so it starts
- * in milliseconds.
+ * A ReadHelper's thread (read-helper.ts): takes jobs from the shared table until none is left — file
+ * reads, or pieces of a task-vector sum that it reads and sums itself with its own instance of the merge
+ * kernels over the same memory — then polls briefly and sleeps until the next batch. It imports nothing
+ * of the library but the kernels' bytes, so it starts in milliseconds.
  */
 import { readSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
-import { GEN, IDLE_WAIT_MS, RAN, readFully, runJobs, SPIN_MS, STOP, views, type SharedBuffers } from './read-helper-protocol.js';
+import { F32_KERNELS_WASM } from '../kernels/f32-kernels-wasm.js';
+import { GEN, helperPieces, IDLE_WAIT_MS, KIND, RAN, READ, readJob, runJobs, SPIN_MS, STOP, sumJob, views, type SharedBuffers, type SumKernels } from './read-helper-protocol.js';
 
-const s = views(workerData as SharedBuffers);
-const read = (fd: number, into: Uint8Array, position: number) => readFully(readSync, fd, into, position);
+// The part of the WebAssembly global used here (the project's lib settings do not declare it).
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(m: Module, imports: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+}
+
+const shared = workerData as SharedBuffers;
+const s = views(shared);
+const kernels = shared.memory === null ? null : (new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(F32_KERNELS_WASM, 'base64')), { env: { memory: shared.memory } }).exports as unknown as SumKernels);
 
 let seen = Atomics.load(s.ctl, GEN);
 for (;;) {
@@ -24,5 +38,9 @@ for (;;) {
   }
   if (Atomics.load(s.ctl, STOP) !== 0) break;
   seen = g;
-  Atomics.add(s.ctl, RAN, runJobs(s, g, read));
+  if (Atomics.load(s.ctl, KIND) === READ) Atomics.add(s.ctl, RAN, runJobs(s, g, (j) => readJob(s, readSync, j)));
+  else if (kernels !== null) {
+    const pieces = helperPieces(s);
+    Atomics.add(s.ctl, RAN, runJobs(s, g, (j) => sumJob(s, readSync, kernels, pieces, j)));
+  }
 }

@@ -11,7 +11,10 @@
 import { readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { FileRead } from './read-batch.js';
-import { CLAIM, COUNT, DONE, GEN, JOB_BYTES, MAX_JOBS, OK, RAN, readFully, runJobs, sharedControl, SPIN_MS, STOP, views, WAIT_MS, type Shared } from './read-helper-protocol.js';
+import {
+  CLAIM, COUNT, DONE, GEN, JOB_BYTES, KIND, MAX_JOBS, MAX_SUM_MODELS, OK, RAN, READ, readJob, runJobs, sharedControl, SPIN_MS, STOP, SUM, SUM_ARGS, sumJob,
+  views, WAIT_MS, type Shared, type SumKernels,
+} from './read-helper-protocol.js';
 
 /**
  * FUSION_BENCH_READ_THREADS: 1 keeps every read on the merging thread, 2 adds the helper to every merge
@@ -22,7 +25,30 @@ export function readThreads(): 1 | 2 | 'auto' {
   return v === '1' ? 1 : v === '2' ? 2 : 'auto';
 }
 
-const readHere = (fd: number, into: Uint8Array, position: number) => readFully(readSync, fd, into, position);
+/** One model's values in a file, as a SUM job reads them (see TaskVectorSum). */
+export interface PieceFile {
+  readonly fd: number;
+  /** File offset of the tensor's value 0. */
+  readonly position: number;
+  readonly dtype: 'F32' | 'F16' | 'BF16';
+}
+
+/** A tensor's Σₖ f32(θₖ − θ₀) over pieces, for `sumPieces`; byte offsets are in the shared memory. */
+export interface TaskVectorSum {
+  readonly numel: number;
+  readonly piece: number;
+  /** Byte offsets of the sum (model 0's values are read into it) and of θ₀, whole tensors. */
+  readonly acc: number;
+  readonly base: number;
+  readonly models: readonly PieceFile[];
+  /** λ: each piece finished as θ₀ + λ·sum (absent: the sum as it is). */
+  readonly scale?: number;
+  /** Per model, a piece buffer for the merging thread and one for the helper (model 0's are unused). */
+  readonly mine: readonly number[];
+  readonly helpers: readonly number[];
+}
+
+const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 } as const;
 
 export class ReadHelper {
   private readonly s: Shared;
@@ -30,22 +56,63 @@ export class ReadHelper {
   private gen = 0;
   private worker: Worker | null;
 
-  private constructor(private readonly data: SharedArrayBuffer) {
+  private constructor(private readonly data: SharedArrayBuffer, memory: unknown, private readonly kernels: SumKernels | null) {
     const control = sharedControl();
-    this.s = views({ control, data });
-    this.worker = new Worker(new URL('./read-helper-worker.js', import.meta.url), { workerData: { control, data } });
+    this.s = views({ control, data, memory });
+    this.worker = new Worker(new URL('./read-helper-worker.js', import.meta.url), { workerData: { control, data, memory } });
     this.worker.unref();
     // A helper that fails to start or dies only leaves its jobs to the merging thread.
     this.worker.on('error', () => this.close());
   }
 
-  /** A helper reading into `data`, or null where no thread can be started. */
-  static start(data: SharedArrayBuffer): ReadHelper | null {
+  /**
+   * A helper reading into `data`, or null where no thread can be started. Given the WebAssembly memory
+   * over `data` and this thread's kernels instance on it, it also runs pieces of task-vector sums.
+   */
+  static start(data: SharedArrayBuffer, memory: unknown = null, kernels: SumKernels | null = null): ReadHelper | null {
     try {
-      return new ReadHelper(data);
+      return new ReadHelper(data, memory, memory === null ? null : kernels);
     } catch {
       return null;
     }
+  }
+
+  /** Whether `sumPieces` can take this many models. */
+  sums(models: number): boolean {
+    return this.kernels !== null && this.worker !== null && models >= 1 && models <= MAX_SUM_MODELS;
+  }
+
+  /**
+   * Computes the pieces of the sum on both threads, each thread reading and summing whole pieces in
+   * its own buffers (no piece crosses between the cores' caches). Returns the indices of pieces that
+   * failed (a file ended early): the caller redoes them its own way, which reports the error.
+   */
+  sumPieces(t: TaskVectorSum): number[] {
+    const failed: number[] = [];
+    const pieces = Math.ceil(t.numel / t.piece);
+    const a = this.s.args;
+    const A = SUM_ARGS;
+    a[A.N] = t.numel;
+    a[A.PIECE] = t.piece;
+    a[A.ACC] = t.acc;
+    a[A.BASE] = t.base;
+    a[A.K] = t.models.length;
+    a[A.SCALE] = t.scale ?? NaN;
+    t.models.forEach((m, k) => {
+      const at = A.MODELS + A.MODEL_ARGS * k;
+      a[at + A.FD] = m.fd;
+      a[at + A.POSITION] = m.position;
+      a[at + A.DTYPE] = DTYPE_CODE[m.dtype];
+      a[at + A.HELPER_PIECE] = t.helpers[k]!;
+    });
+    for (let first = 0; first < pieces; first += MAX_JOBS) {
+      const n = Math.min(MAX_JOBS, pieces - first);
+      a[A.FIRST] = first;
+      for (let j = 0; j < n; j++) this.s.status[j] = 0;
+      this.post(SUM, n, (j) => sumJob(this.s, readSync, this.kernels!, t.mine, j));
+      for (let j = 0; j < n; j++) if (this.s.status[j] !== OK) failed.push(first + j);
+    }
+    return failed;
   }
 
   /** Runs the reads (those into `data` on both threads, others here), then re-reads any that failed here. */
@@ -55,7 +122,7 @@ export class ReadHelper {
     let n = 0;
     const flush = () => {
       if (n === 0) return;
-      this.post(n);
+      this.post(READ, n, (j) => readJob(this.s, readSync, j));
       for (let j = 0; j < n; j++) if (status[j] !== OK) retry.add(reads[this.owner[j]!]!);
       n = 0;
     };
@@ -95,16 +162,17 @@ export class ReadHelper {
     void w.terminate();
   }
 
-  /** Posts jobs 0 … n−1, runs jobs until none is left, and waits for those the helper took. */
-  private post(n: number): void {
+  /** Posts jobs 0 … n−1 of a kind, runs jobs until none is left, and waits for those the helper took. */
+  private post(kind: typeof READ | typeof SUM, n: number, job: (j: number) => boolean): void {
     const { ctl } = this.s;
     const gen = ++this.gen;
+    Atomics.store(ctl, KIND, kind);
     Atomics.store(ctl, COUNT, n);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, CLAIM, (gen & 0x7fff) << 16);
     Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
-    runJobs(this.s, gen, readHere);
+    runJobs(this.s, gen, job);
     // what is left is at most one job per helper, already running: poll briefly, then sleep in bounded waits
     const until = performance.now() + SPIN_MS;
     let done: number;

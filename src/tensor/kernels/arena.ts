@@ -62,6 +62,8 @@ const MAX_BYTES = 65535 * PAGE;
 export class F32Arena {
   /** The memory's buffer, fetched once: the same object for every view and the kernels' lookup. */
   readonly buffer: SharedArrayBuffer;
+  /** The memory itself (a helper thread instantiates its own kernels on it). */
+  readonly memory: WebAssembly.Memory;
   private readonly stride: number;
 
   private constructor(readonly slots: number, readonly slotLength: number, mod: WebAssembly.Module) {
@@ -69,6 +71,7 @@ export class F32Arena {
     const pages = Math.max(1, Math.ceil((slots * this.stride) / PAGE));
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
+    this.memory = memory;
     this.buffer = memory.buffer as SharedArrayBuffer;
     kernelsByBuffer.set(this.buffer, instance.exports as unknown as WasmKernels);
   }
@@ -106,6 +109,11 @@ export function widenHalfInPlace(out: Float32Array, bf16: boolean): void {
     const t = f16ToF32Table();
     for (let i = 0; i < n; i++) dst[i] = t[src[i]!]!;
   }
+}
+
+/** The kernels instance over an arena's memory, by its buffer. */
+export function kernelsOf(buffer: ArrayBufferLike): WasmKernels | null {
+  return kernelsByBuffer.get(buffer) ?? null;
 }
 
 /** The WebAssembly kernels when every array lies in one arena; null otherwise. */
