@@ -3,6 +3,7 @@
  * it is asked (nothing is cached, so writing it streams with a few tensors in memory).
  */
 import { encodeFromF32 } from '../tensor/dtype.js';
+import type { WriteBehind } from '../tensor/safetensors-write.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 
 export interface ComputedStateDictSpec {
@@ -16,6 +17,8 @@ export interface ComputedStateDictSpec {
   /** Stored bytes for tensors passed through unchanged (integer buffers), where the source has them. */
   readonly raw?: (name: string) => Uint8Array | undefined;
   readonly onClose?: () => void;
+  /** Where the merge can write its lent buffers on another thread (see safetensors-write's WriteBehind). */
+  readonly writeBehind?: () => WriteBehind;
 }
 
 export class ComputedStateDict implements StateDict {
@@ -60,6 +63,11 @@ export class ComputedStateDict implements StateDict {
   loadF32Transient(name: string, out: Float32Array): Float32Array {
     this.check(name);
     return this.spec.compute(name, out);
+  }
+
+  /** A write-behind where the merge has one (a writer asks; see WriteBehind), else writes stay the writer's. */
+  get writeBehind(): (() => WriteBehind) | undefined {
+    return this.spec.writeBehind;
   }
 
   loadRaw(name: string): Uint8Array {

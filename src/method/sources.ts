@@ -8,6 +8,7 @@ import type { Model } from '../modelpool/model.js';
 import { canReadInto } from '../modelpool/read-into.js';
 import { isFloatDType, numel } from '../tensor/dtype.js';
 import type { ReadBatch } from '../tensor/io/read-batch.js';
+import type { WriteBehind } from '../tensor/safetensors-write.js';
 import type { StateDict, TensorInfo } from '../tensor/types.js';
 import { ComputedStateDict } from './computed-state-dict.js';
 import { F32Arena } from '../tensor/kernels/arena.js';
@@ -99,7 +100,7 @@ export function isMerged(info: TensorInfo): boolean {
  * The merged model over `base`'s tensor names, dtypes and config: `compute(name)` gives each floating
  * tensor; closing it closes the models the run opened.
  */
-export function mergedModel(owner: string, base: Source, sources: SourceSet, compute: (name: string, out?: Float32Array) => Float32Array): Model {
+export function mergedModel(owner: string, base: Source, sources: SourceSet, compute: (name: string, out?: Float32Array) => Float32Array, writeBehind?: () => WriteBehind): Model {
   const sd = base.model.stateDict;
   const stateDict = new ComputedStateDict({
     names: sd.names(),
@@ -107,6 +108,7 @@ export function mergedModel(owner: string, base: Source, sources: SourceSet, com
     compute: (n, out) => (isMerged(sd.info(n)) ? compute(n, out) : sd.loadF32(n)),
     raw: (n) => (isMerged(sd.info(n)) ? undefined : sd.loadRaw?.(n)),
     onClose: () => sources.close(),
+    writeBehind,
   });
   return { stateDict, config: base.model.config, source: `${owner} merge` };
 }

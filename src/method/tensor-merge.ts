@@ -16,6 +16,7 @@ import { canReadRanges, pieceFileOf } from '../modelpool/read-into.js';
 import { cached, type RunContext } from '../run-context.js';
 import { ReadBatch } from '../tensor/io/read-batch.js';
 import { ReadHelper, readThreads, type PieceFile } from '../tensor/io/read-helper.js';
+import type { WriteBehind } from '../tensor/safetensors-write.js';
 import { kernelsOf } from '../tensor/kernels/arena.js';
 import { subInPlace } from './f32.js';
 import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
@@ -225,8 +226,10 @@ class RunnerSource implements TensorSource {
   readonly modelNames: readonly string[];
   readonly baseSd;
   readonly scratch: Scratch;
-  /** Where a merged tensor is computed before the caller's buffer gets it. */
-  readonly resultSlot: number;
+  /** Where a merged tensor is computed before the caller's buffer gets it (two, taken in turn, under write-behind). */
+  private readonly resultSlot: number;
+  private alternate = false;
+  private turn = 0;
   /** Whether every model reads pieces of tensors. */
   readonly ranges: boolean;
   private readonly inputBytes: number;
@@ -253,7 +256,7 @@ class RunnerSource implements TensorSource {
     this.inputBytes = 4 * total * (inputs.length + (base ? 1 : 0));
     this.resultSlot = inputs.length + EXTRA_SLOTS;
     this.ranges = [...(base ? [base] : []), ...inputs].every((s) => canReadRanges(s.model.stateDict));
-    this.scratch = new Scratch({ slots: this.resultSlot + 1, numel: largest });
+    this.scratch = new Scratch({ slots: this.resultSlot + 2, numel: largest });
   }
 
   get count(): number {
@@ -274,6 +277,23 @@ class RunnerSource implements TensorSource {
       if (this.started !== null) this.helped = new ReadBatch(this.started);
     }
     return this.helped ?? this.plain;
+  }
+
+  /** The slot the next merged tensor is computed in. */
+  nextResultSlot(): number {
+    return this.resultSlot + (this.alternate ? (this.turn ^= 1) : 0);
+  }
+
+  /**
+   * Writes of lent results on the helper thread (started by the first batch that needs one); from now
+   * on results alternate between two slots, so a result stays put until the second next one.
+   */
+  writeBehind(): WriteBehind {
+    this.alternate = true;
+    return {
+      start: (fd, bytes, position) => this.started?.startWrite(fd, bytes, position) ?? false,
+      settle: () => this.started?.settleWrite(),
+    };
   }
 
   /** The helper thread, once `batch()` has started one. */
@@ -336,7 +356,7 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
       if (!taking.has(name)) return sd.loadF32(name);
       const t = source.open(name, scratch);
       // Computed beside its inputs (where the SIMD kernels reach it); the caller's buffer gets a copy.
-      const out = callerOut && scratch.buffer(source.resultSlot, t.numel);
+      const out = callerOut && scratch.buffer(source.nextResultSlot(), t.numel);
       const hit = kept?.get(name);
       let combined: Float32Array;
       if (hit !== undefined) {
@@ -349,7 +369,7 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
         kept?.set(name, combined.slice());
       }
       return kernel.finish ? kernel.finish(t, combined) : combined;
-    });
+    }, () => source.writeBehind());
   } catch (e) {
     set.close();
     throw e;

@@ -14,7 +14,7 @@
 import { trackTemp, untrackTemp } from '../util/cleanup.js';
 import { fsReason, isDiskError } from '../util/ensure-dir.js';
 import { removeDeadTemps } from '../util/stale-temps.js';
-import { writeFully } from '../util/write-fully.js';
+import { writeFully, writeFullyAt } from '../util/write-fully.js';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -180,6 +180,24 @@ function lendsBuffer(sd: StateDict): sd is StateDict & LendsBuffer {
   return typeof (sd as Partial<LendsBuffer>).loadF32Transient === 'function';
 }
 
+/**
+ * A source that can write the buffers it lends (loadF32Transient) on another thread while it computes
+ * the next tensor (merged models with a helper thread). Asking for it makes every lent view stay valid
+ * until the second next loadF32Transient call, so the one write in flight never sees its bytes change.
+ */
+export interface WriteBehind {
+  /** Starts writing `bytes` at `position` of `fd`; false where it cannot (the caller writes them). */
+  start(fd: number, bytes: Uint8Array, position: number): boolean;
+  /** Waits for the write in flight; one that failed is written again here, throwing its real error. */
+  settle(): void;
+}
+interface WritesBehind {
+  writeBehind(): WriteBehind;
+}
+function writesBehind(sd: StateDict): sd is StateDict & WritesBehind {
+  return typeof (sd as Partial<WritesBehind>).writeBehind === 'function';
+}
+
 /** One reusable float32 buffer per write: fresh memory per tensor costs page faults (~1 ms per MB here). */
 class F32Scratch {
   private buf = new Float32Array(0);
@@ -261,6 +279,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
 
   const temps: string[] = [];
   const scratch = new F32Scratch();
+  const behind = writesBehind(source) ? source.writeBehind() : null;
   let written = 0;
   let fd: number | null = null;
   let committed = false;
@@ -274,12 +293,21 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       trackTemp(tmp);
       fd = openSync(tmp, 'wx');
       writeFully(fd, header);
+      let at = header.byteLength;
       for (const t of order) {
-        writeFully(fd, tensorBytes(source, t, scratch));
+        const bytes = tensorBytes(source, t, scratch);
+        if (behind === null) writeFully(fd, bytes);
+        else {
+          // the previous tensor's write ends before this one's starts (and before a third is computed)
+          behind.settle();
+          if (!behind.start(fd, bytes, at)) writeFullyAt(fd, bytes, at);
+        }
+        at += t.bytes;
         written += t.bytes;
         opts.onProgress?.(written, totalBytes);
         yield;
       }
+      behind?.settle();
       if (opts.fsync === true) fsyncSync(fd);
       closeSync(fd);
       fd = null;
@@ -308,7 +336,14 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
     if (isDiskError(e)) throw new UserError(`cannot write ${writing}: ${fsReason(e)}`, { cause: e });
     throw e;
   } finally {
-    if (fd !== null) closeSync(fd);
+    if (fd !== null) {
+      try {
+        behind?.settle(); // no write may still run on a file being closed
+      } catch {
+        // the error that brought us here is the one to report
+      }
+      closeSync(fd);
+    }
     if (!committed) for (const t of temps) removeQuietly(t);
     for (const t of temps) untrackTemp(t);
   }

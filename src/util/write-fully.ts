@@ -11,3 +11,8 @@ export const WRITE_CHUNK = 1 << 20;
 export function writeFully(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.byteLength - done));
 }
+
+/** The same at file offset `position` (pwrite: the file's own position is left alone). */
+export function writeFullyAt(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.byteLength - done), position + done);
+}

@@ -123,4 +123,46 @@ test('after close() every read runs on the calling thread, with the same result'
   });
 });
 
+test('write-behind: writes land at their positions whether the helper runs them or they are taken back', () => {
+  const shared = new SharedArrayBuffer(4 * JOB_BYTES);
+  const src = new Uint8Array(shared);
+  src.set(content.subarray(0, src.length));
+  const h = ReadHelper.start(shared);
+  assert.ok(h !== null);
+  const out = join(dir, 'written.bin');
+  const fd = openSync(out, 'w+');
+  try {
+    // pieces written out of order, each settled before the next starts (as the writer does), some at once
+    const parts = [[3 * JOB_BYTES, JOB_BYTES], [0, 1000], [1000, 2 * JOB_BYTES], [1000 + 2 * JOB_BYTES, JOB_BYTES - 1000]] as const;
+    parts.forEach(([at, len], i) => {
+      assert.equal(h.startWrite(fd, src.subarray(at, at + len), at), true);
+      if (i % 2 === 1) h.settleWrite();
+    });
+    h.settleWrite();
+    h.settleWrite(); // nothing in flight: no-op
+    const back = new Uint8Array(src.length);
+    assert.equal(readSync(fd, back, 0, back.length, 0), back.length);
+    assert.deepEqual(back, src);
+    assert.equal(h.startWrite(fd, new Uint8Array(10), 0), false, 'bytes outside the shared memory: the caller writes them');
+  } finally {
+    h.close();
+    closeSync(fd);
+  }
+});
+
+test('write-behind: a write that fails on the helper is written again on the calling thread, whose error is thrown', () => {
+  const shared = new SharedArrayBuffer(JOB_BYTES);
+  const h = ReadHelper.start(shared);
+  assert.ok(h !== null);
+  const fd = openSync(path, 'r'); // not writable: EBADF on either thread
+  try {
+    assert.equal(h.startWrite(fd, new Uint8Array(shared, 0, 4096), 0), true);
+    assert.throws(() => h.settleWrite(), (e: NodeJS.ErrnoException) => e.code === 'EBADF');
+    h.settleWrite(); // settled: nothing more to throw
+  } finally {
+    h.close();
+    closeSync(fd);
+  }
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));

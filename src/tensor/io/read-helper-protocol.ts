@@ -5,7 +5,13 @@
  * (generation mod 2^15) << 16 | next job index: a thread takes a job by compare-and-exchange on it, so a
  * thread still looking at an older batch can never take a job of a newer one; COUNT — jobs in the batch;
  * DONE — jobs finished (notified when it reaches COUNT); STOP — set when the helper closes; RAN — jobs
- * the helper thread has run in all (a statistic); KIND — what the batch's jobs are (READ or SUM).
+ * the helper thread has run in all (a statistic); KIND — what the batch's jobs are (READ or SUM); BELL —
+ * bumped (and notified) by every post, a batch or a write: the one word the idle helper sleeps on.
+ *
+ * Beside the batches, one write at a time (write-behind: the merging thread computes the next tensor
+ * while the helper writes this one): WSTATE — IDLE, POSTED, TAKEN (by the helper, by compare-and-
+ * exchange: a write the helper has not taken the merging thread takes back and does itself), then
+ * WRITTEN or FAILED; in `write` (Float64Array) its fd, file position, source byte offset and length.
  *
  * READ jobs, per job j: `fd[j]`, `length[j]` (bytes, ≤ JOB_BYTES), and in `pos` (Float64Array) the file
  * position pos[2j] and the destination's byte offset in the shared memory pos[2j + 1].
@@ -20,6 +26,13 @@ export const DONE = 3;
 export const STOP = 4;
 export const RAN = 5;
 export const KIND = 6;
+export const BELL = 7;
+export const WSTATE = 8;
+
+export const IDLE = 0;
+export const POSTED = 1;
+export const TAKEN = 2;
+export const WRITTEN = 3;
 
 export const READ = 0;
 export const SUM = 1;
@@ -34,7 +47,7 @@ export const SUM = 1;
 export const SUM_ARGS = { N: 0, PIECE: 1, FIRST: 2, ACC: 3, BASE: 4, K: 5, SCALE: 6, MODELS: 7, FD: 0, POSITION: 1, DTYPE: 2, HELPER_PIECE: 3, MODEL_ARGS: 4 } as const;
 /** Models a SUM batch takes (TALL20's 20 and more). */
 export const MAX_SUM_MODELS = 64;
-export const CTL_WORDS = 8;
+export const CTL_WORDS = 12;
 
 export const OK = 1;
 export const FAILED = 2;
@@ -58,6 +71,8 @@ export const IDLE_WAIT_MS = 50;
 export interface Shared {
   readonly ctl: Int32Array;
   readonly args: Float64Array;
+  /** The write's fd, position, source offset and length. */
+  readonly write: Float64Array;
   readonly fd: Int32Array;
   readonly length: Int32Array;
   readonly status: Int32Array;
@@ -76,7 +91,7 @@ export interface SharedBuffers {
 const ARGS = SUM_ARGS.MODELS + SUM_ARGS.MODEL_ARGS * MAX_SUM_MODELS;
 
 export function sharedControl(): SharedArrayBuffer {
-  return new SharedArrayBuffer(CTL_WORDS * 4 + MAX_JOBS * (4 + 4 + 4 + 16) + ARGS * 8);
+  return new SharedArrayBuffer(CTL_WORDS * 4 + MAX_JOBS * (4 + 4 + 4 + 16) + ARGS * 8 + 4 * 8);
 }
 
 export function views(b: SharedBuffers): Shared {
@@ -89,7 +104,8 @@ export function views(b: SharedBuffers): Shared {
   const status = ints(MAX_JOBS);
   const pos = new Float64Array(c, at, 2 * MAX_JOBS);
   const args = new Float64Array(c, at + 16 * MAX_JOBS, ARGS);
-  return { ctl, fd, length, status, pos, args, data: new Uint8Array(b.data) };
+  const write = new Float64Array(c, at + 16 * MAX_JOBS + 8 * ARGS, 4);
+  return { ctl, fd, length, status, pos, args, write, data: new Uint8Array(b.data) };
 }
 
 /** Takes and runs jobs of generation `gen` until none is left; returns how many this thread ran. */
@@ -166,6 +182,20 @@ export function sumJob(s: Shared, readSync: ReadSync, k: SumKernels, pieces: rea
 export function helperPieces(s: Shared): number[] {
   const a = s.args;
   return Array.from({ length: a[SUM_ARGS.K]! }, (_, m) => a[SUM_ARGS.MODELS + SUM_ARGS.MODEL_ARGS * m + SUM_ARGS.HELPER_PIECE]!);
+}
+
+type WriteSync = (fd: number, b: Uint8Array, o: number, l: number, p: number) => number;
+
+/** The posted write, in 1 MiB calls (fewer bytes per call keep the kernel's copy fast: write-fully.ts). */
+export function writeJob(s: Shared, writeSync: WriteSync): boolean {
+  const [fd, position, offset, length] = s.write as unknown as [number, number, number, number];
+  const bytes = s.data.subarray(offset, offset + length);
+  for (let done = 0; done < length; ) {
+    const got = writeSync(fd, bytes, done, Math.min(JOB_BYTES, length - done), position + done);
+    if (got <= 0) return false;
+    done += got;
+  }
+  return true;
 }
 
 /** Reads `into` whole from `position` (a short read means the file ended). Returns the bytes read. */

@@ -4,10 +4,13 @@
  * kernels over the same memory — then polls briefly and sleeps until the next batch. It imports nothing
  * of the library but the kernels' bytes, so it starts in milliseconds.
  */
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { F32_KERNELS_WASM } from '../kernels/f32-kernels-wasm.js';
-import { GEN, helperPieces, IDLE_WAIT_MS, KIND, RAN, READ, readJob, runJobs, SPIN_MS, STOP, sumJob, views, type SharedBuffers, type SumKernels } from './read-helper-protocol.js';
+import {
+  BELL, FAILED, GEN, helperPieces, IDLE_WAIT_MS, KIND, POSTED, RAN, READ, readJob, runJobs, SPIN_MS, STOP, sumJob, TAKEN, views, writeJob, WRITTEN, WSTATE,
+  type SharedBuffers, type SumKernels,
+} from './read-helper-protocol.js';
 
 // The part of the WebAssembly global used here (the project's lib settings do not declare it).
 declare namespace WebAssembly {
@@ -24,23 +27,43 @@ const shared = workerData as SharedBuffers;
 const s = views(shared);
 const kernels = shared.memory === null ? null : (new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(F32_KERNELS_WASM, 'base64')), { env: { memory: shared.memory } }).exports as unknown as SumKernels);
 
-let seen = Atomics.load(s.ctl, GEN);
+/** Takes and runs the posted write, if one is waiting (the merging thread may take it back first). */
+function write(): void {
+  if (Atomics.compareExchange(s.ctl, WSTATE, POSTED, TAKEN) !== POSTED) return;
+  let ok = false;
+  try {
+    ok = writeJob(s, writeSync);
+  } catch {
+    ok = false; // the merging thread writes it again and reports the error in its own words
+  }
+  Atomics.store(s.ctl, WSTATE, ok ? WRITTEN : FAILED);
+  Atomics.notify(s.ctl, WSTATE);
+}
+
+let seenGen = Atomics.load(s.ctl, GEN);
+// one below the bell: the first pass looks for work posted before this thread started
+let rang = Atomics.load(s.ctl, BELL) - 1;
 for (;;) {
-  let g = Atomics.load(s.ctl, GEN);
-  if (g === seen) {
+  let bell = Atomics.load(s.ctl, BELL);
+  if (bell === rang) {
     const until = performance.now() + SPIN_MS;
-    while ((g = Atomics.load(s.ctl, GEN)) === seen && performance.now() < until);
+    while ((bell = Atomics.load(s.ctl, BELL)) === rang && performance.now() < until);
     // A missed wake-up only costs parallelism: the merging thread runs every job nobody took.
-    while (g === seen && Atomics.load(s.ctl, STOP) === 0) {
-      Atomics.wait(s.ctl, GEN, seen, IDLE_WAIT_MS);
-      g = Atomics.load(s.ctl, GEN);
+    while (bell === rang && Atomics.load(s.ctl, STOP) === 0) {
+      Atomics.wait(s.ctl, BELL, rang, IDLE_WAIT_MS);
+      bell = Atomics.load(s.ctl, BELL);
     }
   }
   if (Atomics.load(s.ctl, STOP) !== 0) break;
-  seen = g;
+  rang = bell;
+  write();
+  const g = Atomics.load(s.ctl, GEN);
+  if (g === seenGen) continue;
+  seenGen = g;
   if (Atomics.load(s.ctl, KIND) === READ) Atomics.add(s.ctl, RAN, runJobs(s, g, (j) => readJob(s, readSync, j)));
   else if (kernels !== null) {
     const pieces = helperPieces(s);
     Atomics.add(s.ctl, RAN, runJobs(s, g, (j) => sumJob(s, readSync, kernels, pieces, j)));
   }
+  write(); // one posted while the batch ran
 }

@@ -10,10 +10,11 @@
  */
 import { readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { writeFullyAt } from '../../util/write-fully.js';
 import type { FileRead } from './read-batch.js';
 import {
-  CLAIM, COUNT, DONE, GEN, JOB_BYTES, KIND, MAX_JOBS, MAX_SUM_MODELS, OK, RAN, READ, readJob, runJobs, sharedControl, SPIN_MS, STOP, SUM, SUM_ARGS, sumJob,
-  views, WAIT_MS, type Shared, type SumKernels,
+  BELL, CLAIM, COUNT, DONE, GEN, JOB_BYTES, KIND, MAX_JOBS, MAX_SUM_MODELS, OK, RAN, READ, readJob, runJobs, sharedControl, SPIN_MS, STOP, SUM, SUM_ARGS, sumJob,
+  views, WAIT_MS, WRITTEN, WSTATE, IDLE, POSTED, TAKEN, type Shared, type SumKernels,
 } from './read-helper-protocol.js';
 
 /**
@@ -54,6 +55,7 @@ export class ReadHelper {
   private readonly s: Shared;
   private readonly owner = new Int32Array(MAX_JOBS);
   private gen = 0;
+  private pending: { fd: number; bytes: Uint8Array; position: number } | null = null;
   private worker: Worker | null;
 
   private constructor(private readonly data: SharedArrayBuffer, memory: unknown, private readonly kernels: SumKernels | null) {
@@ -152,13 +154,60 @@ export class ReadHelper {
     return Atomics.load(this.s.ctl, RAN);
   }
 
+  /**
+   * Starts writing `bytes` (a view of the shared memory, which must stay as it is until `settleWrite`)
+   * at `position` of `fd` on the helper thread; false where it cannot (the caller writes them itself).
+   * One write at a time: a write still going is settled first.
+   */
+  startWrite(fd: number, bytes: Uint8Array, position: number): boolean {
+    if (this.worker === null || bytes.buffer !== this.data) return false;
+    this.settleWrite();
+    const w = this.s.write;
+    w[0] = fd;
+    w[1] = position;
+    w[2] = bytes.byteOffset;
+    w[3] = bytes.byteLength;
+    this.pending = { fd, bytes, position };
+    Atomics.store(this.s.ctl, WSTATE, POSTED);
+    this.ring();
+    return true;
+  }
+
+  /**
+   * Ends the started write: takes it back if the helper has not begun it (and writes it here), else
+   * waits for it; one that failed is written again here, which throws its real error.
+   */
+  settleWrite(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    const ok = this.endWrite();
+    if (!ok) writeFullyAt(p.fd, p.bytes, p.position);
+  }
+
+  /** True when the helper wrote the pending write; false when it failed or was taken back. */
+  private endWrite(): boolean {
+    const { ctl } = this.s;
+    if (Atomics.compareExchange(ctl, WSTATE, POSTED, IDLE) === POSTED) return false;
+    const until = performance.now() + SPIN_MS;
+    let state: number;
+    while ((state = Atomics.load(ctl, WSTATE)) === TAKEN && performance.now() < until);
+    while ((state = Atomics.load(ctl, WSTATE)) === TAKEN) Atomics.wait(ctl, WSTATE, TAKEN, WAIT_MS);
+    Atomics.store(ctl, WSTATE, IDLE);
+    return state === WRITTEN;
+  }
+
   /** Stops the thread (idempotent); later reads all run on the merging thread. */
   close(): void {
     const w = this.worker;
     if (w === null) return;
+    if (this.pending !== null) {
+      this.pending = null;
+      this.endWrite(); // never leave a write running on a file its owner may close
+    }
     this.worker = null;
     Atomics.store(this.s.ctl, STOP, 1);
-    Atomics.notify(this.s.ctl, GEN);
+    this.ring();
     void w.terminate();
   }
 
@@ -171,12 +220,24 @@ export class ReadHelper {
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, CLAIM, (gen & 0x7fff) << 16);
     Atomics.store(ctl, GEN, gen);
-    Atomics.notify(ctl, GEN);
+    this.ring();
     runJobs(this.s, gen, job);
-    // what is left is at most one job per helper, already running: poll briefly, then sleep in bounded waits
+    // what is left is at most one job per helper, already running
+    this.waitFor(DONE, n);
+  }
+
+  /** Until ctl[word] reaches `value`: polls briefly, then sleeps in bounded waits. */
+  private waitFor(word: number, value: number): void {
+    const ctl = this.s.ctl;
     const until = performance.now() + SPIN_MS;
-    let done: number;
-    while ((done = Atomics.load(ctl, DONE)) < n && performance.now() < until);
-    while ((done = Atomics.load(ctl, DONE)) < n) Atomics.wait(ctl, DONE, done, WAIT_MS);
+    let now: number;
+    while ((now = Atomics.load(ctl, word)) !== value && performance.now() < until);
+    while ((now = Atomics.load(ctl, word)) !== value) Atomics.wait(ctl, word, now, WAIT_MS);
+  }
+
+  /** Wakes the helper for whatever was just posted. */
+  private ring(): void {
+    Atomics.add(this.s.ctl, BELL, 1);
+    Atomics.notify(this.s.ctl, BELL);
   }
 }
