@@ -14,7 +14,7 @@
  *
  * Matrices are row-major Float64Arrays.
  */
-import { ORT_MIN_FMAS, ortGram, ortGramT, ortMatmul, ortMatmulT } from './ort-gemm.js';
+import { ORT_MIN_FMAS, ortGram, ortGramT, ortMatmul, ortMatmulT, ortMatmulTView } from './ort-gemm.js';
 import { tridiagEigen, type EigenPick } from './tridiag-eig.js';
 import { reduceTridiagonal } from './tridiag-reduce.js';
 
@@ -81,6 +81,15 @@ export function matmulT(a: Float64Array, b: Float64Array, m: number, k: number, 
   const out = new Float64Array(m * n);
   dotRows(a, m, b, n, k, out, n, false);
   return out;
+}
+
+/** Aᵀ B for A (k×m), B (k×n) → m×n, without a transposed copy of A where onnxruntime runs it. */
+export function matmulTN(a: Float64Array, b: Float64Array, k: number, m: number, n: number): Float64Array {
+  if (m * k * n >= ORT_MIN_FMAS) {
+    const r = ortMatmulTView(k, m, n, (d) => d.set(a.subarray(0, k * m)), (d) => d.set(b.subarray(0, k * n)));
+    if (r !== null) return r.slice();
+  }
+  return matmul(transpose(a, k, m), b, m, k, n);
 }
 
 /** Aᵀ of an m×n matrix, in 32×32 blocks (both sides stay in cache). */

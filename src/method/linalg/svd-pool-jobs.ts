@@ -3,7 +3,7 @@
  * and the pool's workers execute this same code on the same bytes, so a result does not depend on which
  * thread computed it (bit for bit; tested in test/method/svd-pool.test.ts).
  */
-import { matmul, polarWithValues, svdThin, transpose, type ThinSvd } from './dense.js';
+import { matmul, matmulTN, polarWithValues, svdThin, transpose, type ThinSvd } from './dense.js';
 
 /** A thin SVD of a float32 m×n matrix, optionally with a subspace projected out first. */
 export interface SvdJob {
@@ -49,7 +49,7 @@ export function runJob(job: PoolJob): PoolResult {
   }
   if (job.project !== undefined) {
     const { p, c } = job.project;
-    const proj = matmul(p, matmul(transpose(p, m, c), w, c, m, n), m, c, n); // P Pᵀ A
+    const proj = matmul(p, matmulTN(p, w, m, c, n), m, c, n); // P Pᵀ A
     for (let j = 0; j < w.length; j++) w[j] = w[j]! - proj[j]!;
   }
   return svdThin(w, m, n, job.zeroBelow, job.keep);
