@@ -42,7 +42,10 @@ function runningMean(tvs: readonly Float32Array[]): Float32Array {
 /** Σ τᵢ in model order, float32 (Python's `sum`, which starts from 0). */
 function sequentialSum(tvs: readonly Float32Array[]): Float32Array {
   const out = Float32Array.from(tvs[0]!);
-  for (let i = 1; i < tvs.length; i++) for (let j = 0; j < out.length; j++) out[j] = out[j]! + tvs[i]![j]!;
+  for (let i = 1; i < tvs.length; i++) {
+    const tv = tvs[i]!;
+    for (let j = 0; j < out.length; j++) out[j] = out[j]! + tv[j]!;
+  }
   return out;
 }
 
@@ -88,7 +91,7 @@ const RESIDUAL_TOL = 1e-12;
 
 function frobenius(a: Float32Array): number {
   let s = 0;
-  for (const x of a) s += x * x;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
   return Math.sqrt(s);
 }
 
