@@ -14,7 +14,9 @@
  *
  * Torch is looked for as `--python` (default: python3, then /usr/bin/python3, where Debian's
  * python3-torch lives); without it the torch fields say "not measured". Prints JSON.
- * Usage: node dist/bench/svd.js [--layers 1] [--tasks 8] [--repeat 2] [--no-methods] [--python python3]
+ * Usage: node dist/bench/svd.js [--layers 1] [--tasks 8] [--repeat 2] [--no-methods] [--methods tsv,iso_cts]
+ *   [--no-svd] [--python python3]
+ * (`--methods iso_cts --no-svd`: Iso-CTS alone, against torch.)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '8' },
     repeat: { type: 'string', default: '2' },
     'no-methods': { type: 'boolean', default: false },
+    methods: { type: 'string', default: 'tsv,iso_cts' },
+    'no-svd': { type: 'boolean', default: false },
     python: { type: 'string' },
     stage: { type: 'string' },
     dir: { type: 'string' },
@@ -176,8 +180,8 @@ async function main(): Promise<void> {
   const layers = Number(values.layers);
   const py = findTorchPython();
   const results: Record<string, unknown> = { bench: 'svd', torch_python: py ?? 'not measured' };
-  const torchSvd = runTorch(py, { stage: 'svd', shapes: SHAPES, repeat });
-  results.svd = SHAPES.map(([m, n]) => {
+  const torchSvd = values['no-svd'] ? 'not measured' : runTorch(py, { stage: 'svd', shapes: SHAPES, repeat });
+  if (!values['no-svd']) results.svd = SHAPES.map(([m, n]) => {
     const js = round3(jsSvdSeconds(m, n, repeat));
     // TSV-M keeps the top min(m, n)/8 triplets of each task's matrix (torch computes them all)
     const keep = Math.floor(Math.min(m, n) / 8);
@@ -185,7 +189,10 @@ async function main(): Promise<void> {
     const t = torchSvd === 'not measured' ? 'not measured' : torchSvd[`${m}x${n}`];
     return { shape: [m, n], seconds: js, torch_seconds: t ?? 'not measured', ratio_to_torch: ratio(js, t), [`seconds_top_${keep}`]: top };
   });
-  results.ort_gemm = ortGemmStatus() || 'in use'; // products on onnxruntime, or why not
+  if (!values['no-svd']) results.ort_gemm = ortGemmStatus() || 'in use'; // products on onnxruntime, or why not
+  const stages = values.methods.split(',').map((x) => x.trim());
+  const unknown = stages.filter((x) => x !== 'tsv' && x !== 'iso_cts');
+  if (unknown.length > 0) throw new Error(`--methods: unknown ${unknown.join(', ')} (tsv, iso_cts)`);
   if (!values['no-methods']) {
     const matrices = [...clipVisionTensorSpecs({ layers }).values()].filter((s) => s.shape.length === 2).map((s) => s.shape);
     const dir = mkdtempSync(join(tmpdir(), 'fb-svd-bench-'));
@@ -197,7 +204,7 @@ async function main(): Promise<void> {
       const written = make('pretrained', { seed: 0 });
       for (let i = 0; i < tasks; i++) make(`ft-${i}`, { seed: i + 1, base: { seed: 0, noise: 0.05 } });
       results.models = { layers, tasks, model_mb: Math.round(written.totalBytes / 1e6), matrices_per_task: matrices.length };
-      for (const stage of ['tsv', 'iso_cts']) {
+      for (const stage of stages) {
         const js = child(stage, dir, tasks);
         const t = runTorch(py, { stage: stage === 'tsv' ? 'tsv' : 'iso_cts', matrices, tasks });
         const tSec = t === 'not measured' ? undefined : t.seconds;

@@ -12,7 +12,7 @@
  */
 import { UserError } from '../errors.js';
 import { baseAddScaled, f32 } from './f32.js';
-import { matmul, polarWithValues, svdThin } from './linalg/dense.js';
+import { matmul, polarWithValues, svdThin, svdThinComplement, type ThinSvd } from './linalg/dense.js';
 import { polarAll, sharedF32, sharedF64, svdThinAll } from './linalg/svd-pool.js';
 import { readParams, type ParamDef } from './param-def.js';
 import { loadTaskVectorSources, type PoolInput } from './sources.js';
@@ -42,7 +42,10 @@ function runningMean(tvs: readonly Float32Array[]): Float32Array {
 /** Σ τᵢ in model order, float32 (Python's `sum`, which starts from 0). */
 function sequentialSum(tvs: readonly Float32Array[]): Float32Array {
   const out = Float32Array.from(tvs[0]!);
-  for (let i = 1; i < tvs.length; i++) for (let j = 0; j < out.length; j++) out[j] = out[j]! + tvs[i]![j]!;
+  for (let i = 1; i < tvs.length; i++) {
+    const tv = tvs[i]!;
+    for (let j = 0; j < out.length; j++) out[j] = out[j]! + tv[j]!;
+  }
   return out;
 }
 
@@ -88,7 +91,7 @@ const RESIDUAL_TOL = 1e-12;
 
 function frobenius(a: Float32Array): number {
   let s = 0;
-  for (const x of a) s += x * x;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
   return Math.sqrt(s);
 }
 
@@ -287,15 +290,29 @@ export function isoCtsMatrix(tvs: readonly Float32Array[], m: number, n: number,
   const k = Math.min(m, n);
   const { common, perTask } = isoCtsSplit(k, T, fraction);
   if (common < 0) throw new UserError(`${ISO_CTS}: tensor '${name}' [${m}, ${n}] is too small for ${T} task subspaces (common_space_fraction ${fraction} leaves ${common} common directions)`);
-  const c = svdThin(toF64(sequentialSum(tvs)), m, n, 0, common);
-  const uc = sharedF64(m * common);
-  putCols(uc, common, c.u, c.k, m, 0, common);
+  // SVDs of τᵢ − Uc Ucᵀ τᵢ. What is left of τᵢ at float64 rounding level (τᵢ inside the common space) is
+  // zero, not directions to keep at full weight in the polar factors.
+  const zeroBelow = tvs.map((tv) => RESIDUAL_TOL * frobenius(tv));
+  const sum = toF64(sequentialSum(tvs));
+  let c: ThinSvd;
+  let residuals: ThinSvd[];
+  if (m <= n) {
+    // the residuals live in Uc's complement, m − common (≈ T·perTask) dimensions: decomposed there, as
+    // (m − common)×n matrices, they cost a small Gram instead of an n×n one (same matrices: svd-pool-jobs.ts)
+    const cc = svdThinComplement(sum, m, n, common);
+    const q = sharedF64(cc.rest * m);
+    q.set(cc.complement);
+    c = cc;
+    residuals = svdThinAll(tvs, m, n, perTask, { zeroBelow, basis: { q, r: cc.rest } });
+  } else {
+    c = svdThin(sum, m, n, 0, common);
+    const uc = sharedF64(m * common);
+    putCols(uc, common, c.u, c.k, m, 0, common);
+    residuals = svdThinAll(tvs, m, n, perTask, { zeroBelow, project: { p: uc, c: common } });
+  }
   const U = sharedF64(m * k);
   const S = new Float64Array(k);
   const V = sharedF64(k * n);
-  // SVDs of τᵢ − Uc Ucᵀ τᵢ. What is left of τᵢ at float64 rounding level (τᵢ inside the common space) is
-  // zero, not directions to keep at full weight in the polar factors.
-  const residuals = svdThinAll(tvs, m, n, perTask, { zeroBelow: tvs.map((tv) => RESIDUAL_TOL * frobenius(tv)), project: { p: uc, c: common } });
   residuals.forEach((d, i) => {
     putCols(U, k, d.u, d.k, m, i * perTask, perTask);
     S.set(d.s.subarray(0, perTask), i * perTask);

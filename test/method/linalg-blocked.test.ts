@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gram, gramT, matmul, matmulT, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
+import { gram, gramT, matmul, matmulT, matmulTN, polarWithValues, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { ortGemmStatus, ortMatmul } from '../../src/method/linalg/ort-gemm.js';
 import { tridiagEigen } from '../../src/method/linalg/tridiag-eig.js';
 import { jsKernels, wasmF64Kernels } from '../../src/method/linalg/f64-kernels.js';
@@ -52,6 +52,7 @@ test('onnxruntime MatMul through the worker equals the triple loop, and the dens
   assert.ok(maxAbsDiff(got, want) < 1e-12);
   assert.ok(maxAbsDiff(matmul(a, b, m, k, n), want) < 1e-12, 'matmul');
   assert.ok(maxAbsDiff(matmulT(a, transpose(b, k, n), m, k, n), want) < 1e-12, 'matmulT');
+  assert.ok(maxAbsDiff(matmulTN(transpose(a, m, k), b, k, m, n), want) < 1e-12, 'matmulTN');
   const g = gram(a, m, k);
   assert.ok(maxAbsDiff(g, naive(transpose(a, m, k), a, k, m, k)) < 1e-12, 'gram');
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) assert.equal(g[i * k + j], g[j * k + i], 'gram exactly symmetric');

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gram, gramT, matmul, matmulT, polar, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
+import { gram, gramT, matmul, matmulT, matmulTN, polar, svdThin, symEig, transpose } from '../../src/method/linalg/dense.js';
 import { maxAbsDiff, naive, random } from './linalg-helpers.js';
 
 test('matmul, matmulT, gram, gramT, transpose equal the triple loop on tile edges (sizes not multiples of 4)', () => {
@@ -16,6 +16,7 @@ test('matmul, matmulT, gram, gramT, transpose equal the triple loop on tile edge
     const want = naive(a, b, m, k, n);
     assert.ok(maxAbsDiff(matmul(a, b, m, k, n), want) < 1e-13, `matmul ${m}×${k}×${n}`);
     assert.ok(maxAbsDiff(matmulT(a, transpose(b, k, n), m, k, n), want) < 1e-13, `matmulT ${m}×${k}×${n}`);
+    assert.ok(maxAbsDiff(matmulTN(transpose(a, m, k), b, k, m, n), want) < 1e-13, `matmulTN ${m}×${k}×${n}`);
     assert.ok(maxAbsDiff(gram(a, m, k), naive(transpose(a, m, k), a, k, m, k)) < 1e-13, `gram ${m}×${k}`);
     assert.ok(maxAbsDiff(gramT(a, m, k), naive(a, transpose(a, m, k), m, k, m)) < 1e-13, `gramT ${m}×${k}`);
   }

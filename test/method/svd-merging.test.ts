@@ -226,8 +226,8 @@ test('TSV-M return_single_task_models: each task’s part (rank ≤ ⌊k/T⌋) a
   r.close();
 });
 
-test('TSV-M, Iso-C, Iso-CTS kernels on matrices over several panels of the blocked eigensolver (80×70, 3 tasks)', () => {
-  const [m, n] = [80, 70];
+// tall, wide and square: Iso-CTS takes the residuals in the common subspace's complement when m ≤ n
+for (const [m, n] of [[80, 70], [70, 80], [72, 72]] as const) test(`TSV-M, Iso-C, Iso-CTS kernels on matrices over several panels of the blocked eigensolver (${m}×${n}, 3 tasks)`, () => {
   const rnd = mulberry32(31);
   // noise plus a shared rank-4 part: overlapping task subspaces, as real task vectors have
   const shared = Array.from({ length: m * 4 }, () => rnd() - 0.5);

@@ -68,6 +68,10 @@ test('TSV-M and Iso-CTS with the pool (caller and worker sharing jobs): the same
     configureSvdPool({ threads: 2, workersOnly, waitFloorMs: 60_000 });
     assertSameBits(tsvMatrix(tvs, M, N), tsvSeq, `TSV-M (workersOnly ${workersOnly})`);
     assertSameBits(isoCtsMatrix(tvs, M, N, 0.5, 'w'), isoSeq, `Iso-CTS (workersOnly ${workersOnly})`);
+    configureSvdPool({ threads: 1 });
+    const isoWideSeq = isoCtsMatrix(tvs, N, M, 0.5, 'w'); // m < n: residuals in the common complement
+    configureSvdPool({ threads: 2, workersOnly, waitFloorMs: 60_000 });
+    assertSameBits(isoCtsMatrix(tvs, N, M, 0.5, 'w'), isoWideSeq, `Iso-CTS ${N}×${M} (workersOnly ${workersOnly})`);
     assert.equal(svdPoolStatus(), '');
   }
 });

@@ -14,8 +14,8 @@
  *
  * Matrices are row-major Float64Arrays.
  */
-import { ORT_MIN_FMAS, ortGram, ortGramT, ortMatmul, ortMatmulT } from './ort-gemm.js';
-import { tridiagEigen } from './tridiag-eig.js';
+import { ORT_MIN_FMAS, ortGram, ortGramT, ortMatmul, ortMatmulT, ortMatmulTView } from './ort-gemm.js';
+import { tridiagEigen, type EigenPick } from './tridiag-eig.js';
 import { reduceTridiagonal } from './tridiag-reduce.js';
 
 /**
@@ -83,6 +83,15 @@ export function matmulT(a: Float64Array, b: Float64Array, m: number, k: number, 
   return out;
 }
 
+/** Aᵀ B for A (k×m), B (k×n) → m×n, without a transposed copy of A where onnxruntime runs it. */
+export function matmulTN(a: Float64Array, b: Float64Array, k: number, m: number, n: number): Float64Array {
+  if (m * k * n >= ORT_MIN_FMAS) {
+    const r = ortMatmulTView(k, m, n, (d) => d.set(a.subarray(0, k * m)), (d) => d.set(b.subarray(0, k * n)));
+    if (r !== null) return r.slice();
+  }
+  return matmul(transpose(a, k, m), b, m, k, n);
+}
+
 /** Aᵀ of an m×n matrix, in 32×32 blocks (both sides stay in cache). */
 export function transpose(a: Float64Array, m: number, n: number): Float64Array {
   const out = new Float64Array(m * n);
@@ -146,11 +155,14 @@ export function symEig(a: Float64Array, n: number, count = n): { values: Float64
   return { values, vectors: transpose(rows, count, n) };
 }
 
-/** symEig with the eigenvectors as the rows of `rows` (count×n), the layout the solver produces. */
-export function symEigRows(a: Float64Array, n: number, count = n): { values: Float64Array; rows: Float64Array } {
+/**
+ * symEig with the eigenvectors as the rows of `rows`, the layout the solver produces: the `count`
+ * largest, or those `pick` chooses from the eigenvalues (row j: the vector of values[picked[j]]).
+ */
+export function symEigRows(a: Float64Array, n: number, pick: EigenPick = n): { values: Float64Array; rows: Float64Array; picked: Int32Array } {
   const red = reduceTridiagonal(a, n, matmul, matmulT); // Qᵀ A Q = T
-  const t = tridiagEigen(red.d, red.off, n, count);
-  red.applyQ(t.rows, count); // Q y for each row
+  const t = tridiagEigen(red.d, red.off, n, pick);
+  red.applyQ(t.rows, t.picked.length); // Q y for each row
   return t;
 }
 
@@ -182,21 +194,55 @@ export function svdThin(a: Float64Array, m: number, n: number, zeroBelow = 0, ke
   const side = tall ? n : m;
   const k = Math.max(0, Math.min(keep, side));
   const { values, rows } = symEigRows(tall ? gram(a, m, n) : gramT(a, m, n), side, k);
+  const { s, scaled, zero } = singularFromGram(values, rows, k, side, zeroBelow);
+  for (const j of zero) rows.fill(0, j * side, j * side + side); // zero σ: zero vectors, never NaN
+  if (tall) return { u: matmulT(a, scaled, m, n, k), s, vt: rows, k }; // A V diag(1/σ) = U
+  return { u: transpose(rows, k, m), s, vt: matmul(scaled, a, k, m, n), k }; // diag(1/σ) Uᵀ A = Vᵀ
+}
+
+/**
+ * σ = √λ of the first k eigenpairs of a Gram matrix (eigenvectors as rows of `side`), and the rows
+ * divided by σ; σ at or below the rank tolerance or `zeroBelow` are zero, with zero scaled rows, and
+ * listed in `zero` (their vectors, left as they are, must not be used as singular vectors).
+ */
+function singularFromGram(values: Float64Array, rows: Float64Array, k: number, side: number, zeroBelow: number): { s: Float64Array; scaled: Float64Array; zero: number[] } {
   const s = new Float64Array(k);
   const top = Math.max(values[0] ?? 0, 0);
   const scaled = new Float64Array(k * side); // rows / σ
+  const zero: number[] = [];
   for (let j = 0; j < k; j++) {
     const lambda = values[j]!;
     const sigma = Math.sqrt(lambda);
     if (!(lambda > RANK_TOL * top) || top === 0 || sigma <= zeroBelow) {
-      rows.fill(0, j * side, j * side + side); // zero σ: zero vectors, never NaN
+      zero.push(j);
       continue;
     }
     s[j] = sigma;
     for (let i = 0; i < side; i++) scaled[j * side + i] = rows[j * side + i]! / sigma;
   }
-  if (tall) return { u: matmulT(a, scaled, m, n, k), s, vt: rows, k }; // A V diag(1/σ) = U
-  return { u: transpose(rows, k, m), s, vt: matmul(scaled, a, k, m, n), k }; // diag(1/σ) Uᵀ A = Vᵀ
+  return { s, scaled, zero };
+}
+
+/**
+ * svdThin of a wide or square m×n matrix (m ≤ n) keeping `keep` triplets, from all m eigenvectors of
+ * AAᵀ, and also the orthogonal complement of the kept left singular vectors of non-zero σ: `complement`
+ * (rest×m, orthonormal rows: the other eigenvectors and those of the zeroed σ). Iso-CTS projects the
+ * task matrices onto it (svd-pool-jobs.ts' `basis`), a (m − keep)-dimensional space instead of an m×n
+ * matrix with a keep-dimensional space removed.
+ */
+export function svdThinComplement(a: Float64Array, m: number, n: number, keep: number): ThinSvd & { readonly complement: Float64Array; readonly rest: number } {
+  if (m > n) throw new Error(`svdThinComplement: ${m}×${n} is tall; it needs m ≤ n`);
+  const k = Math.max(0, Math.min(keep, m));
+  const { values, rows } = symEigRows(gramT(a, m, n), m, m);
+  const { s, scaled, zero } = singularFromGram(values, rows, k, m, 0);
+  const rest = m - k + zero.length;
+  const complement = new Float64Array(rest * m);
+  complement.set(rows.subarray(k * m)); // eigenvectors k … m − 1
+  zero.forEach((j, i) => {
+    complement.set(rows.subarray(j * m, (j + 1) * m), (m - k + i) * m);
+    rows.fill(0, j * m, (j + 1) * m);
+  });
+  return { u: transpose(rows, k, m), s, vt: matmul(scaled, a, k, m, n), k, complement, rest };
 }
 
 /**
@@ -215,9 +261,10 @@ export function polarWithValues(a: Float64Array, m: number, n: number): { p: Flo
     return { p: transpose(t.p, n, m), s: t.s };
   }
   // A (AᵀA)^(-1/2) with the pseudo-inverse on zero eigenvalues
-  const { values, rows } = symEigRows(gram(a, m, n), n);
+  const { values, rows, picked } = symEigRows(gram(a, m, n), n, outsideUnitBand);
   const top = Math.max(values[0] ?? 0, 0);
   const s = new Float64Array(n);
+  if (picked.length < n) return nearIdentityPolar(a, m, n, values, rows, picked, s);
   for (let j = 0; j < n; j++) {
     const lambda = values[j]!;
     if (!(lambda > RANK_TOL * top) || top === 0) {
@@ -229,15 +276,65 @@ export function polarWithValues(a: Float64Array, m: number, n: number): { p: Flo
     for (let i = 0; i < n; i++) rows[j * n + i] = rows[j * n + i]! * scale;
   }
   const x = matmul(a, gram(rows, n, n), m, n, n); // V diag(1/σ) Vᵀ = Sᵀ S with S = diag(σ^−½) Vᵀ
+  return { p: newtonSchulz(x, m, n, s), s };
+}
+
+/**
+ * Eigenvalues of AᵀA within this distance of 1 (and above the rank tolerance) may be taken as 1 by
+ * polarWithValues: (AᵀA)^(−1/2) is then off by a symmetric factor I + F, ‖F‖ ≤ POLAR_BAND/2, that
+ * commutes with AᵀA, and the Newton–Schulz step after it leaves ~(3/2)‖F‖² ≈ 4e-17 of it.
+ */
+const POLAR_BAND = 1e-8;
+/** polarWithValues leaves out the band's eigenvectors when at least this share of the eigenvalues is in it. */
+const POLAR_BAND_MIN = 0.25;
+
+/**
+ * The eigenvectors polarWithValues needs, from the descending eigenvalues of AᵀA: all of them, unless
+ * at least POLAR_BAND_MIN of the values are within POLAR_BAND of 1 (and above the rank tolerance):
+ * then only the others.
+ */
+export function outsideUnitBand(values: Float64Array): Int32Array {
+  const n = values.length;
+  const top = Math.max(values[0] ?? 0, 0);
+  const outside: number[] = [];
+  values.forEach((v, j) => { if (!(Math.abs(v - 1) <= POLAR_BAND && v > RANK_TOL * top)) outside.push(j); });
+  return n - outside.length >= POLAR_BAND_MIN * n && n > 0 ? Int32Array.from(outside) : Int32Array.from({ length: n }, (_, j) => j);
+}
+
+/**
+ * The polar factor when many eigenvalues of AᵀA are 1 to POLAR_BAND (Iso-CTS's stacked singular
+ * vectors: the common subspace's are orthonormal, and orthogonal to the task-specific ones):
+ * A (I + Σ cⱼ vⱼ vⱼᵀ) over the eigenvectors outside the band only, cⱼ = λⱼ^(−1/2) − 1 (−1 on zero
+ * eigenvalues), then the Newton–Schulz step (always taken: it removes the band's approximation).
+ * Saves the eigenvectors of the band — one large cluster, reorthogonalised vector by vector in the
+ * inverse iteration — and the n×n×n product.
+ */
+function nearIdentityPolar(a: Float64Array, m: number, n: number, values: Float64Array, rows: Float64Array, picked: Int32Array, s: Float64Array): { p: Float64Array; s: Float64Array } {
+  const top = Math.max(values[0] ?? 0, 0);
+  for (let j = 0; j < n; j++) if (values[j]! > RANK_TOL * top && top > 0) s[j] = Math.sqrt(values[j]!);
+  const o = picked.length;
+  const coef = Float64Array.from(picked, (j) => (s[j]! > 0 ? 1 / s[j]! - 1 : -1));
+  const av = matmulT(a, rows, m, n, o); // A vⱼ as columns
+  for (let i = 0; i < m; i++) for (let j = 0; j < o; j++) av[i * o + j] = av[i * o + j]! * coef[j]!;
+  const x = matmul(av, rows, m, o, n);
+  for (let i = 0; i < m * n; i++) x[i] = x[i]! + a[i]!;
+  return { p: newtonSchulz(x, m, n, s, true), s };
+}
+
+/**
+ * One Newton–Schulz step X(3I − XᵀX)/2 unless X is orthonormal to rounding already (and `always` is
+ * not set); σ (descending) says whether A had full rank.
+ */
+function newtonSchulz(x: Float64Array, m: number, n: number, s: Float64Array, always = false): Float64Array {
   // One Newton–Schulz step X(3I − XᵀX)/2 restores orthonormality to float64 precision where the Gram
   // (which squares the condition number) left ~1e-8; zero directions stay zero. Where X is already
   // orthonormal to rounding (full rank, |XᵀX − I| ≤ 16ε√n: a well-conditioned A) the step would move it
   // by rounding only, and its m×n×n product is skipped.
   const xtx = gram(x, m, n);
-  let off = s[n - 1]! > 0 ? 0 : Infinity;
+  let off = s[n - 1]! > 0 && !always ? 0 : Infinity;
   for (let i = 0; i < n && off <= NS_SKIP * Math.sqrt(n); i++) for (let j = 0; j < n; j++) off = Math.max(off, Math.abs(xtx[i * n + j]! - (i === j ? 1 : 0)));
-  if (off <= NS_SKIP * Math.sqrt(n)) return { p: x, s };
+  if (off <= NS_SKIP * Math.sqrt(n)) return x;
   for (let i = 0; i < n * n; i++) xtx[i] = -0.5 * xtx[i]!;
   for (let i = 0; i < n; i++) xtx[i * n + i] = xtx[i * n + i]! + 1.5;
-  return { p: matmul(x, xtx, m, n, n), s };
+  return matmul(x, xtx, m, n, n);
 }

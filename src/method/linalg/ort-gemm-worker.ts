@@ -40,9 +40,11 @@ async function run(ort: Ort, sab: SharedArrayBuffer): Promise<void> {
     if (session === undefined) {
       // No spinning: between products the caller's thread computes (the tridiagonalisation's columns,
       // inverse iteration), and a pool thread spinning for work beside it takes the other core — the
-      // whole SVD ran ~1.5–2.5× slower on 2 cores with onnxruntime's default.
+      // whole SVD ran ~1.5–2.5× slower on 2 cores with onnxruntime's default. No arena: one per session,
+      // each keeping its largest products' memory for the life of the process (~60–70 MB of peak RSS in
+      // a 1-layer Iso-CTS, bench/svd), where malloc gives large blocks back.
       session = ort.InferenceSession.create(models[op]!, {
-        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: false, enableMemPattern: false,
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       sessions.set(op, session);

@@ -3,7 +3,7 @@
  * and the pool's workers execute this same code on the same bytes, so a result does not depend on which
  * thread computed it (bit for bit; tested in test/method/svd-pool.test.ts).
  */
-import { matmul, polarWithValues, svdThin, transpose, type ThinSvd } from './dense.js';
+import { matmul, matmulTN, polarWithValues, svdThin, transpose, type ThinSvd } from './dense.js';
 
 /** A thin SVD of a float32 m×n matrix, optionally with a subspace projected out first. */
 export interface SvdJob {
@@ -18,6 +18,12 @@ export interface SvdJob {
   readonly zeroBelow: number;
   /** An m×c basis P with orthonormal columns: the job decomposes A − P (Pᵀ A) instead of A. */
   readonly project?: { readonly p: Float64Array; readonly c: number };
+  /**
+   * Instead of `project`, when P's orthogonal complement is smaller: r×m orthonormal rows Q spanning
+   * it, and the job decomposes the same A − P Pᵀ A = Qᵀ (Q A) as the r×n matrix Q A, its left singular
+   * vectors turned back by Qᵀ.
+   */
+  readonly basis?: { readonly q: Float64Array; readonly r: number };
 }
 
 /** The orthogonal polar factor of a float64 m×n matrix (polarWithValues' `p`). */
@@ -36,9 +42,14 @@ export function runJob(job: PoolJob): PoolResult {
   if (job.kind === 'polar') return polarWithValues(job.a, job.m, job.n).p;
   const { m, n } = job;
   const w = Float64Array.from(job.a);
+  if (job.basis !== undefined) {
+    const { q, r } = job.basis;
+    const d = svdThin(matmul(q, w, r, m, n), r, n, job.zeroBelow, job.keep);
+    return { ...d, u: matmul(transpose(q, r, m), d.u, m, r, d.k) };
+  }
   if (job.project !== undefined) {
     const { p, c } = job.project;
-    const proj = matmul(p, matmul(transpose(p, m, c), w, c, m, n), m, c, n); // P Pᵀ A
+    const proj = matmul(p, matmulTN(p, w, m, c, n), m, c, n); // P Pᵀ A
     for (let j = 0; j < w.length; j++) w[j] = w[j]! - proj[j]!;
   }
   return svdThin(w, m, n, job.zeroBelow, job.keep);

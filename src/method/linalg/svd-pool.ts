@@ -201,7 +201,11 @@ export function runJobs(jobs: readonly PoolJob[]): PoolResult[] {
   if (ws === null || workers === null) return jobs.map(runJob);
   const shared = jobs.map((j): PoolJob => j.kind === 'polar'
     ? { ...j, a: shareF64(j.a) }
-    : { ...j, a: shareF32(j.a), ...(j.project ? { project: { p: shareF64(j.project.p), c: j.project.c } } : {}) });
+    : {
+        ...j, a: shareF32(j.a),
+        ...(j.project ? { project: { p: shareF64(j.project.p), c: j.project.c } } : {}),
+        ...(j.basis ? { basis: { q: shareF64(j.basis.q), r: j.basis.r } } : {}),
+      });
   const status = new Int32Array(new SharedArrayBuffer(4 * jobs.length));
   const batch: Batch = { id: nextBatch++, status, jobs: shared, ...(nextFault ? { fault: nextFault } : {}) };
   nextFault = undefined;
@@ -244,13 +248,17 @@ export function runJobs(jobs: readonly PoolJob[]): PoolResult[] {
 /**
  * Thin SVDs of same-shaped float32 m×n matrices, keeping `keep` triplets each (svdThin's `keep`),
  * singular values at or below `zeroBelow[i]` counted as zero. With `project` (an m×c basis P with
- * orthonormal columns) matrix A is decomposed as A − P Pᵀ A.
+ * orthonormal columns) matrix A is decomposed as A − P Pᵀ A; with `basis` (r×m orthonormal rows Q
+ * spanning P's orthogonal complement) as the same matrix Qᵀ Q A (svd-pool-jobs.ts).
  */
 export function svdThinAll(
   mats: readonly Float32Array[], m: number, n: number, keep: number,
-  opts: { zeroBelow?: readonly number[]; project?: { p: Float64Array; c: number } } = {},
+  opts: { zeroBelow?: readonly number[]; project?: { p: Float64Array; c: number }; basis?: { q: Float64Array; r: number } } = {},
 ): ThinSvd[] {
-  const jobs = mats.map((a, i): SvdJob => ({ kind: 'svd', a, m, n, keep, zeroBelow: opts.zeroBelow?.[i] ?? 0, ...(opts.project ? { project: opts.project } : {}) }));
+  const jobs = mats.map((a, i): SvdJob => ({
+    kind: 'svd', a, m, n, keep, zeroBelow: opts.zeroBelow?.[i] ?? 0,
+    ...(opts.project ? { project: opts.project } : {}), ...(opts.basis ? { basis: opts.basis } : {}),
+  }));
   return runJobs(jobs) as ThinSvd[];
 }
 

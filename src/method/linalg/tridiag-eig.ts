@@ -119,10 +119,18 @@ interface Block {
 }
 
 /**
- * Eigenvalues (all, descending) and the eigenvectors of the `count` largest of the tridiagonal matrix
- * with diagonal d[0..n) and off-diagonal off[i] between i and i + 1 (i < n − 1). Inputs are not modified.
+ * Which eigenvectors to compute, from the eigenvalues (all n, descending): the `count` largest, or the
+ * indices (into the descending values, each once) a function picks — row j of the result is then the
+ * vector of values[picked[j]].
  */
-export function tridiagEigen(d: Float64Array, off: Float64Array, n: number, count: number): TridiagEigen {
+export type EigenPick = number | ((values: Float64Array) => Int32Array);
+
+/**
+ * Eigenvalues (all, descending) and the eigenvectors `pick` asks for (default: the `count` largest) of
+ * the tridiagonal matrix with diagonal d[0..n) and off-diagonal off[i] between i and i + 1 (i < n − 1).
+ * Inputs are not modified.
+ */
+export function tridiagEigen(d: Float64Array, off: Float64Array, n: number, pick: EigenPick): TridiagEigen & { readonly picked: Int32Array } {
   let norm = 0;
   for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]!) + (i > 0 ? Math.abs(off[i - 1]!) : 0) + (i < n - 1 ? Math.abs(off[i]!) : 0));
   // unreduced blocks: off-diagonals at rounding level of ‖T‖ split the problem exactly
@@ -144,15 +152,17 @@ export function tridiagEigen(d: Float64Array, off: Float64Array, n: number, coun
   blocks.forEach((blk, b) => blk.values.forEach((v, i) => all.push({ v, b, i })));
   all.sort((x, y) => y.v - x.v || x.b - y.b || y.i - x.i);
   const values = Float64Array.from(all, (x) => x.v);
+  const picked = typeof pick === 'number' ? Int32Array.from({ length: pick }, (_, j) => j) : pick(values);
+  const count = picked.length;
   const out = new Float64Array(count * n);
   const wanted = blocks.map(() => new Map<number, number>()); // block eigenvalue index → output row
-  for (let j = 0; j < count; j++) wanted[all[j]!.b]!.set(all[j]!.i, j);
+  for (let j = 0; j < count; j++) wanted[all[picked[j]!]!.b]!.set(all[picked[j]!]!.i, j);
   blocks.forEach((blk, b) => {
     if (wanted[b]!.size === 0) return;
     const { rows, row } = blockVectors(d, off, blk, wanted[b]!, norm);
     for (const [i, j] of wanted[b]!) out.set(rows.subarray(row[i]! * blk.size, (row[i]! + 1) * blk.size), j * n + blk.start);
   });
-  return { values, rows: out };
+  return { values, rows: out, picked };
 }
 
 /** A block's eigenvectors: vector i (block coordinates) is row row[i] of rows (−1: not computed). */
