@@ -185,7 +185,9 @@ function ortRunView(op: Op, dims: readonly (readonly number[])[], fills: readonl
   Atomics.store(ctl, STATUS, PENDING);
   Atomics.add(ctl, JOB, 1);
   Atomics.notify(ctl, JOB);
-  while (Atomics.load(ctl, STATUS) === PENDING) Atomics.wait(ctl, STATUS, PENDING, 1000);
+  // Bounded waits that ring again: on Node 20 an Atomics.wait was seen to miss a notify that came just
+  // before it (src/tensor/io/read-helper-protocol.ts); a worker that missed its wake-up must not hang us.
+  while (Atomics.load(ctl, STATUS) === PENDING) if (Atomics.wait(ctl, STATUS, PENDING, 50) === 'timed-out') Atomics.notify(ctl, JOB);
   if (Atomics.load(ctl, STATUS) !== DONE) {
     const text = new Uint8Array(sab, MESSAGE_AT, HEADER_BYTES - MESSAGE_AT);
     const end = text.indexOf(0);
