@@ -226,10 +226,11 @@ class RunnerSource implements TensorSource {
   readonly modelNames: readonly string[];
   readonly baseSd;
   readonly scratch: Scratch;
-  /** Where a merged tensor is computed before the caller's buffer gets it (two, taken in turn, under write-behind). */
+  /** Where a merged tensor is computed before the caller's buffer gets it (under write-behind, two). */
   private readonly resultSlot: number;
   private alternate = false;
-  private turn = 0;
+  /** The result slot a write in flight reads from (never lent again until the write is settled). */
+  private writing: number | null = null;
   /** Whether every model reads pieces of tensors. */
   readonly ranges: boolean;
   private readonly inputBytes: number;
@@ -279,20 +280,38 @@ class RunnerSource implements TensorSource {
     return this.helped ?? this.plain;
   }
 
-  /** The slot the next merged tensor is computed in. */
+  /** The slot the next merged tensor is computed in: not the one a write in flight reads from. */
   nextResultSlot(): number {
-    return this.resultSlot + (this.alternate ? (this.turn ^= 1) : 0);
+    return this.alternate && this.writing === this.resultSlot ? this.resultSlot + 1 : this.resultSlot;
   }
 
   /**
    * Writes of lent results on the helper thread (started by the first batch that needs one); from now
-   * on results alternate between two slots, so a result stays put until the second next one.
+   * on a result is computed in whichever of two slots no write reads from.
    */
   writeBehind(): WriteBehind {
     this.alternate = true;
+    const slotOf = (bytes: Uint8Array) => {
+      for (const slot of [this.resultSlot, this.resultSlot + 1]) {
+        const view = this.scratch.buffer(slot, 0);
+        if (view.buffer === bytes.buffer && view.byteOffset === bytes.byteOffset) return slot;
+      }
+      return null;
+    };
     return {
-      start: (fd, bytes, position) => this.started?.startWrite(fd, bytes, position) ?? false,
-      settle: () => this.started?.settleWrite(),
+      start: (fd, bytes, position) => {
+        const slot = slotOf(bytes);
+        if (slot === null) return false; // not a lent result: nothing guards those bytes
+        this.started?.settleWrite();
+        this.writing = null;
+        if (!(this.started?.startWrite(fd, bytes, position) ?? false)) return false;
+        this.writing = slot;
+        return true;
+      },
+      settle: () => {
+        this.started?.settleWrite();
+        this.writing = null;
+      },
     };
   }
 

@@ -182,15 +182,21 @@ function lendsBuffer(sd: StateDict): sd is StateDict & LendsBuffer {
 
 /**
  * A source that can write the buffers it lends (loadF32Transient) on another thread while it computes
- * the next tensor (merged models with a helper thread). Asking for it makes every lent view stay valid
- * until the second next loadF32Transient call, so the one write in flight never sees its bytes change.
+ * the next tensors (merged models with a helper thread). One write is in flight at a time, and the
+ * source lends no buffer it is writing from: the writer may write smaller tensors itself meanwhile.
  */
 export interface WriteBehind {
-  /** Starts writing `bytes` at `position` of `fd`; false where it cannot (the caller writes them). */
+  /**
+   * Settles the write in flight, then starts writing `bytes` at `position` of `fd`; false where it
+   * cannot (the caller writes them).
+   */
   start(fd: number, bytes: Uint8Array, position: number): boolean;
   /** Waits for the write in flight; one that failed is written again here, throwing its real error. */
   settle(): void;
 }
+
+/** Tensors smaller than this are written on the spot: handing them over would cost more than it hides. */
+const BEHIND_MIN_BYTES = 1 << 20;
 interface WritesBehind {
   writeBehind(): WriteBehind;
 }
@@ -297,11 +303,7 @@ function* writeSteps(path: string, source: StateDict, opts: WriteSafetensorsOpti
       for (const t of order) {
         const bytes = tensorBytes(source, t, scratch);
         if (behind === null) writeFully(fd, bytes);
-        else {
-          // the previous tensor's write ends before this one's starts (and before a third is computed)
-          behind.settle();
-          if (!behind.start(fd, bytes, at)) writeFullyAt(fd, bytes, at);
-        }
+        else if (bytes.byteLength < BEHIND_MIN_BYTES || !behind.start(fd, bytes, at)) writeFullyAt(fd, bytes, at);
         at += t.bytes;
         written += t.bytes;
         opts.onProgress?.(written, totalBytes);
