@@ -2,8 +2,8 @@
  * Merges whose reads run on two threads (src/tensor/io/read-helper.ts, forced on here with
  * FUSION_BENCH_READ_THREADS=2) give the same bits as merges that read on one, for every path that reads
  * through a batch: pieces (task arithmetic, TIES' passes), whole tensors (θ₀, DARE), float16/bfloat16
- * widening, sharded files and a torch_dtype view's rounding; a file truncated after opening still
- * fails with the reader's own message.
+ * widening, sharded files and a torch_dtype view's rounding, and saves whose big tensors are written
+ * behind on the helper; a file truncated after opening still fails with the reader's own message.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,8 +19,9 @@ import { openSafetensors } from '../../src/tensor/safetensors-read.js';
 import { writeSafetensorsSync } from '../../src/tensor/safetensors-write.js';
 import { randomArrays, readAll, toStateDict } from './helpers.js';
 
-// 70001 values: two whole read pieces of 32768 and a tail; plus a small tensor
-const layout = { 'big.weight': [7, 10001], 'small.bias': [5] };
+// 70001 values: two whole read pieces of 32768 and a tail; tensors of more than 1 MiB (written behind, on
+// the helper) with small ones between them (written on the spot while a big write is in flight)
+const layout = { 'a.huge': [600, 500], 'b.small': [5], 'big.weight': [7, 10001], 'c.huge': [512, 600], 'd.small': [7], 'small.bias': [5] };
 
 function withThreads<T>(threads: '1' | '2', body: () => Promise<T>): Promise<T> {
   const before = process.env.FUSION_BENCH_READ_THREADS;
@@ -40,7 +41,7 @@ function writePool(dir: string): Record<string, string> {
     const d = join(dir, names[k]!);
     mkdirSync(d);
     // b in bfloat16, c sharded in float16
-    const opts = k === 2 ? { dtypes: () => 'BF16' as const } : k === 3 ? { dtypes: () => 'F16' as const, maxShardBytes: 40000 } : {};
+    const opts = k === 2 ? { dtypes: () => 'BF16' as const } : k === 3 ? { dtypes: () => 'F16' as const, maxShardBytes: 700000 } : {};
     writeSafetensorsSync(join(d, 'model.safetensors'), toStateDict(a, layout), opts);
     dirs[names[k]!] = d;
   });
@@ -112,7 +113,7 @@ test('a model file truncated after opening fails the merge with the reader\'s me
       const pool = new BaseModelPool({ models });
       const merged = await new TaskArithmeticAlgorithm({ scaling_factor: 0.3 }).run(pool);
       truncateSync(join(models.a!, 'model.safetensors'), 1000);
-      await assert.rejects(pool.saveModel(merged, join(dir, 'out')), /file ends in the middle of tensor 'big\.weight'/);
+      await assert.rejects(pool.saveModel(merged, join(dir, 'out')), /file ends in the middle of tensor 'a\.huge'/);
       merged.stateDict.close?.();
     });
   } finally {
