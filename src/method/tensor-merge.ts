@@ -14,10 +14,9 @@ import { numel } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/types.js';
 import { canReadRanges, pieceFileOf } from '../modelpool/read-into.js';
 import { cached, type RunContext } from '../run-context.js';
-import { ReadBatch } from '../tensor/io/read-batch.js';
-import { ReadHelper, readThreads, type PieceFile } from '../tensor/io/read-helper.js';
-import type { WriteBehind } from '../tensor/safetensors-write.js';
-import { kernelsOf } from '../tensor/kernels/arena.js';
+import type { ReadBatch } from '../tensor/io/read-batch.js';
+import type { PieceFile } from '../tensor/io/read-helper.js';
+import { MergeThreads } from './merge-threads.js';
 import { subInPlace } from './f32.js';
 import { isMerged, loadChecked, loadTaskVectorSources, mergedModel, readInto, Scratch, toPool, type PoolInput, type Source, type SourceSet } from './sources.js';
 import { modelsKey } from './models-key.js';
@@ -52,10 +51,7 @@ export interface TensorInputs {
   readonly ranges: boolean;
   /** Values `start` … of model k's tensor into `out` (all of it); only where `ranges`. */
   modelRange(k: number, start: number, out: Float32Array): Float32Array;
-  /**
-   * Values `start` … of every model's tensor, model k's into outs[k], read together (on two threads
-   * where the runner has a read helper); only where `ranges`. Returns `outs`.
-   */
+  /** Values `start` … of every model's tensor, model k's into outs[k]; only where `ranges`. Returns `outs`. */
   modelRanges(start: number, outs: Float32Array[]): Float32Array[];
   /**
    * Σₖ f32(θₖ − θ₀), in model order, into `acc` (numel floats) piece by piece on two threads, each
@@ -155,8 +151,7 @@ class Inputs implements TensorInputs {
   taskVectorSumInPieces(acc: Float32Array, base: Float32Array, piece: number, scale?: number): number[] | null {
     const arena = this.scratch?.shared;
     if (!arena || !this.src.ranges || this.numel < 2 * piece || acc.buffer !== arena.buffer || base.buffer !== arena.buffer) return null;
-    this.src.batch(); // starts the helper where one is due
-    const helper = this.src.helper;
+    const helper = this.src.threads.helper;
     if (!helper?.sums(this.count)) return null;
     const models: PieceFile[] = [];
     for (const s of this.src.inputs) {
@@ -174,7 +169,7 @@ class Inputs implements TensorInputs {
   modelRanges(start: number, outs: Float32Array[]): Float32Array[] {
     // on this thread: handing pieces that this thread then computes on to another core's cache cost more
     // than the reads it saved (TIES measured slower, at twice the CPU time)
-    const batch = this.src.plain;
+    const batch = this.src.threads.plain;
     outs.forEach((out, k) => this.range(this.src.inputs[k]!, start, out, batch));
     batch.run();
     return outs;
@@ -203,7 +198,7 @@ class Inputs implements TensorInputs {
   private read(s: Source, at: ReadTarget): Float32Array {
     const sd = s.model.stateDict;
     if (typeof at !== 'number' || this.scratch) {
-      const batch = this.src.batch();
+      const batch = this.src.threads.batch();
       const out = typeof at !== 'number' ? readInto(sd, this.name, at, batch) : this.scratch!.read(sd, this.name, at, batch);
       batch.run();
       return out;
@@ -219,24 +214,14 @@ class Inputs implements TensorInputs {
  */
 const EXTRA_SLOTS = 3;
 
-/** Below this many bytes of inputs a second reader costs more to start (~30 ms) than it saves. */
-const HELPER_MIN_BYTES = 64 << 20;
-
 class RunnerSource implements TensorSource {
   readonly modelNames: readonly string[];
   readonly baseSd;
   readonly scratch: Scratch;
-  /** Where a merged tensor is computed before the caller's buffer gets it (under write-behind, two). */
-  private readonly resultSlot: number;
-  private alternate = false;
-  /** The result slot a write in flight reads from (never lent again until the write is settled). */
-  private writing: number | null = null;
   /** Whether every model reads pieces of tensors. */
   readonly ranges: boolean;
-  private readonly inputBytes: number;
-  private started: ReadHelper | null | undefined;
-  readonly plain = new ReadBatch();
-  private helped: ReadBatch | null = null;
+  /** The second thread; merged tensors are computed in its `nextResultSlot()` before the caller's buffer gets them. */
+  readonly threads: MergeThreads;
 
   constructor(
     readonly layout: InputLayout,
@@ -254,75 +239,14 @@ class RunnerSource implements TensorSource {
       largest = Math.max(largest, size);
       total += size;
     }
-    this.inputBytes = 4 * total * (inputs.length + (base ? 1 : 0));
-    this.resultSlot = inputs.length + EXTRA_SLOTS;
+    const resultSlot = inputs.length + EXTRA_SLOTS;
     this.ranges = [...(base ? [base] : []), ...inputs].every((s) => canReadRanges(s.model.stateDict));
-    this.scratch = new Scratch({ slots: this.resultSlot + 2, numel: largest });
+    this.scratch = new Scratch({ slots: resultSlot + 2, numel: largest });
+    this.threads = new MergeThreads(this.scratch, resultSlot, 4 * total * (inputs.length + (base ? 1 : 0)));
   }
 
   get count(): number {
     return this.inputs.length;
-  }
-
-  /**
-   * The batch reads go through: with a helper thread once the arena exists and the inputs are large
-   * enough to repay starting one (reads outside the arena run on this thread either way).
-   */
-  batch(): ReadBatch {
-    if (this.helped !== null) return this.helped;
-    const arena = this.scratch.shared;
-    if (this.started === undefined && arena !== null) {
-      const threads = readThreads();
-      const due = threads === 2 || (threads === 'auto' && this.inputBytes >= HELPER_MIN_BYTES);
-      this.started = due ? ReadHelper.start(arena.buffer, arena.memory, kernelsOf(arena.buffer)) : null;
-      if (this.started !== null) this.helped = new ReadBatch(this.started);
-    }
-    return this.helped ?? this.plain;
-  }
-
-  /** The slot the next merged tensor is computed in: not the one a write in flight reads from. */
-  nextResultSlot(): number {
-    return this.alternate && this.writing === this.resultSlot ? this.resultSlot + 1 : this.resultSlot;
-  }
-
-  /**
-   * Writes of lent results on the helper thread (started by the first batch that needs one); from now
-   * on a result is computed in whichever of two slots no write reads from.
-   */
-  writeBehind(): WriteBehind {
-    this.alternate = true;
-    const slotOf = (bytes: Uint8Array) => {
-      for (const slot of [this.resultSlot, this.resultSlot + 1]) {
-        const view = this.scratch.buffer(slot, 0);
-        if (view.buffer === bytes.buffer && view.byteOffset === bytes.byteOffset) return slot;
-      }
-      return null;
-    };
-    return {
-      start: (fd, bytes, position) => {
-        const slot = slotOf(bytes);
-        if (slot === null) return false; // not a lent result: nothing guards those bytes
-        this.started?.settleWrite();
-        this.writing = null;
-        if (!(this.started?.startWrite(fd, bytes, position) ?? false)) return false;
-        this.writing = slot;
-        return true;
-      },
-      settle: () => {
-        this.started?.settleWrite();
-        this.writing = null;
-      },
-    };
-  }
-
-  /** The helper thread, once `batch()` has started one. */
-  get helper(): ReadHelper | null {
-    return this.started ?? null;
-  }
-
-  /** Stops the helper thread (with the models). */
-  release(): void {
-    this.started?.close();
   }
 
   numel(name: string): number {
@@ -361,7 +285,7 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
     const sd = first.model.stateDict;
     const names = sd.names().filter((n) => isMerged(sd.info(n)) && (kernel.select?.(n, sd.info(n)) ?? true));
     const source = new RunnerSource(layout, names, base, inputs, first);
-    set.onClose(() => source.release());
+    set.onClose(() => source.threads.release());
     let kept: Combined | null = null;
     if (kernel.cacheKey !== undefined && ctx?.sweepCache) {
       const key = [kernel.cacheKey, modelsKey(pool, base ? [base, ...inputs] : inputs)].join('\n');
@@ -375,7 +299,7 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
       if (!taking.has(name)) return sd.loadF32(name);
       const t = source.open(name, scratch);
       // Computed beside its inputs (where the SIMD kernels reach it); the caller's buffer gets a copy.
-      const out = callerOut && scratch.buffer(source.nextResultSlot(), t.numel);
+      const out = callerOut && scratch.buffer(source.threads.nextResultSlot(), t.numel);
       const hit = kept?.get(name);
       let combined: Float32Array;
       if (hit !== undefined) {
@@ -388,7 +312,7 @@ export async function runTensorMerge(owner: string, input: PoolInput, layout: In
         kept?.set(name, combined.slice());
       }
       return kernel.finish ? kernel.finish(t, combined) : combined;
-    }, () => source.writeBehind());
+    }, () => source.threads.writeBehind());
   } catch (e) {
     set.close();
     throw e;
