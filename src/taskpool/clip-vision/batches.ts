@@ -160,7 +160,7 @@ export async function* imageBatches(ds: ImageRows, processor: CLIPImageProcessor
       const s = processor.outputSize(image.height, image.width);
       fits(s.height, s.width, where);
       if (cache) {
-        const crop = processor.centerCropU8(processor.resize(image));
+        const crop = processor.resizeCropU8(image);
         cache.store.put(cache.key, row, { data: crop.data, height: crop.height, width: crop.width, label });
         normalizer!.preprocessInto(rgb(crop.data, crop.height, crop.width), buf!, k * per);
       } else {

@@ -36,7 +36,7 @@ function run(job: PreprocessJob): PreprocessReply {
       }
       const image = decodeImageRGB(item.bytes!, item.where);
       if (job.keepCrops) {
-        const crop = full.centerCropU8(full.resize(image));
+        const crop = full.resizeCropU8(image);
         normalizer.preprocessInto({ width: crop.width, height: crop.height, channels: 3, mode: 'RGB', data: crop.data }, out, k * job.per);
         crops.push(crop);
       } else {
