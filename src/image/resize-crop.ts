@@ -6,7 +6,7 @@
  * Where WebAssembly SIMD is unavailable (or FUSION_BENCH_NO_WASM=1) the JavaScript resize does it.
  */
 import { cachedCoeffs, resizeU8, type Coeffs, type ResampleFilter, type ResizeScratch, type U8Image } from './resample.js';
-import { U8_KERNELS_WASM } from './u8-kernels-wasm.js';
+import { SLACK, U8Wasm, align16 as align, u8Wasm } from './u8-wasm.js';
 
 /** Rows top..top+height, columns left..left+width of the resized image (may reach outside it). */
 export interface CropWindow {
@@ -16,47 +16,14 @@ export interface CropWindow {
   width: number;
 }
 
-/** The little of the WebAssembly JS API used here (the project's `lib` settings do not declare it). */
-interface WasmApi {
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-interface Exports {
-  hpass3(src: number, srcStride: number, rows: number, dst: number, ncols: number, bounds: number, kk: number, ksize: number): void;
-  vpass(src: number, stride: number, rowOffset: number, dst: number, nbytes: number, rows: number, bounds: number, kk: number, ksize: number): void;
-  normalize3(rgb: number, n: number, lut: number, out: number, plane: number): void;
-}
-
-/** Room after every buffer for the kernels' whole-vector loads and stores past a row's end. */
-const SLACK = 16;
-const align = (n: number): number => (n + 15) & ~15;
-
-/** One WebAssembly instance and its memory (per thread), grown to the largest image seen. */
+/** Resize + crop (+ normalise) on this thread's u8-kernels instance. */
 export class ResizeCropKernels {
-  private constructor(
-    private readonly memory: { buffer: ArrayBuffer; grow(pages: number): number },
-    private readonly x: Exports,
-  ) {}
+  constructor(private readonly w: U8Wasm) {}
 
-  /** A fresh instance, or null where WebAssembly SIMD is unavailable. */
+  /** Kernels on a fresh instance, or null where WebAssembly SIMD is unavailable. */
   static create(): ResizeCropKernels | null {
-    const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (process.env.FUSION_BENCH_NO_WASM || wasm === undefined) return null;
-    try {
-      const memory = new wasm.Memory({ initial: 1 });
-      const x = new wasm.Instance(new wasm.Module(Buffer.from(U8_KERNELS_WASM, 'base64')), { env: { memory } }).exports as unknown as Exports;
-      return new ResizeCropKernels(memory, x);
-    } catch {
-      return null;
-    }
-  }
-
-  private reserve(bytes: number): Uint8Array {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
-    return new Uint8Array(this.memory.buffer);
+    const w = U8Wasm.create();
+    return w && new ResizeCropKernels(w);
   }
 
   /**
@@ -100,7 +67,7 @@ export class ResizeCropKernels {
     // without padding the region is the crop
     const cropP = padded ? align(regP + regBytes) : regP;
     const end = padded ? align(cropP + win.width * win.height * 3 + SLACK) : align(regP + regBytes);
-    const mem = this.reserve(end + extra);
+    const mem = this.w.reserve(end + extra);
     if (rh > 0 && rw > 0) {
       mem.set(data.subarray(yFirst * srcStride, yLast * srcStride), srcP);
       const i32 = new Int32Array(mem.buffer);
@@ -110,12 +77,12 @@ export class ResizeCropKernels {
       };
       if (horiz) put(horiz, hP, x0, rw);
       if (vert) put(vert, vP, y0, rh);
-      const hpassTo = (dst: number) => this.x.hpass3(srcP, srcStride, srcRows, dst, rw, hP, hP + rw * 8, horiz!.ksize);
+      const hpassTo = (dst: number) => this.w.x.hpass3(srcP, srcStride, srcRows, dst, rw, hP, hP + rw * 8, horiz!.ksize);
       if (horiz && vert) {
         hpassTo(midP);
-        this.x.vpass(midP, rw * 3, yFirst, regP, rw * 3, rh, vP, vP + rh * 8, vert.ksize);
+        this.w.x.vpass(midP, rw * 3, yFirst, regP, rw * 3, rh, vP, vP + rh * 8, vert.ksize);
       } else if (horiz) hpassTo(regP);
-      else if (vert) this.x.vpass(srcP + x0 * 3, srcStride, yFirst, regP, rw * 3, rh, vP, vP + rh * 8, vert.ksize);
+      else if (vert) this.w.x.vpass(srcP + x0 * 3, srcStride, yFirst, regP, rw * 3, rh, vP, vP + rh * 8, vert.ksize);
       else for (let y = 0; y < rh; y++) mem.copyWithin(regP + y * rw * 3, srcP + y * srcStride + x0 * 3, srcP + y * srcStride + x1 * 3);
     }
     if (padded) {
@@ -142,7 +109,7 @@ export class ResizeCropKernels {
     const lutP = end;
     new Float32Array(mem.buffer, lutP, lut.length).set(lut);
     const outP = lutP + lut.byteLength;
-    this.x.normalize3(crop, plane, lutP, outP, plane * 4);
+    this.w.x.normalize3(crop, plane, lutP, outP, plane * 4);
     out.set(new Float32Array(mem.buffer, outP, plane * 3), offset);
   }
 }
@@ -171,6 +138,9 @@ let shared: ResizeCropKernels | null | undefined;
 
 /** This thread's kernels (made on first use), or null where WebAssembly SIMD is unavailable. */
 export function resizeCropKernels(): ResizeCropKernels | null {
-  if (shared === undefined) shared = ResizeCropKernels.create();
+  if (shared === undefined) {
+    const w = u8Wasm();
+    shared = w && new ResizeCropKernels(w);
+  }
   return shared;
 }

@@ -16,6 +16,8 @@ import { idctSmoothed, newProgression, recordScan, smoothingLatch } from './smoo
 import { isReservedMarker, trailingMarker } from './trailing.js';
 import { STD_AC, STD_DC } from './std-tables.js';
 import { upsample, type Plane } from './upsample.js';
+import { renderWasm } from './render-wasm.js';
+import { u8Wasm } from '../u8-wasm.js';
 
 /** A DHT table as defined; libjpeg checks and builds it only when a scan uses it (jpeg_make_d_derived_tbl). */
 interface DefinedTable {
@@ -36,6 +38,8 @@ export interface JpegOptions {
   maxPixels: number;
   /** Names the image in errors. */
   what: string;
+  /** Only the JavaScript kernels (the reference the WebAssembly ones are tested against). */
+  jsOnly?: boolean;
 }
 
 /**
@@ -140,7 +144,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
     }
   }
   if (!frame || scans === 0) throw new Error('no image data (no SOF or SOS marker)');
-  return render(frame, colorSpace(frame, jfif, adobeTransform));
+  return render(frame, colorSpace(frame, jfif, adobeTransform), opts.jsOnly === true);
 }
 
 const hex = (m: number): string => m.toString(16).toUpperCase();
@@ -310,11 +314,19 @@ function colorSpace(frame: Frame, jfif: boolean, adobeTransform: number): JpegCo
   return 'cmyk';
 }
 
-function render(frame: Frame, space: JpegColorSpace): DecodedJpeg {
+function render(frame: Frame, space: JpegColorSpace, jsOnly: boolean): DecodedJpeg {
+  const smoothing = frame.progression ? smoothingLatch(frame, frame.progression) : null;
+  const channels = space === 'gray' ? 1 : 3;
+  const wasm = smoothing || jsOnly ? null : u8Wasm();
+  if (wasm) return { width: frame.width, height: frame.height, channels, data: renderWasm(frame, space, wasm) };
+  return { width: frame.width, height: frame.height, channels, data: renderJs(frame, space, smoothing) };
+}
+
+/** The reference: IDCT (smoothed where libjpeg smooths), upsampling and colour conversion in JavaScript. */
+function renderJs(frame: Frame, space: JpegColorSpace, smoothing: ReturnType<typeof smoothingLatch>): Uint8Array {
   const ws = new Int32Array(64);
   const zeroQuant = new Int32Array(64);
   const planes: Plane[] = [];
-  const smoothing = frame.progression ? smoothingLatch(frame, frame.progression) : null;
   for (const [ci, c] of frame.components.entries()) {
     const stride = c.stride * 8;
     const data = new Uint8Array(stride * c.blocksHigh * 8);
@@ -328,6 +340,5 @@ function render(frame: Frame, space: JpegColorSpace): DecodedJpeg {
     c.coefs = new Int16Array(0);
     planes.push(upsample({ data, stride }, c.width, c.height, frame.hmax / c.h, frame.vmax / c.v, frame.height));
   }
-  const data = convertColor(space, planes, frame.width, frame.height);
-  return { width: frame.width, height: frame.height, channels: space === 'gray' ? 1 : 3, data };
+  return convertColor(space, planes, frame.width, frame.height);
 }
