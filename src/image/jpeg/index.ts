@@ -38,7 +38,10 @@ export interface JpegOptions {
   maxPixels: number;
   /** Names the image in errors. */
   what: string;
-  /** Only the JavaScript kernels (the reference the WebAssembly ones are tested against). */
+  /**
+   * The reference the fast paths are tested against: JavaScript kernels only, and libjpeg's reading
+   * ahead replayed for every scan (see BitReader's `track`).
+   */
   jsOnly?: boolean;
 }
 
@@ -131,7 +134,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
         if (scans === 0) startDecompress(frame, n - p, dcTables, acTables, opts);
         const scan = readScanHeader(seg, frame, qt, dcTables, acTables, restartInterval);
         if (scans === 0) multipleScans = frame.progressive || scan.components.length < frame.components.length;
-        const done = decodeScan(bytes, p, frame, scan);
+        const done = decodeScan(bytes, p, frame, scan, opts.jsOnly === true);
         p = done.end;
         scans++;
         // libjpeg suspends when its reading ahead meets the end of the file: Pillow's "truncated"
