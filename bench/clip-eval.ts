@@ -17,8 +17,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encode as encodePng } from 'fast-png';
-import jpeg from 'jpeg-js';
 import { loadImageClassificationDataset } from '../src/data/load.js';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
 import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
@@ -29,6 +27,7 @@ import { ImageCropCache } from '../src/taskpool/clip-vision/image-cache.js';
 import { preprocessThread } from '../src/taskpool/clip-vision/preprocess-thread.js';
 import { writeHfParquetDataset } from '../test/helpers/datasets.js';
 import { writeRandomClipVisionModel } from './lib/random-model.js';
+import { OPENAI_224_PREPROCESSOR, syntheticImages } from './lib/clip-images.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,24 +61,10 @@ try {
   const projection = new Float32Array(512 * config.hiddenSize).map((_, i) => Math.sin(i) * 0.03);
 
   // A data set of JPEGs in the Hugging Face parquet layout.
-  let s = 7;
-  const jpegs = Array.from({ length: nImages }, (_, k) => {
-    const data = new Uint8Array(imgH * imgW * 4);
-    for (let i = 0; i < data.length; i++) {
-      s = (s * 1103515245 + 12345) >>> 0;
-      data[i] = (((i >> 2) % imgW) + (((i >> 2) / imgW) | 0) + k * 7 + (s >>> 29)) & 255;
-    }
-    if (format === 'jpeg') return new Uint8Array(jpeg.encode({ data, width: imgW, height: imgH }, 90).data);
-    const rgb = new Uint8Array(imgH * imgW * 3);
-    for (let p = 0; p < imgH * imgW; p++) rgb.set(data.subarray(4 * p, 4 * p + 3), 3 * p);
-    return encodePng({ width: imgW, height: imgH, channels: 3, depth: 8, data: rgb });
-  });
+  const jpegs = syntheticImages(nImages, imgH, imgW, format);
   writeHfParquetDataset(join(dir, 'data'), { split: 'test', images: jpegs, labels: jpegs.map((_, i) => i % 10), rowGroupSize: 64 });
   const ds = await loadImageClassificationDataset({ path: join(dir, 'data'), split: 'test' });
-  const processor = CLIPImageProcessor.fromConfig({
-    crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'CLIPFeatureExtractor',
-    image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711], resample: 3, size: 224,
-  });
+  const processor = CLIPImageProcessor.fromConfig(OPENAI_224_PREPROCESSOR);
   const rssBeforeSessions = maxRssMB();
 
   const open = async (m: { dir: string }) => {
