@@ -104,16 +104,22 @@ export class CLIPImageProcessor {
   }
 
   /**
-   * `centerCropU8(resize(img))` in a fresh array; with WebAssembly SIMD, only the pixels the crop keeps
-   * are resized.
+   * `centerCropU8(resize(img))` in a fresh array (from `alloc` when given); with WebAssembly SIMD, only
+   * the pixels the crop keeps are resized.
    */
-  resizeCropU8(img: DecodedImage): { width: number; height: number; data: Uint8Array } {
+  resizeCropU8(img: DecodedImage, alloc?: (bytes: number) => Uint8Array): { width: number; height: number; data: Uint8Array } {
     const k = resizeCropKernels();
-    if (k === null) return this.centerCropU8(this.resize(img));
+    if (k === null) {
+      const c = this.centerCropU8(this.resize(img));
+      if (!alloc) return c;
+      const data = alloc(c.data.length);
+      data.set(c.data);
+      return { ...c, data };
+    }
     const rgb = img.mode === 'RGB' ? img : toRGB(img);
     const { height, width } = this.checkedResizeSize(rgb);
     const win = this.cropWindow(height, width);
-    return { width: win.width, height: win.height, data: k.resizeCrop(rgb, width, height, win, this.config.resample) };
+    return { width: win.width, height: win.height, data: k.resizeCrop(rgb, width, height, win, this.config.resample, alloc?.(win.width * win.height * 3)) };
   }
 
   /**
