@@ -1,55 +1,69 @@
 /**
  * The decoder's last stage — IDCT, upsampling, colour conversion — with the IDCT and YCbCr→RGB in
- * WebAssembly SIMD (u8-kernels.wat, the same arithmetic as idct.ts and color.ts), all planes in the
- * kernels' memory. Used for every file but those needing block smoothing (idctSmoothed, JavaScript).
+ * WebAssembly SIMD (u8-kernels.wat, the same arithmetic as idct.ts and color.ts). The coefficients are
+ * decoded straight into the kernels' memory (placeCoefficients, before the first scan), next to the
+ * planes and the RGB output, so nothing is allocated per image but the result. Files that need block
+ * smoothing take the JavaScript path (idctSmoothed) over the same coefficients.
  */
 import { convertColor, type JpegColorSpace } from './color.js';
 import type { Frame } from './scan.js';
 import { upsample, upsampledBytes, type Plane } from './upsample.js';
 import { SLACK, align16, type U8Wasm } from '../u8-wasm.js';
 
-export function renderWasm(frame: Frame, space: JpegColorSpace, w: U8Wasm): Uint8Array {
+/** Where one decoding's buffers lie in the kernels' memory. */
+export interface WasmLayout {
+  memory: ArrayBufferLike;
+  coefP: number[];
+  quantP: number[];
+  planeP: number[];
+  upP: number[];
+  rgbP: number;
+}
+
+/** Lays out the decoding of `frame` in the memory and points each component's coefficients there (zeroed). */
+export function placeCoefficients(frame: Frame, w: U8Wasm): WasmLayout {
   const comps = frame.components;
-  // layout: one component's coefficients at a time | its quantisation table | IDCT planes | upsampled planes | RGB
-  let coefBytes = 0;
-  for (const c of comps) coefBytes = Math.max(coefBytes, c.coefs.byteLength);
-  const quantP = align16(coefBytes);
-  let p = quantP + 128;
-  const planeP: number[] = [];
-  const upP: number[] = [];
-  for (const c of comps) {
-    p = align16(p);
-    planeP.push(p);
-    p += c.stride * 8 * c.blocksHigh * 8 + SLACK;
-  }
-  for (const c of comps) {
-    p = align16(p);
-    upP.push(p);
+  let p = 0;
+  const take = (bytes: number) => {
+    const at = align16(p);
+    p = at + bytes + SLACK;
+    return at;
+  };
+  const coefP = comps.map((c) => take(c.stride * c.rows * 64 * 2));
+  const quantP = comps.map(() => take(128));
+  const planeP = comps.map((c) => take(c.stride * 8 * c.blocksHigh * 8));
+  const upP = comps.map((c) => {
     const hr = frame.hmax / c.h;
-    const vr = frame.vmax / c.v;
-    if (hr !== 1 || vr !== 1) p += upsampledBytes(c.width, hr, frame.height) + SLACK;
-  }
-  const rgbP = align16(p);
-  const n = frame.width * frame.height;
-  const mem = w.reserve(rgbP + 3 * n + SLACK);
-  const quant = new Int16Array(mem.buffer, quantP, 64);
-  const planes: Plane[] = comps.map((c, ci) => {
+    return hr === 1 && frame.vmax === c.v ? -1 : take(upsampledBytes(c.width, hr, frame.height));
+  });
+  const rgbP = take(3 * frame.width * frame.height);
+  const mem = w.reserve(p);
+  mem.fill(0, 0, quantP[0]!);
+  comps.forEach((c, ci) => (c.coefs = new Int16Array(mem.buffer, coefP[ci]!, c.stride * c.rows * 64)));
+  return { memory: mem.buffer, coefP, quantP, planeP, upP, rgbP };
+}
+
+export function renderWasm(frame: Frame, space: JpegColorSpace, w: U8Wasm, at: WasmLayout): Uint8Array {
+  const mem = w.reserve(0);
+  // every view made by placeCoefficients would be empty (detached) had the memory grown since
+  if (mem.buffer !== at.memory) throw new Error('the kernels’ memory moved while decoding');
+  const planes: Plane[] = frame.components.map((c, ci) => {
     const stride = c.stride * 8;
-    mem.set(new Uint8Array(c.coefs.buffer, c.coefs.byteOffset, c.coefs.byteLength), 0);
     // int16 lanes: the low 16 bits of each value (a component no scan carried is mid-grey, as libjpeg leaves it)
+    const quant = new Int16Array(mem.buffer, at.quantP[ci]!, 64);
     if (c.quant) quant.set(c.quant);
     else quant.fill(0);
-    w.x.idctPlane(0, c.blocksWide, c.blocksHigh, c.stride, quantP, planeP[ci]!, stride);
+    w.x.idctPlane(at.coefP[ci]!, c.blocksWide, c.blocksHigh, c.stride, at.quantP[ci]!, at.planeP[ci]!, stride);
     c.coefs = new Int16Array(0);
-    const plane = { data: mem.subarray(planeP[ci]!, planeP[ci]! + stride * c.blocksHigh * 8), stride };
+    const plane = { data: mem.subarray(at.planeP[ci]!, at.planeP[ci]! + stride * c.blocksHigh * 8), stride };
     const hr = frame.hmax / c.h;
     const vr = frame.vmax / c.v;
     if (hr === 1 && vr === 1) return plane;
-    return upsample(plane, c.width, c.height, hr, vr, frame.height, mem.subarray(upP[ci]!, upP[ci]! + upsampledBytes(c.width, hr, frame.height)));
+    return upsample(plane, c.width, c.height, hr, vr, frame.height, mem.subarray(at.upP[ci]!, at.upP[ci]! + upsampledBytes(c.width, hr, frame.height)));
   });
   if (space !== 'ycbcr') return convertColor(space, planes, frame.width, frame.height);
-  const at = (q: Plane) => q.data.byteOffset;
+  const offset = (q: Plane) => q.data.byteOffset;
   const [y, cb, cr] = planes as [Plane, Plane, Plane];
-  w.x.yccToRgb(at(y), y.stride, at(cb), cb.stride, at(cr), cr.stride, frame.width, frame.height, rgbP);
-  return mem.slice(rgbP, rgbP + 3 * n);
+  w.x.yccToRgb(offset(y), y.stride, offset(cb), cb.stride, offset(cr), cr.stride, frame.width, frame.height, at.rgbP);
+  return mem.slice(at.rgbP, at.rgbP + 3 * frame.width * frame.height);
 }

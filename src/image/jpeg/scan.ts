@@ -270,6 +270,9 @@ function readRestartMarker(r: BitReader, data: Uint8Array, desired: number): voi
  * above but not RSTn, which jpeg_resync_to_restart leaves in place (it may skip lower ones and RSTs).
  */
 function markerFollows(data: Uint8Array, start: number): boolean {
+  // the usual file: an EOI at the very end (0xFF 0xD9 cannot occur inside entropy-coded data)
+  const n = data.length;
+  if (n - 2 >= start && data[n - 2] === 0xff && data[n - 1] === 0xd9) return true;
   for (let p = nextMarker(data, start); p < data.length; p = nextMarker(data, p + 2)) {
     const m = data[p + 1]!;
     if (m >= 0xc0 && (m < 0xd0 || m > 0xd7)) return true;
