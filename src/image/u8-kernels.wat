@@ -318,4 +318,73 @@
         (br $xl)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $rl))))
+
+  ;; jdsample.c's fancy upsampling by 2 horizontally, of rows 1:1 (h2v1, $v2 = 0) or 2:1 vertically (h2v2,
+  ;; $v2 = 1), for components more than 2 samples wide (upsample.ts defines it). Per output row y: the
+  ;; column sums c[i] = s[y] (h2v1) or 3·s[y/2] + s[nearer neighbour row] (h2v2), then
+  ;; out[2i] = (3c[i] + c[i−1] + e) >> k and out[2i+1] = (3c[i] + c[i+1] + o) >> k, with e, o, k = 1, 2, 2
+  ;; (h2v1) or 8, 7, 4 (h2v2); the edge columns use their own sum for the missing neighbour, which is
+  ;; what jdsample.c's special cases compute. 8 columns at a time; reads run one sample before and up to
+  ;; 16 after a row, writes up to 15 bytes past an output row.
+  (func (export "upsampleH2") (param $src i32) (param $srcStride i32) (param $height i32) (param $width i32)
+        (param $out i32) (param $outStride i32) (param $outRows i32) (param $v2 i32)
+    (local $y i32) (local $i i32) (local $a i32) (local $b i32) (local $o i32) (local $k i32)
+    (local $e v128) (local $od v128) (local $cp v128) (local $c v128) (local $cn v128) (local $t v128)
+    (local $r i32) (local $c0 i32) (local $cl i32)
+    (local.set $k (select (i32.const 4) (i32.const 2) (local.get $v2)))
+    (local.set $e (i16x8.splat (select (i32.const 8) (i32.const 1) (local.get $v2))))
+    (local.set $od (i16x8.splat (select (i32.const 7) (i32.const 2) (local.get $v2))))
+    (block $ydone (loop $yl
+      (br_if $ydone (i32.ge_u (local.get $y) (local.get $outRows)))
+      (if (local.get $v2)
+        (then
+          (local.set $r (i32.shr_u (local.get $y) (i32.const 1)))
+          (local.set $a (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcStride))))
+          ;; odd rows blend with the row below, even ones with the row above (clamped at the edges)
+          (if (i32.and (local.get $y) (i32.const 1))
+            (then (local.set $r (select (i32.add (local.get $r) (i32.const 1)) (i32.sub (local.get $height) (i32.const 1))
+                                  (i32.lt_s (i32.add (local.get $r) (i32.const 1)) (i32.sub (local.get $height) (i32.const 1))))))
+            (else (local.set $r (select (i32.sub (local.get $r) (i32.const 1)) (i32.const 0) (i32.gt_s (local.get $r) (i32.const 0))))))
+          (local.set $b (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcStride)))))
+        (else
+          (local.set $a (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $srcStride))))
+          (local.set $b (local.get $a))))
+      (local.set $o (i32.add (local.get $out) (i32.mul (local.get $y) (local.get $outStride))))
+      (local.set $i (i32.const 0))
+      (block $idone (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $width)))
+        (local.set $cp (call $colsum (i32.add (local.get $a) (i32.sub (local.get $i) (i32.const 1)))
+                                     (i32.add (local.get $b) (i32.sub (local.get $i) (i32.const 1))) (local.get $v2)))
+        (local.set $c (call $colsum (i32.add (local.get $a) (local.get $i)) (i32.add (local.get $b) (local.get $i)) (local.get $v2)))
+        (local.set $cn (call $colsum (i32.add (i32.add (local.get $a) (local.get $i)) (i32.const 1))
+                                     (i32.add (i32.add (local.get $b) (local.get $i)) (i32.const 1)) (local.get $v2)))
+        (local.set $t (i16x8.mul (local.get $c) (v128.const i16x8 3 3 3 3 3 3 3 3)))
+        (v128.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 1)))
+          (i8x16.shuffle 0 8 1 9 2 10 3 11 4 12 5 13 6 14 7 15
+            (i8x16.narrow_i16x8_u
+              (i16x8.shr_u (i16x8.add (i16x8.add (local.get $t) (local.get $cp)) (local.get $e)) (local.get $k))
+              (i16x8.shr_u (i16x8.add (i16x8.add (local.get $t) (local.get $cn)) (local.get $od)) (local.get $k)))
+            (v128.const i64x2 0 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $il)))
+      ;; the edge columns: 4c + e for the first output, 4c + o for the last
+      (local.set $c0 (i32.add (i32.mul (i32.load8_u (local.get $a)) (select (i32.const 3) (i32.const 1) (local.get $v2)))
+                              (i32.mul (i32.load8_u (local.get $b)) (local.get $v2))))
+      (i32.store8 (local.get $o) (i32.shr_u (i32.add (i32.shl (local.get $c0) (i32.const 2)) (select (i32.const 8) (i32.const 1) (local.get $v2))) (local.get $k)))
+      (local.set $cl (i32.sub (local.get $width) (i32.const 1)))
+      (local.set $c0 (i32.add (i32.mul (i32.load8_u (i32.add (local.get $a) (local.get $cl))) (select (i32.const 3) (i32.const 1) (local.get $v2)))
+                              (i32.mul (i32.load8_u (i32.add (local.get $b) (local.get $cl))) (local.get $v2))))
+      (i32.store8 (i32.add (local.get $o) (i32.add (i32.shl (local.get $cl) (i32.const 1)) (i32.const 1)))
+        (i32.shr_u (i32.add (i32.shl (local.get $c0) (i32.const 2)) (select (i32.const 7) (i32.const 2) (local.get $v2))) (local.get $k)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $yl))))
+
+  ;; 8 column sums from rows at $a and $b: 3a + b (h2v2) or a (h2v1).
+  (func $colsum (param $a i32) (param $b i32) (param $v2 i32) (result v128)
+    (local $x v128)
+    (local.set $x (i16x8.extend_low_i8x16_u (v128.load64_zero (local.get $a))))
+    (if (result v128) (local.get $v2)
+      (then (i16x8.add (i16x8.mul (local.get $x) (v128.const i16x8 3 3 3 3 3 3 3 3))
+                       (i16x8.extend_low_i8x16_u (v128.load64_zero (local.get $b)))))
+      (else (local.get $x))))
 )

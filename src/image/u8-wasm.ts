@@ -17,6 +17,7 @@ export interface U8Exports {
   vpass(src: number, stride: number, rowOffset: number, dst: number, nbytes: number, rows: number, bounds: number, kk: number, ksize: number): void;
   normalize3(rgb: number, n: number, lut: number, out: number, plane: number): void;
   idctPlane(coefs: number, blocksWide: number, blocksHigh: number, strideBlocks: number, quant: number, out: number, outStride: number): void;
+  upsampleH2(src: number, srcStride: number, height: number, width: number, out: number, outStride: number, outRows: number, v2: number): void;
   yccToRgb(y: number, ys: number, cb: number, cbs: number, cr: number, crs: number, width: number, height: number, out: number): void;
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decodeJpeg } from '../../src/image/jpeg/index.js';
 import { idctIslow } from '../../src/image/jpeg/idct.js';
 import { convertColor } from '../../src/image/jpeg/color.js';
+import { upsample } from '../../src/image/jpeg/upsample.js';
 import { U8Wasm } from '../../src/image/u8-wasm.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -116,5 +117,23 @@ test('the WebAssembly YCbCr→RGB gives convertColor’s bytes, odd widths and s
     planes.forEach((p, i) => mem.set(p, i * size));
     w!.x.yccToRgb(0, stride, size, stride, 2 * size, stride, width, height, 3 * size);
     assert.ok(Buffer.from(mem.subarray(3 * size, 3 * size + want.length)).equals(Buffer.from(want)), `${width}x${height}`);
+  }
+});
+
+test('the WebAssembly 2:1 fancy upsampling gives upsample’s bytes (h2v1 and h2v2, odd sizes)', { skip }, () => {
+  const next = lcg(5);
+  for (const [width, height, vr] of [[3, 1, 1], [3, 2, 2], [9, 5, 2], [16, 8, 1], [17, 9, 2], [41, 3, 1], [160, 128, 2]] as const) {
+    const stride = Math.ceil(width / 8) * 8 + 8;
+    const src = new Uint8Array(stride * height).map(() => next() >>> 24);
+    src[0] = 255;
+    src[stride - 1] = 0;
+    const outRows = height * vr - (vr === 2 && height > 1 ? 1 : 0); // an odd image height leaves the last chroma row half used
+    const want = upsample({ data: src, stride }, width, height, 2, vr, outRows);
+    const srcP = 64;
+    const outP = srcP + src.length + 64;
+    const mem = w!.reserve(outP + want.data.length + 64);
+    mem.set(src, srcP);
+    w!.x.upsampleH2(srcP, stride, height, width, outP, want.stride, outRows, vr - 1);
+    assert.ok(Buffer.from(mem.subarray(outP, outP + want.data.length)).equals(Buffer.from(want.data)), `${width}x${height} v${vr}`);
   }
 });

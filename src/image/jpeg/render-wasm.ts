@@ -1,6 +1,7 @@
 /**
- * The decoder's last stage — IDCT, upsampling, colour conversion — with the IDCT and YCbCr→RGB in
- * WebAssembly SIMD (u8-kernels.wat, the same arithmetic as idct.ts and color.ts). The coefficients are
+ * The decoder's last stage — IDCT, upsampling, colour conversion — with the IDCT, 2:1 horizontal fancy
+ * upsampling and YCbCr→RGB in WebAssembly SIMD (u8-kernels.wat, the same arithmetic as idct.ts,
+ * upsample.ts and color.ts). The coefficients are
  * decoded straight into the kernels' memory (placeCoefficients, before the first scan), next to the
  * planes and the RGB output, so nothing is allocated per image but the result. Files that need block
  * smoothing take the JavaScript path (idctSmoothed) over the same coefficients.
@@ -59,6 +60,12 @@ export function renderWasm(frame: Frame, space: JpegColorSpace, w: U8Wasm, at: W
     const hr = frame.hmax / c.h;
     const vr = frame.vmax / c.v;
     if (hr === 1 && vr === 1) return plane;
+    if (hr === 2 && vr <= 2 && c.width > 2) {
+      // h2v1 and h2v2, the usual 4:2:2 and 4:2:0 (others, and chroma 2 samples wide or less, in JavaScript)
+      const outStride = 2 * c.width;
+      w.x.upsampleH2(at.planeP[ci]!, stride, c.height, c.width, at.upP[ci]!, outStride, frame.height, vr - 1);
+      return { data: mem.subarray(at.upP[ci]!, at.upP[ci]! + outStride * frame.height), stride: outStride };
+    }
     return upsample(plane, c.width, c.height, hr, vr, frame.height, mem.subarray(at.upP[ci]!, at.upP[ci]! + upsampledBytes(c.width, hr, frame.height)));
   });
   if (space !== 'ycbcr') return convertColor(space, planes, frame.width, frame.height);
