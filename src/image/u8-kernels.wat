@@ -282,9 +282,8 @@
 ;; width × 3 bytes per row. Reads and writes run up to 15 pixels past a row's end.
 (func (export "yccToRgb") (param $y i32) (param $ys i32) (param $cb i32) (param $cbs i32) (param $cr i32) (param $crs i32)
       (param $width i32) (param $height i32) (param $out i32)
-    (local $row i32) (local $x i32) (local $o i32) (local $Y v128) (local $cbw v128) (local $crw v128) (local $r v128) (local $g v128) (local $bl v128) (local $half v128)
-    (local $R v128) (local $G v128) (local $B v128) (local $c v128) (local $d v128) (local $t v128)
-    (local.set $half (i32x4.splat (i32.const 32768)))
+    (local $row i32) (local $x i32) (local $o i32) (local $Y v128) (local $r v128) (local $g v128) (local $bl v128)
+    (local $R v128) (local $G v128) (local $B v128) (local $c v128) (local $d v128)
     (block $rdone (loop $rl
       (br_if $rdone (i32.ge_u (local.get $row) (local.get $height)))
       (local.set $x (i32.const 0))
@@ -294,19 +293,10 @@
         (local.set $Y (v128.load (i32.add (i32.add (local.get $y) (i32.mul (local.get $row) (local.get $ys))) (local.get $x))))
         (local.set $c (v128.load (i32.add (i32.add (local.get $cb) (i32.mul (local.get $row) (local.get $cbs))) (local.get $x))))
         (local.set $d (v128.load (i32.add (i32.add (local.get $cr) (i32.mul (local.get $row) (local.get $crs))) (local.get $x))))
-        (local.set $cbw (i16x8.sub (i16x8.extend_low_i8x16_u (local.get $c)) (v128.const i16x8 128 128 128 128 128 128 128 128)))
-        (local.set $crw (i16x8.sub (i16x8.extend_low_i8x16_u (local.get $d)) (v128.const i16x8 128 128 128 128 128 128 128 128)))
-        (local.set $t (i16x8.extend_low_i8x16_u (local.get $Y)))
-        (local.set $r (i16x8.add (local.get $t) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $crw)) (i32x4.splat (i32.const 91881))) (local.get $half)) (i32.const 16)) (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $crw)) (i32x4.splat (i32.const 91881))) (local.get $half)) (i32.const 16)))))
-        (local.set $g (i16x8.add (local.get $t) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const -22554))) (local.get $half)) (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $crw)) (i32x4.splat (i32.const -46802)))) (i32.const 16)) (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const -22554))) (local.get $half)) (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $crw)) (i32x4.splat (i32.const -46802)))) (i32.const 16)))))
-        (local.set $bl (i16x8.add (local.get $t) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const 116130))) (local.get $half)) (i32.const 16)) (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const 116130))) (local.get $half)) (i32.const 16)))))
-        (local.set $R (local.get $r)) (local.set $G (local.get $g)) (local.set $B (local.get $bl))
-        (local.set $cbw (i16x8.sub (i16x8.extend_high_i8x16_u (local.get $c)) (v128.const i16x8 128 128 128 128 128 128 128 128)))
-        (local.set $crw (i16x8.sub (i16x8.extend_high_i8x16_u (local.get $d)) (v128.const i16x8 128 128 128 128 128 128 128 128)))
-        (local.set $t (i16x8.extend_high_i8x16_u (local.get $Y)))
-        (local.set $r (i16x8.add (local.get $t) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $crw)) (i32x4.splat (i32.const 91881))) (local.get $half)) (i32.const 16)) (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $crw)) (i32x4.splat (i32.const 91881))) (local.get $half)) (i32.const 16)))))
-        (local.set $g (i16x8.add (local.get $t) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const -22554))) (local.get $half)) (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $crw)) (i32x4.splat (i32.const -46802)))) (i32.const 16)) (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const -22554))) (local.get $half)) (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $crw)) (i32x4.splat (i32.const -46802)))) (i32.const 16)))))
-        (local.set $bl (i16x8.add (local.get $t) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_low_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const 116130))) (local.get $half)) (i32.const 16)) (i32x4.shr_s (i32x4.add (i32x4.mul (i32x4.extend_high_i16x8_s (local.get $cbw)) (i32x4.splat (i32.const 116130))) (local.get $half)) (i32.const 16)))))
+        (call $ycc8 (i16x8.extend_low_i8x16_u (local.get $Y)) (i16x8.extend_low_i8x16_u (local.get $c)) (i16x8.extend_low_i8x16_u (local.get $d)))
+        (local.set $B) (local.set $G) (local.set $R)
+        (call $ycc8 (i16x8.extend_high_i8x16_u (local.get $Y)) (i16x8.extend_high_i8x16_u (local.get $c)) (i16x8.extend_high_i8x16_u (local.get $d)))
+        (local.set $bl) (local.set $g) (local.set $r)
         (local.set $R (i8x16.narrow_i16x8_u (local.get $R) (local.get $r)))
         (local.set $G (i8x16.narrow_i16x8_u (local.get $G) (local.get $g)))
         (local.set $B (i8x16.narrow_i16x8_u (local.get $B) (local.get $bl)))
@@ -318,6 +308,33 @@
         (br $xl)))
       (local.set $row (i32.add (local.get $row) (i32.const 1)))
       (br $rl))))
+
+  ;; 8 pixels of ycc_rgb_convert before clamping, in 16-bit lanes: each constant C of the tables split as
+  ;; C = m·2^16 + c with c in int16, so that (x·C + 2^15) >> 16 = m·x + ((x·c + 2^15) >> 16) exactly:
+  ;; 91881 = 2^16 + 26345, 116130 = 2·2^16 − 14942, −46802 = −2^16 + 18734.
+  (func $ycc8 (param $y v128) (param $cb v128) (param $cr v128) (result v128 v128 v128)
+    (local $half v128) (local $bias v128)
+    (local.set $half (i32x4.splat (i32.const 32768)))
+    (local.set $bias (v128.const i16x8 128 128 128 128 128 128 128 128))
+    (local.set $cb (i16x8.sub (local.get $cb) (local.get $bias)))
+    (local.set $cr (i16x8.sub (local.get $cr) (local.get $bias)))
+    ;; R = Y + Cr' + (26345·Cr' + 2^15) >> 16
+    (i16x8.add (i16x8.add (local.get $y) (local.get $cr))
+      (i16x8.narrow_i32x4_s
+        (i32x4.shr_s (i32x4.add (i32x4.extmul_low_i16x8_s (local.get $cr) (v128.const i16x8 26345 26345 26345 26345 26345 26345 26345 26345)) (local.get $half)) (i32.const 16))
+        (i32x4.shr_s (i32x4.add (i32x4.extmul_high_i16x8_s (local.get $cr) (v128.const i16x8 26345 26345 26345 26345 26345 26345 26345 26345)) (local.get $half)) (i32.const 16))))
+    ;; G = Y − Cr' + (−22554·Cb' + 18734·Cr' + 2^15) >> 16
+    (i16x8.add (i16x8.sub (local.get $y) (local.get $cr))
+      (i16x8.narrow_i32x4_s
+        (i32x4.shr_s (i32x4.add (i32x4.dot_i16x8_s (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $cb) (local.get $cr))
+                                                   (v128.const i16x8 -22554 18734 -22554 18734 -22554 18734 -22554 18734)) (local.get $half)) (i32.const 16))
+        (i32x4.shr_s (i32x4.add (i32x4.dot_i16x8_s (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $cb) (local.get $cr))
+                                                   (v128.const i16x8 -22554 18734 -22554 18734 -22554 18734 -22554 18734)) (local.get $half)) (i32.const 16))))
+    ;; B = Y + 2·Cb' + (−14942·Cb' + 2^15) >> 16
+    (i16x8.add (i16x8.add (local.get $y) (i16x8.shl (local.get $cb) (i32.const 1)))
+      (i16x8.narrow_i32x4_s
+        (i32x4.shr_s (i32x4.add (i32x4.extmul_low_i16x8_s (local.get $cb) (v128.const i16x8 -14942 -14942 -14942 -14942 -14942 -14942 -14942 -14942)) (local.get $half)) (i32.const 16))
+        (i32x4.shr_s (i32x4.add (i32x4.extmul_high_i16x8_s (local.get $cb) (v128.const i16x8 -14942 -14942 -14942 -14942 -14942 -14942 -14942 -14942)) (local.get $half)) (i32.const 16)))))
 
   ;; jdsample.c's fancy upsampling by 2 horizontally, of rows 1:1 (h2v1, $v2 = 0) or 2:1 vertically (h2v2,
   ;; $v2 = 1), for components more than 2 samples wide (upsample.ts defines it). Per output row y: the

@@ -137,3 +137,18 @@ test('the WebAssembly 2:1 fancy upsampling gives upsample’s bytes (h2v1 and h2
     assert.ok(Buffer.from(mem.subarray(outP, outP + want.data.length)).equals(Buffer.from(want.data)), `${width}x${height} v${vr}`);
   }
 });
+
+test('the WebAssembly YCbCr→RGB agrees on every (Cb, Cr) pair, with Y at 0, 255 and between', { skip }, () => {
+  const size = 256 * 256;
+  const cb = new Uint8Array(size + 64).map((_, i) => i & 255);
+  const cr = new Uint8Array(size + 64).map((_, i) => (i >> 8) & 255);
+  for (const yOf of [() => 0, () => 255, (i: number) => (i * 7 + (i >> 8) * 13) & 255]) {
+    const y = new Uint8Array(size + 64).map((_, i) => yOf(i));
+    const want = convertColor('ycbcr', [y, cb, cr].map((data) => ({ data, stride: 256 })), 256, 256);
+    const mem = w!.reserve(3 * (size + 64) + want.length + 64);
+    [y, cb, cr].forEach((p, i) => mem.set(p, i * (size + 64)));
+    const outP = 3 * (size + 64);
+    w!.x.yccToRgb(0, 256, size + 64, 256, 2 * (size + 64), 256, 256, 256, outP);
+    assert.ok(Buffer.from(mem.subarray(outP, outP + want.length)).equals(Buffer.from(want)));
+  }
+});
