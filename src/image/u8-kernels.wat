@@ -13,15 +13,21 @@
   ;; Horizontal pass over `rows` rows of 3-byte pixels: for each output column xx < ncols, with
   ;; bounds[2xx] = first source pixel, bounds[2xx+1] = tap count and ksize coefficients at kk + 4·ksize·xx,
   ;; dst[xx] = clip8(HALF + Σ src[xmin + x] · kk[x]) per channel. One tap adds one 4-lane product
-  ;; (R, G, B and the next pixel's R, whose lane is dropped).
+  ;; (R, G, B and the next pixel's R, whose lane is dropped); two rows share each coefficient load.
   (func (export "hpass3") (param $src i32) (param $srcStride i32) (param $rows i32) (param $dst i32)
         (param $ncols i32) (param $bounds i32) (param $kk i32) (param $ksize i32)
-    (local $r i32) (local $xx i32) (local $p i32) (local $n i32) (local $k i32) (local $acc v128)
-    (local $d i32) (local $b i32) (local $kstep i32)
+    (local $r i32) (local $xx i32) (local $p i32) (local $n i32) (local $k i32) (local $acc v128) (local $acc1 v128)
+    (local $kv v128) (local $d i32) (local $d1 i32) (local $b i32) (local $kstep i32) (local $row1 i32) (local $dstStride i32)
     (local.set $kstep (i32.shl (local.get $ksize) (i32.const 2)))
-    (local.set $d (local.get $dst))
+    (local.set $dstStride (i32.mul (local.get $ncols) (i32.const 3)))
     (block $rdone (loop $rl
       (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+      ;; the second row of the pair (the same row again when `rows` is odd)
+      (local.set $row1 (select (i32.add (local.get $r) (i32.const 1)) (local.get $r)
+                               (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $rows))))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstStride))))
+      (local.set $d1 (i32.add (local.get $dst) (i32.mul (local.get $row1) (local.get $dstStride))))
+      (local.set $row1 (i32.mul (i32.sub (local.get $row1) (local.get $r)) (local.get $srcStride)))
       (local.set $xx (i32.const 0))
       (local.set $b (local.get $bounds))
       (local.set $k (local.get $kk))
@@ -31,25 +37,37 @@
                                (i32.mul (i32.load (local.get $b)) (i32.const 3))))
         (local.set $n (i32.load offset=4 (local.get $b)))
         (local.set $acc (i32x4.splat (i32.const 2097152)))
+        (local.set $acc1 (local.get $acc))
         (block $tdone (loop $tl
           (br_if $tdone (i32.eqz (local.get $n)))
+          (local.set $kv (v128.load32_splat (local.get $k)))
           (local.set $acc (i32x4.add (local.get $acc)
-            (i32x4.mul (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $p))))
-                       (i32x4.splat (i32.load (local.get $k))))))
+            (i32x4.mul (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $p)))) (local.get $kv))))
+          (local.set $acc1 (i32x4.add (local.get $acc1)
+            (i32x4.mul (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32.add (local.get $p) (local.get $row1))))) (local.get $kv))))
           (local.set $p (i32.add (local.get $p) (i32.const 3)))
           (local.set $k (i32.add (local.get $k) (i32.const 4)))
           (local.set $n (i32.sub (local.get $n) (i32.const 1)))
           (br $tl)))
         (local.set $acc (i32x4.shr_s (local.get $acc) (i32.const 22)))
         (local.set $acc (i16x8.narrow_i32x4_s (local.get $acc) (local.get $acc)))
-        (v128.store32_lane 0 (local.get $d) (i8x16.narrow_i16x8_u (local.get $acc) (local.get $acc)))
+        (local.set $acc (i8x16.narrow_i16x8_u (local.get $acc) (local.get $acc)))
+        (local.set $acc1 (i32x4.shr_s (local.get $acc1) (i32.const 22)))
+        (local.set $acc1 (i16x8.narrow_i32x4_s (local.get $acc1) (local.get $acc1)))
+        (local.set $acc1 (i8x16.narrow_i16x8_u (local.get $acc1) (local.get $acc1)))
+        ;; exactly 3 bytes each: a 4th would land on the other row's first pixel
+        (v128.store16_lane 0 (local.get $d) (local.get $acc))
+        (v128.store8_lane offset=2 2 (local.get $d) (local.get $acc))
+        (v128.store16_lane 0 (local.get $d1) (local.get $acc1))
+        (v128.store8_lane offset=2 2 (local.get $d1) (local.get $acc1))
         ;; the next pixel's coefficients start a whole row of ksize after this one's first
         (local.set $k (i32.add (local.get $kk) (i32.mul (i32.add (local.get $xx) (i32.const 1)) (local.get $kstep))))
         (local.set $d (i32.add (local.get $d) (i32.const 3)))
+        (local.set $d1 (i32.add (local.get $d1) (i32.const 3)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $xx (i32.add (local.get $xx) (i32.const 1)))
         (br $xl)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (local.set $r (i32.add (local.get $r) (i32.const 2)))
       (br $rl))))
 
   ;; Vertical pass: output row yy < rows (dst + yy·nbytes) from source rows src + (bounds[2yy] − rowOffset)·stride
