@@ -7,7 +7,9 @@
  *    (decode, CLIPImageProcessor at openai/clip-vit-base-patch32's settings, tower), preprocessing on the
  *    main thread (serial) and on the preprocessing thread (threaded; and with the crops already in the
  *    in-memory crop cache, as in a sweep's later jobs), with their ratios to the tower;
- *    the modes take turns for `--rounds` rounds and each reports its best round;
+ *    the modes take turns for `--rounds` rounds and each reports its best round, by wall time and by the
+ *    process's CPU time (cpu_ratio_*: what preprocessing adds to the tower's work, which other load on a
+ *    shared machine hardly changes);
  *  - the process's peak RSS over the weights' bytes (the random checkpoints are streamed to disk first,
  *    one tensor at a time, so the peak is the evaluation's).
  * Usage: node dist/bench/clip-eval.js [--batch 16] [--images 192] [--rounds 2] [--threads N] [--image 256x320]
@@ -117,11 +119,16 @@ try {
   await endToEnd('cached')(); // starts the thread, as the first evaluation of a process does, and keeps the crops
   const modes = { tower, towerReal, serial: endToEnd('serial'), threaded: endToEnd('threaded'), cached: endToEnd('cached') } as const;
   const best: Record<keyof typeof modes, number> = { tower: Infinity, towerReal: Infinity, serial: Infinity, threaded: Infinity, cached: Infinity };
+  // CPU seconds of the whole process (onnxruntime's threads and the preprocessing thread included), best round
+  const bestCpu: Record<keyof typeof modes, number> = { ...best };
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(modes) as [keyof typeof modes, () => Promise<void>][]) {
       const t = performance.now();
+      const c0 = process.cpuUsage();
       await fn();
       best[name] = Math.min(best[name], (performance.now() - t) / 1000);
+      const c = process.cpuUsage(c0);
+      bestCpu[name] = Math.min(bestCpu[name], (c.user + c.system) / 1e6);
     }
   }
   await session.dispose();
@@ -143,6 +150,12 @@ try {
     ratio_serial: +(best.tower / best.serial).toFixed(3),
     ratio_threaded: +(best.tower / best.threaded).toFixed(3),
     ratio_threaded_crops_cached: +(best.tower / best.cached).toFixed(3),
+    // the same by CPU time: what preprocessing adds to the tower's work, which other load on the machine
+    // hardly changes (on 2 cores, where onnxruntime keeps both busy, the wall-time ratio's floor)
+    cpu_ms_per_image: Object.fromEntries(Object.entries(bestCpu).map(([k, v]) => [k, +((v * 1000) / nImages).toFixed(2)])),
+    cpu_ratio_serial: +(bestCpu.tower / bestCpu.serial).toFixed(3),
+    cpu_ratio_threaded: +(bestCpu.tower / bestCpu.threaded).toFixed(3),
+    cpu_ratio_threaded_crops_cached: +(bestCpu.tower / bestCpu.cached).toFixed(3),
     same_outputs: checksum.serial === checksum.threaded && checksum.serial === checksum.cached,
     weights_mb: +(weightsBytes / 2 ** 20).toFixed(0),
     peak_rss_mb_before_sessions: +rssBeforeSessions.toFixed(0),
