@@ -1,11 +1,11 @@
-;; The JPEG decoder's islow IDCT and YCbCr→RGB conversion (jpeg/idct.ts and jpeg/color.ts define them),
-;; Pillow's 8-bit convolution resize (resample.ts defines it) for interleaved RGB, and CLIP's
-;; normalisation, four 32-bit lanes at a time (WebAssembly SIMD). The arithmetic is Pillow's own:
-;; 22-bit fixed-point coefficients multiplied into 32-bit integer sums that start at the rounding
-;; offset, shifted down and clamped to 0..255 (here by the saturating narrowings), so the bytes are the
-;; JavaScript loops' bytes. Only the output pixels a centre crop keeps are computed.
-;; Pointers are byte offsets into the imported memory. Loads and stores may run up to 15 bytes past a
-;; row's last byte: the caller leaves that much room after every buffer.
+;; WebAssembly SIMD for decoding and preprocessing CLIP's images, each kernel the same integer
+;; arithmetic as the JavaScript it stands in for, so the bytes are the same: Pillow's 8-bit convolution
+;; resize (resample.ts) for interleaved RGB — 22-bit fixed-point coefficients into 32-bit sums that start
+;; at the rounding offset, shifted down and clamped to 0..255 (here by the saturating narrowings), only
+;; for the output pixels a centre crop keeps — and CLIP's normalisation; the JPEG decoder's islow IDCT
+;; (jpeg/idct.ts, libjpeg-turbo's AVX2 code), 2:1 fancy upsampling (jpeg/upsample.ts) and YCbCr→RGB
+;; (jpeg/color.ts). Pointers are byte offsets into the imported memory. Loads and stores may run past a
+;; row's last byte (each kernel says how far): the callers leave room (u8-wasm.ts, SLACK) after every buffer.
 ;; Regenerate u8-kernels-wasm.ts with `node scripts/build-kernels.mjs`.
 (module
   (import "env" "memory" (memory 1))
