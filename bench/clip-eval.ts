@@ -7,7 +7,9 @@
  *    (decode, CLIPImageProcessor at openai/clip-vit-base-patch32's settings, tower), preprocessing on the
  *    main thread (serial) and on the preprocessing thread (threaded; and with the crops already in the
  *    in-memory crop cache, as in a sweep's later jobs), with their ratios to the tower;
- *    the modes take turns for `--rounds` rounds and each reports its best round;
+ *    the modes take turns for `--rounds` rounds and each reports its best round, by wall time and by the
+ *    process's CPU time (cpu_ratio_*: what preprocessing adds to the tower's work, which other load on a
+ *    shared machine hardly changes);
  *  - the process's peak RSS over the weights' bytes (the random checkpoints are streamed to disk first,
  *    one tensor at a time, so the peak is the evaluation's).
  * Usage: node dist/bench/clip-eval.js [--batch 16] [--images 192] [--rounds 2] [--threads N] [--image 256x320]
@@ -17,8 +19,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encode as encodePng } from 'fast-png';
-import jpeg from 'jpeg-js';
 import { loadImageClassificationDataset } from '../src/data/load.js';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
 import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
@@ -29,6 +29,7 @@ import { ImageCropCache } from '../src/taskpool/clip-vision/image-cache.js';
 import { preprocessThread } from '../src/taskpool/clip-vision/preprocess-thread.js';
 import { writeHfParquetDataset } from '../test/helpers/datasets.js';
 import { writeRandomClipVisionModel } from './lib/random-model.js';
+import { OPENAI_224_PREPROCESSOR, syntheticImages } from './lib/clip-images.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,24 +63,10 @@ try {
   const projection = new Float32Array(512 * config.hiddenSize).map((_, i) => Math.sin(i) * 0.03);
 
   // A data set of JPEGs in the Hugging Face parquet layout.
-  let s = 7;
-  const jpegs = Array.from({ length: nImages }, (_, k) => {
-    const data = new Uint8Array(imgH * imgW * 4);
-    for (let i = 0; i < data.length; i++) {
-      s = (s * 1103515245 + 12345) >>> 0;
-      data[i] = (((i >> 2) % imgW) + (((i >> 2) / imgW) | 0) + k * 7 + (s >>> 29)) & 255;
-    }
-    if (format === 'jpeg') return new Uint8Array(jpeg.encode({ data, width: imgW, height: imgH }, 90).data);
-    const rgb = new Uint8Array(imgH * imgW * 3);
-    for (let p = 0; p < imgH * imgW; p++) rgb.set(data.subarray(4 * p, 4 * p + 3), 3 * p);
-    return encodePng({ width: imgW, height: imgH, channels: 3, depth: 8, data: rgb });
-  });
+  const jpegs = syntheticImages(nImages, imgH, imgW, format);
   writeHfParquetDataset(join(dir, 'data'), { split: 'test', images: jpegs, labels: jpegs.map((_, i) => i % 10), rowGroupSize: 64 });
   const ds = await loadImageClassificationDataset({ path: join(dir, 'data'), split: 'test' });
-  const processor = CLIPImageProcessor.fromConfig({
-    crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'CLIPFeatureExtractor',
-    image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711], resample: 3, size: 224,
-  });
+  const processor = CLIPImageProcessor.fromConfig(OPENAI_224_PREPROCESSOR);
   const rssBeforeSessions = maxRssMB();
 
   const open = async (m: { dir: string }) => {
@@ -132,11 +119,16 @@ try {
   await endToEnd('cached')(); // starts the thread, as the first evaluation of a process does, and keeps the crops
   const modes = { tower, towerReal, serial: endToEnd('serial'), threaded: endToEnd('threaded'), cached: endToEnd('cached') } as const;
   const best: Record<keyof typeof modes, number> = { tower: Infinity, towerReal: Infinity, serial: Infinity, threaded: Infinity, cached: Infinity };
+  // CPU seconds of the whole process (onnxruntime's threads and the preprocessing thread included), best round
+  const bestCpu: Record<keyof typeof modes, number> = { ...best };
   for (let r = 0; r < rounds; r++) {
     for (const [name, fn] of Object.entries(modes) as [keyof typeof modes, () => Promise<void>][]) {
       const t = performance.now();
+      const c0 = process.cpuUsage();
       await fn();
       best[name] = Math.min(best[name], (performance.now() - t) / 1000);
+      const c = process.cpuUsage(c0);
+      bestCpu[name] = Math.min(bestCpu[name], (c.user + c.system) / 1e6);
     }
   }
   await session.dispose();
@@ -158,6 +150,12 @@ try {
     ratio_serial: +(best.tower / best.serial).toFixed(3),
     ratio_threaded: +(best.tower / best.threaded).toFixed(3),
     ratio_threaded_crops_cached: +(best.tower / best.cached).toFixed(3),
+    // the same by CPU time: what preprocessing adds to the tower's work, which other load on the machine
+    // hardly changes (on 2 cores, where onnxruntime keeps both busy, the wall-time ratio's floor)
+    cpu_ms_per_image: Object.fromEntries(Object.entries(bestCpu).map(([k, v]) => [k, +((v * 1000) / nImages).toFixed(2)])),
+    cpu_ratio_serial: +(bestCpu.tower / bestCpu.serial).toFixed(3),
+    cpu_ratio_threaded: +(bestCpu.tower / bestCpu.threaded).toFixed(3),
+    cpu_ratio_threaded_crops_cached: +(bestCpu.tower / bestCpu.cached).toFixed(3),
     same_outputs: checksum.serial === checksum.threaded && checksum.serial === checksum.cached,
     weights_mb: +(weightsBytes / 2 ** 20).toFixed(0),
     peak_rss_mb_before_sessions: +rssBeforeSessions.toFixed(0),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Assembles the WebAssembly kernels — src/tensor/kernels/f32-kernels.wat (the merge runner's) and
-// src/method/linalg/f64-kernels.wat (the tridiagonalisation's) — into `<name>-wasm.ts` beside each (the
+// src/method/linalg/f64-kernels.wat (the tridiagonalisation's), src/image/u8-kernels.wat (CLIP's resize) — into `<name>-wasm.ts` beside each (the
 // module's bytes, base64), which is committed: building or installing fusion-bench needs no assembler.
 // Run after editing a .wat (needs the `wabt` dev dependency): node scripts/build-kernels.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import wabtInit from 'wabt';
 const KERNELS = [
   ['../src/tensor/kernels/', 'f32-kernels', 'F32_KERNELS_WASM'],
   ['../src/method/linalg/', 'f64-kernels', 'F64_KERNELS_WASM'],
+  ['../src/image/', 'u8-kernels', 'U8_KERNELS_WASM'],
 ];
 const wabt = await wabtInit();
 for (const [folder, name, constant] of KERNELS) {

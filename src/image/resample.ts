@@ -75,7 +75,7 @@ export function filterFromPilCode(code: number): ResampleFilter | null {
 
 const PRECISION_BITS = 32 - 8 - 2;
 
-interface Coeffs {
+export interface Coeffs {
   ksize: number;
   /** Per output pixel: first input index, and count. */
   bounds: Int32Array;
@@ -87,7 +87,8 @@ interface Coeffs {
 const coeffCache = new Map<string, Coeffs>();
 const COEFF_CACHE_MAX = 32;
 
-function cachedCoeffs(inSize: number, outSize: number, name: ResampleFilter): Coeffs {
+/** The filter windows and fixed-point coefficients resizing `inSize` samples to `outSize` (cached). */
+export function cachedCoeffs(inSize: number, outSize: number, name: ResampleFilter): Coeffs {
   const key = `${name}:${inSize}:${outSize}`;
   let c = coeffCache.get(key);
   if (c === undefined) {

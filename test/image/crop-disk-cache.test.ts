@@ -51,6 +51,7 @@ test('crops read back as written; a changed data file, processor, rows or load o
   const crops = makeCrops(3, 5, 1);
   writeCrops(cache, key, crops);
   assert.deepEqual(readCrops(cache, key), crops);
+  assert.ok(readCrops(cache, key)!.every((c) => c.data.buffer instanceof SharedArrayBuffer), 'read into shared memory (posted to the preprocessing thread without a copy)');
   assert.deepEqual(cropCacheKey(parts), key, 'the same inputs give the same key');
 
   const misses: [string, typeof parts][] = [

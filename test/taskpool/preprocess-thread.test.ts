@@ -82,6 +82,9 @@ test('the thread gives the main thread\'s batches bit for bit, with and without 
       const cache = { store, key: 'k' };
       const first = counts();
       assert.deepEqual(await collect(pipelinedImageBatches(rows, p, { batchSize, end: 1000, cache, counts: first }, thread)), want);
+      // kept in shared memory, so that sending them back to the thread copies nothing
+      const row0 = rows === ds ? 0 : (rows as unknown as { sourceRow(i: number): number }).sourceRow(0);
+      assert.ok(store.get('k', row0)!.data.buffer instanceof SharedArrayBuffer, 'crops made on the thread are shared');
       const second = counts();
       assert.deepEqual(await collect(pipelinedImageBatches(rows, p, { batchSize, end: 1000, cache, counts: second }, thread)), want);
       assert.deepEqual(second, { decoded: 0, fromMemory: first.decoded });

@@ -16,6 +16,11 @@ export interface HuffmanTable {
   /** valoffset[l]: add to a code of length l to index `values`. */
   valoffset: Int32Array;
   values: Uint8Array;
+  /**
+   * For AC tables, indexed like `lookup`: a whole non-zero coefficient whose code and extra bits fit in
+   * LOOKAHEAD bits, as (value << 16) | (run << 8) | bits; 0 where they do not (stb_image's fast AC).
+   */
+  fastAc: Int32Array | null;
 }
 
 /** jpeg_make_d_derived_tbl: `counts[l-1]` codes of length l, then the symbols. */
@@ -48,7 +53,23 @@ export function buildHuffmanTable(counts: Uint8Array, values: Uint8Array, isDC: 
   }
   maxcode[17] = 0x7fffffff;
   if (isDC) for (let i = 0; i < total; i++) if (values[i]! > 15) throw new Error('bad Huffman table');
-  return { lookup, maxcode, valoffset, values: values.slice(0, total) };
+  return { lookup, maxcode, valoffset, values: values.slice(0, total), fastAc: isDC ? null : buildFastAc(lookup) };
+}
+
+function buildFastAc(lookup: Uint16Array): Int32Array {
+  const fast = new Int32Array(1 << LOOKAHEAD);
+  for (let peek = 0; peek < 1 << LOOKAHEAD; peek++) {
+    const e = lookup[peek]!;
+    if (e === 0) continue;
+    const l = e >> 8;
+    const rs = e & 0xff;
+    const size = rs & 15;
+    if (size === 0 || l + size > LOOKAHEAD) continue;
+    const v = (peek >> (LOOKAHEAD - l - size)) & ((1 << size) - 1);
+    const value = v < 1 << (size - 1) ? v - (1 << size) + 1 : v;
+    fast[peek] = (value << 16) | ((rs >> 4) << 8) | (l + size);
+  }
+  return fast;
 }
 
 /** The bits of one scan's entropy-coded segments. */
@@ -66,7 +87,11 @@ export class BitReader {
   /** libjpeg's reading ahead, to know whether Pillow would have run out of data. */
   readonly ahead: ReadAhead;
 
-  constructor(private readonly data: Uint8Array, start: number) {
+  /**
+   * `track`: replay libjpeg's reading ahead. Needless when a marker other than RSTn follows the scan's
+   * start: that reading stops at markers, so it cannot reach the end of the file.
+   */
+  constructor(private readonly data: Uint8Array, start: number, private readonly track = true) {
     this.pos = start;
     this.ahead = new ReadAhead(data, start);
   }
@@ -104,6 +129,10 @@ export class BitReader {
     }
   }
 
+  get tracking(): boolean {
+    return this.track;
+  }
+
   private consume(k: number): void {
     this.n -= k;
     if (this.n < this.pad) {
@@ -113,7 +142,7 @@ export class BitReader {
   }
 
   bit(): number {
-    this.ahead.take(1);
+    if (this.track) this.ahead.take(1);
     if (this.n < 1) this.fill();
     const v = (this.acc >>> (this.n - 1)) & 1;
     this.consume(1);
@@ -122,7 +151,7 @@ export class BitReader {
 
   bits(k: number): number {
     if (k === 0) return 0;
-    this.ahead.take(k);
+    if (this.track) this.ahead.take(k);
     if (this.n < k) this.fill();
     const v = (this.acc >>> (this.n - k)) & ((1 << k) - 1);
     this.consume(k);
@@ -143,7 +172,7 @@ export class BitReader {
     const peek = (this.acc >>> (this.n - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1);
     const e = t.lookup[peek]!;
     if (e !== 0) {
-      this.ahead.huffman(e >> 8);
+      if (this.track) this.ahead.huffman(e >> 8);
       this.consume(e >> 8);
       return e & 0xff;
     }
@@ -155,13 +184,42 @@ export class BitReader {
     }
     if (l > 16) {
       // libjpeg has read 17 bits when it gives up on a code
-      this.ahead.huffman(17);
+      if (this.track) this.ahead.huffman(17);
       this.consume(17);
       return 0;
     }
-    this.ahead.huffman(l);
+    if (this.track) this.ahead.huffman(l);
     this.consume(l);
     return t.values[code + t.valoffset[l]!] ?? 0;
+  }
+
+  /**
+   * A sequential block's AC coefficients (k = 1..63, zigzag → `natural`) into `coefs` at `off`, the
+   * common ones in one table look-up each; the same bits and values as decode + receiveExtend. Only
+   * without `track` (the look-up skips libjpeg's per-code reading-ahead steps).
+   */
+  acBlock(t: HuffmanTable, coefs: Int16Array, off: number, natural: Uint8Array): void {
+    const fast = t.fastAc!;
+    for (let k = 1; k < 64; k++) {
+      if (this.n < 17) this.fill();
+      const f = fast[(this.acc >>> (this.n - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1)]!;
+      if (f !== 0) {
+        k += (f >> 8) & 0xff;
+        coefs[off + natural[k]!] = f >> 16;
+        this.consume(f & 0xff);
+        continue;
+      }
+      const rs = this.decode(t);
+      const s = rs & 15;
+      const run = rs >> 4;
+      if (s !== 0) {
+        k += run;
+        coefs[off + natural[k]!] = this.receiveExtend(s);
+      } else {
+        if (run !== 15) break;
+        k += 15;
+      }
+    }
   }
 
   /** Drops buffered bits (start of a restart interval). */

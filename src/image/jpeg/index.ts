@@ -16,6 +16,8 @@ import { idctSmoothed, newProgression, recordScan, smoothingLatch } from './smoo
 import { isReservedMarker, trailingMarker } from './trailing.js';
 import { STD_AC, STD_DC } from './std-tables.js';
 import { upsample, type Plane } from './upsample.js';
+import { placeCoefficients, renderWasm, type WasmLayout } from './render-wasm.js';
+import { u8Wasm, type U8Wasm } from '../u8-wasm.js';
 
 /** A DHT table as defined; libjpeg checks and builds it only when a scan uses it (jpeg_make_d_derived_tbl). */
 interface DefinedTable {
@@ -36,6 +38,11 @@ export interface JpegOptions {
   maxPixels: number;
   /** Names the image in errors. */
   what: string;
+  /**
+   * The reference the fast paths are tested against: JavaScript kernels only, and libjpeg's reading
+   * ahead replayed for every scan (see BitReader's `track`).
+   */
+  jsOnly?: boolean;
 }
 
 /**
@@ -63,6 +70,8 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
   // Pillow's "image file is truncated"; otherwise the image is done after its one scan (see trailing.ts).
   let multipleScans = true;
   let singleScanDone = false;
+  // the WebAssembly kernels and where the coefficients were placed for them (null: JavaScript only)
+  let wasm: { w: U8Wasm; at: WasmLayout } | null = null;
   let p = 2;
   const n = bytes.length;
   for (;;) {
@@ -124,10 +133,10 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
         break;
       case 0xda: {
         if (!frame) throw new Error('SOS before SOF');
-        if (scans === 0) startDecompress(frame, n - p, dcTables, acTables, opts);
+        if (scans === 0) wasm = startDecompress(frame, n - p, dcTables, acTables, opts);
         const scan = readScanHeader(seg, frame, qt, dcTables, acTables, restartInterval);
         if (scans === 0) multipleScans = frame.progressive || scan.components.length < frame.components.length;
-        const done = decodeScan(bytes, p, frame, scan);
+        const done = decodeScan(bytes, p, frame, scan, opts.jsOnly === true);
         p = done.end;
         scans++;
         // libjpeg suspends when its reading ahead meets the end of the file: Pillow's "truncated"
@@ -140,7 +149,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegOptions): DecodedJpeg {
     }
   }
   if (!frame || scans === 0) throw new Error('no image data (no SOF or SOS marker)');
-  return render(frame, colorSpace(frame, jfif, adobeTransform));
+  return render(frame, colorSpace(frame, jfif, adobeTransform), wasm);
 }
 
 const hex = (m: number): string => m.toString(16).toUpperCase();
@@ -187,8 +196,11 @@ function readFrame(seg: Uint8Array, progressive: boolean, opts: JpegOptions): Fr
   return { progressive, progression: progressive ? newProgression(nc) : null, width, height, hmax, vmax, mcusX, mcusY, components };
 }
 
-/** Checks the declared size against the data that follows, then allocates the coefficients. */
-function startDecompress(frame: Frame, dataBytes: number, dc: (DefinedTable | undefined)[], ac: (DefinedTable | undefined)[], opts: JpegOptions): void {
+/**
+ * Checks the declared size against the data that follows, then allocates the coefficients: in the
+ * WebAssembly kernels' memory where they are available (returned), else as arrays.
+ */
+function startDecompress(frame: Frame, dataBytes: number, dc: (DefinedTable | undefined)[], ac: (DefinedTable | undefined)[], opts: JpegOptions): { w: U8Wasm; at: WasmLayout } | null {
   let blocks = 0;
   for (const c of frame.components) blocks += c.blocksWide * c.blocksHigh;
   if (blocks > MIN_GUARDED_BLOCKS && blocks > MAX_BLOCKS_PER_BYTE * dataBytes) {
@@ -196,7 +208,9 @@ function startDecompress(frame: Frame, dataBytes: number, dc: (DefinedTable | un
       `${opts.what}: JPEG declares ${frame.width}x${frame.height} pixels (${blocks} blocks) but holds only ${dataBytes} bytes of image data: truncated or not a real image`,
     );
   }
-  for (const c of frame.components) c.coefs = new Int16Array(c.stride * c.rows * 64);
+  const w = opts.jsOnly ? null : u8Wasm();
+  const placed = w && { w, at: placeCoefficients(frame, w) };
+  if (!placed) for (const c of frame.components) c.coefs = new Int16Array(c.stride * c.rows * 64);
   if (!frame.progressive) {
     // jdhuff.c: the standard tables stand in for missing ones (Motion-JPEG)
     for (let i = 0; i < 2; i++) {
@@ -204,6 +218,7 @@ function startDecompress(frame: Frame, dataBytes: number, dc: (DefinedTable | un
       ac[i] ??= { counts: Uint8Array.from(STD_AC[i]![0]), values: Uint8Array.from(STD_AC[i]![1]) };
     }
   }
+  return placed;
 }
 
 function readHuffmanTables(seg: Uint8Array, dc: (DefinedTable | undefined)[], ac: (DefinedTable | undefined)[]): void {
@@ -310,11 +325,18 @@ function colorSpace(frame: Frame, jfif: boolean, adobeTransform: number): JpegCo
   return 'cmyk';
 }
 
-function render(frame: Frame, space: JpegColorSpace): DecodedJpeg {
+function render(frame: Frame, space: JpegColorSpace, wasm: { w: U8Wasm; at: WasmLayout } | null): DecodedJpeg {
+  const smoothing = frame.progression ? smoothingLatch(frame, frame.progression) : null;
+  const channels = space === 'gray' ? 1 : 3;
+  if (wasm && !smoothing) return { width: frame.width, height: frame.height, channels, data: renderWasm(frame, space, wasm.w, wasm.at) };
+  return { width: frame.width, height: frame.height, channels, data: renderJs(frame, space, smoothing) };
+}
+
+/** The reference: IDCT (smoothed where libjpeg smooths), upsampling and colour conversion in JavaScript. */
+function renderJs(frame: Frame, space: JpegColorSpace, smoothing: ReturnType<typeof smoothingLatch>): Uint8Array {
   const ws = new Int32Array(64);
   const zeroQuant = new Int32Array(64);
   const planes: Plane[] = [];
-  const smoothing = frame.progression ? smoothingLatch(frame, frame.progression) : null;
   for (const [ci, c] of frame.components.entries()) {
     const stride = c.stride * 8;
     const data = new Uint8Array(stride * c.blocksHigh * 8);
@@ -328,6 +350,5 @@ function render(frame: Frame, space: JpegColorSpace): DecodedJpeg {
     c.coefs = new Int16Array(0);
     planes.push(upsample({ data, stride }, c.width, c.height, frame.hmax / c.h, frame.vmax / c.v, frame.height));
   }
-  const data = convertColor(space, planes, frame.width, frame.height);
-  return { width: frame.width, height: frame.height, channels: space === 'gray' ? 1 : 3, data };
+  return convertColor(space, planes, frame.width, frame.height);
 }

@@ -60,10 +60,11 @@ type BlockDecoder = (r: BitReader, c: Component, off: number, ci: number) => voi
 
 /**
  * Decodes the scan whose entropy-coded data starts at `start`: the position after it, and whether the
- * file ended inside it (no marker after the data).
+ * file ended inside it (no marker after the data). `alwaysTrack`: replay libjpeg's reading ahead even
+ * where it cannot matter (the reference for tests).
  */
-export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: Scan): { end: number; ranOut: boolean } {
-  const r = new BitReader(data, start);
+export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: Scan, alwaysTrack = false): { end: number; ranOut: boolean } {
+  const r = new BitReader(data, start, alwaysTrack || !markerFollows(data, start));
   const ncomp = scan.components.length;
   const pred = new Int32Array(ncomp);
   let eobrun = 0;
@@ -160,8 +161,16 @@ export function decodeScan(data: Uint8Array, start: number, frame: Frame, scan: 
     }
   };
 
+  // the same, AC coefficients through the fast table (possible when nothing is tracked)
+  const baselineFast: BlockDecoder = (r, c, off, ci) => {
+    const t = r.decode(scan.dc[ci]!);
+    pred[ci] = pred[ci]! + (t === 0 ? 0 : r.receiveExtend(t));
+    c.coefs[off] = pred[ci]!;
+    r.acBlock(scan.ac[ci]!, c.coefs, off, NATURAL);
+  };
+
   let decodeBlock: BlockDecoder;
-  if (!frame.progressive) decodeBlock = baseline;
+  if (!frame.progressive) decodeBlock = r.tracking ? baseline : baselineFast;
   else if (ss === 0) decodeBlock = ah === 0 ? dcFirst : dcRefine;
   else decodeBlock = ah === 0 ? acFirst : acRefine;
   // DC refinement reads no Huffman codes, and jdphuff.c does not check for missing data there
@@ -254,6 +263,21 @@ function readRestartMarker(r: BitReader, data: Uint8Array, desired: number): voi
     r.atMarker = true;
   }
   r.ahead.restart(r.pos, !consumed);
+}
+
+/**
+ * Whether a marker that ends the scan's data comes after `start` (see BitReader's `track`): 0xFFC0 or
+ * above but not RSTn, which jpeg_resync_to_restart leaves in place (it may skip lower ones and RSTs).
+ */
+function markerFollows(data: Uint8Array, start: number): boolean {
+  // the usual file: an EOI at the very end (0xFF 0xD9 cannot occur inside entropy-coded data)
+  const n = data.length;
+  if (n - 2 >= start && data[n - 2] === 0xff && data[n - 1] === 0xd9) return true;
+  for (let p = nextMarker(data, start); p < data.length; p = nextMarker(data, p + 2)) {
+    const m = data[p + 1]!;
+    if (m >= 0xc0 && (m < 0xd0 || m > 0xd7)) return true;
+  }
+  return false;
 }
 
 /** libjpeg's next_marker: the position of the next marker's last 0xFF, skipping garbage and fill bytes. */

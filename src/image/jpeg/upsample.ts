@@ -12,12 +12,12 @@ export interface Plane {
 
 /**
  * Upsamples a `width`×`height` component plane by `hr`×`vr` to (at least) the first `outRows` rows of
- * the image.
+ * the image, into `into` when given (at least upsampledBytes long).
  */
-export function upsample(p: Plane, width: number, height: number, hr: number, vr: number, outRows: number): Plane {
+export function upsample(p: Plane, width: number, height: number, hr: number, vr: number, outRows: number, into?: Uint8Array): Plane {
   if (hr === 1 && vr === 1) return p;
   const outStride = width * hr;
-  const out = new Uint8Array(outStride * outRows);
+  const out = into ?? new Uint8Array(outStride * outRows);
   const src = p.data;
   const s = p.stride;
   if (hr === 2 && vr === 1 && width > 2) {
@@ -48,6 +48,9 @@ export function upsample(p: Plane, width: number, height: number, hr: number, vr
   }
   return { data: out, stride: outStride };
 }
+
+/** The bytes `upsample` writes. */
+export const upsampledBytes = (width: number, hr: number, outRows: number): number => width * hr * outRows;
 
 function h2v1Row(src: Uint8Array, a: number, width: number, out: Uint8Array, o: number): void {
   let v = src[a]!;

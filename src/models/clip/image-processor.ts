@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { MAX_IMAGE_PIXELS, toRGB, type DecodedImage } from '../../image/decode.js';
 import { filterFromPilCode, resizeU8, type ResampleFilter, type ResizeScratch } from '../../image/resample.js';
+import { cropU8, resizeCropKernels } from '../../image/resize-crop.js';
 
 export const OPENAI_CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
 export const OPENAI_CLIP_STD: readonly number[] = [0.26862954, 0.26130258, 0.27577711];
@@ -85,14 +86,40 @@ export class CLIPImageProcessor {
   resize(img: DecodedImage): { width: number; height: number; channels: 3; data: Uint8Array } {
     const rgb = img.mode === 'RGB' ? img : toRGB(img);
     if (!this.config.doResize) return { width: rgb.width, height: rgb.height, channels: 3, data: rgb.data };
-    const { height, width } = this.resizeSize(rgb.height, rgb.width);
-    if (height * width > MAX_IMAGE_PIXELS) {
-      throw new UserError(`an image of ${rgb.width}x${rgb.height} resizes to ${width}x${height} (shortest edge to ${Math.min(width, height)}): too many pixels; its aspect ratio is too extreme to preprocess`);
-    }
+    const { height, width } = this.checkedResizeSize(rgb);
     const n = height * width * 3;
     if (this.resized.length < n) this.resized = new Uint8Array(n);
     const data = resizeU8(rgb, width, height, this.config.resample, this.resized.subarray(0, n), this.scratch);
     return { width, height, channels: 3, data };
+  }
+
+  /** The size `rgb` resizes to (its own without do_resize); refuses sizes past PIL's pixel limit. */
+  private checkedResizeSize(rgb: DecodedImage): { height: number; width: number } {
+    if (!this.config.doResize) return { height: rgb.height, width: rgb.width };
+    const { height, width } = this.resizeSize(rgb.height, rgb.width);
+    if (height * width > MAX_IMAGE_PIXELS) {
+      throw new UserError(`an image of ${rgb.width}x${rgb.height} resizes to ${width}x${height} (shortest edge to ${Math.min(width, height)}): too many pixels; its aspect ratio is too extreme to preprocess`);
+    }
+    return { height, width };
+  }
+
+  /**
+   * `centerCropU8(resize(img))` in a fresh array (from `alloc` when given); with WebAssembly SIMD, only
+   * the pixels the crop keeps are resized.
+   */
+  resizeCropU8(img: DecodedImage, alloc?: (bytes: number) => Uint8Array): { width: number; height: number; data: Uint8Array } {
+    const k = resizeCropKernels();
+    if (k === null) {
+      const c = this.centerCropU8(this.resize(img));
+      if (!alloc) return c;
+      const data = alloc(c.data.length);
+      data.set(c.data);
+      return { ...c, data };
+    }
+    const rgb = img.mode === 'RGB' ? img : toRGB(img);
+    const { height, width } = this.checkedResizeSize(rgb);
+    const win = this.cropWindow(height, width);
+    return { width: win.width, height: win.height, data: k.resizeCrop(rgb, width, height, win, this.config.resample, alloc?.(win.width * win.height * 3)) };
   }
 
   /**
@@ -107,18 +134,8 @@ export class CLIPImageProcessor {
 
   /** The centre-cropped uint8 image (H, W, 3), as transformers' `center_crop` returns it (zeros where it pads). */
   centerCropU8(img: { width: number; height: number; data: Uint8Array }): { width: number; height: number; data: Uint8Array } {
-    const { top, left, height: ch, width: cw } = this.cropWindow(img.height, img.width);
-    const out = new Uint8Array(ch * cw * 3);
-    for (let y = 0; y < ch; y++) {
-      const sy = y + top;
-      if (sy < 0 || sy >= img.height) continue;
-      for (let x = 0; x < cw; x++) {
-        const sx = x + left;
-        if (sx < 0 || sx >= img.width) continue;
-        out.set(img.data.subarray((sy * img.width + sx) * 3, (sy * img.width + sx) * 3 + 3), (y * cw + x) * 3);
-      }
-    }
-    return { width: cw, height: ch, data: out };
+    const win = this.cropWindow(img.height, img.width);
+    return { width: win.width, height: win.height, data: cropU8(img.data, img.width, img.height, 3, win) };
   }
 
   /**
@@ -126,6 +143,16 @@ export class CLIPImageProcessor {
    * H × W is `outputSize`. Returns the number of floats written.
    */
   preprocessInto(img: DecodedImage, out: Float32Array, offset = 0): number {
+    const k = resizeCropKernels();
+    if (k !== null) {
+      const rgb = img.mode === 'RGB' ? img : toRGB(img);
+      const { height, width } = this.checkedResizeSize(rgb);
+      const win = this.cropWindow(height, width);
+      const floats = 3 * win.height * win.width;
+      if (offset + floats > out.length) throw new Error(`preprocessInto: output buffer too small (${out.length} < ${offset + floats})`);
+      k.resizeCropNormalize(rgb, width, height, win, this.config.resample, this.lut, out, offset);
+      return floats;
+    }
     const r = this.resize(img);
     // Outside the image (when the crop pads) the uint8 value is 0, rescaled and normalised like any other.
     const { top, left, height: h, width: w } = this.cropWindow(r.height, r.width);

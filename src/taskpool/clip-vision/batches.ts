@@ -50,6 +50,7 @@ export async function* pipelinedImageBatches(ds: ImageRows, processor: CLIPImage
   const prepare = async (b: number, slot: number) => {
     const count = Math.min(batchSize, end - b);
     const items: PreprocessItem[] = [];
+    const give: ArrayBuffer[] = [];
     const sourceRows: number[] = [];
     for (let k = 0; k < count; k++) {
       const row = subset ? subset.sourceRow(b + k) : b + k;
@@ -58,22 +59,25 @@ export async function* pipelinedImageBatches(ds: ImageRows, processor: CLIPImage
       const kept = cache?.store.get(cache.key, row);
       if (kept !== undefined) {
         counts.fromMemory++;
-        items.push({ crop: { data: kept.data, height: kept.height, width: kept.width }, where });
+        items.push({ crop: { data: sendable(kept.data), height: kept.height, width: kept.width }, where });
         labels[slot]![k] = kept.label;
         continue;
       }
       const ex = await source.get(row);
       counts.decoded++;
-      items.push({ bytes: ex.image, where });
+      // its own copy, handed over: posting a view would copy the whole row group's buffer it lies in
+      const bytes = ex.image.slice();
+      give.push(bytes.buffer);
+      items.push({ bytes, where });
       labels[slot]![k] = ex.label;
     }
-    return { b, count, slot, items, sourceRows };
+    return { b, count, slot, items, give, sourceRows };
   };
   // Hands a prepared batch to the thread; its buffer is lent there until the reply.
   const post = async (p: Awaited<ReturnType<typeof prepare>>) => {
     const buf = buffers[p.slot]!;
     buffers[p.slot] = new ArrayBuffer(0);
-    const r = await thread.run(processor.config, p.items, per, buf, cache !== null);
+    const r = await thread.run(processor.config, p.items, per, buf, cache !== null, p.give);
     buffers[p.slot] = r.out;
     if (cache) {
       r.crops.forEach((c, k) => {
@@ -111,6 +115,15 @@ export async function* pipelinedImageBatches(ds: ImageRows, processor: CLIPImage
     current?.catch(noop);
     following?.catch(noop);
   }
+}
+
+/**
+ * A cached crop as it can be posted: crops in shared memory (the thread's, the disk cache's) as they
+ * are; others copied when they are a view of a larger buffer, which posting would copy whole.
+ */
+function sendable(data: Uint8Array): Uint8Array {
+  if (data.buffer instanceof SharedArrayBuffer || data.byteLength === data.buffer.byteLength) return data;
+  return data.slice();
 }
 
 /** Whether pipelinedImageBatches can serve this data set and processor. */
@@ -160,7 +173,7 @@ export async function* imageBatches(ds: ImageRows, processor: CLIPImageProcessor
       const s = processor.outputSize(image.height, image.width);
       fits(s.height, s.width, where);
       if (cache) {
-        const crop = processor.centerCropU8(processor.resize(image));
+        const crop = processor.resizeCropU8(image);
         cache.store.put(cache.key, row, { data: crop.data, height: crop.height, width: crop.width, label });
         normalizer!.preprocessInto(rgb(crop.data, crop.height, crop.width), buf!, k * per);
       } else {

@@ -2,7 +2,9 @@
  * One preprocessing thread per process, started on first use and kept (unref'd, so it never holds the
  * process open) for every later evaluation: onnxruntime-node runs a session synchronously on the main
  * thread, so the next batch can only be decoded and preprocessed meanwhile on another thread. Jobs are
- * answered in order; the batch buffer travels to the thread and back without copying.
+ * answered in order; the batch buffer travels to the thread and back without copying, and so do the
+ * images' bytes (the caller's own copies, transferred) and the crops (in shared memory: the crop cache
+ * keeps what the thread made, and sending a cached crop back shares it).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -29,6 +31,7 @@ export interface PreprocessJob {
 }
 
 export interface CropOut {
+  /** Backed by a SharedArrayBuffer of its own. */
   data: Uint8Array;
   height: number;
   width: number;
@@ -70,8 +73,11 @@ export class PreprocessThread {
     return this.failed === null;
   }
 
-  /** Preprocesses `items` into `out` (transferred there and back: use the returned buffer). */
-  run(config: CLIPImageProcessorConfig, items: PreprocessItem[], per: number, out: ArrayBuffer, keepCrops: boolean): Promise<{ out: ArrayBuffer; crops: (CropOut | null)[] }> {
+  /**
+   * Preprocesses `items` into `out` (transferred there and back: use the returned buffer). `give`: buffers
+   * of the items' bytes that the caller hands over (transferred, not copied).
+   */
+  run(config: CLIPImageProcessorConfig, items: PreprocessItem[], per: number, out: ArrayBuffer, keepCrops: boolean, give: ArrayBuffer[] = []): Promise<{ out: ArrayBuffer; crops: (CropOut | null)[] }> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.next++;
     const job: PreprocessJob = { id, config, items, keepCrops, per, out };
@@ -79,7 +85,7 @@ export class PreprocessThread {
       this.waiting.set(id, { resolve, reject });
       // Held open only while a job is out, so an unfinished evaluation cannot end the process early.
       this.worker.ref();
-      this.worker.postMessage(job, [out]);
+      this.worker.postMessage(job, [out, ...give]);
     }).then((r) => {
       if (r.error) throw r.error.user ? new UserError(r.error.message) : new Error(r.error.message);
       return { out: r.out, crops: r.crops };

@@ -2,8 +2,8 @@
  * The preprocessing thread's side (see preprocess-thread.ts): decodes images from their stored bytes
  * and preprocesses them into the batch buffer it is lent, with the same CLIPImageProcessor code the main
  * thread would run, so the pixel values are the same bit for bit. With `keepCrops`, it also returns each
- * decoded image's uint8 centre crop for the in-memory crop cache; cached crops come in and are only
- * rescaled and normalised.
+ * decoded image's uint8 centre crop for the in-memory crop cache, in shared memory; cached crops come in
+ * and are only rescaled and normalised.
  */
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../../errors.js';
@@ -36,7 +36,7 @@ function run(job: PreprocessJob): PreprocessReply {
       }
       const image = decodeImageRGB(item.bytes!, item.where);
       if (job.keepCrops) {
-        const crop = full.centerCropU8(full.resize(image));
+        const crop = full.resizeCropU8(image, (n) => new Uint8Array(new SharedArrayBuffer(n)));
         normalizer.preprocessInto({ width: crop.width, height: crop.height, channels: 3, mode: 'RGB', data: crop.data }, out, k * job.per);
         crops.push(crop);
       } else {
@@ -52,7 +52,6 @@ function run(job: PreprocessJob): PreprocessReply {
 
 parentPort!.on('message', (job: PreprocessJob) => {
   const reply = run(job);
-  const transfer: ArrayBuffer[] = [reply.out];
-  for (const c of reply.crops) if (c) transfer.push(c.data.buffer as ArrayBuffer);
-  parentPort!.postMessage(reply, transfer);
+  // the crops are shared memory: posted, not transferred
+  parentPort!.postMessage(reply, [reply.out]);
 });
