@@ -150,6 +150,11 @@ try {
     ratio_serial: +(best.tower / best.serial).toFixed(3),
     ratio_threaded: +(best.tower / best.threaded).toFixed(3),
     ratio_threaded_crops_cached: +(best.tower / best.cached).toFixed(3),
+    // against the tower on real preprocessed pixels: its speed moves with the values it is fed (a few %,
+    // run to run), so this is the tower's own throughput on the images being evaluated
+    ratio_serial_vs_real_pixels: +(best.towerReal / best.serial).toFixed(3),
+    ratio_threaded_vs_real_pixels: +(best.towerReal / best.threaded).toFixed(3),
+    ratio_threaded_crops_cached_vs_real_pixels: +(best.towerReal / best.cached).toFixed(3),
     // the same by CPU time: what preprocessing adds to the tower's work, which other load on the machine
     // hardly changes (on 2 cores, where onnxruntime keeps both busy, the wall-time ratio's floor)
     cpu_ms_per_image: Object.fromEntries(Object.entries(bestCpu).map(([k, v]) => [k, +((v * 1000) / nImages).toFixed(2)])),
