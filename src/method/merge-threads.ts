@@ -30,7 +30,7 @@ export class MergeThreads {
    */
   batch(): ReadBatch {
     if (this.helped !== null) return this.helped;
-    const arena = this.scratch.shared;
+    const arena = this.scratch.liveArena;
     if (this.started === undefined && arena !== null) {
       const threads = readThreads();
       const due = threads === 2 || (threads === 'auto' && this.inputBytes >= HELPER_MIN_BYTES);
@@ -40,8 +40,8 @@ export class MergeThreads {
     return this.helped ?? this.plain;
   }
 
-  /** The helper thread, once `batch()` has started one. */
-  get helper(): ReadHelper | null {
+  /** The helper thread, started here where one is due (see `batch`); null where there is none. */
+  helperThread(): ReadHelper | null {
     this.batch();
     return this.started ?? null;
   }

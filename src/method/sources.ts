@@ -173,7 +173,7 @@ export class Scratch {
   }
 
   /** The arena once a slot lives there (a helper thread may read and sum into it), else null. */
-  get shared(): F32Arena | null {
+  get liveArena(): F32Arena | null {
     return this.arena ?? null;
   }
 }

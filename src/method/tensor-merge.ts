@@ -149,9 +149,9 @@ class Inputs implements TensorInputs {
   }
 
   taskVectorSumInPieces(acc: Float32Array, base: Float32Array, piece: number, scale?: number): number[] | null {
-    const arena = this.scratch?.shared;
+    const arena = this.scratch?.liveArena;
     if (!arena || !this.src.ranges || this.numel < 2 * piece || acc.buffer !== arena.buffer || base.buffer !== arena.buffer) return null;
-    const helper = this.src.threads.helper;
+    const helper = this.src.threads.helperThread();
     if (!helper?.sums(this.count)) return null;
     const models: PieceFile[] = [];
     for (const s of this.src.inputs) {

@@ -1,12 +1,16 @@
 /**
- * A second thread for a merge's file reads. The merging thread queues one piece of every input's tensor
- * (read-batch.ts), posts the reads as 1 MiB jobs in shared memory, and takes jobs itself while the
- * helper takes others: reading from the page cache is a copy the kernel makes on the reading thread,
- * and it is most of a streaming merge's time, so two readers halve it on two cores. Reads land straight
- * in the merge's arena (a shared WebAssembly memory), so nothing is copied twice.
+ * A merge's second thread, with three kinds of work, all through shared memory (the merge's arena, a
+ * shared WebAssembly memory, and a control block: read-helper-protocol.ts):
+ * - READ batches: queued file reads (read-batch.ts) cut into 1 MiB jobs that both threads take. Used for
+ *   whole tensors; for pieces that the merging thread then computes on it did not pay (a piece read on
+ *   the other core must cross into this core's cache, and the merging thread waits for the last read).
+ * - SUM batches: pieces of a task-vector sum that each thread reads *and sums* itself with its own
+ *   instance of the kernels, so no piece crosses cores (task arithmetic's 1.6× the C floor became ~1.2×).
+ * - One write at a time (write-behind): a merged tensor written with pwrite while the next is computed.
  *
  * The merging thread never waits for the helper to start or wake: it runs every job nobody has taken,
- * and waits only for jobs the helper has already begun.
+ * takes back a write not yet begun, and waits only for work the helper has already begun. Anything that
+ * fails on the helper is redone on the merging thread, whose error is the one reported.
  */
 import { readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
