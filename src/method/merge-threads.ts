@@ -14,8 +14,7 @@ const HELPER_MIN_BYTES = 64 << 20;
 
 export class MergeThreads {
   private started: ReadHelper | null | undefined;
-  /** Batches run on this thread only. */
-  readonly plain = new ReadBatch();
+  private readonly plain = new ReadBatch();
   private helped: ReadBatch | null = null;
   private alternate = false;
   /** The result slot a write in flight reads from (never lent again until the write is settled). */

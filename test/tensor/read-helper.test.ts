@@ -165,4 +165,26 @@ test('write-behind: a write that fails on the helper is written again on the cal
   }
 });
 
+test('write-behind: a write the helper took and failed is redone here, not waited on forever', { timeout: 120_000 }, () => {
+  // A failed write once read as TAKEN, and the merging thread waited for it without end. The helper
+  // has to take the write before it is settled: spend a little CPU between the two (no sleeping), and
+  // repeat until the helper's counter shows it ran one; every settle must throw the real EBADF.
+  const shared = new SharedArrayBuffer(JOB_BYTES);
+  const h = ReadHelper.start(shared);
+  assert.ok(h !== null);
+  const fd = openSync(path, 'r'); // not writable
+  const busy = new Float64Array(4096);
+  try {
+    for (let round = 0; round < 2000 && h.helperJobs === 0; round++) {
+      assert.equal(h.startWrite(fd, new Uint8Array(shared, 0, 4096), 0), true);
+      for (let i = 0; i < 50 * (round + 1) && i < 200_000; i++) busy[i & 4095] = busy[(i * 7) & 4095]! + i;
+      assert.throws(() => h.settleWrite(), (e: NodeJS.ErrnoException) => e.code === 'EBADF');
+    }
+    assert.ok(h.helperJobs > 0, 'the helper took one of the writes');
+  } finally {
+    h.close();
+    closeSync(fd);
+  }
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,8 @@
  * Beside the batches, one write at a time (write-behind: the merging thread computes the next tensor
  * while the helper writes this one): WSTATE — IDLE, POSTED, TAKEN (by the helper, by compare-and-
  * exchange: a write the helper has not taken the merging thread takes back and does itself), then
- * WRITTEN or FAILED; in `write` (Float64Array) its fd, file position, source byte offset and length.
+ * WRITTEN or WRITE_FAILED; in `write` (Float64Array) its fd, file position, source byte offset and length.
+ * RAN also counts the writes the helper ran.
  *
  * READ jobs, per job j: `fd[j]`, `length[j]` (bytes, ≤ JOB_BYTES), and in `pos` (Float64Array) the file
  * position pos[2j] and the destination's byte offset in the shared memory pos[2j + 1].
@@ -19,6 +20,8 @@
  * (Float64Array, SUM_ARGS layout below), the same for every piece.
  * Per job, `status[j]` (OK or FAILED) is set by whichever thread ran it.
  */
+import { writeFullyAt } from '../../util/write-fully.js';
+
 export const GEN = 0;
 export const CLAIM = 1;
 export const COUNT = 2;
@@ -33,6 +36,8 @@ export const IDLE = 0;
 export const POSTED = 1;
 export const TAKEN = 2;
 export const WRITTEN = 3;
+/** Its own value: a failed write must not read as TAKEN, which the merging thread waits on. */
+export const WRITE_FAILED = 4;
 
 export const READ = 0;
 export const SUM = 1;
@@ -131,6 +136,7 @@ export function runJobs(s: Shared, gen: number, job: (j: number) => boolean): nu
   }
 }
 
+/** fs.readSync's positional form. */
 type ReadSync = (fd: number, b: Uint8Array, o: number, l: number, p: number) => number;
 
 /** READ job j; false when the file ended first. */
@@ -184,18 +190,10 @@ export function helperPieces(s: Shared): number[] {
   return Array.from({ length: a[SUM_ARGS.K]! }, (_, m) => a[SUM_ARGS.MODELS + SUM_ARGS.MODEL_ARGS * m + SUM_ARGS.HELPER_PIECE]!);
 }
 
-type WriteSync = (fd: number, b: Uint8Array, o: number, l: number, p: number) => number;
-
-/** The posted write, in 1 MiB calls (fewer bytes per call keep the kernel's copy fast: write-fully.ts). */
-export function writeJob(s: Shared, writeSync: WriteSync): boolean {
+/** The posted write (in write-fully.ts's 1 MiB calls); throws as fs does. */
+export function writeJob(s: Shared): void {
   const [fd, position, offset, length] = s.write as unknown as [number, number, number, number];
-  const bytes = s.data.subarray(offset, offset + length);
-  for (let done = 0; done < length; ) {
-    const got = writeSync(fd, bytes, done, Math.min(JOB_BYTES, length - done), position + done);
-    if (got <= 0) return false;
-    done += got;
-  }
-  return true;
+  writeFullyAt(fd, s.data.subarray(offset, offset + length), position);
 }
 
 /** Reads `into` whole from `position` (a short read means the file ended). Returns the bytes read. */

@@ -4,11 +4,11 @@
  * kernels over the same memory — then polls briefly and sleeps until the next batch. It imports nothing
  * of the library but the kernels' bytes, so it starts in milliseconds.
  */
-import { readSync, writeSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { F32_KERNELS_WASM } from '../kernels/f32-kernels-wasm.js';
 import {
-  BELL, FAILED, GEN, helperPieces, IDLE_WAIT_MS, KIND, POSTED, RAN, READ, readJob, runJobs, SPIN_MS, STOP, sumJob, TAKEN, views, writeJob, WRITTEN, WSTATE,
+  BELL, GEN, helperPieces, IDLE_WAIT_MS, KIND, POSTED, RAN, READ, readJob, runJobs, SPIN_MS, STOP, sumJob, TAKEN, views, WRITE_FAILED, writeJob, WRITTEN, WSTATE,
   type SharedBuffers, type SumKernels,
 } from './read-helper-protocol.js';
 
@@ -32,11 +32,13 @@ function write(): void {
   if (Atomics.compareExchange(s.ctl, WSTATE, POSTED, TAKEN) !== POSTED) return;
   let ok = false;
   try {
-    ok = writeJob(s, writeSync);
+    writeJob(s);
+    ok = true;
   } catch {
     ok = false; // the merging thread writes it again and reports the error in its own words
   }
-  Atomics.store(s.ctl, WSTATE, ok ? WRITTEN : FAILED);
+  Atomics.add(s.ctl, RAN, 1);
+  Atomics.store(s.ctl, WSTATE, ok ? WRITTEN : WRITE_FAILED);
   Atomics.notify(s.ctl, WSTATE);
 }
 

@@ -153,7 +153,7 @@ export class ReadHelper {
     for (const r of retry) r.readHere(); // the reader's own error (a truncated file), or a good second try
   }
 
-  /** Jobs the helper thread has run so far. */
+  /** Jobs and writes the helper thread has run so far. */
   get helperJobs(): number {
     return Atomics.load(this.s.ctl, RAN);
   }
