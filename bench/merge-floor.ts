@@ -11,11 +11,18 @@
  * to agree within 1e-5. Without a C compiler the floor is "not measured".
  *
  * The pool is generated once and kept under os.tmpdir()/fusion-bench-floor-pool (reused by later runs;
- * `--clean` removes it). `--dtype F16|BF16` merges half-precision copies (ours only: the floor is
- * float32); compare input_gb_per_s with a float32 run.
+ * `--clean` removes it). `--dtype F16|BF16` merges half-precision copies (the floor widens them with
+ * F16C's vcvtph2ps where the compiler and CPU have it); the output is float32 either way (fusion_bench's
+ * rule for a CLIP pool). Compare input_gb_per_s with a float32 run.
+ *
+ * Each side runs once untimed first (page cache, the floor's build), then `--runs` interleaved timed runs.
+ * `--marginal K` also times both sides on the base and the first K fine-tuned models in every round and
+ * reports marginal_input_gb_per_s: the extra input bytes of the full pool over the median extra time they
+ * take — the streaming rate with the fixed costs (start-up, the float32 output's write, replacing the old
+ * output) taken out, which is what comparing float32 with half-precision inputs needs.
  *
  * Usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties]
- *        [--dtype F32|F16|BF16] [--clean]
+ *        [--dtype F32|F16|BF16] [--marginal K] [--clean]
  * `--scale small` uses 2 encoder layers (~16M parameters, 64 MB per model) for a quick run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -43,6 +50,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: 'full' },
     layers: { type: 'string' },
     runs: { type: 'string', default: '3' },
+    marginal: { type: 'string' },
     methods: { type: 'string', default: 'ta,ties' },
     dtype: { type: 'string', default: 'F32' },
     clean: { type: 'boolean', default: false },
@@ -152,6 +160,9 @@ interface Run {
 /** Runs a command, timing it from spawn to exit; peak RSS and CPU time from /usr/bin/time when present. */
 function timed(cmd: string, args: string[]): { run: Run; stdout: string; stderr: string } {
   const rssFile = join(tmpdir(), `merge-floor-rss-${process.pid}`);
+  // The previous run's output (350 MB) goes to disk first, untimed: otherwise its write-back overlaps the
+  // next run, whichever side that is, and the runs' times swing by half.
+  spawnSync('sync');
   const [file, argv] = HAS_TIME ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   const r = spawnSync(file, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -204,6 +215,8 @@ async function main(): Promise<void> {
   const dtype = values.dtype as DType;
   if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new Error(`--dtype must be F32, F16 or BF16, got ${dtype}`);
   const runs = Number(values.runs);
+  const marginalFrom = values.marginal === undefined ? null : Number(values.marginal);
+  if (marginalFrom !== null && !(Number.isInteger(marginalFrom) && marginalFrom >= 1 && marginalFrom < count)) throw new Error(`--marginal must be a whole number of fine-tuned models from 1 to ${count - 1}, got ${values.marginal}`);
   const methods = values.methods!.split(',') as Method[];
   const cacheDir = join(tmpdir(), 'fusion-bench-floor-pool');
   if (values.clean) {
@@ -218,7 +231,7 @@ async function main(): Promise<void> {
   const { ranges, names, params, inputBytes } = floatRanges(files);
   const rangesFile = join(poolDir, 'ranges.txt');
   writeFileSync(rangesFile, ranges.map(([b, e]) => `${b} ${e}`).join('\n') + '\n');
-  const built = dtype === 'F32' ? buildFloor(cacheDir) : { reason: 'floor not measured (the floor program reads float32 only)' };
+  const built = buildFloor(cacheDir);
   const floorBin = typeof built === 'string' ? built : null;
   const work = join(poolDir, `out-${process.pid}`);
   mkdirSync(work, { recursive: true });
@@ -230,34 +243,44 @@ async function main(): Promise<void> {
       const floor: Run[] = [];
       const oursDir = join(work, `ours-${method}`);
       const floorOut = join(work, `floor-${method}.bin`);
-      for (let r = 0; r < runs; r++) {
+      const runOurs = (models: number): Run => {
+        const { run, stdout } = timed(process.execPath, [fileURLToPath(import.meta.url), '--stage', method, '--pool', poolDir, '--models', String(models), '--out', oursDir]);
+        const d = JSON.parse(stdout) as Record<string, number>;
+        run.detail = { startup_s: round(d.startup_s!), run_s: round(d.run_s!), merge_and_save_s: round(d.merge_and_save_s!) };
+        if (run.peak_rss_mb === null) run.peak_rss_mb = Math.round(d.self_max_rss_mb!);
+        return run;
+      };
+      const runFloor = (models: number): Run => {
+        const args = ['--dtype', dtype.toLowerCase(), method, rangesFile, floorOut, String(LAMBDA), ...(method === 'ties' ? [String(THRESHOLD / 100)] : [])];
+        const { run, stderr } = timed(floorBin!, [...args, ...files.slice(0, 1 + models)]);
+        const patched = /"patched": (\d+)/.exec(stderr);
+        if (patched) run.detail = { patched: Number(patched[1]) };
+        return run;
+      };
+      const fewer: { ours: number[]; floor: number[] } = { ours: [], floor: [] };
+      for (let r = -1; r < runs; r++) {
         // Alternate which goes first, so neither always follows the other's page-cache footprint.
         const order = r % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours'];
         for (const who of order) {
-          if (who === 'ours') {
-            const { run, stdout } = timed(process.execPath, [fileURLToPath(import.meta.url), '--stage', method, '--pool', poolDir, '--models', String(count), '--out', oursDir]);
-            const d = JSON.parse(stdout) as Record<string, number>;
-            run.detail = { startup_s: round(d.startup_s!), run_s: round(d.run_s!), merge_and_save_s: round(d.merge_and_save_s!) };
-            if (run.peak_rss_mb === null) run.peak_rss_mb = Math.round(d.self_max_rss_mb!);
-            ours.push(run);
-          } else if (floorBin !== null) {
-            const args = method === 'ties' ? [method, rangesFile, floorOut, String(LAMBDA), String(THRESHOLD / 100)] : [method, rangesFile, floorOut, String(LAMBDA)];
-            const { run, stderr } = timed(floorBin, [...args, ...files]);
-            const patched = /"patched": (\d+)/.exec(stderr);
-            if (patched) run.detail = { patched: Number(patched[1]) };
-            floor.push(run);
-          }
+          if (who === 'floor' && floorBin === null) continue;
+          const run = who === 'ours' ? runOurs(count) : runFloor(count);
+          if (r < 0) continue; // the untimed warm-up
+          (who === 'ours' ? ours : floor).push(run);
+          if (marginalFrom !== null) fewer[who as 'ours' | 'floor'].push(run.wall_s - (who === 'ours' ? runOurs(marginalFrom) : runFloor(marginalFrom)).wall_s);
         }
       }
       const oursMedian = median(ours.map((r) => r.wall_s));
       const entry: Record<string, unknown> = {
         ours: { runs: ours, median_wall_s: round(oursMedian), max_peak_rss_mb: Math.max(...ours.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / oursMedian) },
       };
+      const extraBytes = marginalFrom === null ? 0 : inputBytes - files.slice(0, 1 + marginalFrom).reduce((t, f) => t + statSync(f).size, 0);
+      const marginal = (diffs: number[]) => ({ marginal_input_gb_per_s: round(extraBytes / 1e9 / median(diffs), 2), marginal_runs_s: diffs.map((d) => round(d)) });
+      if (marginalFrom !== null) Object.assign(entry.ours as object, { marginal_from_models: 1 + marginalFrom }, marginal(fewer.ours));
       if (floorBin === null) entry.floor = (built as { reason: string }).reason;
       else {
         const floorMedian = median(floor.map((r) => r.wall_s));
         const diff = maxDiff(join(oursDir, 'model.safetensors'), floorOut, names);
-        entry.floor = { runs: floor, median_wall_s: round(floorMedian), max_peak_rss_mb: Math.max(...floor.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / floorMedian) };
+        entry.floor = { runs: floor, median_wall_s: round(floorMedian), max_peak_rss_mb: Math.max(...floor.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / floorMedian), ...(marginalFrom !== null ? marginal(fewer.floor) : {}) };
         entry.ratio_to_floor = round(oursMedian / floorMedian, 2);
         if (HAS_TIME) entry.cpu_ratio_to_floor = round(median(ours.map((r) => r.cpu_s!)) / median(floor.map((r) => r.cpu_s!)), 2);
         entry.max_abs_diff = diff;

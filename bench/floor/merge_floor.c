@@ -1,6 +1,6 @@
 /*
- * The hardware floor for merging (issue 13): the least work a merge of float32 safetensors can do on one
- * thread. Every input is read once per pass, in 1 MiB chunks, into buffers allocated once; the result is
+ * The hardware floor for merging (issue 13): the least work a merge of float32 (or float16 / bfloat16)
+ * safetensors can do on one thread. Every input is read once per pass, in 1 MiB chunks, into buffers allocated once; the result is
  * written once. bench/merge-floor.ts builds this with `cc -O3 -march=native` and runs it beside fusion-bench.
  *
  * The models share one data layout (same tensor names and shapes, written by the same writer), so the
@@ -8,8 +8,13 @@
  * in a text file ("begin end" per line, absolute file offsets, equal in every file). The output is the
  * merged values of those ranges, concatenated, as raw little-endian float32.
  *
- *   merge_floor ta   RANGES OUT LAMBDA             BASE FT1 ... FTn
- *   merge_floor ties RANGES OUT LAMBDA KEEP_FRAC   BASE FT1 ... FTn
+ *   merge_floor [--dtype f32|f16|bf16] ta   RANGES OUT LAMBDA             BASE FT1 ... FTn
+ *   merge_floor [--dtype f32|f16|bf16] ties RANGES OUT LAMBDA KEEP_FRAC   BASE FT1 ... FTn
+ *
+ * Half-precision inputs are read into a staging buffer and widened to float32 as they arrive (F16C's
+ * vcvtph2ps, eight at a time, where the CPU has it; a shift for bfloat16); the
+ * arithmetic and the float32 output are the same as for float32 inputs (fusion_bench's rule for a CLIP
+ * pool: the merged model is float32).
  *
  * Task arithmetic (one pass): out = θ0 + λ·Σk (θk − θ0), float32 in model order.
  * TIES, merge "sum" (three passes): two radix-select histogram passes over the float32 bit patterns of
@@ -25,6 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __F16C__
+#include <immintrin.h>
+#endif
 
 #define CHUNK (1 << 18) /* floats: 1 MiB */
 #define MAXM 64
@@ -35,16 +43,45 @@ static int64_t *rb, *re;           /* ranges */
 static int nranges;
 static int64_t total;              /* floats */
 static float *buf[MAXM + 1];
+static int esize = 4;              /* bytes per stored value: 4, or 2 for float16 / bfloat16 */
+static int bf16;
+static uint16_t *stage;            /* a chunk of half-precision values as read */
 
 static void die(const char *m) { fprintf(stderr, "merge_floor: %s\n", m); exit(2); }
 
-static void rd(int f, float *dst, int64_t n, int64_t off) {
+static void rd_bytes(int f, void *dst, int64_t want, int64_t off) {
   char *p = (char *)dst;
-  int64_t want = n * 4;
   while (want > 0) {
     ssize_t got = pread(fds[f], p, want, off);
     if (got <= 0) die("short read");
     p += got; off += got; want -= got;
+  }
+}
+
+/* exact, bit by bit (the tail, or all of it without F16C) */
+static float f16_to_f32(uint16_t h) {
+  uint32_t s = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31, m = h & 0x3ff, u;
+  if (e == 31) u = s | 0x7f800000u | (m << 13);
+  else if (e != 0) u = s | ((e + 112) << 23) | (m << 13);
+  else { float v = (float)m * 0x1p-24f; memcpy(&u, &v, 4); u |= s; }
+  float r;
+  memcpy(&r, &u, 4);
+  return r;
+}
+
+/* n values of file f from byte offset off, as float32 */
+static void rd(int f, float *dst, int64_t n, int64_t off) {
+  if (esize == 4) { rd_bytes(f, dst, n * 4, off); return; }
+  rd_bytes(f, stage, n * 2, off);
+  if (bf16) {
+    uint32_t *u = (uint32_t *)dst;
+    for (int64_t i = 0; i < n; i++) u[i] = (uint32_t)stage[i] << 16;
+  } else {
+    int64_t i = 0;
+#ifdef __F16C__
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(stage + i))));
+#endif
+    for (; i < n; i++) dst[i] = f16_to_f32(stage[i]);
   }
 }
 
@@ -63,8 +100,8 @@ static void wr(int fd, const float *src, int64_t n) {
   do {                                                                          \
     int64_t flat_ = 0;                                                          \
     for (int r_ = 0; r_ < nranges; r_++) {                                      \
-      for (int64_t o_ = rb[r_]; o_ < re[r_]; o_ += (int64_t)CHUNK * 4) {        \
-        int64_t n = (re[r_] - o_) / 4 < CHUNK ? (re[r_] - o_) / 4 : CHUNK;      \
+      for (int64_t o_ = rb[r_]; o_ < re[r_]; o_ += (int64_t)CHUNK * esize) {    \
+        int64_t n = (re[r_] - o_) / esize < CHUNK ? (re[r_] - o_) / esize : CHUNK; \
         int64_t off = o_;                                                       \
         int64_t flat = flat_; (void)flat;                                                 \
         __VA_ARGS__;                                                            \
@@ -182,8 +219,8 @@ static void ties(int out, float lambda, double keep) {
   for (int64_t p = 0; p < npatch; p++) {
     int64_t flat = patch[p], off = 0, seen = 0;
     for (int r = 0; r < nranges; r++) {
-      int64_t len = (re[r] - rb[r]) / 4;
-      if (flat < seen + len) { off = rb[r] + (flat - seen) * 4; break; }
+      int64_t len = (re[r] - rb[r]) / esize;
+      if (flat < seen + len) { off = rb[r] + (flat - seen) * esize; break; }
       seen += len;
     }
     float b0, acc = 0.0f;
@@ -203,7 +240,13 @@ static void ties(int out, float lambda, double keep) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6) die("usage: merge_floor ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
+  if (argc > 2 && strcmp(argv[1], "--dtype") == 0) {
+    if (strcmp(argv[2], "f16") == 0) esize = 2;
+    else if (strcmp(argv[2], "bf16") == 0) esize = 2, bf16 = 1;
+    else if (strcmp(argv[2], "f32") != 0) die("--dtype: f32, f16 or bf16");
+    argv += 2; argc -= 2;
+  }
+  if (argc < 6) die("usage: merge_floor [--dtype f32|f16|bf16] ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
   int isTies = strcmp(argv[1], "ties") == 0;
   float lambda = strtof(argv[4], NULL);
   double keep = isTies ? strtod(argv[5], NULL) : 0;
@@ -217,7 +260,7 @@ int main(int argc, char **argv) {
   long long a, b;
   while (fscanf(rf, "%lld %lld", &a, &b) == 2) {
     if (nranges == cap) { cap *= 2; rb = realloc(rb, cap * sizeof *rb); re = realloc(re, cap * sizeof *re); }
-    rb[nranges] = a; re[nranges] = b; total += (b - a) / 4; nranges++;
+    rb[nranges] = a; re[nranges] = b; total += (b - a) / esize; nranges++;
   }
   fclose(rf);
   for (int f = 0; f < nfiles; f++) {
@@ -225,6 +268,7 @@ int main(int argc, char **argv) {
     if (fds[f] < 0) die("cannot open an input");
   }
   for (int f = 0; f < nfiles + 2; f++) buf[f] = aligned_alloc(64, (size_t)CHUNK * 4);
+  stage = aligned_alloc(64, (size_t)CHUNK * 2);
   int out = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (out < 0) die("cannot open the output");
   if (isTies) ties(out, lambda, keep); else task_arithmetic(out, lambda);

@@ -111,3 +111,50 @@ test('half-precision widening in place: WebAssembly equals the bit-exact table f
     }
   }
 });
+
+test('half-precision widening: blocks of eight normals (the fast path) equal the table for every normal pattern', () => {
+  const n = 65536;
+  const halves = Uint16Array.from({ length: n }, (_, i) => i); // exponent groups of 1024: whole blocks of normals
+  const arena = F32Arena.create(1, n)!;
+  const wasm = arena.view(0, n);
+  new Uint16Array(wasm.buffer, wasm.byteOffset + 2 * n, n).set(halves);
+  widenHalfInPlace(wasm, false);
+  assert.deepEqual(new Uint32Array(wasm.buffer, wasm.byteOffset, n), Uint32Array.from(halves, f16BitsToF32Bits));
+});
+
+test('addDiffHalf: acc + (f32(x) − b), and with `first` f32(x) − b in place, equal widening then sub / addDiff', () => {
+  const rnd = mulberry32(11);
+  for (const bf16 of [false, true]) {
+    for (const order of ['sequential', 'scattered'] as const) {
+      for (const n of [65536 + 5, 8, 3]) {
+        const halves = Uint16Array.from({ length: n }, (_, i) => (order === 'sequential' ? i : i * 40503) & 0xffff);
+        const widened = Float32Array.from(halves, (h) => new Float32Array(new Uint32Array([bf16 ? (h << 16) >>> 0 : f16BitsToF32Bits(h)]).buffer)[0]!);
+        const b = values(rnd, n);
+        const negZero = halves.indexOf(0x8000);
+        if (negZero >= 0) b[negZero] = 0; // −0 − (+0) = −0, which an identity of +0 would turn into +0
+        const acc0 = values(rnd, n);
+        const arena = F32Arena.create(3, n)!;
+        const [acc, x, base] = [arena.view(0, n), arena.view(1, n), arena.view(2, n)];
+        const k = kernelsFor(acc, x, base)!;
+        base.set(b);
+        const what = `${bf16 ? 'BF16' : 'F16'} ${order} n=${n}`;
+
+        // acc += f32(x) − b, x elsewhere in the arena
+        acc.set(acc0);
+        new Uint16Array(x.buffer, x.byteOffset, n).set(halves);
+        k.addDiffHalf(acc.byteOffset, x.byteOffset, base.byteOffset, n, bf16 ? 1 : 0, 0);
+        const want = Float32Array.from(acc0);
+        addDiff(want, widened, b);
+        sameValues(acc, want, `add ${what}`);
+
+        // first: acc = f32(x) − b, x the upper half of acc's bytes
+        new Uint16Array(acc.buffer, acc.byteOffset + 2 * n, n).set(halves);
+        k.addDiffHalf(acc.byteOffset, acc.byteOffset + 2 * n, base.byteOffset, n, bf16 ? 1 : 0, 1);
+        const first = Float32Array.from(widened);
+        subInPlace(first, b);
+        sameValues(acc, first, `first ${what}`);
+        if (negZero >= 0) assert.ok(Object.is(acc[negZero], -0), `first ${what}: −0 kept`);
+      }
+    }
+  }
+});

@@ -149,7 +149,7 @@ export function readJob(s: Shared, readSync: ReadSync, j: number): boolean {
 export interface SumKernels {
   sub(x: number, b: number, n: number): void;
   addDiff(acc: number, x: number, b: number, n: number): void;
-  widenHalf(p: number, n: number, bf: number): void;
+  addDiffHalf(acc: number, x: number, b: number, n: number, bf: number, first: number): void;
   baseAddScaled(out: number, base: number, s: number, v: number, n: number): void;
 }
 
@@ -157,7 +157,8 @@ export interface SumKernels {
  * SUM job j: piece FIRST + j of Σₖ f32(θₖ − θ₀), in model order, with θ₀ already in memory: model 0's
  * piece read into the sum and θ₀ subtracted, then each further model's piece read into `pieces[k]` and
  * its difference added, and with SCALE θ₀ + λ·sum — the merge's own loop and finish
- * (task-vector-family.ts), on whichever thread runs it.
+ * (task-vector-family.ts), on whichever thread runs it. Half-precision pieces are widened as they are
+ * added (addDiffHalf: the same float32 values as widening first, one pass over the piece fewer).
  * False when a file ended first.
  */
 export function sumJob(s: Shared, readSync: ReadSync, k: SumKernels, pieces: readonly number[], j: number): boolean {
@@ -171,13 +172,13 @@ export function sumJob(s: Shared, readSync: ReadSync, k: SumKernels, pieces: rea
   for (let m = 0; m < a[A.K]!; m++) {
     const at = A.MODELS + A.MODEL_ARGS * m;
     const dtype = a[at + A.DTYPE]!;
-    const dst = m === 0 ? acc : pieces[m]!;
     const size = dtype === 0 ? 4 : 2;
-    const into = dtype === 0 ? dst : dst + 2 * len; // half precision: the upper half, widened in place
+    // half precision, model 0: the upper half of the sum's bytes, widened in place
+    const into = m === 0 ? (dtype === 0 ? acc : acc + 2 * len) : pieces[m]!;
     if (readFully(readSync, a[at + A.FD]!, s.data.subarray(into, into + size * len), a[at + A.POSITION]! + size * start) !== size * len) return false;
-    if (dtype !== 0) k.widenHalf(dst, len, dtype === 2 ? 1 : 0);
-    if (m === 0) k.sub(acc, base, len);
-    else k.addDiff(acc, dst, base, len);
+    if (dtype !== 0) k.addDiffHalf(acc, into, base, len, dtype === 2 ? 1 : 0, m === 0 ? 1 : 0);
+    else if (m === 0) k.sub(acc, base, len);
+    else k.addDiff(acc, into, base, len);
   }
   const scale = a[A.SCALE]!;
   if (!Number.isNaN(scale)) k.baseAddScaled(acc, base, scale, acc, len); // float32 λ, as f32.ts's baseAddScaled

@@ -34,6 +34,7 @@ export interface WasmKernels {
   histLowSum(x: number, n: number, bin: number, h: number, sum: number, open: number): void;
   decidedBalance(sum: number, open: number, n: number): number;
   widenHalf(p: number, n: number, bf: number): void;
+  addDiffHalf(acc: number, x: number, b: number, n: number, bf: number, first: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -237,18 +237,52 @@
 
   ;; ---- half precision ----------------------------------------------------------------------------------
 
+  ;; Four float16 values, zero-extended into 32-bit lanes, widened exactly to float32 bit patterns, any
+  ;; class: normals rebias the exponent by an integer add, infinities/NaN get the float32 exponent of all
+  ;; ones, zeros and subnormals (exponent 0) are their 10-bit mantissa converted to float times 2^-24 —
+  ;; exact, and without a subnormal float operand (x86 takes a slow microcode path for each).
+  ;; Called only for the rare blocks of eight that hold such a value; the loops convert normals inline.
+  (func $half4 (param $w v128) (result v128)
+    (local $m v128) (local $e v128)
+    (v128.or
+      (i32x4.shl (v128.and (local.get $w) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))
+      (v128.bitselect
+        (v128.or
+          (i32x4.shl (local.tee $m (v128.and (local.get $w) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))) (i32.const 13))
+          (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+        (v128.bitselect
+          (f32x4.mul (f32x4.convert_i32x4_s (local.get $m)) (v128.const f32x4 0x1p-24 0x1p-24 0x1p-24 0x1p-24))
+          (i32x4.add (i32x4.shl (local.get $m) (i32.const 13)) (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000))
+          (i32x4.eq (local.tee $e (v128.and (local.get $w) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00))) (v128.const i32x4 0 0 0 0)))
+        (i32x4.eq (local.get $e) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))))
+
+  ;; One float16 or bfloat16 value (bf != 0) widened exactly to float32 bits: the loops' tails. A subnormal
+  ;; float16 goes through a float multiply here (a few values per call at most).
+  (func $half1 (param $h i32) (param $bf i32) (result i32)
+    (local $o i32)
+    (if (result i32) (local.get $bf)
+      (then (i32.shl (local.get $h) (i32.const 16)))
+      (else
+        (local.set $o (i32.shl (i32.and (local.get $h) (i32.const 0x7fff)) (i32.const 13)))
+        (i32.or
+          (i32.shl (i32.and (local.get $h) (i32.const 0x8000)) (i32.const 16))
+          (select
+            (i32.or (local.get $o) (i32.const 0x7f800000))
+            (i32.reinterpret_f32 (f32.mul (f32.reinterpret_i32 (local.get $o)) (f32.const 0x1p112)))
+            (i32.eq (i32.and (local.get $h) (i32.const 0x7c00)) (i32.const 0x7c00)))))))
+
   ;; In place: the n 16-bit values at p + 2n (the upper half of the n floats at p) widened to float32 at p,
   ;; exactly (infinities and NaN payloads kept bit for bit). Front to back, each block is loaded before it
   ;; is overwritten. bf != 0: bfloat16 (bits << 16).
-  ;; float16 lanes avoid arithmetic on subnormal floats (x86 takes a slow microcode path for each): normals
-  ;; rebias the exponent by an integer add, infinities/NaN get the float32 exponent of all ones, subnormals
-  ;; (exponent 0) are their 10-bit mantissa converted to float times 2^-24 — exact, on normal floats only.
-  ;; The conversion is written out in the loop: V8 does not inline a helper function here (a call per four
-  ;; lanes made widening cost more than the merge).
+  ;; float16, eight at a time: when all eight are normal (exponent neither 0 nor 31), each goes into the
+  ;; upper half of a 32-bit lane (sign, exponent, mantissa at bits 31, 30–26, 25–16), an arithmetic shift
+  ;; right by 3 puts exponent and mantissa where float32 has them (copying the sign into bits 30–28, which
+  ;; are cleared), and the exponent is rebiased by adding 112 << 23; other blocks go through $half4.
+  ;; Constants live in locals: V8 does not hoist a splat out of the loop, and re-made splats cost more than
+  ;; the conversion.
   (func (export "widenHalf") (param $p i32) (param $n i32) (param $bf i32)
-    (local $src i32) (local $end i32) (local $vend i32) (local $x v128) (local $w v128) (local $m v128) (local $e v128)
-    (local $h i32) (local $o i32)
-    (local $c8000 v128) (local $c7fff v128) (local $cinf v128) (local $cscale v128) (local $cbias v128) (local $cexp v128) (local $czero v128)
+    (local $src i32) (local $end i32) (local $vend i32) (local $x v128) (local $w v128)
+    (local $cm v128) (local $cb v128) (local $ce v128) (local $z v128)
     (local.set $src (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 1))))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
@@ -263,72 +297,112 @@
           (local.set $src (i32.add (local.get $src) (i32.const 16)))
           (br $b))))
       (else
-        ;; the lane-by-lane path's constants, set once
-        (local.set $c8000 (i32x4.splat (i32.const 0x8000)))
-        (local.set $c7fff (i32x4.splat (i32.const 0x7fff)))
-        (local.set $cinf (i32x4.splat (i32.const 0x7f800000)))
-        (local.set $cscale (f32x4.splat (f32.const 0x1p-24)))
-        (local.set $cbias (i32x4.splat (i32.const 0x38000000)))
-        (local.set $cexp (i32x4.splat (i32.const 0x7c00)))
-        (local.set $czero (i32x4.splat (i32.const 0)))
+        (local.set $cm (i32x4.splat (i32.const 0x8fffffff)))
+        (local.set $cb (i32x4.splat (i32.const 0x38000000)))
+        (local.set $ce (i16x8.splat (i32.const 0x7c00)))
         (block $hd (loop $hl
           (br_if $hd (i32.ge_u (local.get $p) (local.get $vend)))
           (local.set $x (v128.load (local.get $src)))
-          (local.set $w (v128.and (local.get $x) (i16x8.splat (i32.const 0x7c00))))
-          (if (v128.any_true (v128.or
-                (i16x8.eq (local.get $w) (local.get $czero))
-                (i16x8.eq (local.get $w) (i16x8.splat (i32.const 0x7c00)))))
+          (local.set $w (v128.and (local.get $x) (local.get $ce)))
+          (if (v128.any_true (v128.or (i16x8.eq (local.get $w) (local.get $z)) (i16x8.eq (local.get $w) (local.get $ce))))
             (then
-              ;; a zero, subnormal, infinity or NaN among the eight: lane by lane in 32 bits
-              (local.set $w (i32x4.extend_low_i16x8_u (local.get $x)))
-              (v128.store (local.get $p)
-                (v128.or
-                  (i32x4.shl (v128.and (local.get $w) (local.get $c8000)) (i32.const 16))
-                  (v128.bitselect
-                    (v128.or (i32x4.shl (local.tee $m (v128.and (local.get $w) (local.get $c7fff))) (i32.const 13)) (local.get $cinf))
-                    (v128.bitselect
-                      (f32x4.mul (f32x4.convert_i32x4_s (local.get $m)) (local.get $cscale))
-                      (i32x4.add (i32x4.shl (local.get $m) (i32.const 13)) (local.get $cbias))
-                      (i32x4.eq (local.tee $e (v128.and (local.get $w) (local.get $cexp))) (local.get $czero)))
-                    (i32x4.eq (local.get $e) (local.get $cexp)))))
-              (local.set $w (i32x4.extend_high_i16x8_u (local.get $x)))
-              (v128.store offset=16 (local.get $p)
-                (v128.or
-                  (i32x4.shl (v128.and (local.get $w) (local.get $c8000)) (i32.const 16))
-                  (v128.bitselect
-                    (v128.or (i32x4.shl (local.tee $m (v128.and (local.get $w) (local.get $c7fff))) (i32.const 13)) (local.get $cinf))
-                    (v128.bitselect
-                      (f32x4.mul (f32x4.convert_i32x4_s (local.get $m)) (local.get $cscale))
-                      (i32x4.add (i32x4.shl (local.get $m) (i32.const 13)) (local.get $cbias))
-                      (i32x4.eq (local.tee $e (v128.and (local.get $w) (local.get $cexp))) (local.get $czero)))
-                    (i32x4.eq (local.get $e) (local.get $cexp))))))
+              (v128.store (local.get $p) (call $half4 (i32x4.extend_low_i16x8_u (local.get $x))))
+              (v128.store offset=16 (local.get $p) (call $half4 (i32x4.extend_high_i16x8_u (local.get $x)))))
             (else
-              ;; eight normals, in 16-bit lanes: the float32's upper half is the sign and the exponent and
-              ;; mantissa shifted right by 3 with the exponent rebiased (+112 << 7); its lower half the
-              ;; mantissa's last 3 bits << 13. Interleaving the halves gives the float32 bit patterns.
-              (local.set $m (v128.or
-                (i16x8.add (i16x8.shr_u (v128.and (local.get $x) (i16x8.splat (i32.const 0x7fff))) (i32.const 3)) (i16x8.splat (i32.const 0x3800)))
-                (v128.and (local.get $x) (i16x8.splat (i32.const 0x8000)))))
-              (local.set $e (i16x8.shl (local.get $x) (i32.const 13)))
-              (v128.store (local.get $p) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $e) (local.get $m)))
-              (v128.store offset=16 (local.get $p) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $e) (local.get $m)))))
+              (v128.store (local.get $p) (i32x4.add (v128.and (i32x4.shr_s
+                (i8x16.shuffle 16 17 0 1 18 19 2 3 20 21 4 5 22 23 6 7 (local.get $x) (local.get $z)) (i32.const 3)) (local.get $cm)) (local.get $cb)))
+              (v128.store offset=16 (local.get $p) (i32x4.add (v128.and (i32x4.shr_s
+                (i8x16.shuffle 24 25 8 9 26 27 10 11 28 29 12 13 30 31 14 15 (local.get $x) (local.get $z)) (i32.const 3)) (local.get $cm)) (local.get $cb)))))
           (local.set $p (i32.add (local.get $p) (i32.const 32)))
           (local.set $src (i32.add (local.get $src) (i32.const 16)))
           (br $hl)))))
     (block $sd (loop $s
       (br_if $sd (i32.ge_u (local.get $p) (local.get $end)))
-      (local.set $h (i32.load16_u (local.get $src)))
-      (if (local.get $bf)
-        (then (i32.store (local.get $p) (i32.shl (local.get $h) (i32.const 16))))
-        (else
-          (local.set $o (i32.shl (i32.and (local.get $h) (i32.const 0x7fff)) (i32.const 13)))
-          (i32.store (local.get $p) (i32.or
-            (i32.shl (i32.and (local.get $h) (i32.const 0x8000)) (i32.const 16))
-            (select
-              (i32.or (local.get $o) (i32.const 0x7f800000))
-              (i32.reinterpret_f32 (f32.mul (f32.reinterpret_i32 (local.get $o)) (f32.const 0x1p112)))
-              (i32.eq (i32.and (local.get $h) (i32.const 0x7c00)) (i32.const 0x7c00)))))))
+      (i32.store (local.get $p) (call $half1 (i32.load16_u (local.get $src)) (local.get $bf)))
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (local.set $src (i32.add (local.get $src) (i32.const 2)))
+      (br $s))))
+
+  ;; acc[i] += f32(x[i]) − b[i] for n float16 values at x (bf != 0: bfloat16); with `first`, acc[i] =
+  ;; f32(x[i]) − b[i], and x may be the upper half of acc's own bytes (as widenHalf's p + 2n; each block is
+  ;; loaded before it is overwritten). The same float32 operations as widenHalf then addDiff / sub, without
+  ;; the widened copy going through memory. Four loops written out: one loop choosing per block between
+  ;; adding and storing (by masks) ran out of vector registers in V8 and cost half as much again.
+  (func (export "addDiffHalf") (param $acc i32) (param $x i32) (param $b i32) (param $n i32) (param $bf i32) (param $first i32)
+    (local $end i32) (local $vend i32) (local $v v128) (local $w v128) (local $cm v128) (local $cb v128) (local $ce v128) (local $z v128)
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $acc) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (local.set $cm (i32x4.splat (i32.const 0x8fffffff)))
+    (local.set $cb (i32x4.splat (i32.const 0x38000000)))
+    (local.set $ce (i16x8.splat (i32.const 0x7c00)))
+    (if (local.get $bf)
+      (then (if (local.get $first)
+        (then
+          (block $bfd (loop $bf
+            (br_if $bfd (i32.ge_u (local.get $acc) (local.get $vend)))
+            (local.set $v (v128.load (local.get $x)))
+            (v128.store (local.get $acc) (f32x4.sub (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $v)) (i32.const 16)) (v128.load (local.get $b))))
+            (v128.store offset=16 (local.get $acc) (f32x4.sub (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $v)) (i32.const 16)) (v128.load offset=16 (local.get $b))))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+            (local.set $b (i32.add (local.get $b) (i32.const 32)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $bf))))
+        (else
+          (block $bad (loop $ba
+            (br_if $bad (i32.ge_u (local.get $acc) (local.get $vend)))
+            (local.set $v (v128.load (local.get $x)))
+            (v128.store (local.get $acc)
+              (f32x4.add (v128.load (local.get $acc)) (f32x4.sub (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $v)) (i32.const 16)) (v128.load (local.get $b)))))
+            (v128.store offset=16 (local.get $acc)
+              (f32x4.add (v128.load offset=16 (local.get $acc)) (f32x4.sub (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $v)) (i32.const 16)) (v128.load offset=16 (local.get $b)))))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+            (local.set $b (i32.add (local.get $b) (i32.const 32)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $ba))))))
+      (else (if (local.get $first)
+        (then
+          (block $hfd (loop $hf
+            (br_if $hfd (i32.ge_u (local.get $acc) (local.get $vend)))
+            (local.set $v (v128.load (local.get $x)))
+            (local.set $w (v128.and (local.get $v) (local.get $ce)))
+            (if (v128.any_true (v128.or (i16x8.eq (local.get $w) (local.get $z)) (i16x8.eq (local.get $w) (local.get $ce))))
+              (then
+                (v128.store (local.get $acc) (f32x4.sub (call $half4 (i32x4.extend_low_i16x8_u (local.get $v))) (v128.load (local.get $b))))
+                (v128.store offset=16 (local.get $acc) (f32x4.sub (call $half4 (i32x4.extend_high_i16x8_u (local.get $v))) (v128.load offset=16 (local.get $b)))))
+              (else
+                (v128.store (local.get $acc) (f32x4.sub (i32x4.add (v128.and (i32x4.shr_s (i8x16.shuffle 16 17 0 1 18 19 2 3 20 21 4 5 22 23 6 7 (local.get $v) (local.get $z)) (i32.const 3)) (local.get $cm)) (local.get $cb)) (v128.load (local.get $b))))
+                (v128.store offset=16 (local.get $acc) (f32x4.sub (i32x4.add (v128.and (i32x4.shr_s (i8x16.shuffle 24 25 8 9 26 27 10 11 28 29 12 13 30 31 14 15 (local.get $v) (local.get $z)) (i32.const 3)) (local.get $cm)) (local.get $cb)) (v128.load offset=16 (local.get $b))))))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+            (local.set $b (i32.add (local.get $b) (i32.const 32)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $hf))))
+        (else
+          (block $had (loop $ha
+            (br_if $had (i32.ge_u (local.get $acc) (local.get $vend)))
+            (local.set $v (v128.load (local.get $x)))
+            (local.set $w (v128.and (local.get $v) (local.get $ce)))
+            (if (v128.any_true (v128.or (i16x8.eq (local.get $w) (local.get $z)) (i16x8.eq (local.get $w) (local.get $ce))))
+              (then
+                (v128.store (local.get $acc)
+                  (f32x4.add (v128.load (local.get $acc)) (f32x4.sub (call $half4 (i32x4.extend_low_i16x8_u (local.get $v))) (v128.load (local.get $b)))))
+                (v128.store offset=16 (local.get $acc)
+                  (f32x4.add (v128.load offset=16 (local.get $acc)) (f32x4.sub (call $half4 (i32x4.extend_high_i16x8_u (local.get $v))) (v128.load offset=16 (local.get $b))))))
+              (else
+                (v128.store (local.get $acc)
+                  (f32x4.add (v128.load (local.get $acc)) (f32x4.sub (i32x4.add (v128.and (i32x4.shr_s (i8x16.shuffle 16 17 0 1 18 19 2 3 20 21 4 5 22 23 6 7 (local.get $v) (local.get $z)) (i32.const 3)) (local.get $cm)) (local.get $cb)) (v128.load (local.get $b)))))
+                (v128.store offset=16 (local.get $acc)
+                  (f32x4.add (v128.load offset=16 (local.get $acc)) (f32x4.sub (i32x4.add (v128.and (i32x4.shr_s (i8x16.shuffle 24 25 8 9 26 27 10 11 28 29 12 13 30 31 14 15 (local.get $v) (local.get $z)) (i32.const 3)) (local.get $cm)) (local.get $cb)) (v128.load offset=16 (local.get $b)))))))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+            (local.set $b (i32.add (local.get $b) (i32.const 32)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $ha)))))))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $acc) (local.get $end)))
+      (f32.store (local.get $acc) (f32.add
+        (select (f32.const -0) (f32.load (local.get $acc)) (local.get $first))
+        (f32.sub (f32.reinterpret_i32 (call $half1 (i32.load16_u (local.get $x)) (local.get $bf))) (f32.load (local.get $b)))))
+      (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 2)))
       (br $s))))
 )
