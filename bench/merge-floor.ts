@@ -21,8 +21,12 @@
  * take — the streaming rate with the fixed costs (start-up, the float32 output's write, replacing the old
  * output) taken out, which is what comparing float32 with half-precision inputs needs.
  *
+ * `--torch-dtype float16|bfloat16|auto` gives every pool entry that torch_dtype, so our merge saves in it
+ * (the floor still writes float32; the check compares ours with the floor's values rounded once to the
+ * saved dtype, as our save rounds).
+ *
  * Usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties]
- *        [--dtype F32|F16|BF16] [--marginal K] [--clean]
+ *        [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--clean]
  * `--scale small` uses 2 encoder layers (~16M parameters, 64 MB per model) for a quick run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -35,7 +39,7 @@ import { parseArgs } from 'node:util';
 import { TaskArithmeticAlgorithm } from '../src/method/task-arithmetic.js';
 import { TiesMergingAlgorithm } from '../src/method/ties-merging.js';
 import { CLIPVisionModelPool } from '../src/modelpool/clip-vision-pool.js';
-import { isFloatDType } from '../src/tensor/dtype.js';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../src/tensor/dtype.js';
 import { openSafetensors } from '../src/tensor/safetensors-read.js';
 import type { DType } from '../src/tensor/types.js';
 import { writeRandomClipVisionModel } from './lib/random-model.js';
@@ -51,6 +55,7 @@ const { values } = parseArgs({
     layers: { type: 'string' },
     runs: { type: 'string', default: '3' },
     marginal: { type: 'string' },
+    'torch-dtype': { type: 'string' },
     methods: { type: 'string', default: 'ta,ties' },
     dtype: { type: 'string', default: 'F32' },
     clean: { type: 'boolean', default: false },
@@ -70,8 +75,11 @@ function modelDirs(pool: string, count: number): { base: string; finetuned: stri
 async function runStage(method: Method, poolDir: string, count: number, out: string): Promise<void> {
   const t0 = performance.now();
   const { base, finetuned } = modelDirs(poolDir, count);
-  const models: Record<string, string> = { _pretrained_: base };
-  finetuned.forEach((d, k) => (models[`task${k + 1}`] = d));
+  // --torch-dtype: each entry as a from_pretrained call with that torch_dtype (the merge saves in it)
+  const torchDtype = values['torch-dtype'];
+  const entry = (dir: string) => (torchDtype === undefined ? dir : { _target_: 'transformers.CLIPVisionModel.from_pretrained', pretrained_model_name_or_path: dir, torch_dtype: torchDtype });
+  const models: Record<string, unknown> = { _pretrained_: entry(base) };
+  finetuned.forEach((d, k) => (models[`task${k + 1}`] = entry(d)));
   const pool = new CLIPVisionModelPool({ models });
   const algo = method === 'ties'
     ? new TiesMergingAlgorithm({ scaling_factor: LAMBDA, threshold: THRESHOLD, remove_keys: [], merge_func: 'sum' })
@@ -189,7 +197,11 @@ const median = (xs: number[]) => {
 function maxDiff(oursFile: string, floorFile: string, names: string[]): number {
   const ours = openSafetensors(oursFile);
   const floorBytes = readFileSync(floorFile);
-  const floor = new Float32Array(floorBytes.buffer, floorBytes.byteOffset, floorBytes.byteLength / 4);
+  let floor: Float32Array = new Float32Array(floorBytes.buffer, floorBytes.byteOffset, floorBytes.byteLength / 4);
+  // a half-precision save rounds the float32 result once: the floor's, rounded the same way, is the reference
+  const saved = ours.names().length ? ours.entry(names[0]!).dtype : 'F32';
+  if (saved === 'F16') floor = f16ToF32(f32ToF16(floor));
+  else if (saved === 'BF16') floor = bf16ToF32(f32ToBf16(floor));
   let at = 0;
   let worst = 0;
   try {
@@ -244,7 +256,7 @@ async function main(): Promise<void> {
       const oursDir = join(work, `ours-${method}`);
       const floorOut = join(work, `floor-${method}.bin`);
       const runOurs = (models: number): Run => {
-        const { run, stdout } = timed(process.execPath, [fileURLToPath(import.meta.url), '--stage', method, '--pool', poolDir, '--models', String(models), '--out', oursDir]);
+        const { run, stdout } = timed(process.execPath, [fileURLToPath(import.meta.url), '--stage', method, '--pool', poolDir, '--models', String(models), '--out', oursDir, ...(values['torch-dtype'] ? ['--torch-dtype', values['torch-dtype']] : [])]);
         const d = JSON.parse(stdout) as Record<string, number>;
         run.detail = { startup_s: round(d.startup_s!), run_s: round(d.run_s!), merge_and_save_s: round(d.merge_and_save_s!) };
         if (run.peak_rss_mb === null) run.peak_rss_mb = Math.round(d.self_max_rss_mb!);

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { DTYPE_SIZES, encodeFromF32, f32ToBf16, f32ToF16, isDType, numel } from './dtype.js';
+import { narrowHalfInPlace } from './kernels/arena.js';
 import type { DType, StateDict, TensorInfo } from './types.js';
 
 export interface WriteSafetensorsOptions {
@@ -172,7 +173,10 @@ function fillsBuffer(sd: StateDict): sd is StateDict & FillsBuffer {
   return typeof (sd as Partial<FillsBuffer>).loadF32Into === 'function';
 }
 
-/** A source whose values may stay in its own memory until the next read (merged models). */
+/**
+ * A source whose values may stay in its own memory until the next read (merged models); until then the
+ * writer may also overwrite them (half-precision rounding in place).
+ */
 interface LendsBuffer {
   loadF32Transient(name: string, out: Float32Array): Float32Array;
 }
@@ -219,9 +223,14 @@ class F32Scratch {
   }
 }
 
-/** float32 → the bytes of `dtype`; half precision into the scratch's buffer. */
-function encode(dtype: DType, data: Float32Array, what: string, scratch: F32Scratch): Uint8Array {
+/**
+ * float32 → the bytes of `dtype`; half precision into the scratch's buffer, or in place where `lent`
+ * (a merge's buffer, the writer's to overwrite) lies in a kernel arena.
+ */
+function encode(dtype: DType, data: Float32Array, what: string, scratch: F32Scratch, lent: boolean): Uint8Array {
   if (dtype !== 'F16' && dtype !== 'BF16') return encodeFromF32(dtype, data, what);
+  const inPlace = lent ? narrowHalfInPlace(data, dtype === 'BF16') : null;
+  if (inPlace !== null) return inPlace;
   const h = (dtype === 'F16' ? f32ToF16 : f32ToBf16)(data, scratch.half(data.length));
   return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
 }
@@ -229,16 +238,20 @@ function encode(dtype: DType, data: Float32Array, what: string, scratch: F32Scra
 function tensorBytes(source: StateDict, t: PlannedTensor, scratch: F32Scratch): Uint8Array {
   let bytes: Uint8Array;
   const n = numel(t.shape);
-  if (t.dtype === t.source.dtype && source.loadRaw !== undefined && !(t.dtype === 'F32' && fillsBuffer(source))) {
+  const half = t.dtype === 'F16' || t.dtype === 'BF16';
+  // A merge computes float32 into its own buffers (where its kernels run) and lends them: half-precision
+  // tensors are then rounded in place there, not by a merge into a fresh array and a JavaScript loop.
+  const lent = lendsBuffer(source);
+  if (t.dtype === t.source.dtype && source.loadRaw !== undefined && !(t.dtype === 'F32' && fillsBuffer(source)) && !(half && lent)) {
     bytes = source.loadRaw(t.name);
   } else {
-    const data = lendsBuffer(source)
+    const data = lent
       ? source.loadF32Transient(t.name, scratch.get(n))
       : fillsBuffer(source) ? source.loadF32Into(t.name, scratch.get(n)) : source.loadF32(t.name);
     if (data.length !== numel(t.shape)) {
       throw new Error(`tensor '${t.name}': loadF32 returned ${data.length} values for shape ${JSON.stringify(t.shape)}`);
     }
-    bytes = encode(t.dtype, data, `tensor '${t.name}'`, scratch);
+    bytes = encode(t.dtype, data, `tensor '${t.name}'`, scratch, lent);
   }
   if (bytes.byteLength !== t.bytes) {
     throw new Error(`tensor '${t.name}': got ${bytes.byteLength} bytes, the header promises ${t.bytes}`);

@@ -35,6 +35,7 @@ export interface WasmKernels {
   decidedBalance(sum: number, open: number, n: number): number;
   widenHalf(p: number, n: number, bf: number): void;
   addDiffHalf(acc: number, x: number, b: number, n: number, bf: number, first: number): void;
+  narrowHalf(p: number, n: number, bf: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -110,6 +111,17 @@ export function widenHalfInPlace(out: Float32Array, bf16: boolean): void {
     const t = f16ToF32Table();
     for (let i = 0; i < n; i++) dst[i] = t[src[i]!]!;
   }
+}
+
+/**
+ * `data` rounded to float16 (or bfloat16) in place, as f32ToF16 / f32ToBf16 round: the 16-bit values
+ * overwrite the first half of its bytes, which are returned. Null (data untouched) outside an arena.
+ */
+export function narrowHalfInPlace(data: Float32Array, bf16: boolean): Uint8Array | null {
+  const k = kernelsByBuffer.get(data.buffer);
+  if (k === undefined) return null;
+  k.narrowHalf(data.byteOffset, data.length, bf16 ? 1 : 0);
+  return new Uint8Array(data.buffer, data.byteOffset, 2 * data.length);
 }
 
 /** The kernels instance over an arena's memory, by its buffer. */

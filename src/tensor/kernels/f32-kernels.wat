@@ -405,4 +405,122 @@
       (local.set $b (i32.add (local.get $b) (i32.const 4)))
       (local.set $x (i32.add (local.get $x) (i32.const 2)))
       (br $s))))
+
+  ;; float32 bits → float16 bits, round to nearest-even (dtype.ts's f32BitsToF16Bits): infinities stay,
+  ;; NaN keeps its top payload bits and is made quiet, values beyond the half range become infinities,
+  ;; values below half the smallest subnormal signed zeros. The blocks narrowHalf cannot take whole.
+  (func $f16bits (param $f i32) (result i32)
+    (local $sign i32) (local $exp i32) (local $mant i32) (local $e i32) (local $shift i32) (local $half i32) (local $rem i32) (local $h i32)
+    (local.set $sign (i32.and (i32.shr_u (local.get $f) (i32.const 16)) (i32.const 0x8000)))
+    (local.set $exp (i32.and (i32.shr_u (local.get $f) (i32.const 23)) (i32.const 0xff)))
+    (local.set $mant (i32.and (local.get $f) (i32.const 0x7fffff)))
+    (if (i32.eq (local.get $exp) (i32.const 0xff))
+      (then (return (select
+        (i32.or (local.get $sign) (i32.const 0x7c00))
+        (i32.or (i32.or (local.get $sign) (i32.const 0x7e00)) (i32.shr_u (local.get $mant) (i32.const 13)))
+        (i32.eqz (local.get $mant))))))
+    (local.set $e (i32.sub (local.get $exp) (i32.const 112)))
+    (if (i32.ge_s (local.get $e) (i32.const 0x1f)) (then (return (i32.or (local.get $sign) (i32.const 0x7c00)))))
+    (if (i32.le_s (local.get $e) (i32.const 0))
+      (then
+        (if (i32.lt_s (local.get $e) (i32.const -10)) (then (return (local.get $sign))))
+        (local.set $mant (i32.or (local.get $mant) (i32.const 0x800000)))
+        (local.set $shift (i32.sub (i32.const 14) (local.get $e)))
+        (local.set $half (i32.shl (i32.const 1) (i32.sub (local.get $shift) (i32.const 1))))
+        (local.set $rem (i32.and (local.get $mant) (i32.sub (i32.shl (i32.const 1) (local.get $shift)) (i32.const 1))))
+        (local.set $h (i32.shr_u (local.get $mant) (local.get $shift))))
+      (else
+        (local.set $half (i32.const 0x1000))
+        (local.set $rem (i32.and (local.get $mant) (i32.const 0x1fff)))
+        (local.set $h (i32.or (i32.shl (local.get $e) (i32.const 10)) (i32.shr_u (local.get $mant) (i32.const 13))))))
+    ;; a carry out of the mantissa lands on the next exponent (or infinity), which is right
+    (if (i32.or (i32.gt_u (local.get $rem) (local.get $half))
+                (i32.and (i32.eq (local.get $rem) (local.get $half)) (i32.and (local.get $h) (i32.const 1))))
+      (then (local.set $h (i32.add (local.get $h) (i32.const 1)))))
+    (i32.or (local.get $sign) (local.get $h)))
+
+  ;; float32 bits → bfloat16 bits, round to nearest-even; NaN made quiet, sign kept (f32BitsToBf16Bits).
+  (func $bf16bits (param $f i32) (result i32)
+    (select
+      (i32.or (i32.shr_u (local.get $f) (i32.const 16)) (i32.const 0x40))
+      (i32.shr_u (i32.add (i32.add (local.get $f) (i32.const 0x7fff)) (i32.and (i32.shr_u (local.get $f) (i32.const 16)) (i32.const 1))) (i32.const 16))
+      (i32.gt_u (i32.and (local.get $f) (i32.const 0x7fffffff)) (i32.const 0x7f800000))))
+
+  ;; In place: the n floats at p rounded to float16 (bf != 0: bfloat16) as dtype.ts's f32ToF16 / f32ToBf16
+  ;; do, stored as n 16-bit values at p (front to back: each block of eight is loaded before the half as
+  ;; many bytes are stored over its start). bfloat16 eight at a time; float16 eight at a time when all
+  ;; eight lie in the normal half range (2^-14 ≤ |x| < 65536: rebias, add 0xfff plus the lowest kept
+  ;; bit, shift), else value by value.
+  (func (export "narrowHalf") (param $p i32) (param $n i32) (param $bf i32)
+    (local $src i32) (local $end i32) (local $vend i32) (local $a v128) (local $b v128) (local $k i32)
+    (local $cabs v128) (local $clo v128) (local $cspan v128) (local $cbias v128) (local $c1 v128) (local $csign v128)
+    (local.set $src (local.get $p))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (local.set $c1 (i32x4.splat (i32.const 1)))
+    (if (local.get $bf)
+      (then
+        (local.set $cabs (i32x4.splat (i32.const 0x7fffffff)))
+        (local.set $clo (i32x4.splat (i32.const 0x7f800000)))
+        (local.set $cbias (i32x4.splat (i32.const 0x7fff)))
+        (local.set $csign (i32x4.splat (i32.const 0x40)))
+        (block $bd (loop $bl
+          (br_if $bd (i32.ge_u (local.get $src) (local.get $vend)))
+          (local.set $a (v128.load (local.get $src)))
+          (local.set $b (v128.load offset=16 (local.get $src)))
+          (v128.store (local.get $p) (i16x8.narrow_i32x4_u
+            (v128.bitselect
+              (v128.or (i32x4.shr_u (local.get $a) (i32.const 16)) (local.get $csign))
+              (i32x4.shr_u (i32x4.add (i32x4.add (local.get $a) (local.get $cbias)) (v128.and (i32x4.shr_u (local.get $a) (i32.const 16)) (local.get $c1))) (i32.const 16))
+              (i32x4.gt_s (v128.and (local.get $a) (local.get $cabs)) (local.get $clo)))
+            (v128.bitselect
+              (v128.or (i32x4.shr_u (local.get $b) (i32.const 16)) (local.get $csign))
+              (i32x4.shr_u (i32x4.add (i32x4.add (local.get $b) (local.get $cbias)) (v128.and (i32x4.shr_u (local.get $b) (i32.const 16)) (local.get $c1))) (i32.const 16))
+              (i32x4.gt_s (v128.and (local.get $b) (local.get $cabs)) (local.get $clo)))))
+          (local.set $src (i32.add (local.get $src) (i32.const 32)))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $bl))))
+      (else
+        (local.set $cabs (i32x4.splat (i32.const 0x7fffffff)))
+        (local.set $clo (i32x4.splat (i32.const 0x38800000)))
+        (local.set $cspan (i32x4.splat (i32.const 0x0f000000)))
+        (local.set $cbias (i32x4.splat (i32.const 0xc8000fff))) ;; −0x38000000 + 0xfff
+        (local.set $csign (i32x4.splat (i32.const 0x8000)))
+        (block $hd (loop $hl
+          (br_if $hd (i32.ge_u (local.get $src) (local.get $vend)))
+          (local.set $a (v128.load (local.get $src)))
+          (local.set $b (v128.load offset=16 (local.get $src)))
+          (if (i32.and
+                (i32x4.all_true (i32x4.lt_u (i32x4.sub (v128.and (local.get $a) (local.get $cabs)) (local.get $clo)) (local.get $cspan)))
+                (i32x4.all_true (i32x4.lt_u (i32x4.sub (v128.and (local.get $b) (local.get $cabs)) (local.get $clo)) (local.get $cspan))))
+            (then
+              (v128.store (local.get $p) (i16x8.narrow_i32x4_u
+                (v128.or
+                  (v128.and (i32x4.shr_u (local.get $a) (i32.const 16)) (local.get $csign))
+                  (i32x4.shr_u (i32x4.add (i32x4.add (v128.and (local.get $a) (local.get $cabs)) (local.get $cbias))
+                    (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (local.get $c1))) (i32.const 13)))
+                (v128.or
+                  (v128.and (i32x4.shr_u (local.get $b) (i32.const 16)) (local.get $csign))
+                  (i32x4.shr_u (i32x4.add (i32x4.add (v128.and (local.get $b) (local.get $cabs)) (local.get $cbias))
+                    (v128.and (i32x4.shr_u (local.get $b) (i32.const 13)) (local.get $c1))) (i32.const 13))))))
+            (else
+              (local.set $k (i32.const 0))
+              (block $ld (loop $ll
+                (br_if $ld (i32.ge_u (local.get $k) (i32.const 8)))
+                (i32.store16 (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 1)))
+                  (call $f16bits (i32.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $ll)))))
+          (local.set $src (i32.add (local.get $src) (i32.const 32)))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $hl)))))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $src) (local.get $end)))
+      (i32.store16 (local.get $p) (select
+        (call $bf16bits (i32.load (local.get $src)))
+        (call $f16bits (i32.load (local.get $src)))
+        (local.get $bf)))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (local.set $p (i32.add (local.get $p) (i32.const 2)))
+      (br $s))))
 )
