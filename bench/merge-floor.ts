@@ -21,9 +21,9 @@
  * take — the streaming rate with the fixed costs (start-up, the float32 output's write, replacing the old
  * output) taken out, which is what comparing float32 with half-precision inputs needs.
  *
- * `--torch-dtype float16|bfloat16|auto` gives every pool entry that torch_dtype, so our merge saves in it
- * (the floor still writes float32; the check compares ours with the floor's values rounded once to the
- * saved dtype, as our save rounds).
+ * `--torch-dtype float16|bfloat16|float32|auto` gives every pool entry that torch_dtype, so our merge
+ * saves in it (auto: the stored dtype), and the floor writes the same dtype (`--out-dtype`, rounding its
+ * float32 results once to nearest even, as our save does).
  *
  * Usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties]
  *        [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--clean]
@@ -39,7 +39,7 @@ import { parseArgs } from 'node:util';
 import { TaskArithmeticAlgorithm } from '../src/method/task-arithmetic.js';
 import { TiesMergingAlgorithm } from '../src/method/ties-merging.js';
 import { CLIPVisionModelPool } from '../src/modelpool/clip-vision-pool.js';
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, isFloatDType } from '../src/tensor/dtype.js';
+import { bf16ToF32, f16ToF32, isFloatDType } from '../src/tensor/dtype.js';
 import { openSafetensors } from '../src/tensor/safetensors-read.js';
 import type { DType } from '../src/tensor/types.js';
 import { writeRandomClipVisionModel } from './lib/random-model.js';
@@ -194,14 +194,12 @@ const median = (xs: number[]) => {
 };
 
 /** Largest |ours − floor| over the merged tensors. */
-function maxDiff(oursFile: string, floorFile: string, names: string[]): number {
+function maxDiff(oursFile: string, floorFile: string, names: string[], floorDtype: DType): number {
   const ours = openSafetensors(oursFile);
   const floorBytes = readFileSync(floorFile);
-  let floor: Float32Array = new Float32Array(floorBytes.buffer, floorBytes.byteOffset, floorBytes.byteLength / 4);
-  // a half-precision save rounds the float32 result once: the floor's, rounded the same way, is the reference
-  const saved = ours.names().length ? ours.entry(names[0]!).dtype : 'F32';
-  if (saved === 'F16') floor = f16ToF32(f32ToF16(floor));
-  else if (saved === 'BF16') floor = bf16ToF32(f32ToBf16(floor));
+  const halves = () => new Uint16Array(floorBytes.buffer, floorBytes.byteOffset, floorBytes.byteLength / 2);
+  const floor =
+    floorDtype === 'F16' ? f16ToF32(halves()) : floorDtype === 'BF16' ? bf16ToF32(halves()) : new Float32Array(floorBytes.buffer, floorBytes.byteOffset, floorBytes.byteLength / 4);
   let at = 0;
   let worst = 0;
   try {
@@ -228,6 +226,14 @@ async function main(): Promise<void> {
   if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new Error(`--dtype must be F32, F16 or BF16, got ${dtype}`);
   const runs = Number(values.runs);
   const marginalFrom = values.marginal === undefined ? null : Number(values.marginal);
+  const torchDtype = values['torch-dtype'];
+  const SAVED: Record<string, DType> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', auto: dtype };
+  if (torchDtype !== undefined && !(torchDtype in SAVED)) throw new Error(`--torch-dtype must be one of ${Object.keys(SAVED).join(', ')}, got ${torchDtype}`);
+  // fusion_bench's CLIP pool: float32 unless the entries say otherwise
+  const outDtype: DType = torchDtype === undefined ? 'F32' : SAVED[torchDtype]!;
+  if (outDtype !== 'F32' && outDtype !== dtype) {
+    throw new Error(`--torch-dtype ${torchDtype} on ${dtype} inputs rounds them before merging, which the floor (reading them as stored) does not: merge a --dtype ${outDtype} pool instead`);
+  }
   if (marginalFrom !== null && !(Number.isInteger(marginalFrom) && marginalFrom >= 1 && marginalFrom < count)) throw new Error(`--marginal must be a whole number of fine-tuned models from 1 to ${count - 1}, got ${values.marginal}`);
   const methods = values.methods!.split(',') as Method[];
   const cacheDir = join(tmpdir(), 'fusion-bench-floor-pool');
@@ -263,7 +269,7 @@ async function main(): Promise<void> {
         return run;
       };
       const runFloor = (models: number): Run => {
-        const args = ['--dtype', dtype.toLowerCase(), method, rangesFile, floorOut, String(LAMBDA), ...(method === 'ties' ? [String(THRESHOLD / 100)] : [])];
+        const args = ['--dtype', dtype.toLowerCase(), '--out-dtype', outDtype.toLowerCase(), method, rangesFile, floorOut, String(LAMBDA), ...(method === 'ties' ? [String(THRESHOLD / 100)] : [])];
         const { run, stderr } = timed(floorBin!, [...args, ...files.slice(0, 1 + models)]);
         const patched = /"patched": (\d+)/.exec(stderr);
         if (patched) run.detail = { patched: Number(patched[1]) };
@@ -291,7 +297,7 @@ async function main(): Promise<void> {
       if (floorBin === null) entry.floor = (built as { reason: string }).reason;
       else {
         const floorMedian = median(floor.map((r) => r.wall_s));
-        const diff = maxDiff(join(oursDir, 'model.safetensors'), floorOut, names);
+        const diff = maxDiff(join(oursDir, 'model.safetensors'), floorOut, names, outDtype);
         entry.floor = { runs: floor, median_wall_s: round(floorMedian), max_peak_rss_mb: Math.max(...floor.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / floorMedian), ...(marginalFrom !== null ? marginal(fewer.floor) : {}) };
         entry.ratio_to_floor = round(oursMedian / floorMedian, 2);
         if (HAS_TIME) entry.cpu_ratio_to_floor = round(median(ours.map((r) => r.cpu_s!)) / median(floor.map((r) => r.cpu_s!)), 2);
@@ -304,7 +310,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   const modelMB = Math.round(statSync(files[0]!).size / 1e6);
-  console.log(JSON.stringify({ bench: 'merge-floor', pool: { dir: poolDir, models: 1 + count, layers, dtype, params_per_model: params, model_mb: modelMB, input_mb: Math.round(inputBytes / 1e6) }, lambda: LAMBDA, ties_threshold: THRESHOLD, runs, ...results }, null, 2));
+  console.log(JSON.stringify({ bench: 'merge-floor', pool: { dir: poolDir, models: 1 + count, layers, dtype, output_dtype: outDtype, params_per_model: params, model_mb: modelMB, input_mb: Math.round(inputBytes / 1e6) }, lambda: LAMBDA, ties_threshold: THRESHOLD, runs, ...results }, null, 2));
 }
 
 await main();

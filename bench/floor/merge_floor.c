@@ -8,13 +8,14 @@
  * in a text file ("begin end" per line, absolute file offsets, equal in every file). The output is the
  * merged values of those ranges, concatenated, as raw little-endian float32.
  *
- *   merge_floor [--dtype f32|f16|bf16] ta   RANGES OUT LAMBDA             BASE FT1 ... FTn
- *   merge_floor [--dtype f32|f16|bf16] ties RANGES OUT LAMBDA KEEP_FRAC   BASE FT1 ... FTn
+ *   merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] ta   RANGES OUT LAMBDA           BASE FT1 ... FTn
+ *   merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] ties RANGES OUT LAMBDA KEEP_FRAC BASE FT1 ... FTn
  *
  * Half-precision inputs are read into a staging buffer and widened to float32 as they arrive (F16C's
  * vcvtph2ps, eight at a time, where the CPU has it; a shift for bfloat16); the
  * arithmetic and the float32 output are the same as for float32 inputs (fusion_bench's rule for a CLIP
- * pool: the merged model is float32).
+ * pool: the merged model is float32). --out-dtype f16|bf16 rounds the float32 results once, to nearest
+ * even, as a pool with that torch_dtype saves them (F16C's vcvtps2ph; bfloat16 by integer rounding).
  *
  * Task arithmetic (one pass): out = θ0 + λ·Σk (θk − θ0), float32 in model order.
  * TIES, merge "sum" (three passes): two radix-select histogram passes over the float32 bit patterns of
@@ -46,6 +47,8 @@ static float *buf[MAXM + 1];
 static int esize = 4;              /* bytes per stored value: 4, or 2 for float16 / bfloat16 */
 static int bf16;
 static uint16_t *stage;            /* a chunk of half-precision values as read */
+static int osize = 4, obf16;       /* the output's bytes per value, and whether bfloat16 */
+static uint16_t *ostage;           /* a chunk of rounded output */
 
 static void die(const char *m) { fprintf(stderr, "merge_floor: %s\n", m); exit(2); }
 
@@ -85,9 +88,56 @@ static void rd(int f, float *dst, int64_t n, int64_t off) {
   }
 }
 
-static void wr(int fd, const float *src, int64_t n) {
-  const char *p = (const char *)src;
-  int64_t left = n * 4;
+static uint16_t to_bf16(float x) {
+  uint32_t u;
+  memcpy(&u, &x, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+/* float32 → float16, to nearest even (exact, bit by bit; the tail, or all of it without F16C) */
+static uint16_t to_f16(float x) {
+  uint32_t f;
+  memcpy(&f, &x, 4);
+  uint32_t sign = (f >> 16) & 0x8000, exp = (f >> 23) & 0xff, mant = f & 0x7fffff;
+  if (exp == 0xff) return (uint16_t)(mant ? sign | 0x7e00 | (mant >> 13) : sign | 0x7c00);
+  int e = (int)exp - 112;
+  if (e >= 31) return (uint16_t)(sign | 0x7c00);
+  uint32_t h, rem, half;
+  if (e <= 0) {
+    if (e < -10) return (uint16_t)sign;
+    mant |= 0x800000;
+    int shift = 14 - e;
+    half = 1u << (shift - 1);
+    rem = mant & ((1u << shift) - 1);
+    h = mant >> shift;
+  } else {
+    half = 0x1000;
+    rem = mant & 0x1fff;
+    h = ((uint32_t)e << 10) | (mant >> 13);
+  }
+  if (rem > half || (rem == half && (h & 1))) h++;
+  return (uint16_t)(sign | h);
+}
+
+/* n float32 values to the output's dtype; returns where the bytes are */
+static const void *narrow(const float *src, int64_t n) {
+  if (osize == 4) return src;
+  int64_t i = 0;
+  if (obf16) {
+    for (; i < n; i++) ostage[i] = to_bf16(src[i]);
+  } else {
+#ifdef __F16C__
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(ostage + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < n; i++) ostage[i] = to_f16(src[i]);
+  }
+  return ostage;
+}
+
+static void wr(int fd, const float *values, int64_t n) {
+  const char *p = (const char *)narrow(values, n);
+  int64_t left = n * osize;
   while (left > 0) {
     ssize_t put = write(fd, p, left);
     if (put <= 0) die("short write");
@@ -233,20 +283,26 @@ static void ties(int out, float lambda, double keep) {
       if (m > 0 ? v > 0 : v < 0) acc += v;
     }
     float r = b0 + lambda * acc;
-    if (pwrite(out, &r, 4, flat * 4) != 4) die("patch write");
+    if (pwrite(out, narrow(&r, 1), osize, flat * osize) != osize) die("patch write");
   }
   fprintf(stderr, "{\"patched\": %lld, \"majority\": %d}\n", (long long)npatch, m);
   free(patch);
 }
 
 int main(int argc, char **argv) {
-  if (argc > 2 && strcmp(argv[1], "--dtype") == 0) {
-    if (strcmp(argv[2], "f16") == 0) esize = 2;
-    else if (strcmp(argv[2], "bf16") == 0) esize = 2, bf16 = 1;
-    else if (strcmp(argv[2], "f32") != 0) die("--dtype: f32, f16 or bf16");
+  for (;;) {
+    if (argc > 2 && strcmp(argv[1], "--dtype") == 0) {
+      if (strcmp(argv[2], "f16") == 0) esize = 2;
+      else if (strcmp(argv[2], "bf16") == 0) esize = 2, bf16 = 1;
+      else if (strcmp(argv[2], "f32") != 0) die("--dtype: f32, f16 or bf16");
+    } else if (argc > 2 && strcmp(argv[1], "--out-dtype") == 0) {
+      if (strcmp(argv[2], "f16") == 0) osize = 2;
+      else if (strcmp(argv[2], "bf16") == 0) osize = 2, obf16 = 1;
+      else if (strcmp(argv[2], "f32") != 0) die("--out-dtype: f32, f16 or bf16");
+    } else break;
     argv += 2; argc -= 2;
   }
-  if (argc < 6) die("usage: merge_floor [--dtype f32|f16|bf16] ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
+  if (argc < 6) die("usage: merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
   int isTies = strcmp(argv[1], "ties") == 0;
   float lambda = strtof(argv[4], NULL);
   double keep = isTies ? strtod(argv[5], NULL) : 0;
@@ -269,6 +325,7 @@ int main(int argc, char **argv) {
   }
   for (int f = 0; f < nfiles + 2; f++) buf[f] = aligned_alloc(64, (size_t)CHUNK * 4);
   stage = aligned_alloc(64, (size_t)CHUNK * 2);
+  ostage = aligned_alloc(64, (size_t)CHUNK * 2);
   int out = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (out < 0) die("cannot open the output");
   if (isTies) ties(out, lambda, keep); else task_arithmetic(out, lambda);
