@@ -25,8 +25,13 @@
  * saves in it (auto: the stored dtype), and the floor writes the same dtype (`--out-dtype`, rounding its
  * float32 results once to nearest even, as our save does).
  *
+ * `--atomic-floor` also runs the floor writing as we do (a temporary file renamed over the old output),
+ * reported as floor_atomic: the floor's O_TRUNC frees the old output's page-cache pages before it writes
+ * and reuses them at once, while an atomic save needs fresh pages — which on VMs that hand free memory
+ * back to the host (virtio-balloon free page reporting) cost up to ~1 s per 350 MB.
+ *
  * Usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties]
- *        [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--clean]
+ *        [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--atomic-floor] [--clean]
  * `--scale small` uses 2 encoder layers (~16M parameters, 64 MB per model) for a quick run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -56,6 +61,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     marginal: { type: 'string' },
     'torch-dtype': { type: 'string' },
+    'atomic-floor': { type: 'boolean', default: false },
     methods: { type: 'string', default: 'ta,ties' },
     dtype: { type: 'string', default: 'F32' },
     clean: { type: 'boolean', default: false },
@@ -268,19 +274,26 @@ async function main(): Promise<void> {
         if (run.peak_rss_mb === null) run.peak_rss_mb = Math.round(d.self_max_rss_mb!);
         return run;
       };
-      const runFloor = (models: number): Run => {
-        const args = ['--dtype', dtype.toLowerCase(), '--out-dtype', outDtype.toLowerCase(), method, rangesFile, floorOut, String(LAMBDA), ...(method === 'ties' ? [String(THRESHOLD / 100)] : [])];
+      const runFloor = (models: number, atomic = false): Run => {
+        const args = ['--dtype', dtype.toLowerCase(), '--out-dtype', outDtype.toLowerCase(), ...(atomic ? ['--atomic'] : []), method, rangesFile, floorOut, String(LAMBDA), ...(method === 'ties' ? [String(THRESHOLD / 100)] : [])];
         const { run, stderr } = timed(floorBin!, [...args, ...files.slice(0, 1 + models)]);
         const patched = /"patched": (\d+)/.exec(stderr);
         if (patched) run.detail = { patched: Number(patched[1]) };
         return run;
       };
+      const floorAtomic: Run[] = [];
       const fewer: { ours: number[]; floor: number[] } = { ours: [], floor: [] };
       for (let r = -1; r < runs; r++) {
         // Alternate which goes first, so neither always follows the other's page-cache footprint.
-        const order = r % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours'];
+        const order = r % 2 === 0 ? ['ours', 'floor', 'atomic'] : ['atomic', 'floor', 'ours'];
         for (const who of order) {
-          if (who === 'floor' && floorBin === null) continue;
+          if (who !== 'ours' && floorBin === null) continue;
+          if (who === 'atomic') {
+            if (!values['atomic-floor']) continue;
+            const run = runFloor(count, true);
+            if (r >= 0) floorAtomic.push(run);
+            continue;
+          }
           const run = who === 'ours' ? runOurs(count) : runFloor(count);
           if (r < 0) continue; // the untimed warm-up
           (who === 'ours' ? ours : floor).push(run);
@@ -300,6 +313,11 @@ async function main(): Promise<void> {
         const diff = maxDiff(join(oursDir, 'model.safetensors'), floorOut, names, outDtype);
         entry.floor = { runs: floor, median_wall_s: round(floorMedian), max_peak_rss_mb: Math.max(...floor.map((r) => r.peak_rss_mb ?? 0)), input_gb_per_s: round(inputBytes / 1e9 / floorMedian), ...(marginalFrom !== null ? marginal(fewer.floor) : {}) };
         entry.ratio_to_floor = round(oursMedian / floorMedian, 2);
+        if (floorAtomic.length) {
+          const m = median(floorAtomic.map((r) => r.wall_s));
+          entry.floor_atomic = { runs: floorAtomic, median_wall_s: round(m) };
+          entry.ratio_to_atomic_floor = round(oursMedian / m, 2);
+        }
         if (HAS_TIME) entry.cpu_ratio_to_floor = round(median(ours.map((r) => r.cpu_s!)) / median(floor.map((r) => r.cpu_s!)), 2);
         entry.max_abs_diff = diff;
         entry.agree_within_1e_5 = diff <= TOLERANCE;

@@ -8,8 +8,8 @@
  * in a text file ("begin end" per line, absolute file offsets, equal in every file). The output is the
  * merged values of those ranges, concatenated, as raw little-endian float32.
  *
- *   merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] ta   RANGES OUT LAMBDA           BASE FT1 ... FTn
- *   merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] ties RANGES OUT LAMBDA KEEP_FRAC BASE FT1 ... FTn
+ *   merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] [--atomic] ta   RANGES OUT LAMBDA           BASE FT1 ... FTn
+ *   merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] [--atomic] ties RANGES OUT LAMBDA KEEP_FRAC BASE FT1 ... FTn
  *
  * Half-precision inputs are read into a staging buffer and widened to float32 as they arrive (F16C's
  * vcvtph2ps, eight at a time, where the CPU has it; a shift for bfloat16); the
@@ -49,6 +49,7 @@ static int bf16;
 static uint16_t *stage;            /* a chunk of half-precision values as read */
 static int osize = 4, obf16;       /* the output's bytes per value, and whether bfloat16 */
 static uint16_t *ostage;           /* a chunk of rounded output */
+static int atomic;                 /* write a temporary file and rename it over the output */
 
 static void die(const char *m) { fprintf(stderr, "merge_floor: %s\n", m); exit(2); }
 
@@ -299,10 +300,14 @@ int main(int argc, char **argv) {
       if (strcmp(argv[2], "f16") == 0) osize = 2;
       else if (strcmp(argv[2], "bf16") == 0) osize = 2, obf16 = 1;
       else if (strcmp(argv[2], "f32") != 0) die("--out-dtype: f32, f16 or bf16");
+    } else if (argc > 1 && strcmp(argv[1], "--atomic") == 0) {
+      atomic = 1;
+      argv += 1; argc -= 1;
+      continue;
     } else break;
     argv += 2; argc -= 2;
   }
-  if (argc < 6) die("usage: merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
+  if (argc < 6) die("usage: merge_floor [--dtype f32|f16|bf16] [--out-dtype f32|f16|bf16] [--atomic] ta|ties RANGES OUT LAMBDA [KEEP] BASE FT...");
   int isTies = strcmp(argv[1], "ties") == 0;
   float lambda = strtof(argv[4], NULL);
   double keep = isTies ? strtod(argv[5], NULL) : 0;
@@ -326,9 +331,14 @@ int main(int argc, char **argv) {
   for (int f = 0; f < nfiles + 2; f++) buf[f] = aligned_alloc(64, (size_t)CHUNK * 4);
   stage = aligned_alloc(64, (size_t)CHUNK * 2);
   ostage = aligned_alloc(64, (size_t)CHUNK * 2);
-  int out = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  /* --atomic: as fusion-bench saves (never a half-written output), into a temporary file renamed over
+     the old output at the end; the new pages then cannot be the old output's, freed by O_TRUNC first */
+  char tmp[4096];
+  if (atomic && snprintf(tmp, sizeof tmp, "%s.tmp-floor", argv[3]) >= (int)sizeof tmp) die("output path too long");
+  int out = open(atomic ? tmp : argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (out < 0) die("cannot open the output");
   if (isTies) ties(out, lambda, keep); else task_arithmetic(out, lambda);
   close(out);
+  if (atomic && rename(tmp, argv[3]) != 0) die("cannot rename the output");
   return 0;
 }
