@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { toPlain, type ConfigDict, type ConfigValue } from '../config/values.js';
 import type { JobOutcome } from './job-return.js';
-import { clearResult, launchedJobEnv, prepareJobs, type PreparedJob } from './job-processes.js';
+import { clearResult, heapKeepingEnv, launchedJobEnv, prepareJobs, type PreparedJob } from './job-processes.js';
 import { outcomeOfReturn, readJobReturn } from './launched-job.js';
 import type { AppIO } from './io.js';
 import type { LaunchContext, Launcher } from './launcher.js';
@@ -115,7 +115,7 @@ export class ProcessPoolLauncher implements Launcher {
       let timedOut = false;
       const child = spawn(process.execPath, job.argv, {
         cwd: io.cwd,
-        env: { ...io.env, ...launchedJobEnv(this.ctx, job), [ORT_THREADS_ENV]: String(this.opts.threadsPerJob) },
+        env: { ...io.env, ...heapKeepingEnv(io.env), ...launchedJobEnv(this.ctx, job), [ORT_THREADS_ENV]: String(this.opts.threadsPerJob) },
         stdio: ['ignore', fd, fd],
       });
       const timer = this.opts.timeoutS === null ? null : setTimeout(() => {

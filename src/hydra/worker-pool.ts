@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { JobOutcome } from './job-return.js';
-import { CLI_PATH, clearResult, prepareJobs, type PreparedJob } from './job-processes.js';
+import { CLI_PATH, clearResult, heapKeepingEnv, prepareJobs, type PreparedJob } from './job-processes.js';
 import { LAUNCHED_JOB_ENV } from './launched-job.js';
 import type { LaunchContext, Launcher } from './launcher.js';
 import { POOL_WORKER_ENV, type JobDone, type ToWorker } from './pool-worker.js';
@@ -108,7 +108,7 @@ export class WorkerPoolLauncher implements Launcher {
     const logPath = this.workerLogPath(this.started++);
     mkdirSync(dirname(logPath), { recursive: true });
     const fd = openSync(logPath, 'a');
-    const env: NodeJS.ProcessEnv = { ...io.env, [POOL_WORKER_ENV]: '1', [ORT_THREADS_ENV]: String(this.opts.threadsPerJob) };
+    const env: NodeJS.ProcessEnv = { ...io.env, ...heapKeepingEnv(io.env), [POOL_WORKER_ENV]: '1', [ORT_THREADS_ENV]: String(this.opts.threadsPerJob) };
     delete env[LAUNCHED_JOB_ENV];
     // what a job writes to its io goes to the job's log; anything else the worker prints, to the worker's
     const child = fork(CLI_PATH, [], { cwd: io.cwd, env, stdio: ['ignore', fd, fd, 'ipc'], serialization: 'json' });

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { JobOutcome } from '../job-return.js';
-import { clearResult, finishedResult, launchedJobEnv, prepareJobs, type PreparedJob } from '../job-processes.js';
+import { clearResult, finishedResult, heapKeepingEnv, launchedJobEnv, prepareJobs, type PreparedJob } from '../job-processes.js';
 import { outcomeOfReturn, readJobReturn, writeJobReturn, type JobReturnFile } from '../launched-job.js';
 import { LaunchDetached, type LaunchContext, type Launcher } from '../launcher.js';
 import { FINAL_STATES, PENDING_STATES, Slurm } from './commands.js';
@@ -140,7 +140,7 @@ export class SlurmLauncher implements Launcher {
     for (const [c, chunk] of chunks.entries()) {
       for (const job of chunk) clearResult(job);
       // hydra.job.id of a Slurm job is its array task, as hydra-submitit-launcher sets it
-      const tasks = chunk.map((job) => ({ env: launchedJobEnv(this.ctx, { ...job, id: undefined }), argv: [process.execPath, ...job.argv] }));
+      const tasks = chunk.map((job) => ({ env: { ...heapKeepingEnv(this.ctx.io.env), ...launchedJobEnv(this.ctx, { ...job, id: undefined }) }, argv: [process.execPath, ...job.argv] }));
       const script = join(sweepDir, '.submitit', `submission_${this.submissions.all().length}.sh`);
       const nums = chunk.map((j) => j.num).join(', ');
       writeFileAtomic(script, arrayScript(conf, tasks, io.cwd, `fusion-bench: jobs ${nums} (array tasks 0..${chunk.length - 1}) of the sweep in ${sweepDir} (hydra/launcher=submitit_slurm)`));
