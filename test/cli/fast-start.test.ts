@@ -1,6 +1,7 @@
 /**
- * The binary's fast start (bundle of the composition path + parsed-config cache, scripts/bundle.mjs) must
- * answer exactly as dist/src does: same output, same errors, same exit status, cold and warm cache.
+ * The binary's fast start (bundle of the composition path + parsed-config cache, scripts/bundle.mjs; the
+ * whole CLI's bundle, worker.cjs, for runs and --info) must answer exactly as dist/src does: same output,
+ * same errors, same exit status, cold and warm cache.
  * A missing or stale bundle (a plain `tsc` after `npm run build`) fails here: the bin would then run
  * dist/src on both sides and the comparison would check nothing.
  */
@@ -49,6 +50,10 @@ test('fast start answers as dist/src does, with a cold and a warm parsed-config 
     ['--cfg', 'job', 'method=no_such_method'],
     ['--help'],
     ['--version'],
+    // not composition only: the whole CLI's bundle answers
+    ['--info', 'defaults', 'method=task_arithmetic'],
+    ['method=no_such_method'],
+    ['--config-dir', join(dir, 'conf'), 'method=broken'],
   ];
   assert.deepEqual(staleInputs(), [], 'the bundle is stale: run `npm run build` (this test compares the bundle with dist/src)');
   const bundle = createRequire(import.meta.url)(join(bundleDir, 'cli.cjs')) as { servesArgs(a: string[]): boolean };
