@@ -30,8 +30,11 @@
  * and reuses them at once, while an atomic save needs fresh pages — which on VMs that hand free memory
  * back to the host (virtio-balloon free page reporting) cost up to ~1 s per 350 MB.
  *
+ * `--cli` runs ours as a user does: `fusion-bench method=task_arithmetic|ties_merging … modelpool=<this pool>
+ * taskpool=dummy merged_model_save_path=…` (composition, the program, the report), not the library call.
+ *
  * Usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties]
- *        [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--atomic-floor] [--clean]
+ *        [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--atomic-floor] [--cli] [--clean]
  * `--scale small` uses 2 encoder layers (~16M parameters, 64 MB per model) for a quick run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -62,6 +65,7 @@ const { values } = parseArgs({
     marginal: { type: 'string' },
     'torch-dtype': { type: 'string' },
     'atomic-floor': { type: 'boolean', default: false },
+    cli: { type: 'boolean', default: false },
     methods: { type: 'string', default: 'ta,ties' },
     dtype: { type: 'string', default: 'F32' },
     clean: { type: 'boolean', default: false },
@@ -199,6 +203,22 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** One run of the CLI on the pool (a model pool config written into `work` for it). */
+function runCli(method: Method, poolDir: string, count: number, out: string, work: string, torchDtype: string | undefined): Run {
+  const confDir = join(work, `conf-${count}`);
+  mkdirSync(join(confDir, 'modelpool'), { recursive: true });
+  const { base, finetuned } = modelDirs(poolDir, count);
+  const entry = (dir: string) => (torchDtype === undefined ? JSON.stringify(dir) : JSON.stringify({ _target_: 'transformers.CLIPVisionModel.from_pretrained', pretrained_model_name_or_path: dir, torch_dtype: torchDtype }));
+  const lines = [`  _pretrained_: ${entry(base)}`, ...finetuned.map((d, k) => `  task${k + 1}: ${entry(d)}`)];
+  writeFileSync(join(confDir, 'modelpool', 'floor_pool.yaml'), `_target_: fusion_bench.modelpool.CLIPVisionModelPool\nmodels:\n${lines.join('\n')}\n`);
+  const methodArgs = method === 'ties'
+    ? ['method=ties_merging', `method.scaling_factor=${LAMBDA}`, `method.threshold=${THRESHOLD}`, 'method.merge_func=sum']
+    : ['method=task_arithmetic', `method.scaling_factor=${LAMBDA}`];
+  const bin = fileURLToPath(new URL('../../bin/fusion-bench.js', import.meta.url));
+  const { run } = timed(process.execPath, [bin, '--config-dir', confDir, ...methodArgs, 'modelpool=floor_pool', 'taskpool=dummy', `merged_model_save_path=${out}`, `hydra.run.dir=${join(work, 'cli-run')}`]);
+  return run;
+}
+
 /** Largest |ours − floor| over the merged tensors. */
 function maxDiff(oursFile: string, floorFile: string, names: string[], floorDtype: DType): number {
   const ours = openSafetensors(oursFile);
@@ -268,6 +288,7 @@ async function main(): Promise<void> {
       const oursDir = join(work, `ours-${method}`);
       const floorOut = join(work, `floor-${method}.bin`);
       const runOurs = (models: number): Run => {
+        if (values.cli) return runCli(method, poolDir, models, oursDir, work, values['torch-dtype']);
         const { run, stdout } = timed(process.execPath, [fileURLToPath(import.meta.url), '--stage', method, '--pool', poolDir, '--models', String(models), '--out', oursDir, ...(values['torch-dtype'] ? ['--torch-dtype', values['torch-dtype']] : [])]);
         const d = JSON.parse(stdout) as Record<string, number>;
         run.detail = { startup_s: round(d.startup_s!), run_s: round(d.run_s!), merge_and_save_s: round(d.merge_and_save_s!) };
