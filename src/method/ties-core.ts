@@ -329,31 +329,40 @@ export class TiesMerger {
     this.kept = new Float32Array(reader.tasks);
   }
 
-  /** The sign of the sum of every element's elected sign: how zero signs are resolved. */
+  /**
+   * The sign of the sum of every element's elected sign: how zero signs are resolved. A pass of its own
+   * over the inputs, when the threshold passes could not count it (too many undecided positions: inputs
+   * stored in half precision give many equal τ values in the threshold bins). Its own buffers (it runs
+   * inside a merge that holds the merge's), in an arena of their own so that the pieces are summed by the
+   * SIMD kernels; the slots are the merge runner's numbering: θ₀ 0, the models 1…n, the work slots n+1
+   * and n+2, then the sum and the (all-zero) open flags that decidedBalance reads.
+   */
   majoritySign(): number {
     if (this.majority === null) {
       const n = this.reader.tasks;
       const vals = new Float32Array(n); // not this.vals: merge() is using it when it asks
+      let largest = 0;
+      for (const name of this.reader.names) largest = Math.max(largest, this.reader.numel(name));
+      const scratch = new Scratch({ slots: n + 5, numel: largest });
       let balance = 0;
-      const scratch = new Scratch(); // its own: this runs inside a merge that holds the merge's buffers
-      const sums = new Buffers();
       for (const name of this.reader.names) {
-        const { base, models } = this.reader.read(name, scratch);
-        const tvs = taskVectors(base, models);
-        trim(tvs, this.thresholds);
-        const len = base.length;
-        if (n < 16) {
-          const sum = sums.sum(len);
-          for (const tv of tvs) addTo(sum, tv);
-          for (let i = 0; i < len; i++) balance += +(sum[i]! > 0) - +(sum[i]! < 0);
-          continue;
-        }
-        for (let i = 0; i < len; i++) {
-          for (let t = 0; t < n; t++) vals[t] = tvs[t]![i]!;
-          const s = torchColumnSum(vals, n);
-          if (s > 0) balance++;
-          else if (s < 0) balance--;
-        }
+        eachPiece(this.reader, name, scratch, (base, models) => {
+          const len = base.length;
+          if (n < 16) {
+            const sum = scratch.buffer(n + 3, len).fill(0);
+            for (let t = 0; t < n; t++) subTrimAdd(models[t]!, base, this.thresholds[t]!, sum);
+            balance += signBalance(sum, scratch.buffer(n + 4, len));
+            return;
+          }
+          const tvs = taskVectors(base, models);
+          trim(tvs, this.thresholds);
+          for (let i = 0; i < len; i++) {
+            for (let t = 0; t < n; t++) vals[t] = tvs[t]![i]!;
+            const s = torchColumnSum(vals, n);
+            if (s > 0) balance++;
+            else if (s < 0) balance--;
+          }
+        });
       }
       this.majority = Math.sign(balance);
     }
@@ -531,8 +540,16 @@ function addAgreeing(out: Float32Array, tv: Float32Array, sign: Float32Array): v
   }
 }
 
-function addTo(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
+/** Σ sign(sum[i]); `flags` (as many floats, in sum's arena or not) is zeroed as decidedBalance's open bytes. */
+function signBalance(sum: Float32Array, flags: Float32Array): number {
+  const k = kernelsFor(sum, flags);
+  if (k !== null) {
+    new Uint8Array(flags.buffer, flags.byteOffset, sum.length).fill(0);
+    return k.decidedBalance(sum.byteOffset, flags.byteOffset, sum.length);
+  }
+  let balance = 0;
+  for (let i = 0; i < sum.length; i++) balance += +(sum[i]! > 0) - +(sum[i]! < 0);
+  return balance;
 }
 
 /** models[t] ← models[t] − base, in place; returns them. */

@@ -1,7 +1,8 @@
 /** The streaming TIES pieces: radix-select thresholds equal a sort's k-th value, ties at it all kept. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepFraction, planTies, trim, trimThresholds, type TaskVectorReader } from '../../src/method/ties-core.js';
+import { keepFraction, planTies, TiesMerger, trim, trimThresholds, type TaskVectorReader } from '../../src/method/ties-core.js';
+import { kernelsFor } from '../../src/tensor/kernels/arena.js';
 import { torchColumnSum } from '../../src/method/f32.js';
 import { mulberry32 } from './helpers.js';
 
@@ -115,4 +116,49 @@ test('the majority sign is left to a later pass when the undecided positions out
   assert.deepEqual(planTies(reader(few), 0.2, 0).thresholds, planTies(reader(few), 0.2).thresholds);
   assert.equal(planTies(reader(make(16)), 0.2).majority, null);
   assert.equal(planTies(reader(few), 1).majority, null); // keep all: no threshold passes
+});
+
+test('the later majority pass (TiesMerger.majoritySign) equals a brute-force count, in the SIMD kernels and in JavaScript', () => {
+  const rnd = mulberry32(21);
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  let decisive = 0;
+  for (const n of [2, 3, 5]) {
+    // coarse values: many equal |τ| in the threshold bins, many zero sums (as half-precision inputs give)
+    const tensors = Array.from({ length: n }, () => [4000, 37, 1].map((len) => Float32Array.from({ length: len }, () => Math.round((rnd() * 2 - 1) * 4) / 4 + (rnd() < 0.3 ? 0.125 : 0))));
+    const plain = reader(tensors);
+    const plan = planTies(plain, 0.2, 0); // no budget for undecided positions: the majority is left for later
+    assert.equal(plan.majority, null);
+    let balance = 0;
+    tensors[0]!.forEach((_, j) => {
+      for (let i = 0; i < tensors[0]![j]!.length; i++) {
+        let s = 0;
+        for (let t = 0; t < n; t++) {
+          f[0] = tensors[t]![j]![i]!;
+          s = Math.fround(s + ((bits[0]! & 0x7fffffff) >= plan.thresholds[t]! ? f[0]! : 0));
+        }
+        balance += Math.sign(s);
+      }
+    });
+    const want = Math.sign(balance);
+    if (want !== 0) decisive++;
+    assert.equal(new TiesMerger(plain, plan, 'sum').majoritySign(), want, `${n} tasks, plain arrays`);
+    // the runner's way: the inputs in the slots of the Scratch the pass hands over (an arena: the kernels run)
+    const slotted: TaskVectorReader = {
+      ...plain,
+      read: (name, scratch) => {
+        const { base, models } = plain.read(name);
+        const into = (slot: number, a: Float32Array) => {
+          const v = scratch!.buffer(slot, a.length);
+          v.set(a);
+          return v;
+        };
+        const got = { base: into(0, base), models: models.map((m, k) => into(k + 1, m)) };
+        assert.ok(kernelsFor(got.base, ...got.models) !== null, 'the pass gives its reader an arena');
+        return got;
+      },
+    };
+    assert.equal(new TiesMerger(slotted, plan, 'sum').majoritySign(), want, `${n} tasks, in an arena`);
+  }
+  assert.ok(decisive >= 2, 'the cases include non-zero majorities');
 });
