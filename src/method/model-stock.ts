@@ -12,18 +12,43 @@ import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
 const NAME = 'ModelStock';
 const EPS = 1e-8;
 
-/** fusion_bench's `compute_angle` for one tensor: degrees, from float32 cosines. */
-export function angleDegrees(a: Float32Array, b: Float32Array, ref: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const x = f32(a[i]! - ref[i]!);
-    const y = f32(b[i]! - ref[i]!);
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
+/**
+ * Σ τᵢ·τⱼ for every pair i ≤ j (row-major k × k, upper triangle), τ = f32(w − θ₀), in float64: the dot
+ * products and squared norms of fusion_bench's `compute_angle` for all pairs at once, each task vector
+ * computed once per block of the tensor instead of twice per pair. Every sum still adds its products in
+ * element order, so each equals the pairwise loop's to the last bit.
+ */
+export function taskVectorGram(ws: readonly Float32Array[], ref: Float32Array): Float64Array {
+  const k = ws.length;
+  const n = ref.length;
+  const g = new Float64Array(k * k);
+  const B = 2048;
+  const tau = new Float32Array(k * B);
+  for (let s = 0; s < n; s += B) {
+    const len = Math.min(n, s + B) - s;
+    for (let i = 0; i < k; i++) {
+      const w = ws[i]!;
+      const o = i * B;
+      for (let p = 0; p < len; p++) tau[o + p] = w[s + p]! - ref[s + p]!;
+    }
+    for (let i = 0; i < k; i++) {
+      for (let j = i; j < k; j++) {
+        const oi = i * B;
+        const oj = j * B;
+        let d = g[i * k + j]!;
+        for (let p = 0; p < len; p++) d += tau[oi + p]! * tau[oj + p]!;
+        g[i * k + j] = d;
+      }
+    }
   }
+  return g;
+}
+
+/** fusion_bench's `compute_angle` of task vectors i and j from their Gram sums: degrees, from float32 cosines. */
+export function angleDegrees(g: Float64Array, k: number, i: number, j: number): number {
+  const dot = g[i * k + j]!;
+  const na = g[i * k + i]!;
+  const nb = g[j * k + j]!;
   const denom = Math.sqrt(f32(f32(na) * f32(nb))) + EPS;
   let cos = f32(f32(dot) / f32(denom));
   cos = Math.min(1, Math.max(-1, cos));
@@ -64,31 +89,29 @@ export class ModelStock {
     const merged = mergedModel(NAME, base!, set, (name) => {
       const w = finetuned.map((f) => f.model.stateDict.loadF32(name));
       // The fine-tuned average: (w1 + w2) / 2 for two models, else zeros + Σ wᵢ then / k.
-      const avg = w[0]!;
-      for (let i = 1; i < k; i++) addInPlace(avg, w[i]!);
+      const average = () => {
+        for (let i = 1; i < k; i++) addInPlace(w[0]!, w[i]!);
+        return w[0]!;
+      };
       const div = f32(k === 2 ? 2.0 : k);
       if (ignored.has(name)) {
+        const avg = average();
         for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! / div;
         return avg;
       }
-      // Angles need the untouched tensors; w[0] is about to become the average, so keep a copy.
+      // The angles need the untouched tensors: before w[0] becomes the average.
       const theta0 = base!.model.stateDict.loadF32(name);
-      let angle: number;
-      if (k === 2) {
-        angle = angleDegrees(finetuned[0]!.model.stateDict.loadF32(name), w[1]!, theta0);
-      } else {
-        const first = finetuned[0]!.model.stateDict.loadF32(name);
-        const ws = [first, ...w.slice(1)];
-        let sum = 0;
-        let count = 0;
-        for (let i = 0; i < k; i++) {
-          for (let j = i + 1; j < k; j++) {
-            sum += angleDegrees(ws[i]!, ws[j]!, theta0);
-            count++;
-          }
+      const g = taskVectorGram(w, theta0);
+      let sum = 0;
+      let count = 0;
+      for (let i = 0; i < k; i++) {
+        for (let j = i + 1; j < k; j++) {
+          sum += angleDegrees(g, k, i, j);
+          count++;
         }
-        angle = sum / count;
       }
+      const angle = sum / count; // one pair for two models: exactly its angle
+      const avg = average();
       const r = stockRatio(angle, k);
       const r32 = f32(r);
       const q32 = f32(1.0 - r);
