@@ -37,3 +37,19 @@ test('the drop keeps about 1 − ratio of the entries, rescaled, and depends onl
   randomDrop(none, 0, true, uniformStream(0, 'm', 'w'));
   assert.deepEqual(Array.from(none), [1, -2, 3]);
 });
+
+test('the drop with the generator in its loop equals a draw per entry through next(), bit for bit, and leaves the stream where that does', () => {
+  const values = [1.5, -2, 0, -0, NaN, Infinity, -Infinity, 1e-40, -3.25e10, 0.1];
+  for (const [ratio, rescale] of [[0.3, true], [0.9, false], [0, true], [0.5, true], [1e-8, false]] as const) {
+    const n = 10007;
+    const src = Float32Array.from({ length: n }, (_, i) => values[i % values.length]! * (1 + i / n));
+    const fast = Float32Array.from(src);
+    const stream = uniformStream(7, 'm', `w${ratio}`);
+    randomDrop(fast, ratio, rescale, stream);
+    const slow = Float32Array.from(src);
+    const reference = uniformStream(7, 'm', `w${ratio}`);
+    randomDrop(slow, ratio, rescale, () => reference()); // a plain function: one call per entry
+    assert.deepEqual(new Uint32Array(fast.buffer), new Uint32Array(slow.buffer), `ratio ${ratio}, rescale ${rescale}`);
+    assert.equal(stream(), reference(), 'the stream continues where the per-entry draws left it');
+  }
+});
