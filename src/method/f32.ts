@@ -37,6 +37,13 @@ export function baseAddScaled(out: Float32Array, base: Float32Array, s: number, 
   for (let i = 0; i < out.length; i++) out[i] = base[i]! + f32(s32 * v[i]!);
 }
 
+/** best[i] = x[i] where |x[i]| ≥ |best[i]| (later arrays win ties; a NaN on either side keeps best's value). */
+export function maxAbsInto(best: Float32Array, x: Float32Array): void {
+  const k = kernelsFor(best, x);
+  if (k !== null) return k.maxAbsInto(best.byteOffset, x.byteOffset, best.length);
+  for (let i = 0; i < best.length; i++) if (Math.abs(x[i]!) >= Math.abs(best[i]!)) best[i] = x[i]!;
+}
+
 /** x /= s in place (s rounded to float32). */
 export function divInPlace(x: Float32Array, s: number): void {
   const s32 = f32(s);

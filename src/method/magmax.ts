@@ -3,7 +3,7 @@
  * ties, `>=`), scaled and added to the pretrained weights.
  */
 import type { Model } from '../modelpool/model.js';
-import { baseAddScaled } from './f32.js';
+import { baseAddScaled, maxAbsInto } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
 import type { PoolInput } from './sources.js';
 import { runTensorMerge } from './tensor-merge.js';
@@ -30,10 +30,7 @@ export class MagMaxAlgorithm {
     return runTensorMerge(NAME, input, 'task-vectors', {
       combine(t, out) {
         const best = t.taskVector(0, out ?? new Float32Array(t.numel));
-        for (let k = 1; k < t.count; k++) {
-          const tv = t.taskVector(k, 1);
-          for (let i = 0; i < best.length; i++) if (Math.abs(tv[i]!) >= Math.abs(best[i]!)) best[i] = tv[i]!;
-        }
+        for (let k = 1; k < t.count; k++) maxAbsInto(best, t.taskVector(k, 1));
         return best;
       },
       finish: (t, best) => {

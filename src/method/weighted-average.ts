@@ -4,7 +4,7 @@
  */
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
-import { f32 } from './f32.js';
+import { baseAddScaled, f32 } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
 import { toPool, type PoolInput } from './sources.js';
 import { runTensorMerge } from './tensor-merge.js';
@@ -48,11 +48,7 @@ export class WeightedAverageAlgorithm {
         const acc = t.model(0, out ?? new Float32Array(t.numel));
         const w0 = f32(w[0]!);
         for (let i = 0; i < acc.length; i++) acc[i] = w0 * acc[i]!;
-        for (let k = 1; k < t.count; k++) {
-          const x = t.model(k, 1);
-          const wk = f32(w[k]!);
-          for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(wk * x[i]!);
-        }
+        for (let k = 1; k < t.count; k++) baseAddScaled(acc, acc, w[k]!, t.model(k, 1)); // acc + f32(wₖ·x)
         return acc;
       },
     });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addDiff, addInPlace, baseAddScaled, subInPlace } from '../../src/method/f32.js';
+import { addDiff, addInPlace, baseAddScaled, maxAbsInto, subInPlace } from '../../src/method/f32.js';
 import { F32Arena, kernelsFor, widenHalfInPlace } from '../../src/tensor/kernels/arena.js';
 import { f16BitsToF32Bits } from '../../src/tensor/dtype.js';
 import { TiesMerger, type TaskVectorReader } from '../../src/method/ties-core.js';
@@ -51,6 +51,8 @@ test('element-wise kernels: WebAssembly equals JavaScript equals float64-then-ro
       ['subInPlace', (acc, _x, b) => subInPlace(acc, b), (i) => f(a[i]! - b[i]!)],
       ['addInPlace', (acc, x) => addInPlace(acc, x), (i) => f(a[i]! + x[i]!)],
       ['baseAddScaled', (acc, x, b) => baseAddScaled(acc, b, 0.3, x), (i) => f(b[i]! + f(f(0.3) * x[i]!))],
+      // a selection: ties (±0, ±1, equal magnitudes) go to x, a NaN on either side keeps a
+      ['maxAbsInto', (acc, x) => maxAbsInto(acc, x), (i) => (Math.abs(x[i]!) >= Math.abs(a[i]!) ? x[i]! : a[i]!)],
     ];
     for (const [name, run, ref] of cases) {
       const [wa, wx, wb] = [arena.view(0, n), arena.view(1, n), arena.view(2, n)];

@@ -36,6 +36,7 @@ export interface WasmKernels {
   widenHalf(p: number, n: number, bf: number): void;
   addDiffHalf(acc: number, x: number, b: number, n: number, bf: number, first: number): void;
   narrowHalf(p: number, n: number, bf: number): void;
+  maxAbsInto(best: number, x: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

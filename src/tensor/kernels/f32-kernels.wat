@@ -90,7 +90,29 @@
       (local.set $v (i32.add (local.get $v) (i32.const 4)))
       (br $s))))
 
-  ;; TIES trim: v = x[i] - b[i]; x[i] = v * ((bits(v) & 0x7fffffff) >= thr, unsigned, as 1 or 0);
+;; best[i] = x[i] where |x[i]| >= |best[i]| (a NaN on either side keeps best: the comparison is false),
+  ;; bit for bit: a selection, no arithmetic
+  (func (export "maxAbsInto") (param $best i32) (param $x i32) (param $n i32)
+    (local $end i32) (local $vend i32) (local $v v128) (local $b v128)
+    (local.set $end (i32.add (local.get $best) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $best) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $best) (local.get $vend)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $b (v128.load (local.get $best)))
+      (v128.store (local.get $best) (v128.bitselect (local.get $v) (local.get $b) (f32x4.ge (f32x4.abs (local.get $v)) (f32x4.abs (local.get $b)))))
+      (local.set $best (i32.add (local.get $best) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $vl)))
+    (block $sd (loop $s
+      (br_if $sd (i32.ge_u (local.get $best) (local.get $end)))
+      (if (f32.ge (f32.abs (f32.load (local.get $x))) (f32.abs (f32.load (local.get $best))))
+        (then (i32.store (local.get $best) (i32.load (local.get $x)))))
+      (local.set $best (i32.add (local.get $best) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $s))))
+
+    ;; TIES trim: v = x[i] - b[i]; x[i] = v * ((bits(v) & 0x7fffffff) >= thr, unsigned, as 1 or 0);
   ;; sum[i] += x[i]
   (func (export "subTrimAdd") (param $x i32) (param $b i32) (param $thr i32) (param $sum i32) (param $n i32)
     (local $end i32) (local $vend i32) (local $t v128) (local $m v128) (local $d v128) (local $f f32) (local $one v128)
