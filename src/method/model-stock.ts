@@ -5,6 +5,7 @@
  */
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
+import { F32Arena, kernelsFor, type WasmKernels } from '../tensor/kernels/arena.js';
 import { addInPlace, f32 } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
 import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
@@ -15,33 +16,63 @@ const EPS = 1e-8;
 /**
  * Σ τᵢ·τⱼ for every pair i ≤ j (row-major k × k, upper triangle), τ = f32(w − θ₀), in float64: the dot
  * products and squared norms of fusion_bench's `compute_angle` for all pairs at once, each task vector
- * computed once per block of the tensor instead of twice per pair. Every sum still adds its products in
- * element order, so each equals the pairwise loop's to the last bit.
+ * computed once per block of the tensor instead of twice per pair. In a WebAssembly arena the block's sums
+ * run as SIMD (two float64 lanes: each product exact, the sums' order not a sequential loop's, ~1e-16
+ * relative); outside one (GramBuffers with `simd` false) the sequential float64 loop.
  */
-export function taskVectorGram(ws: readonly Float32Array[], ref: Float32Array): Float64Array {
+export function taskVectorGram(ws: readonly Float32Array[], ref: Float32Array, buffers: GramBuffers = new GramBuffers(ws.length)): Float64Array {
   const k = ws.length;
   const n = ref.length;
-  const g = new Float64Array(k * k);
-  const B = 2048;
-  const tau = new Float32Array(k * B);
+  const { tau, g, stride, kernels } = buffers;
+  const B = GramBuffers.BLOCK;
+  g.fill(0);
   for (let s = 0; s < n; s += B) {
     const len = Math.min(n, s + B) - s;
     for (let i = 0; i < k; i++) {
       const w = ws[i]!;
-      const o = i * B;
+      const o = i * stride;
       for (let p = 0; p < len; p++) tau[o + p] = w[s + p]! - ref[s + p]!;
+    }
+    if (kernels) {
+      kernels.gramAdd(tau.byteOffset, k, stride, len, g.byteOffset);
+      continue;
     }
     for (let i = 0; i < k; i++) {
       for (let j = i; j < k; j++) {
-        const oi = i * B;
-        const oj = j * B;
+        const oi = i * stride;
+        const oj = j * stride;
         let d = g[i * k + j]!;
         for (let p = 0; p < len; p++) d += tau[oi + p]! * tau[oj + p]!;
         g[i * k + j] = d;
       }
     }
   }
-  return g;
+  return Float64Array.from(g);
+}
+
+/** taskVectorGram's buffers for k task vectors, made once per merge: in an arena unless `simd` is false. */
+export class GramBuffers {
+  static readonly BLOCK = 2048;
+  readonly tau: Float32Array;
+  readonly g: Float64Array;
+  readonly stride: number;
+  readonly kernels: WasmKernels | null;
+
+  constructor(k: number, simd = true) {
+    const B = GramBuffers.BLOCK;
+    // τ's block in slots 0…k−1, the sums (k² doubles) in slot k
+    const arena = simd && 2 * k * k <= B ? F32Arena.create(k + 1, B) : null;
+    this.kernels = arena && kernelsFor(arena.view(0, 1));
+    if (arena && this.kernels) {
+      this.stride = (arena.view(1, 0).byteOffset - arena.view(0, 0).byteOffset) / 4;
+      this.tau = arena.view(0, (k - 1) * this.stride + B);
+      this.g = new Float64Array(arena.buffer, arena.view(k, 0).byteOffset, k * k);
+    } else {
+      this.stride = B;
+      this.tau = new Float32Array(k * B);
+      this.g = new Float64Array(k * k);
+    }
+  }
 }
 
 /** fusion_bench's `compute_angle` of task vectors i and j from their Gram sums: degrees, from float32 cosines. */
@@ -86,6 +117,7 @@ export class ModelStock {
     const [base, ...finetuned] = set.list;
     const ignored = new Set(this.ignore_keys);
     const k = finetuned.length;
+    const gram = new GramBuffers(k);
     const merged = mergedModel(NAME, base!, set, (name) => {
       const w = finetuned.map((f) => f.model.stateDict.loadF32(name));
       // The fine-tuned average: (w1 + w2) / 2 for two models, else zeros + Σ wᵢ then / k.
@@ -101,7 +133,7 @@ export class ModelStock {
       }
       // The angles need the untouched tensors: before w[0] becomes the average.
       const theta0 = base!.model.stateDict.loadF32(name);
-      const g = taskVectorGram(w, theta0);
+      const g = taskVectorGram(w, theta0, gram);
       let sum = 0;
       let count = 0;
       for (let i = 0; i < k; i++) {

@@ -37,6 +37,7 @@ export interface WasmKernels {
   addDiffHalf(acc: number, x: number, b: number, n: number, bf: number, first: number): void;
   narrowHalf(p: number, n: number, bf: number): void;
   maxAbsInto(best: number, x: number, n: number): void;
+  gramAdd(tau: number, k: number, stride: number, len: number, g: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -112,6 +112,51 @@
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (br $s))))
 
+  ;; ModelStock's Gram sums, one block: for 0 ≤ i ≤ j < k, g[i·k + j] += Σ_p τᵢ[p]·τⱼ[p] in float64 (each
+  ;; product exact), τᵢ the `len` floats at tau + 4·i·stride, g float64 values. Two float64 lanes per half
+  ;; of four floats, so the sum's order differs from a sequential loop's (float64 rounding: ~1e-16 relative).
+  (func (export "gramAdd") (param $tau i32) (param $k i32) (param $stride i32) (param $len i32) (param $g i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $vlen i32) (local $ti i32) (local $tj i32)
+    (local $a v128) (local $b v128) (local $lo v128) (local $hi v128) (local $s f64) (local $at i32)
+    (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $id (loop $il
+      (br_if $id (i32.ge_u (local.get $i) (local.get $k)))
+      (local.set $ti (i32.add (local.get $tau) (i32.shl (i32.mul (local.get $i) (local.get $stride)) (i32.const 2))))
+      (local.set $j (local.get $i))
+      (block $jd (loop $jl
+        (br_if $jd (i32.ge_u (local.get $j) (local.get $k)))
+        (local.set $tj (i32.add (local.get $tau) (i32.shl (i32.mul (local.get $j) (local.get $stride)) (i32.const 2))))
+        (local.set $lo (v128.const f64x2 0 0))
+        (local.set $hi (v128.const f64x2 0 0))
+        (local.set $p (i32.const 0))
+        (block $pd (loop $pl
+          (br_if $pd (i32.ge_u (local.get $p) (local.get $vlen)))
+          (local.set $a (v128.load (i32.add (local.get $ti) (i32.shl (local.get $p) (i32.const 2)))))
+          (local.set $b (v128.load (i32.add (local.get $tj) (i32.shl (local.get $p) (i32.const 2)))))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b)))))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $pl)))
+        (local.set $s (f64.add
+          (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo)))
+          (f64.add (f64x2.extract_lane 0 (local.get $hi)) (f64x2.extract_lane 1 (local.get $hi)))))
+        (block $td (loop $tl
+          (br_if $td (i32.ge_u (local.get $p) (local.get $len)))
+          (local.set $s (f64.add (local.get $s) (f64.mul
+            (f64.promote_f32 (f32.load (i32.add (local.get $ti) (i32.shl (local.get $p) (i32.const 2)))))
+            (f64.promote_f32 (f32.load (i32.add (local.get $tj) (i32.shl (local.get $p) (i32.const 2))))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $tl)))
+        (local.set $at (i32.add (local.get $g) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $j)) (i32.const 3))))
+        (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $s)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jl)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $il))))
+
     ;; TIES trim: v = x[i] - b[i]; x[i] = v * ((bits(v) & 0x7fffffff) >= thr, unsigned, as 1 or 0);
   ;; sum[i] += x[i]
   (func (export "subTrimAdd") (param $x i32) (param $b i32) (param $thr i32) (param $sum i32) (param $n i32)
