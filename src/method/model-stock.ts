@@ -6,9 +6,10 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../modelpool/model.js';
 import { F32Arena, kernelsFor, type WasmKernels } from '../tensor/kernels/arena.js';
-import { addInPlace, f32 } from './f32.js';
+import { addInPlace, divInPlace, f32 } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
-import { loadChecked, mergedModel, toPool, type PoolInput } from './sources.js';
+import { toPool, type PoolInput } from './sources.js';
+import { runTensorMerge } from './tensor-merge.js';
 
 const NAME = 'ModelStock';
 const EPS = 1e-8;
@@ -113,42 +114,43 @@ export class ModelStock {
     const pool = toPool(input);
     if (!pool.hasPretrained) throw new UserError(`${NAME}: the model pool needs a '_pretrained_' model`);
     if (pool.modelNames.length < 2) throw new UserError(`${NAME}: requires at least 2 fine-tuned models, the pool has ${pool.modelNames.length}`);
-    const set = await loadChecked(NAME, pool, ['_pretrained_', ...pool.modelNames]);
-    const [base, ...finetuned] = set.list;
     const ignored = new Set(this.ignore_keys);
-    const k = finetuned.length;
+    const k = pool.modelNames.length;
     const gram = new GramBuffers(k);
-    const merged = mergedModel(NAME, base!, set, (name) => {
-      const w = finetuned.map((f) => f.model.stateDict.loadF32(name));
-      // The fine-tuned average: (w1 + w2) / 2 for two models, else zeros + Σ wᵢ then / k.
-      const average = () => {
-        for (let i = 1; i < k; i++) addInPlace(w[0]!, w[i]!);
-        return w[0]!;
-      };
-      const div = f32(k === 2 ? 2.0 : k);
-      if (ignored.has(name)) {
-        const avg = average();
-        for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! / div;
-        return avg;
-      }
-      // The angles need the untouched tensors: before w[0] becomes the average.
-      const theta0 = base!.model.stateDict.loadF32(name);
-      const g = taskVectorGram(w, theta0, gram);
-      let sum = 0;
-      let count = 0;
-      for (let i = 0; i < k; i++) {
-        for (let j = i + 1; j < k; j++) {
-          sum += angleDegrees(g, k, i, j);
-          count++;
+    // On the merge runner: the models read into its arena (both threads), sums by the SIMD kernels.
+    const merged = await runTensorMerge(NAME, pool, 'task-vectors', {
+      combine(t, out) {
+        const w = Array.from({ length: k }, (_, i) => (i === 0 ? t.model(0, out ?? new Float32Array(t.numel)) : t.model(i)));
+        // The fine-tuned average: (w1 + w2) / 2 for two models, else zeros + Σ wᵢ then / k — in w[0],
+        // once the angles (which need the untouched tensors) are known.
+        const average = () => {
+          for (let i = 1; i < k; i++) addInPlace(w[0]!, w[i]!);
+          return w[0]!;
+        };
+        const div = f32(k === 2 ? 2.0 : k);
+        if (ignored.has(t.name)) {
+          const avg = average();
+          divInPlace(avg, div);
+          return avg;
         }
-      }
-      const angle = sum / count; // one pair for two models: exactly its angle
-      const avg = average();
-      const r = stockRatio(angle, k);
-      const r32 = f32(r);
-      const q32 = f32(1.0 - r);
-      for (let i = 0; i < avg.length; i++) avg[i] = f32(f32(avg[i]! / div) * r32) + f32(theta0[i]! * q32);
-      return avg;
+        const theta0 = t.base();
+        const g = taskVectorGram(w, theta0, gram);
+        let sum = 0;
+        let count = 0;
+        for (let i = 0; i < k; i++) {
+          for (let j = i + 1; j < k; j++) {
+            sum += angleDegrees(g, k, i, j);
+            count++;
+          }
+        }
+        const angle = sum / count; // one pair for two models: exactly its angle
+        const avg = average();
+        const r = stockRatio(angle, k);
+        const r32 = f32(r);
+        const q32 = f32(1.0 - r);
+        for (let i = 0; i < avg.length; i++) avg[i] = f32(f32(avg[i]! / div) * r32) + f32(theta0[i]! * q32);
+        return avg;
+      },
     });
     if (this.model_save_path !== null) {
       try {
