@@ -4,21 +4,18 @@
  * without a product.
  */
 import type { Model } from '../modelpool/model.js';
-import { f32 } from './f32.js';
+import { addInPlace, baseAddScaled } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
-import { loadTwoModels, mergedModel, type PoolInput } from './sources.js';
+import { checkTwoModels, type PoolInput } from './sources.js';
+import { runTensorMerge } from './tensor-merge.js';
 
 const NAME = 'LinearInterpolationAlgorithm';
 
-/** acc += w·x the way `state_dict_weighted_sum` does it. */
+/** acc += w·x the way `state_dict_weighted_sum` does it (acc + f32(w·x), w as float32). */
 export function accumulateWeighted(acc: Float32Array, x: Float32Array, w: number): void {
   if (w === 0) return;
-  if (w === 1) {
-    for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
-    return;
-  }
-  const w32 = f32(w);
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + f32(w32 * x[i]!);
+  if (w === 1) return addInPlace(acc, x);
+  baseAddScaled(acc, acc, w, x);
 }
 
 export class LinearInterpolationAlgorithm {
@@ -32,14 +29,15 @@ export class LinearInterpolationAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const { set, primary, secondary } = await loadTwoModels(NAME, input);
+    const pool = checkTwoModels(NAME, input);
     const t = this.t;
-    return mergedModel(NAME, primary, set, (name) => {
-      const a = primary.model.stateDict.loadF32(name);
-      const acc = new Float32Array(a.length);
-      accumulateWeighted(acc, a, 1 - t);
-      accumulateWeighted(acc, secondary.model.stateDict.loadF32(name), t);
-      return acc;
+    return runTensorMerge(NAME, pool, 'all-models', {
+      combine(inputs, out) {
+        const acc = out ? out.subarray(0, inputs.numel).fill(0) : new Float32Array(inputs.numel);
+        accumulateWeighted(acc, inputs.model(0), 1 - t);
+        accumulateWeighted(acc, inputs.model(1), t);
+        return acc;
+      },
     });
   }
 }

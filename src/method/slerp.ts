@@ -7,7 +7,8 @@
 import type { Model } from '../modelpool/model.js';
 import { f32 } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
-import { loadTwoModels, mergedModel, type PoolInput } from './sources.js';
+import { checkTwoModels, type PoolInput } from './sources.js';
+import { runTensorMerge } from './tensor-merge.js';
 
 const NAME = 'SlerpMergeAlgorithm';
 
@@ -17,8 +18,8 @@ function norm(v: Float32Array): number {
   return f32(Math.sqrt(s));
 }
 
-/** One tensor's slerp, as fusion_bench's `slerp_utils.slerp`. */
-export function slerpTensor(t: number, v0: Float32Array, v1: Float32Array, dotThreshold: number, epsilon: number): Float32Array {
+/** One tensor's slerp, as fusion_bench's `slerp_utils.slerp`; into `into` when given (as long as v0). */
+export function slerpTensor(t: number, v0: Float32Array, v1: Float32Array, dotThreshold: number, epsilon: number, into?: Float32Array): Float32Array {
   const n0 = norm(v0);
   const n1 = norm(v1);
   // Normalised copies only for the dot product: v / ‖v‖ in float32, skipped when ‖v‖ ≤ ε.
@@ -27,7 +28,7 @@ export function slerpTensor(t: number, v0: Float32Array, v1: Float32Array, dotTh
   let dot = 0;
   for (let i = 0; i < v0.length; i++) dot += f32(v0[i]! / d0) * f32(v1[i]! / d1);
   dot = f32(dot);
-  const out = new Float32Array(v0.length);
+  const out = into ?? new Float32Array(v0.length);
   if (Math.abs(dot) > dotThreshold) {
     const a = f32(1 - t);
     const b = f32(t);
@@ -64,9 +65,9 @@ export class SlerpMergeAlgorithm {
   }
 
   async run(input: PoolInput): Promise<Model> {
-    const { set, primary, secondary } = await loadTwoModels(NAME, input);
-    return mergedModel(NAME, primary, set, (name) =>
-      slerpTensor(this.t, primary.model.stateDict.loadF32(name), secondary.model.stateDict.loadF32(name), this.DOT_THRESHOLD, this.epsilon),
-    );
+    const pool = checkTwoModels(NAME, input);
+    return runTensorMerge(NAME, pool, 'all-models', {
+      combine: (t, out) => slerpTensor(this.t, t.model(0), t.model(1), this.DOT_THRESHOLD, this.epsilon, out?.subarray(0, t.numel)),
+    });
   }
 }

@@ -192,14 +192,13 @@ export async function loadTaskVectorSources(owner: string, input: PoolInput): Pr
 }
 
 /**
- * The two-model methods' start (linear interpolation, SLERP): exactly two models in the pool, loaded and
- * checked; fusion_bench asserts `all_model_names == 2` (a list against an int, always false) — it means two.
+ * The two-model methods' start (linear interpolation, SLERP): exactly two models in the pool, whatever their
+ * names (the merge runner's 'all-models' layout then loads and checks them); fusion_bench asserts
+ * `all_model_names == 2` (a list against an int, always false) — it means two.
  */
-export async function loadTwoModels(owner: string, input: PoolInput): Promise<{ set: SourceSet; primary: Source; secondary: Source }> {
+export function checkTwoModels(owner: string, input: PoolInput): BaseModelPool {
   const pool = toPool(input);
   const names = pool.allModelNames;
   if (names.length !== 2) throw new UserError(`${owner}: expects exactly 2 models in the pool, got ${names.length} (${names.join(', ')})`);
-  const set = await loadChecked(owner, pool, names);
-  const [primary, secondary] = set.list;
-  return { set, primary: primary!, secondary: secondary! };
+  return pool;
 }

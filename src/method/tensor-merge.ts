@@ -25,7 +25,12 @@ import { modelsKey } from './models-key.js';
  * `task-vectors`: a pool with `_pretrained_` (θ₀) and fine-tuned models θₖ, whose task vectors θₖ − θ₀
  * are merged; `models`: the pool's regular models (`_pretrained_` left out), merged as they are.
  */
-export type InputLayout = 'task-vectors' | 'models';
+/**
+ * Which of the pool's models a kernel gets: θ₀ and the fine-tuned ones ('task-vectors'), the regular models
+ * ('models'), or every model, special names such as `_pretrained_` included ('all-models': the two-model
+ * interpolations of fusion_bench, which take the pool's models whatever their names).
+ */
+export type InputLayout = 'task-vectors' | 'models' | 'all-models';
 
 /** Where a read lands: a scratch slot number, or a buffer the caller owns. */
 export type ReadTarget = number | Float32Array;
@@ -263,7 +268,7 @@ async function loadLayout(owner: string, layout: InputLayout, input: PoolInput):
     return { pool, set, first: base, base, inputs: finetuned };
   }
   const pool = toPool(input);
-  const names = pool.modelNames;
+  const names = layout === 'all-models' ? pool.allModelNames : pool.modelNames;
   if (names.length === 0) throw new UserError(`${owner}: the model pool has no models to merge`);
   const set = await loadChecked(owner, pool, names);
   return { pool, set, first: set.list[0]!, base: null, inputs: [...set.list] };
