@@ -6,7 +6,7 @@
  * padded with classes whose logits are pushed to −1e4: softmax gives them exactly 0, so losses and
  * gradients equal those of the unpadded head).
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from '../onnx/runtime.js';
 import { UserError } from '../errors.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType } from '../onnx/model.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../src/onnx/runtime.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
 import { randomClipStateDict } from '../../src/models/clip/random-weights.js';
 import { ClipVisionSession, createSession, sessionOptions } from '../../src/models/clip/session.js';

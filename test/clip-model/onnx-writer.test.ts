@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../src/onnx/runtime.js';
 import { ProtoWriter, joinEncoded } from '../../src/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/graph-builder.js';
 import { DataType } from '../../src/onnx/model.js';

@@ -1,7 +1,7 @@
 /** Execution providers: FUSION_BENCH_ORT_PROVIDERS, and a provider that cannot start is a clear error. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../src/onnx/runtime.js';
 import { UserError } from '../../src/errors.js';
 import { clipVisionConfigFrom } from '../../src/models/clip/config.js';
 import { randomClipStateDict } from '../../src/models/clip/random-weights.js';

@@ -2,7 +2,7 @@
  * Gradient checking: a graph's analytic gradients (autodiff.ts, run by onnxruntime) against central
  * finite differences of the same graph's loss.
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../src/onnx/runtime.js';
 import { addGradients } from '../../src/grad/autodiff.js';
 import { inferShapes, numelOf } from '../../src/grad/shapes.js';
 import { GraphBuilder } from '../../src/onnx/graph-builder.js';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../src/onnx/runtime.js';
 import { addGradients } from '../../src/grad/autodiff.js';
 import { type ClipActivation, clipTextConfigFrom } from '../../src/models/clip/config.js';
 import { randomClipStateDict } from '../../src/models/clip/random-weights.js';

@@ -87,7 +87,7 @@ async function serve(ort: Ort, sab: SharedArrayBuffer): Promise<void> {
 const flag = new Int32Array(ready);
 try {
   // loaded here, not by a static import, so that a failure is told to the waiting caller at once
-  const ort: Ort = await import('onnxruntime-node');
+  const { ort }: { ort: Ort } = await import('../../onnx/runtime.js');
   // the port's listener also keeps this thread alive between jobs
   parentPort!.on('message', (m: BufferMessage) => void serve(ort, m.sab));
   Atomics.store(flag, 0, READY);

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
+import { keepOnnxRuntimeQuiet } from '../../onnx/telemetry.js';
 import {
   DIMS, DONE, elements, FAILED, HEADER_BYTES, INPUTS, JOB, MAX_INPUTS, MESSAGE_AT, OP, OPS, OUT_LENGTH, PENDING, READY, RETIRED, STATUS, type Op,
 } from './ort-gemm-protocol.js';
@@ -107,6 +108,7 @@ function start(): Bridge | null {
   const ready = new SharedArrayBuffer(512); // status word, then a failure message
   const flag = new Int32Array(ready);
   let worker: Worker;
+  keepOnnxRuntimeQuiet(); // the worker's sessions read the process's environment, not its own copy
   try {
     worker = new Worker(new URL('./ort-gemm-worker.js', import.meta.url), {
       workerData: { ready, threads: threadsWanted || envOrtGemmThreads() || availableParallelism(), models: models() },

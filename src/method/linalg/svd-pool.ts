@@ -22,6 +22,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ThinSvd } from './dense.js';
+import { keepOnnxRuntimeQuiet } from '../../onnx/telemetry.js';
 import { envOrtGemmThreads, setOrtGemmThreads } from './ort-gemm.js';
 import { runJob, type PolarJob, type PoolJob, type PoolResult, type SvdJob } from './svd-pool-jobs.js';
 import { CALLER, DONE, FAILED, FREE, GONE, STARTING, WORKER, type Batch, type Fault, type ResultMessage } from './svd-pool-protocol.js';
@@ -144,6 +145,7 @@ function start(): PoolWorker[] | null {
   if (workers !== null) return workers;
   // this thread's bridge gets the shared-out count too, if it has not started yet
   setOrtGemmThreads(gemmThreads());
+  keepOnnxRuntimeQuiet(); // before the threads whose GEMM workers create sessions
   const started: PoolWorker[] = [];
   try {
     for (let i = 1; i < options.threads; i++) {

@@ -4,7 +4,7 @@
  * fusion_bench's hook reshapes it) feeds one extra Gemm(Xᵀ, X) whose [in, in] result is a graph output,
  * so activations never leave onnxruntime. q/k/v_proj read the same value and share one Gram matrix.
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../onnx/runtime.js';
 import { UserError } from '../../errors.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';

@@ -3,7 +3,7 @@
  * linalg/dense.ts): RegMean's products R(Gᵢ)·Wᵢᵀ, accumulated, and the trailing updates of its Cholesky
  * solve (src/method/linalg/solve.ts).
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../onnx/runtime.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { DataType } from '../../onnx/model.js';
 import { createSession, sessionOptions } from '../../models/clip/session.js';

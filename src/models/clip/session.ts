@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../onnx/runtime.js';
 import { UserError } from '../../errors.js';
 import { ensureDir } from '../../util/ensure-dir.js';
 import { trackTemp, untrackTemp } from '../../util/cleanup.js';
