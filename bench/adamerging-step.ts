@@ -7,7 +7,6 @@
  * Usage: node dist/bench/adamerging-step.js [--models 8] [--batch 16] [--steps 1] [--mode layer_wise|task_wise] [--threads N]
  */
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { adaMerging } from '../src/grad/adamerging.js';
 import { ClipVisionGradSession } from '../src/grad/clip-vision-grad.js';
 import { type CoefficientMode, MergeCoefficients } from '../src/grad/merge-coefficients.js';
@@ -16,8 +15,10 @@ import { l2NormalizeRows } from '../src/models/clip/head.js';
 import { clipVisionParameterNames } from '../src/models/clip/parameters.js';
 import { randomClipStateDict } from '../src/models/clip/random-weights.js';
 import { mulberry32 } from '../src/util/prng.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/adamerging-step.js [--models 8] [--batch 16] [--steps 1] [--mode layer_wise|task_wise] [--threads N]';
+const { values } = benchArgs(USAGE, {
   options: {
     models: { type: 'string', default: '8' },
     batch: { type: 'string', default: '16' },

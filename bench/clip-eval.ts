@@ -19,7 +19,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadImageClassificationDataset } from '../src/data/load.js';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
 import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
@@ -31,8 +30,10 @@ import { preprocessThread } from '../src/taskpool/clip-vision/preprocess-thread.
 import { writeHfParquetDataset } from '../test/helpers/datasets.js';
 import { writeRandomClipVisionModel } from './lib/random-model.js';
 import { OPENAI_224_PREPROCESSOR, syntheticImages } from './lib/clip-images.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/clip-eval.js [--batch 16] [--images 192] [--rounds 2] [--threads N] [--image 256x320] [--format jpeg|png] (png: RGB PNGs, as the HF parquet copies of SVHN, MNIST, … store them; try --image 32x32)';
+const { values } = benchArgs(USAGE, {
   options: {
     batch: { type: 'string', default: '16' },
     images: { type: 'string', default: '192' },

@@ -7,7 +7,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { encode as encodePng } from 'fast-png';
 import { CLIPTokenizer } from '../src/models/clip/tokenizer.js';
@@ -15,8 +14,10 @@ import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
 import { decodeImageRGB, type DecodedImage } from '../src/image/decode.js';
 import { loadImageClassificationDataset } from '../src/data/load.js';
 import { idxSliceAsPngs, writeHfParquetDataset } from '../test/helpers/datasets.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '2000' } } });
+const USAGE = 'usage: node dist/bench/clip-inputs.js [--n 2000]';
+const { values } = benchArgs(USAGE, { options: { n: { type: 'string', default: '2000' } } });
 const n = Number(values.n);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const shared = [resolve(here, '../../../shared'), resolve(here, '../../shared')].find((p) => existsSync(join(p, 'README.md'))) ?? null;

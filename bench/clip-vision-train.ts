@@ -6,15 +6,16 @@
  * Usage: node dist/bench/clip-vision-train.js [--batch 16] [--steps 3] [--threads N] [--loss cross_entropy|entropy]
  */
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { ClipVisionGradSession, type VisionLoss } from '../src/grad/clip-vision-grad.js';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
 import { l2NormalizeRows } from '../src/models/clip/head.js';
 import { randomClipStateDict } from '../src/models/clip/random-weights.js';
 import { ClipVisionSession } from '../src/models/clip/session.js';
 import { mulberry32 } from '../src/util/prng.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/clip-vision-train.js [--batch 16] [--steps 3] [--threads N] [--loss cross_entropy|entropy]';
+const { values } = benchArgs(USAGE, {
   options: {
     batch: { type: 'string', default: '16' },
     steps: { type: 'string', default: '3' },

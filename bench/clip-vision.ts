@@ -8,15 +8,16 @@
  *        [--spin 1|0] [--level all|extended|basic]
  */
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
 import type { AttentionImpl } from '../src/models/clip/encoder-graph.js';
 import { randomClipStateDict } from '../src/models/clip/random-weights.js';
 import { ClipVisionSession } from '../src/models/clip/session.js';
 import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
 import type { DecodedImage } from '../src/image/decode.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/clip-vision.js [--batches 1,16,64,128] [--attention fused|plain] [--threads N] [--seconds S] [--spin 1|0] [--level all|extended|basic]';
+const { values } = benchArgs(USAGE, {
   options: {
     batches: { type: 'string', default: '1,16,64,128' },
     attention: { type: 'string', default: 'fused' },

@@ -48,7 +48,6 @@ import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, rea
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../src/tensor/checkpoint.js';
 import { compareRegMean, type RegMeanCase } from './lib/regmean-reference.js';
 import { writeRandomClipVisionModel, type RandomClipVisionOptions } from './lib/random-model.js';
@@ -56,8 +55,10 @@ import {
   advantage, ALLOCATORS, commandLine, findTorchPython, fusionBenchSource, isNotMeasured, median, notMeasuredText, parseOnly,
   pythonCandidates, variantEnv, variantName, type Allocator, type Blas, type NotMeasured, type ProbeResult, type Variant,
 } from './lib/compare-env.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/compare.js [--only merge,clip,train,svd,regmean] [--reps 1] [--threads 2]';
+const { values } = benchArgs(USAGE, {
   options: {
     only: { type: 'string' },
     reps: { type: 'string', default: '1' },

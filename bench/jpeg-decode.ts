@@ -9,7 +9,6 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { decodeImageRGB, type DecodedImage } from '../src/image/decode.js';
 import { decodeJpeg } from '../src/image/jpeg/index.js';
@@ -17,8 +16,10 @@ import { resizeCropJs } from '../src/image/resize-crop.js';
 import { CLIPImageProcessor } from '../src/models/clip/image-processor.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import { OPENAI_224_PREPROCESSOR, syntheticImages } from './lib/clip-images.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '300' } } });
+const USAGE = 'usage: node dist/bench/jpeg-decode.js [--n 300]';
+const { values } = benchArgs(USAGE, { options: { n: { type: 'string', default: '300' } } });
 const n = Number(values.n);
 const dir = join(repoRoot, 'test', 'fixtures', 'jpeg', 'bench');
 const files = readdirSync(dir)

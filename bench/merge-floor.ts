@@ -43,7 +43,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { TaskArithmeticAlgorithm } from '../src/method/task-arithmetic.js';
 import { TiesMergingAlgorithm } from '../src/method/ties-merging.js';
 import { CLIPVisionModelPool } from '../src/modelpool/clip-vision-pool.js';
@@ -51,12 +50,14 @@ import { bf16ToF32, f16ToF32, isFloatDType } from '../src/tensor/dtype.js';
 import { openSafetensors } from '../src/tensor/safetensors-read.js';
 import type { DType } from '../src/tensor/types.js';
 import { writeRandomClipVisionModel } from './lib/random-model.js';
+import { benchArgs } from './lib/args.js';
 
 const LAMBDA = 0.3;
 const THRESHOLD = 20;
 const TOLERANCE = 1e-5;
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/merge-floor.js [--models 8] [--scale full|small] [--runs 3] [--methods ta,ties] [--dtype F32|F16|BF16] [--marginal K] [--torch-dtype D] [--atomic-floor] [--cli] [--clean]';
+const { values } = benchArgs(USAGE, {
   options: {
     models: { type: 'string', default: '8' },
     scale: { type: 'string', default: 'full' },

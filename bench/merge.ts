@@ -15,12 +15,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { TaskArithmeticAlgorithm, TiesMergingAlgorithm } from '../src/method/index.js';
 import { CLIPVisionModelPool } from '../src/modelpool/index.js';
 import { writeRandomClipVisionModel, type RandomClipVisionOptions } from './lib/random-model.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/merge.js [--layers 12] [--scale [--scale-layers 20]] [--keep]';
+const { values } = benchArgs(USAGE, {
   options: {
     layers: { type: 'string', default: '12' },
     scale: { type: 'boolean', default: false },

@@ -6,15 +6,16 @@
  * Usage: node dist/bench/regmean.js [--batch 32] [--batches 2] [--models 2] [--layers 12] [--threads N]
  */
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { clipVisionConfigFrom } from '../src/models/clip/config.js';
 import { randomClipStateDict } from '../src/models/clip/random-weights.js';
 import { ClipVisionSession } from '../src/models/clip/session.js';
 import { ClipGramSession } from '../src/method/regmean/gram-session.js';
 import { OrtGemm } from '../src/method/regmean/ort-gemm.js';
 import { RegMeanSums, type RegMeanModule } from '../src/method/regmean/regmean-merge.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/regmean.js [--batch 32] [--batches 2] [--models 2] [--layers 12] [--threads N]';
+const { values } = benchArgs(USAGE, {
   options: {
     batch: { type: 'string', default: '32' },
     batches: { type: 'string', default: '2' },

@@ -23,7 +23,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { IsotropicMergingInCommonAndTaskSubspace, TaskSingularVectorMerging } from '../src/method/index.js';
 import { svdThin } from '../src/method/linalg/dense.js';
 import { ortGemmStatus } from '../src/method/linalg/ort-gemm.js';
@@ -31,7 +30,8 @@ import { CLIPVisionModelPool } from '../src/modelpool/index.js';
 import { mulberry32 } from '../src/util/prng.js';
 import { clipVisionTensorSpecs, writeRandomClipVisionModel } from './lib/random-model.js';
 
-const { values } = parseArgs({
+const USAGE = 'usage: node dist/bench/svd.js [--layers 1] [--tasks 8] [--repeat 2] [--no-methods] [--methods tsv,iso_cts]';
+const { values } = benchArgs(USAGE, {
   options: {
     layers: { type: 'string', default: '1' },
     tasks: { type: 'string', default: '8' },
@@ -128,6 +128,7 @@ else:
     out["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 print(json.dumps(out))
 `;
+import { benchArgs } from './lib/args.js';
 
 /** A python3 that imports torch, or null. */
 function findTorchPython(): string | null {

@@ -8,13 +8,14 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openSafetensors } from '../src/tensor/safetensors-read.js';
 import { writeSafetensorsSync } from '../src/tensor/safetensors-write.js';
 import type { StateDict } from '../src/tensor/types.js';
 import { RandomClipVisionStateDict, writeRandomClipVisionModel } from './lib/random-model.js';
+import { benchArgs } from './lib/args.js';
 
-const { values } = parseArgs({ options: { layers: { type: 'string', default: '12' }, keep: { type: 'boolean', default: false } } });
+const USAGE = 'usage: node dist/bench/tensor-io.js [--layers 12] [--keep]';
+const { values } = benchArgs(USAGE, { options: { layers: { type: 'string', default: '12' }, keep: { type: 'boolean', default: false } } });
 const layers = Number(values.layers);
 const dir = mkdtempSync(join(tmpdir(), 'fb-tensor-io-'));
 
