@@ -44,6 +44,37 @@ export function maxAbsInto(best: Float32Array, x: Float32Array): void {
   for (let i = 0; i < best.length; i++) if (Math.abs(x[i]!) >= Math.abs(best[i]!)) best[i] = x[i]!;
 }
 
+/**
+ * Σ f32(x[i] / dx) · f32(y[i] / dy) in double (dx, dy float32; 1 for a plain dot product), summed as the
+ * SIMD kernel sums: indices i mod 4 in four sums, (s0 + s1) + (s2 + s3), then the tail in order — so the
+ * result is the same bits whether or not the arrays lie in an arena.
+ */
+export function dotScaled(x: Float32Array, y: Float32Array, dx = 1, dy = 1): number {
+  const k = kernelsFor(x, y);
+  if (k !== null) return k.dotScaled(x.byteOffset, y.byteOffset, dx, dy, x.length);
+  const v = x.length & ~3;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let i = 0; i < v; i += 4) {
+    s0 += f32(x[i]! / dx) * f32(y[i]! / dy);
+    s1 += f32(x[i + 1]! / dx) * f32(y[i + 1]! / dy);
+    s2 += f32(x[i + 2]! / dx) * f32(y[i + 2]! / dy);
+    s3 += f32(x[i + 3]! / dx) * f32(y[i + 3]! / dy);
+  }
+  let s = s0 + s1 + (s2 + s3);
+  for (let i = v; i < x.length; i++) s += f32(x[i]! / dx) * f32(y[i]! / dy);
+  return s;
+}
+
+/** out = s·x + t·y, each product rounded to float32, then their sum (s and t float32). */
+export function axpby(out: Float32Array, s: number, x: Float32Array, t: number, y: Float32Array): void {
+  const k = kernelsFor(out, x, y);
+  if (k !== null) return k.axpby(out.byteOffset, s, x.byteOffset, t, y.byteOffset, out.length);
+  for (let i = 0; i < out.length; i++) out[i] = f32(s * x[i]!) + f32(t * y[i]!);
+}
+
 /** x /= s in place (s rounded to float32). */
 export function divInPlace(x: Float32Array, s: number): void {
   const s32 = f32(s);

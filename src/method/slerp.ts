@@ -1,11 +1,12 @@
 /**
  * fusion_bench's SlerpMergeAlgorithm: spherical interpolation per tensor between the pool's two models,
  * falling back to linear interpolation when their directions are nearly collinear. Norms and dot
- * products are accumulated in double and rounded to float32 (torch reduces in float32 with its own
- * blocking, so these scalars agree to about 1e-7 relative); everything element-wise is float32.
+ * products are accumulated in double (f32.ts' dotScaled, SIMD in the merge runner's arena) and rounded
+ * to float32 (torch reduces in float32 with its own blocking, so these scalars agree to about 1e-7
+ * relative); everything element-wise is float32.
  */
 import type { Model } from '../modelpool/model.js';
-import { f32 } from './f32.js';
+import { axpby, dotScaled, f32 } from './f32.js';
 import { readParams, type ParamDef } from './param-def.js';
 import { checkTwoModels, type PoolInput } from './sources.js';
 import { runTensorMerge } from './tensor-merge.js';
@@ -13,26 +14,18 @@ import { runTensorMerge } from './tensor-merge.js';
 const NAME = 'SlerpMergeAlgorithm';
 
 function norm(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return f32(Math.sqrt(s));
+  return f32(Math.sqrt(dotScaled(v, v)));
 }
 
 /** One tensor's slerp, as fusion_bench's `slerp_utils.slerp`; into `into` when given (as long as v0). */
 export function slerpTensor(t: number, v0: Float32Array, v1: Float32Array, dotThreshold: number, epsilon: number, into?: Float32Array): Float32Array {
   const n0 = norm(v0);
   const n1 = norm(v1);
-  // Normalised copies only for the dot product: v / ‖v‖ in float32, skipped when ‖v‖ ≤ ε.
-  const d0 = n0 > epsilon ? n0 : 1;
-  const d1 = n1 > epsilon ? n1 : 1;
-  let dot = 0;
-  for (let i = 0; i < v0.length; i++) dot += f32(v0[i]! / d0) * f32(v1[i]! / d1);
-  dot = f32(dot);
+  // The normalised tensors only for the dot product: v / ‖v‖ in float32, skipped when ‖v‖ ≤ ε.
+  const dot = f32(dotScaled(v0, v1, n0 > epsilon ? n0 : 1, n1 > epsilon ? n1 : 1));
   const out = into ?? new Float32Array(v0.length);
   if (Math.abs(dot) > dotThreshold) {
-    const a = f32(1 - t);
-    const b = f32(t);
-    for (let i = 0; i < out.length; i++) out[i] = f32(a * v0[i]!) + f32(b * v1[i]!);
+    axpby(out, f32(1 - t), v0, f32(t), v1);
     return out;
   }
   const theta0 = f32(Math.acos(dot));
@@ -41,7 +34,7 @@ export function slerpTensor(t: number, v0: Float32Array, v1: Float32Array, dotTh
   const sinThetaT = f32(Math.sin(thetaT));
   const s0 = f32(f32(Math.sin(f32(theta0 - thetaT))) / sinTheta0);
   const s1 = f32(sinThetaT / sinTheta0);
-  for (let i = 0; i < out.length; i++) out[i] = f32(s0 * v0[i]!) + f32(s1 * v1[i]!);
+  axpby(out, s0, v0, s1, v1);
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addDiff, addInPlace, baseAddScaled, maxAbsInto, subInPlace } from '../../src/method/f32.js';
+import { addDiff, addInPlace, axpby, baseAddScaled, dotScaled, maxAbsInto, subInPlace } from '../../src/method/f32.js';
 import { F32Arena, kernelsFor, widenHalfInPlace } from '../../src/tensor/kernels/arena.js';
 import { f16BitsToF32Bits } from '../../src/tensor/dtype.js';
 import { TiesMerger, type TaskVectorReader } from '../../src/method/ties-core.js';
@@ -53,6 +53,7 @@ test('element-wise kernels: WebAssembly equals JavaScript equals float64-then-ro
       ['baseAddScaled', (acc, x, b) => baseAddScaled(acc, b, 0.3, x), (i) => f(b[i]! + f(f(0.3) * x[i]!))],
       // a selection: ties (±0, ±1, equal magnitudes) go to x, a NaN on either side keeps a
       ['maxAbsInto', (acc, x) => maxAbsInto(acc, x), (i) => (Math.abs(x[i]!) >= Math.abs(a[i]!) ? x[i]! : a[i]!)],
+      ['axpby', (acc, x, b) => axpby(acc, f(0.7), x, f(-0.3), b), (i) => f(f(f(0.7) * x[i]!) + f(f(-0.3) * b[i]!))],
     ];
     for (const [name, run, ref] of cases) {
       const [wa, wx, wb] = [arena.view(0, n), arena.view(1, n), arena.view(2, n)];
@@ -63,6 +64,33 @@ test('element-wise kernels: WebAssembly equals JavaScript equals float64-then-ro
       sameValues(wa, js, `${name} n=${n} wasm vs js`);
       sameValues(js, Float32Array.from({ length: n }, (_, i) => ref(i)), `${name} n=${n} js vs reference`);
     }
+  }
+});
+
+test('dotScaled: WebAssembly equals JavaScript bit for bit, and both the float64 sum within rounding', () => {
+  const rnd = mulberry32(33);
+  const f = Math.fround;
+  for (const n of [...LENGTHS, 4099]) {
+    const arena = F32Arena.create(2, Math.max(n, 1))!;
+    // finite weights-like values (sums of squares stay finite), plus zeros and subnormals
+    const gen = () => Float32Array.from({ length: n }, () => (rnd() < 0.05 ? [0, -0, 1e-40, -3e-39][Math.floor(rnd() * 4)]! : f((rnd() * 2 - 1) * 0.05)));
+    const [x, y] = [gen(), gen()];
+    const [wx, wy] = [arena.view(0, n), arena.view(1, n)];
+    wx.set(x); wy.set(y);
+    for (const [dx, dy] of [[1, 1], [f(0.37), f(2.5)], [f(1e-3), 1]] as const) {
+      const wasm = dotScaled(wx, wy, dx, dy);
+      const js = dotScaled(x.slice(), y.slice(), dx, dy);
+      assert.ok(Object.is(wasm, js), `n=${n} d=(${dx}, ${dy}): wasm ${wasm} vs js ${js}`);
+      let seq = 0;
+      let mag = 0;
+      for (let i = 0; i < n; i++) {
+        const p = f(x[i]! / dx) * f(y[i]! / dy);
+        seq += p;
+        mag += Math.abs(p);
+      }
+      assert.ok(Math.abs(js - seq) <= 1e-14 * mag + 1e-300, `n=${n}: ${js} vs sequential ${seq}`);
+    }
+    assert.ok(Object.is(dotScaled(wx, wx), dotScaled(x.slice(), x.slice())), `n=${n}: sum of squares`);
   }
 });
 

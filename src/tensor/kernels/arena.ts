@@ -38,6 +38,8 @@ export interface WasmKernels {
   narrowHalf(p: number, n: number, bf: number): void;
   maxAbsInto(best: number, x: number, n: number): void;
   gramAdd(tau: number, k: number, stride: number, len: number, g: number): void;
+  dotScaled(x: number, y: number, dx: number, dy: number, n: number): number;
+  axpby(out: number, s: number, x: number, t: number, y: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

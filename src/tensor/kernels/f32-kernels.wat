@@ -90,7 +90,7 @@
       (local.set $v (i32.add (local.get $v) (i32.const 4)))
       (br $s))))
 
-;; best[i] = x[i] where |x[i]| >= |best[i]| (a NaN on either side keeps best: the comparison is false),
+  ;; best[i] = x[i] where |x[i]| >= |best[i]| (a NaN on either side keeps best: the comparison is false),
   ;; bit for bit: a selection, no arithmetic
   (func (export "maxAbsInto") (param $best i32) (param $x i32) (param $n i32)
     (local $end i32) (local $vend i32) (local $v v128) (local $b v128)
@@ -111,6 +111,67 @@
       (local.set $best (i32.add (local.get $best) (i32.const 4)))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (br $s))))
+
+  ;; Σ f32(x[i] / dx) · f32(y[i] / dy) in float64 (each product of two float32 exact; a division by 1 is
+  ;; exact, so dx = dy = 1 gives the plain dot product and x = y a sum of squares). Two float64 lanes per half
+  ;; of four floats, as gramAdd: lanes j = i mod 4 sum apart, s = (s0 + s1) + (s2 + s3), then the n mod 4
+  ;; tail in order — f32.ts's dotScaled computes the same sum in JavaScript, bit for bit.
+  (func (export "dotScaled") (param $x i32) (param $y i32) (param $dx f32) (param $dy f32) (param $n i32) (result f64)
+    (local $vend i32) (local $end i32) (local $a v128) (local $b v128) (local $lo v128) (local $hi v128)
+    (local $sx v128) (local $sy v128) (local $s f64)
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $sx (f32x4.splat (local.get $dx)))
+    (local.set $sy (f32x4.splat (local.get $dy)))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $x) (local.get $vend)))
+      (local.set $a (f32x4.div (v128.load (local.get $x)) (local.get $sx)))
+      (local.set $b (f32x4.div (v128.load (local.get $y)) (local.get $sy)))
+      (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b)))))
+      (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $vl)))
+    (local.set $s (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo)))
+      (f64.add (f64x2.extract_lane 0 (local.get $hi)) (f64x2.extract_lane 1 (local.get $hi)))))
+    (block $td (loop $tl
+      (br_if $td (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $s (f64.add (local.get $s) (f64.mul
+        (f64.promote_f32 (f32.div (f32.load (local.get $x)) (local.get $dx)))
+        (f64.promote_f32 (f32.div (f32.load (local.get $y)) (local.get $dy))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (br $tl)))
+    (local.get $s))
+
+  ;; out[i] = f32(s·x[i]) + f32(t·y[i]): two scaled float32 tensors added, as torch's `s * x + t * y`
+  (func (export "axpby") (param $out i32) (param $s f32) (param $x i32) (param $t f32) (param $y i32) (param $n i32)
+    (local $vend i32) (local $end i32) (local $vs v128) (local $vt v128)
+    (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vs (f32x4.splat (local.get $s)))
+    (local.set $vt (f32x4.splat (local.get $t)))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $out) (local.get $vend)))
+      (v128.store (local.get $out) (f32x4.add
+        (f32x4.mul (local.get $vs) (v128.load (local.get $x)))
+        (f32x4.mul (local.get $vt) (v128.load (local.get $y)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $vl)))
+    (block $sd (loop $sl
+      (br_if $sd (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.add
+        (f32.mul (local.get $s) (f32.load (local.get $x)))
+        (f32.mul (local.get $t) (f32.load (local.get $y)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (br $sl))))
 
   ;; ModelStock's Gram sums, one block: for 0 ≤ i ≤ j < k, g[i·k + j] += Σ_p τᵢ[p]·τⱼ[p] in float64 (each
   ;; product exact), τᵢ the `len` floats at tau + 4·i·stride, g float64 values. Two float64 lanes per half
