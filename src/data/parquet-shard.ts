@@ -56,7 +56,9 @@ export async function openShard(path: string, what: string): Promise<ParquetShar
   const file = fileBuffer(path, size);
   let metadata: FileMetaData;
   try {
-    metadata = await parquetMetadataAsync(file);
+    // No GeoParquet marking: we read byte arrays as bytes, and hyparquet's marking loop steps through the
+    // schema by each element's num_children, trusting it — a negative count looped forever (fuzz finding).
+    metadata = await parquetMetadataAsync(file, { geoparquet: false });
   } catch (e) {
     throw new UserError(`${what}: ${path} is not a readable parquet file: ${(e as Error).message}`);
   }
@@ -68,6 +70,12 @@ export async function openShard(path: string, what: string): Promise<ParquetShar
       const n = Number(rg.num_rows);
       if (!Number.isSafeInteger(n) || n < 0) throw new Error(`row group ${i} has ${String(rg.num_rows)} rows`);
       rowGroupStarts.push(rowGroupStarts[rowGroupStarts.length - 1]! + n);
+    }
+    for (const [i, el] of metadata.schema.entries()) {
+      const c = el.num_children;
+      if (c !== undefined && (!Number.isSafeInteger(c) || c < 0 || c >= metadata.schema.length)) {
+        throw new Error(`schema element ${i} ('${el.name}') has ${String(c)} children`);
+      }
     }
     for (const child of parquetSchema(metadata).children) columns.set(child.element.name, child.children.map((c) => c.element.name));
   } catch (e) {

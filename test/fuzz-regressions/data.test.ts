@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import { parquetWriteFile } from 'hyparquet-writer';
@@ -19,6 +21,7 @@ import { repoRoot } from '../helpers/paths.js';
 import { failsWithUserError, tempDir } from './support.js';
 
 const inputs = join(repoRoot, 'test', 'fuzz-regressions', 'inputs');
+const here = dirname(fileURLToPath(import.meta.url));
 
 test('a bit-packed run whose length wraps in 32 bits (hyparquet loops forever) is refused before decoding', async () => {
   // A V2 page of dictionary indices with bit width 0 and a run header of 0x20000001 (saved fuzz input).
@@ -55,6 +58,18 @@ test('RLE runs of length 0 and runs past the page are refused', async (t) => {
 
 test('a footer whose schema claims more children than it has is a UserError naming the file, not a TypeError', async () => {
   await failsWithUserError(() => openShard(join(inputs, 'schema-children.parquet'), 'ds'), /^ds: .*schema-children\.parquet is not a readable parquet file/);
+});
+
+test('a schema element with a negative child count (hyparquet\'s GeoParquet marking looped forever on it) is a UserError naming it', () => {
+  // Saved fuzz input (seed 7031): 'tags' claims -2 children. Run in a child process with a time limit, so
+  // that a regression fails here instead of hanging the suite (the loop is synchronous).
+  const file = join(inputs, 'schema-negative-children.parquet');
+  const script = `import(${JSON.stringify(pathToFileURL(join(here, '..', '..', 'src', 'data', 'parquet-shard.js')).href)})
+    .then((m) => m.openShard(${JSON.stringify(file)}, 'ds'))
+    .then(() => console.log('opened'), (e) => console.log(e.constructor.name + ': ' + e.message));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, null, 'openShard did not finish within 30 s');
+  assert.match(r.stdout.trim(), /^UserError: ds: .*schema-negative-children\.parquet is not a readable parquet file: schema element 6 \('tags'\) has -2 children$/);
 });
 
 test('a truncated page header is a UserError, and nothing is left to reject unhandled', async (t) => {
