@@ -6,8 +6,22 @@ import type { FuzzTarget } from '../harness.js';
 import { mutatedBytes, showBytes } from '../mutate.js';
 import { freshDir, repoFile } from '../seeds.js';
 
+/** A footer of `depth` thrift structs, each the first field of the one before (hyparquet recurses per level). */
+export function nestedFooter(depth: number): Uint8Array {
+  const meta = new Uint8Array(depth).fill(0x1c); // field delta 1, type struct
+  const out = new Uint8Array(4 + depth + 8);
+  out.set([0x50, 0x41, 0x52, 0x31]);
+  out.set(meta, 4);
+  new DataView(out.buffer).setUint32(4 + depth, depth, true);
+  out.set([0x50, 0x41, 0x52, 0x31], 8 + depth);
+  return out;
+}
+
 function seeds(): Uint8Array[] {
-  return [repoFile('test/fixtures/parquet/v1-snappy.parquet'), repoFile('test/fixtures/parquet/v2-snappy.parquet'), repoFile('demo/data/mnist/data/test-00000-of-00001.parquet')];
+  return [
+    repoFile('test/fixtures/parquet/v1-snappy.parquet'), repoFile('test/fixtures/parquet/v2-snappy.parquet'), repoFile('demo/data/mnist/data/test-00000-of-00001.parquet'),
+    nestedFooter(100_000),
+  ];
 }
 
 export const parquetTarget: FuzzTarget<Uint8Array> = {

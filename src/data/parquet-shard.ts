@@ -46,6 +46,15 @@ function fileBuffer(path: string, size: number): AsyncBuffer {
   };
 }
 
+/**
+ * What went wrong in hyparquet's parsing, in words: its thrift reader recurses once per nested struct, so
+ * a footer or page header nested thousands deep overflows the stack — a file no parquet writer makes.
+ */
+function parseFailure(e: unknown): string {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'its thrift metadata nests structures thousands deep, which no parquet writer does';
+  return e instanceof Error ? e.message : String(e);
+}
+
 export async function openShard(path: string, what: string): Promise<ParquetShard> {
   let size: number;
   try {
@@ -60,7 +69,7 @@ export async function openShard(path: string, what: string): Promise<ParquetShar
     // schema by each element's num_children, trusting it — a negative count looped forever (fuzz finding).
     metadata = await parquetMetadataAsync(file, { geoparquet: false });
   } catch (e) {
-    throw new UserError(`${what}: ${path} is not a readable parquet file: ${(e as Error).message}`);
+    throw new UserError(`${what}: ${path} is not a readable parquet file: ${parseFailure(e)}`);
   }
   const rowGroupStarts = [0];
   const columns = new Map<string, string[]>();
@@ -111,7 +120,7 @@ export async function readRowGroup(shard: ParquetShard, rg: number, columns: str
       compressors: PARQUET_COMPRESSORS,
     });
   } catch (e) {
-    throw new UserError(`${what}: cannot read row group ${rg} of ${shard.path}: ${(e as Error).message}`, { cause: e });
+    throw new UserError(`${what}: cannot read row group ${rg} of ${shard.path}: ${parseFailure(e)}`, { cause: e });
   }
   const expected = shard.rowGroupStarts[rg + 1]! - shard.rowGroupStarts[rg]!;
   if (rows.length !== expected) {

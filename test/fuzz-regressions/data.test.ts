@@ -13,6 +13,7 @@ import { deflateSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { openShard, readRowGroup } from '../../src/data/parquet-shard.js';
+import { nestedFooter } from '../../fuzz/targets/parquet.js';
 import { ImageClassificationDataset } from '../../src/data/image-classification.js';
 import { dataFilesBySplit, globToRegExp, parseDatasetCard, resolveSplitFiles } from '../../src/data/data-files.js';
 import { decodeImage } from '../../src/image/decode.js';
@@ -70,6 +71,12 @@ test('a schema element with a negative child count (hyparquet\'s GeoParquet mark
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.signal, null, 'openShard did not finish within 30 s');
   assert.match(r.stdout.trim(), /^UserError: ds: .*schema-negative-children\.parquet is not a readable parquet file: schema element 6 \('tags'\) has -2 children$/);
+});
+
+test('a footer of thrift structs nested 100 000 deep is a UserError in words, not "Maximum call stack size exceeded"', async (t) => {
+  const file = join(tempDir(t), 'deep.parquet');
+  writeFileSync(file, nestedFooter(100_000));
+  await failsWithUserError(() => openShard(file, 'ds'), /^ds: .*deep\.parquet is not a readable parquet file: its thrift metadata nests structures thousands deep, which no parquet writer does$/);
 });
 
 test('a truncated page header is a UserError, and nothing is left to reject unhandled', async (t) => {
