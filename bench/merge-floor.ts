@@ -49,7 +49,7 @@ import { CLIPVisionModelPool } from '../src/modelpool/clip-vision-pool.js';
 import { bf16ToF32, f16ToF32, isFloatDType } from '../src/tensor/dtype.js';
 import { openSafetensors } from '../src/tensor/safetensors-read.js';
 import type { DType } from '../src/tensor/types.js';
-import { writeRandomClipVisionModel } from './lib/random-model.js';
+import { ensurePool, FLOOR_POOL_CACHE, modelDirs } from './lib/floor-pool.js';
 import { benchArgs } from './lib/args.js';
 
 const LAMBDA = 0.3;
@@ -78,10 +78,6 @@ const { values } = benchArgs(USAGE, {
 
 type Method = 'ta' | 'ties';
 
-function modelDirs(pool: string, count: number): { base: string; finetuned: string[] } {
-  return { base: join(pool, 'pretrained'), finetuned: Array.from({ length: count }, (_, k) => join(pool, `ft-${k + 1}`)) };
-}
-
 /** Inside the child: merge through the library and save, then report our own peak RSS. */
 async function runStage(method: Method, poolDir: string, count: number, out: string): Promise<void> {
   const t0 = performance.now();
@@ -102,20 +98,6 @@ async function runStage(method: Method, poolDir: string, count: number, out: str
   const t2 = performance.now();
   // performance.now() counts from the process's start: t0 is Node's start-up plus loading our modules
   process.stdout.write(JSON.stringify({ startup_s: t0 / 1000, run_s: (t1 - t0) / 1000, merge_and_save_s: (t2 - t1) / 1000, self_max_rss_mb: process.resourceUsage().maxRSS / 1024 }));
-}
-
-/** Generates the models that are not in the cache yet (a finished model.safetensors is renamed into place last). */
-function ensurePool(poolDir: string, count: number, layers: number, dtype: DType): void {
-  mkdirSync(poolDir, { recursive: true });
-  const { base, finetuned } = modelDirs(poolDir, count);
-  const make = (dir: string, opts: Parameters<typeof writeRandomClipVisionModel>[1]) => {
-    if (existsSync(join(dir, 'model.safetensors'))) return;
-    mkdirSync(dir, { recursive: true });
-    process.stderr.write(`merge-floor: writing ${dir}\n`);
-    writeRandomClipVisionModel(dir, { layers, dtype, ...opts });
-  };
-  make(base, { seed: 0 });
-  finetuned.forEach((d, k) => make(d, { seed: k + 1, base: { seed: 0, noise: 0.05 } }));
 }
 
 /** The floating tensors' file byte ranges, in data order; every model must share the layout. */
@@ -263,14 +245,14 @@ async function main(): Promise<void> {
   }
   if (marginalFrom !== null && !(Number.isInteger(marginalFrom) && marginalFrom >= 1 && marginalFrom < count)) throw new Error(`--marginal must be a whole number of fine-tuned models from 1 to ${count - 1}, got ${values.marginal}`);
   const methods = values.methods!.split(',') as Method[];
-  const cacheDir = join(tmpdir(), 'fusion-bench-floor-pool');
+  const cacheDir = FLOOR_POOL_CACHE;
   if (values.clean) {
     rmSync(cacheDir, { recursive: true, force: true });
     console.log(JSON.stringify({ bench: 'merge-floor', removed: cacheDir }));
     return;
   }
   const poolDir = join(cacheDir, `${dtype}-layers${layers}`);
-  ensurePool(poolDir, count, layers, dtype);
+  ensurePool(poolDir, count, layers, dtype, 'merge-floor');
   const { base, finetuned } = modelDirs(poolDir, count);
   const files = [base, ...finetuned].map((d) => join(d, 'model.safetensors'));
   const { ranges, names, params, inputBytes } = floatRanges(files);
