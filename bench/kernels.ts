@@ -3,15 +3,16 @@
  * thread, on one piece at a time as the merge runner does (issue 13's half-precision item).
  *
  * Eight fine-tuned pieces of `--values` values each (normal(0, 0.02) weights, so float16 has its real share
- * of subnormals) are added as task vectors against a float32 θ₀ into a sum, `--rounds` times, in cache:
- * - float32: `addDiff` per model;
- * - float16 / bfloat16: `addDiffHalf` per model (widening as it adds, what the merge runs), and for
- *   comparison a copy, `widenHalf` into a float32 piece, then `addDiff` (the path before it).
- * Then the same pieces are read back from a file of `--file-mb` (page cache warm, larger than the CPU's
- * caches) with positional reads of one piece each, as sumJob reads them: read_ns_per_value and the bytes per second that gives, per dtype.
+ * of subnormals) are added as task vectors against a float32 θ₀ into a sum, `--rounds` times:
+ * - in cache (kernel_in_cache_ns_per_value): float32's `addDiff`; float16 / bfloat16's `addDiffHalf`
+ *   (widening as it adds, what the merge runs) and, for comparison, a copy, `widenHalf` into a float32
+ *   piece, then `addDiff` (the path before it);
+ * - from a file of `--file-mb` (page cache warm, larger than the CPU's caches) with positional reads of one
+ *   piece each: the reads alone (read_ns_per_value), and reads each followed by its piece's kernel, as
+ *   sumJob runs them (read_and_sum_ns_per_value, and the input bytes per second that is for one thread).
+ * Prints JSON.
  *
- * Prints JSON: ns per value for each kernel and read, and read_plus_kernel_gb_per_s — the input rate one
- * thread sustains — per dtype. Usage: node dist/bench/kernels.js [--values 32768] [--rounds 1000] [--file-mb 256]
+ * Usage: node dist/bench/kernels.js [--values 32768] [--rounds 1000] [--file-mb 256]
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -76,39 +77,41 @@ function nsPerValue(run: () => void, models: number): number {
   return ((performance.now() - t) * 1e6) / (ROUNDS * models * N);
 }
 
-// The kernels: the adds of models 1–7 into the sum (model 0's piece is read straight into the sum and
-// made a difference in place, once per piece; the adds are the per-model cost).
+// The kernels in cache: one model's piece added seven times (sum, θ₀ and the piece stay in L2).
 const kernel: Record<string, number> = {};
 const encoded: Record<string, Uint8Array[]> = {};
 const ADDS = MODELS - 1;
 for (const dtype of ['F32', 'F16', 'BF16'] as const) {
   encoded[dtype] = Array.from({ length: MODELS }, (_, m) => place(dtype, m));
   sum.fill(0);
+  const x = piece(1).byteOffset;
   if (dtype === 'F32') {
     kernel.f32_addDiff = nsPerValue(() => {
-      for (let m = 1; m < MODELS; m++) k.addDiff(sum.byteOffset, piece(m).byteOffset, base.byteOffset, N);
+      for (let m = 1; m < MODELS; m++) k.addDiff(sum.byteOffset, x, base.byteOffset, N);
     }, ADDS);
     continue;
   }
   const bf = dtype === 'BF16' ? 1 : 0;
   const name = dtype.toLowerCase();
   kernel[`${name}_addDiffHalf`] = nsPerValue(() => {
-    for (let m = 1; m < MODELS; m++) k.addDiffHalf(sum.byteOffset, piece(m).byteOffset, base.byteOffset, N, bf, 0);
+    for (let m = 1; m < MODELS; m++) k.addDiffHalf(sum.byteOffset, x, base.byteOffset, N, bf, 0);
   }, ADDS);
   // widening in place overwrites its input, so each round copies the 2N bytes in first (in cache)
   kernel[`${name}_copy_widen_then_addDiff`] = nsPerValue(() => {
     for (let m = 1; m < MODELS; m++) {
-      bytes.copyWithin(widened.byteOffset + 2 * N, piece(m).byteOffset, piece(m).byteOffset + 2 * N);
+      bytes.copyWithin(widened.byteOffset + 2 * N, x, x + 2 * N);
       k.widenHalf(widened.byteOffset, N, bf);
       k.addDiff(sum.byteOffset, widened.byteOffset, base.byteOffset, N);
     }
   }, ADDS);
 }
 
-// Reads: the eight pieces of each dtype repeated through a file of --file-mb (larger than the CPU's caches,
-// as a model's file is), read back group by group, a piece per call, into the slots.
+// From a file of --file-mb (larger than the CPU's caches, as a model's file is; page cache warm), the eight
+// pieces of each dtype group by group: read alone, then read and summed as sumJob does (model 0 read into
+// the sum and made a difference in place, each further model read into its piece and added at once).
 const dir = mkdtempSync(join(tmpdir(), 'fb-bench-kernels-'));
 const read: Record<string, number> = {};
+const readAndSum: Record<string, number> = {};
 try {
   for (const dtype of ['F32', 'F16', 'BF16'] as const) {
     const file = join(dir, `${dtype}.bin`);
@@ -116,12 +119,24 @@ try {
     const groups = Math.max(1, Math.ceil((FILE_MB * 2 ** 20) / group.byteLength));
     writeFileSync(file, Buffer.concat(Array.from({ length: groups }, () => group)));
     const size = dtype === 'F32' ? 4 : 2;
+    const bf = dtype === 'BF16' ? 1 : 0;
+    const name = dtype.toLowerCase();
     const fd = openSync(file, 'r');
     let g = 0;
     try {
-      read[dtype.toLowerCase()] = nsPerValue(() => {
+      read[name] = nsPerValue(() => {
         const at = (g++ % groups) * group.byteLength;
         for (let m = 0; m < MODELS; m++) readSync(fd, bytes, piece(m).byteOffset, size * N, at + size * N * m);
+      }, MODELS);
+      readAndSum[name] = nsPerValue(() => {
+        const at = (g++ % groups) * group.byteLength;
+        for (let m = 0; m < MODELS; m++) {
+          const into = m === 0 ? sum.byteOffset + (size === 4 ? 0 : 2 * N) : piece(m).byteOffset;
+          readSync(fd, bytes, into, size * N, at + size * N * m);
+          if (size === 2) k.addDiffHalf(sum.byteOffset, into, base.byteOffset, N, bf, m === 0 ? 1 : 0);
+          else if (m === 0) k.sub(sum.byteOffset, base.byteOffset, N);
+          else k.addDiff(sum.byteOffset, into, base.byteOffset, N);
+        }
       }, MODELS);
     } finally {
       closeSync(fd);
@@ -131,19 +146,15 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const total = (dtype: string, kern: number) => read[dtype]! + kern;
-const rate = (dtype: string, kern: number) => (dtype === 'f32' ? 4 : 2) / total(dtype, kern);
 const round = (x: number) => Number(x.toFixed(3));
+const perValue = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([n, v]) => [n, round(v)]));
 process.stdout.write(`${JSON.stringify({
   cpu: cpus()[0]?.model ?? 'unknown',
   values_per_piece: N,
   models: MODELS,
   rounds: ROUNDS,
-  kernel_ns_per_value: Object.fromEntries(Object.entries(kernel).map(([n, v]) => [n, round(v)])),
-  read_ns_per_value: Object.fromEntries(Object.entries(read).map(([n, v]) => [n, round(v)])),
-  read_plus_kernel_gb_per_s: {
-    f32: round(rate('f32', kernel.f32_addDiff!)),
-    f16: round(rate('f16', kernel.f16_addDiffHalf!)),
-    bf16: round(rate('bf16', kernel.bf16_addDiffHalf!)),
-  },
+  kernel_in_cache_ns_per_value: perValue(kernel),
+  read_ns_per_value: perValue(read),
+  read_and_sum_ns_per_value: perValue(readAndSum),
+  read_and_sum_input_gb_per_s: Object.fromEntries(Object.entries(readAndSum).map(([n, v]) => [n, round((n === 'f32' ? 4 : 2) / v)])),
 }, null, 2)}\n`);

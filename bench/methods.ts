@@ -41,7 +41,7 @@ interface Merger {
 const FINETUNED = 8;
 const METHODS: Record<string, { models: 'all' | 'two'; make: () => Merger }> = {
   simple_average: { models: 'all', make: () => new SimpleAverageAlgorithm({}) },
-  weighted_average: { models: 'all', make: () => new WeightedAverageAlgorithm({ weights: Array(1 + FINETUNED).fill(1 / (1 + FINETUNED)), normalize: true }) },
+  weighted_average: { models: 'all', make: () => new WeightedAverageAlgorithm({ weights: Array(FINETUNED).fill(1 / FINETUNED), normalize: true }) },
   task_arithmetic: { models: 'all', make: () => new TaskArithmeticAlgorithm({ scaling_factor: 0.3 }) },
   ties_merging: { models: 'all', make: () => new TiesMergingAlgorithm({ scaling_factor: 0.3, threshold: 20, remove_keys: [], merge_func: 'sum' }) },
   dare_task_arithmetic: { models: 'all', make: () => new DareTaskArithmetic({ scaling_factor: 0.3, sparsity_ratio: 0.5, only_on_linear_weights: false }) },
