@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { F32Arena, kernelsOf } from '../src/tensor/kernels/arena.js';
 import { f32ToBf16, f32ToF16 } from '../src/tensor/dtype.js';
 import { mulberry32 } from '../src/util/prng.js';
-import { benchArgs } from './lib/args.js';
+import { benchArgs, benchFail } from './lib/args.js';
 
 const USAGE = 'usage: node dist/bench/kernels.js [--values 32768] [--rounds 1000] [--file-mb 256]';
 const { values } = benchArgs(USAGE, {
@@ -28,19 +28,10 @@ const { values } = benchArgs(USAGE, {
 });
 const N = Number(values.values);
 const ROUNDS = Number(values.rounds);
-if (!Number.isInteger(N) || N < 8 || N % 8 !== 0 || N > 1 << 22) {
-  process.stderr.write(`--values: expected a multiple of 8 from 8 to 4194304, got ${values.values}\n${USAGE}\n`);
-  process.exit(2);
-}
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  process.stderr.write(`--rounds: expected a positive integer, got ${values.rounds}\n${USAGE}\n`);
-  process.exit(2);
-}
+if (!Number.isInteger(N) || N < 8 || N % 8 !== 0 || N > 1 << 22) benchFail(USAGE, `--values: expected a multiple of 8 from 8 to 4194304, got ${values.values}`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) benchFail(USAGE, `--rounds: expected a positive integer, got ${values.rounds}`);
 const FILE_MB = Number(values['file-mb']);
-if (!(FILE_MB > 0 && FILE_MB <= 4096)) {
-  process.stderr.write(`--file-mb: expected a number of MiB from 1 to 4096, got ${values['file-mb']}\n${USAGE}\n`);
-  process.exit(2);
-}
+if (!(FILE_MB > 0 && FILE_MB <= 4096)) benchFail(USAGE, `--file-mb: expected a number of MiB from 1 to 4096, got ${values['file-mb']}`);
 const MODELS = 8;
 
 // slots: θ₀, the sum, a widened piece, then the eight models' pieces

@@ -21,7 +21,7 @@ import {
 import { CLIPVisionModelPool } from '../src/modelpool/index.js';
 import type { Model } from '../src/modelpool/model.js';
 import { isDType } from '../src/tensor/dtype.js';
-import { benchArgs } from './lib/args.js';
+import { benchArgs, benchFail } from './lib/args.js';
 import { ensurePool, modelDirs, poolDirFor } from './lib/floor-pool.js';
 
 const USAGE = 'usage: node dist/bench/methods.js [--dtype F32|F16|BF16] [--layers 2] [--runs 3] [--only simple_average,slerp]';
@@ -52,8 +52,7 @@ const METHODS: Record<string, { models: 'all' | 'two'; make: () => Merger }> = {
 };
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
+  return benchFail(USAGE, message);
 }
 
 const dtype = values.dtype!;

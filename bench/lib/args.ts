@@ -17,3 +17,9 @@ export function benchArgs<T extends ParseArgsConfig>(usage: string, config: T): 
     process.exit(2);
   }
 }
+
+/** A flag's value that parseArgs accepted but the benchmark cannot use: one line, the usage, exit status 2. */
+export function benchFail(usage: string, message: string): never {
+  process.stderr.write(`${message}\n${usage}\n`);
+  process.exit(2);
+}

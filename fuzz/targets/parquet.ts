@@ -8,10 +8,9 @@ import { freshDir, repoFile } from '../seeds.js';
 
 /** A footer of `depth` thrift structs, each the first field of the one before (hyparquet recurses per level). */
 export function nestedFooter(depth: number): Uint8Array {
-  const meta = new Uint8Array(depth).fill(0x1c); // field delta 1, type struct
   const out = new Uint8Array(4 + depth + 8);
   out.set([0x50, 0x41, 0x52, 0x31]);
-  out.set(meta, 4);
+  out.fill(0x1c, 4, 4 + depth); // field delta 1, type struct
   new DataView(out.buffer).setUint32(4 + depth, depth, true);
   out.set([0x50, 0x41, 0x52, 0x31], 8 + depth);
   return out;
